@@ -1,0 +1,100 @@
+package io.jverbs.core.ffi;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/** The few libc functions jverbs needs: memory mapping and error strings. */
+public final class LibC {
+    public static final int PROT_READ = 0x1, PROT_WRITE = 0x2;
+    public static final int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_POPULATE = 0x8000, MAP_HUGETLB = 0x40000;
+    /** {@code MAP_HUGE_2MB}: log2(2 MiB) in the MAP_HUGE_SHIFT bits. */
+    public static final int MAP_HUGE_2MB = 21 << 26;
+    public static final int MADV_HUGEPAGE = 14;
+    public static final int SC_PAGESIZE = 30;
+
+    private static final MethodHandle MMAP = Native.LINKER.downcallHandle(
+            Native.LINKER.defaultLookup().find("mmap").orElseThrow(),
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+            Native.CAPTURE_ERRNO);
+    private static final MethodHandle MUNMAP = Native.LINKER.downcallHandle(
+            Native.LINKER.defaultLookup().find("munmap").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), Native.CAPTURE_ERRNO);
+    private static final MethodHandle MADVISE = Native.LINKER.downcallHandle(
+            Native.LINKER.defaultLookup().find("madvise").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), Native.CAPTURE_ERRNO);
+    private static final MethodHandle STRERROR = Native.LINKER.downcallHandle(
+            Native.LINKER.defaultLookup().find("strerror").orElseThrow(),
+            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final MethodHandle SYSCONF = Native.LINKER.downcallHandle(
+            Native.LINKER.defaultLookup().find("sysconf").orElseThrow(),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+
+    private static final long PAGE_SIZE = sysconf(SC_PAGESIZE);
+
+    private LibC() {}
+
+    /** {@code mmap}; returns the address, or -1 (MAP_FAILED) with errno in {@link Native#lastErrno()}. */
+    public static long mmap(long length, int prot, int flags) {
+        try {
+            MemorySegment p = (MemorySegment) MMAP.invokeExact(Native.errnoState(), MemorySegment.NULL, length, prot, flags, -1, 0L);
+            return p.address();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code munmap}; returns 0 or -1 with errno in {@link Native#lastErrno()}. */
+    public static int munmap(long address, long length) {
+        try {
+            return (int) MUNMAP.invokeExact(Native.errnoState(), MemorySegment.ofAddress(address), length);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code madvise}; returns 0 or -1 with errno in {@link Native#lastErrno()}. */
+    public static int madvise(long address, long length, int advice) {
+        try {
+            return (int) MADVISE.invokeExact(Native.errnoState(), MemorySegment.ofAddress(address), length, advice);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static String strerror(int errno) {
+        try {
+            return Native.string((MemorySegment) STRERROR.invokeExact(errno));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static long sysconf(int name) {
+        try {
+            return (long) SYSCONF.invokeExact(name);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The base page size of this machine. */
+    public static long pageSize() {
+        return PAGE_SIZE;
+    }
+
+    /** Downcalls throw only what the callee cannot; pass unchecked throwables on unchanged. */
+    public static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException("unexpected checked exception from a downcall", t);
+    }
+}
