@@ -6,7 +6,7 @@ import io.jverbs.core.ffi.LibC;
 public final class Errno {
     public static final int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11,
             ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19, EINVAL = 22,
-            ENOSPC = 28, ENOSYS = 38, ENODATA = 61, EPROTO = 71, EOPNOTSUPP = 95, EADDRINUSE = 98,
+            ENOSPC = 28, ENOSYS = 38, EPROTONOSUPPORT = 93, ENODATA = 61, EPROTO = 71, EOPNOTSUPP = 95, EADDRINUSE = 98,
             EADDRNOTAVAIL = 99, ENETUNREACH = 101, ECONNRESET = 104, ENOBUFS = 105, ETIMEDOUT = 110,
             ECONNREFUSED = 111, EHOSTUNREACH = 113;
 

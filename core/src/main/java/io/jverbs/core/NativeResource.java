@@ -7,9 +7,11 @@ import java.util.LinkedHashSet;
  *
  * <p>Lifetime rules (the same for verbs and DPDK objects):
  * <ul>
- *   <li>A resource registers with its parent when created; the parent closes its live children,
- *       newest first, before releasing its own native object (QP before CQ and PD, MR before PD,
- *       PD before the device context). A parent that is already closed refuses new children.</li>
+ *   <li>A resource registers with its parent, and with every other resource it uses, when created;
+ *       each of them closes its live children, newest first, before releasing its own native
+ *       object. So a QP is closed before its PD, its CQs and its SRQ, an MR before its PD, a PD
+ *       before the device context, whatever order they were created in. A resource that is
+ *       already closed refuses new children.</li>
  *   <li>{@link #close()} is idempotent and thread-safe.</li>
  *   <li>Every operation on a closed resource throws {@link IllegalStateException} before native
  *       memory is touched, so a use after close never crashes the JVM.</li>
@@ -19,33 +21,53 @@ import java.util.LinkedHashSet;
  */
 public abstract class NativeResource implements AutoCloseable {
     private final NativeResource parent;
+    private final NativeResource[] owners;
     private final LinkedHashSet<NativeResource> children = new LinkedHashSet<>();
     private volatile boolean closed;
 
-    /** A resource under {@code parent}, or a root when {@code parent} is null. */
-    protected NativeResource(NativeResource parent) {
+    /**
+     * A resource under {@code parent} (a root when null) that also uses {@code uses} (null
+     * entries are ignored): it will be closed before any of them.
+     */
+    protected NativeResource(NativeResource parent, NativeResource... uses) {
         this.parent = parent;
+        java.util.ArrayList<NativeResource> all = new java.util.ArrayList<>();
+        if (parent != null) all.add(parent);
+        for (NativeResource u : uses) {
+            if (u != null && !all.contains(u)) all.add(u);
+        }
+        this.owners = all.toArray(new NativeResource[0]);
     }
 
     /**
-     * Registers this resource with its parent. Call it once the native object exists; if the
-     * parent was closed meanwhile, this releases the new native object and throws.
+     * Registers this resource with its parent and the resources it uses. Call it once the native
+     * object exists; if one of them was closed meanwhile, this releases the new native object and
+     * throws.
      */
     protected final void attach() {
-        if (parent == null) {
-            return;
-        }
-        boolean accepted;
-        synchronized (parent.children) {
-            accepted = !parent.closed;
-            if (accepted) {
-                parent.children.add(this);
+        for (int i = 0; i < owners.length; i++) {
+            NativeResource owner = owners[i];
+            boolean accepted;
+            synchronized (owner.children) {
+                accepted = !owner.closed;
+                if (accepted) {
+                    owner.children.add(this);
+                }
+            }
+            if (!accepted) {
+                detach(i);
+                closed = true;
+                destroy();
+                throw new IllegalStateException(owner.describe() + " was closed while creating " + describe());
             }
         }
-        if (!accepted) {
-            closed = true;
-            destroy();
-            throw new IllegalStateException(parent.describe() + " was closed while creating " + describe());
+    }
+
+    private void detach(int count) {
+        for (int i = 0; i < count; i++) {
+            synchronized (owners[i].children) {
+                owners[i].children.remove(this);
+            }
         }
     }
 
@@ -93,11 +115,7 @@ public abstract class NativeResource implements AutoCloseable {
         } catch (RuntimeException e) {
             if (failure == null) failure = e; else failure.addSuppressed(e);
         } finally {
-            if (parent != null) {
-                synchronized (parent.children) {
-                    parent.children.remove(this);
-                }
-            }
+            detach(owners.length);
         }
         if (failure != null) {
             throw failure;

@@ -15,8 +15,8 @@ class NativeResourceTest {
         final List<String> log;
         RuntimeException failOnDestroy;
 
-        Node(Node parent, String name, List<String> log) {
-            super(parent);
+        Node(Node parent, String name, List<String> log, Node... uses) {
+            super(parent, uses);
             this.name = name;
             this.log = log;
             attach();
@@ -49,6 +49,36 @@ class NativeResourceTest {
         root.close();
         assertEquals(List.of("b", "a1", "a", "root"), log);
         assertTrue(a1.isClosed() && a.isClosed() && b.isClosed());
+    }
+
+    /** A QP created under a PD but using an older CQ must go before the CQ, whatever the order. */
+    @Test
+    void aResourceClosesBeforeEverythingItUses() {
+        List<String> log = new ArrayList<>();
+        Node ctx = new Node(null, "ctx", log);
+        Node pd = new Node(ctx, "pd", log);
+        Node cq = new Node(ctx, "cq", log);
+        Node qp = new Node(pd, "qp", log, cq);
+        assertEquals(1, cq.liveChildren());
+        ctx.close();
+        assertEquals(List.of("qp", "cq", "pd", "ctx"), log);
+        assertEquals(0, pd.liveChildren());
+        assertTrue(qp.isClosed());
+    }
+
+    @Test
+    void closingAUserLeavesAllOwners() {
+        List<String> log = new ArrayList<>();
+        Node pd = new Node(null, "pd", log);
+        Node cq = new Node(null, "cq", log);
+        Node qp = new Node(pd, "qp", log, cq);
+        qp.close();
+        assertEquals(0, pd.liveChildren());
+        assertEquals(0, cq.liveChildren());
+        cq.close();
+        assertThrows(IllegalStateException.class, () -> new Node(pd, "qp2", log, cq));
+        assertEquals(0, pd.liveChildren(), "a refused child does not stay registered with the owners it reached");
+        assertEquals(List.of("qp", "cq", "qp2"), log);
     }
 
     @Test

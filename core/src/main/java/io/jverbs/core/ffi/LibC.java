@@ -30,6 +30,9 @@ public final class LibC {
     private static final MethodHandle STRERROR = Native.LINKER.downcallHandle(
             Native.LINKER.defaultLookup().find("strerror").orElseThrow(),
             FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final MethodHandle POLL = Native.LINKER.downcallHandle(
+            Native.LINKER.defaultLookup().find("poll").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), Native.CAPTURE_ERRNO);
     private static final MethodHandle SYSCONF = Native.LINKER.downcallHandle(
             Native.LINKER.defaultLookup().find("sysconf").orElseThrow(),
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
@@ -63,6 +66,44 @@ public final class LibC {
             return (int) MADVISE.invokeExact(Native.errnoState(), MemorySegment.ofAddress(address), length, advice);
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /** {@code POLLIN}. */
+    public static final short POLLIN = 0x1;
+    private static final ThreadLocal<MemorySegment> POLLFD =
+            ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(8, 4));
+
+    /**
+     * Waits until {@code fd} is readable: {@code poll(2)} on one descriptor, restarted after EINTR
+     * with the time that is left. Returns true when readable, false on timeout; a negative
+     * timeout waits forever.
+     */
+    public static boolean awaitReadable(int fd, long timeoutMillis) {
+        long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
+        MemorySegment pfd = POLLFD.get();
+        while (true) {
+            pfd.set(JAVA_INT, 0, fd);
+            pfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 4, POLLIN);
+            pfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 6, (short) 0);
+            int wait = timeoutMillis < 0 ? -1 : (int) Math.max(0, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000L));
+            int rc;
+            try {
+                rc = (int) POLL.invokeExact(Native.errnoState(), pfd, 1L, wait);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            if (rc > 0) {
+                return true;
+            }
+            if (rc == 0) {
+                if (wait == 0 || System.nanoTime() >= deadline) return false;
+                continue;
+            }
+            int errno = Native.lastErrno();
+            if (errno != io.jverbs.core.Errno.EINTR) {
+                throw new io.jverbs.core.NativeException("poll", errno, null);
+            }
         }
     }
 

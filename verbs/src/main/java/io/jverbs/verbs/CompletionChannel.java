@@ -1,0 +1,94 @@
+package io.jverbs.verbs;
+
+import io.jverbs.core.NativeResource;
+import io.jverbs.core.ffi.LibC;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.ffi.IbVerbs;
+import io.jverbs.verbs.ffi.ibv_comp_channel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A completion channel ({@code struct ibv_comp_channel}): lets a thread sleep until a CQ armed
+ * with {@link CompletionQueue#requestNotify} gets a completion, instead of busy-polling.
+ *
+ * <p>The usual loop: arm, poll until empty, wait, ack, arm again, poll — re-polling after arming
+ * catches completions that arrived before the arm (ibv_get_cq_event(3)).
+ */
+public final class CompletionChannel extends NativeResource {
+    private final Context context;
+    private final MemorySegment channel;
+    private final Map<Long, CompletionQueue> queues = new ConcurrentHashMap<>();
+
+    CompletionChannel(Context context) {
+        super(context);
+        this.context = context;
+        MemorySegment c = IbVerbs.ibv_create_comp_channel(context.segment());
+        if (Native.isNull(c)) {
+            throw VerbsException.fromErrno("ibv_create_comp_channel");
+        }
+        this.channel = c.reinterpret(ibv_comp_channel.sizeof());
+        attach();
+    }
+
+    public Context context() {
+        return context;
+    }
+
+    /** The channel's file descriptor, readable when an event is pending (for epoll/select). */
+    public int fd() {
+        checkOpen();
+        return ibv_comp_channel.fd(channel);
+    }
+
+    /** The {@code struct ibv_comp_channel *}. */
+    public MemorySegment segment() {
+        checkOpen();
+        return channel;
+    }
+
+    /**
+     * Waits up to {@code timeout} for the next completion event and returns the CQ it is for, or
+     * null on timeout. The event is counted on that CQ and acknowledged by
+     * {@link CompletionQueue#ackEvents()} (or when the CQ is closed).
+     */
+    public CompletionQueue awaitEvent(Duration timeout) {
+        checkOpen();
+        if (!LibC.awaitReadable(ibv_comp_channel.fd(channel), timeout.toMillis())) {
+            return null;
+        }
+        checkOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cqOut = arena.allocate(ValueLayout.ADDRESS);
+            MemorySegment ctxOut = arena.allocate(ValueLayout.ADDRESS);
+            int rc = IbVerbs.ibv_get_cq_event(channel, cqOut, ctxOut);
+            if (rc != 0) {
+                throw VerbsException.fromReturn("ibv_get_cq_event", rc);
+            }
+            CompletionQueue cq = queues.get(cqOut.get(ValueLayout.ADDRESS, 0).address());
+            if (cq == null) {
+                throw new IllegalStateException("completion event for a CQ this channel does not know");
+            }
+            cq.eventReceived();
+            return cq;
+        }
+    }
+
+    void register(CompletionQueue cq, long address) {
+        queues.put(address, cq);
+    }
+
+    void unregister(long address) {
+        queues.remove(address);
+    }
+
+    @Override
+    protected void destroy() {
+        VerbsException.check("ibv_destroy_comp_channel", IbVerbs.ibv_destroy_comp_channel(channel));
+    }
+}

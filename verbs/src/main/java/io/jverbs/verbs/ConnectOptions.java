@@ -1,0 +1,121 @@
+package io.jverbs.verbs;
+
+/**
+ * Path and reliability settings for moving a QP through INIT, RTR and RTS, with perftest's
+ * defaults: port 1, path MTU = the port's active MTU, timeout 14 (4.096 µs × 2^14 ≈ 67 ms),
+ * retry 7, RNR retry 7 (infinite), min RNR timer 12 (0.64 ms), one outstanding RDMA read or atomic
+ * each way, hop limit 255, UD qkey 0x11111111. A GID index of -1 means no GRH, which only works on
+ * InfiniBand; on RoCE use the port's RoCE v2 GID ({@link Context#bestGid}).
+ *
+ * <p>Mutable and fluent: {@code new ConnectOptions().gidIndex(1).mtu(Mtu.MTU_1024)}.
+ */
+public final class ConnectOptions {
+    int port = 1;
+    int gidIndex = -1;
+    Mtu mtu;
+    int serviceLevel;
+    int trafficClass;
+    int hopLimit = 255;
+    int flowLabel;
+    int timeout = 14;
+    int retryCount = 7;
+    int rnrRetry = 7;
+    int minRnrTimer = 12;
+    int maxReadAtomic = 1;
+    int maxDestReadAtomic = 1;
+    int access = Access.ALL_REMOTE;
+    int qkey = 0x11111111;
+
+    public ConnectOptions port(int port) {
+        this.port = port;
+        return this;
+    }
+
+    public ConnectOptions gidIndex(int gidIndex) {
+        this.gidIndex = gidIndex;
+        return this;
+    }
+
+    /** Path MTU; null (the default) takes the port's active MTU. */
+    public ConnectOptions mtu(Mtu mtu) {
+        this.mtu = mtu;
+        return this;
+    }
+
+    public ConnectOptions serviceLevel(int sl) {
+        this.serviceLevel = sl;
+        return this;
+    }
+
+    public ConnectOptions trafficClass(int tc) {
+        this.trafficClass = tc;
+        return this;
+    }
+
+    public ConnectOptions hopLimit(int hopLimit) {
+        this.hopLimit = hopLimit;
+        return this;
+    }
+
+    public ConnectOptions flowLabel(int flowLabel) {
+        this.flowLabel = flowLabel;
+        return this;
+    }
+
+    /** Local ACK timeout exponent: 4.096 µs × 2^timeout; 0 waits forever. */
+    public ConnectOptions timeout(int timeout) {
+        this.timeout = timeout;
+        return this;
+    }
+
+    public ConnectOptions retryCount(int retryCount) {
+        this.retryCount = retryCount;
+        return this;
+    }
+
+    /** RNR retries; 7 means retry forever. */
+    public ConnectOptions rnrRetry(int rnrRetry) {
+        this.rnrRetry = rnrRetry;
+        return this;
+    }
+
+    public ConnectOptions minRnrTimer(int minRnrTimer) {
+        this.minRnrTimer = minRnrTimer;
+        return this;
+    }
+
+    /** Outstanding RDMA reads/atomics this QP initiates (max_rd_atomic). */
+    public ConnectOptions maxReadAtomic(int n) {
+        this.maxReadAtomic = n;
+        return this;
+    }
+
+    /** Outstanding RDMA reads/atomics this QP serves (max_dest_rd_atomic). */
+    public ConnectOptions maxDestReadAtomic(int n) {
+        this.maxDestReadAtomic = n;
+        return this;
+    }
+
+    /** Remote access allowed through the QP ({@link Access} flags). */
+    public ConnectOptions access(int access) {
+        this.access = access;
+        return this;
+    }
+
+    public ConnectOptions qkey(int qkey) {
+        this.qkey = qkey;
+        return this;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public int gidIndex() {
+        return gidIndex;
+    }
+
+    public int qkey() {
+        return qkey;
+    }
+}

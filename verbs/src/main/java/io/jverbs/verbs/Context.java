@@ -1,0 +1,260 @@
+package io.jverbs.verbs;
+
+import io.jverbs.core.NativeResource;
+import io.jverbs.core.ffi.LibC;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.ffi.IbVerbs;
+import io.jverbs.verbs.ffi.ibv_context;
+import io.jverbs.verbs.ffi.ibv_context_ops;
+import io.jverbs.verbs.ffi.ibv_device;
+import io.jverbs.verbs.ffi.ibv_device_attr_ex;
+import io.jverbs.verbs.ffi.ibv_gid_entry;
+import io.jverbs.verbs.ffi.ibv_port_attr;
+import io.jverbs.verbs.ffi.verbs_context;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An open RDMA device ({@code struct ibv_context}): the root of every other verbs object.
+ * Closing it closes everything created from it.
+ *
+ * <p>The provider's data-path entry points ({@code ops.post_send}, {@code ops.poll_cq}, ...) and
+ * the extended-verbs slots that {@code struct verbs_context} keeps in front of the context are
+ * read once here; queues call them directly, as verbs.h's inline functions do.
+ */
+public final class Context extends NativeResource {
+    /** {@code __VERBS_ABI_IS_EXTENDED}: the marker a provider puts in abi_compat. */
+    private static final long ABI_IS_EXTENDED = -1L;
+    private static final long CONTEXT_OFFSET = verbs_context.context$offset();
+
+    private final Device device;
+    private final MemorySegment ctx;
+    /** The enclosing verbs_context, or null for a provider without extended verbs. */
+    private final MemorySegment vctx;
+    final MemorySegment postSend, postRecv, postSrqRecv, pollCq, reqNotifyCq, allocMw, bindMw, deallocMw;
+
+    private Context(Device device, MemorySegment ctx) {
+        super(null);
+        this.device = device;
+        long extendedSize = CONTEXT_OFFSET + ibv_context.sizeof();
+        if (ibv_context.abi_compat(ctx).address() == ABI_IS_EXTENDED) {
+            this.vctx = MemorySegment.ofAddress(ctx.address() - CONTEXT_OFFSET).reinterpret(extendedSize);
+            this.ctx = vctx.asSlice(CONTEXT_OFFSET, ibv_context.sizeof());
+        } else {
+            this.vctx = null;
+            this.ctx = ctx.reinterpret(ibv_context.sizeof());
+        }
+        MemorySegment ops = ibv_context.ops(this.ctx);
+        this.postSend = ibv_context_ops.post_send(ops);
+        this.postRecv = ibv_context_ops.post_recv(ops);
+        this.postSrqRecv = ibv_context_ops.post_srq_recv(ops);
+        this.pollCq = ibv_context_ops.poll_cq(ops);
+        this.reqNotifyCq = ibv_context_ops.req_notify_cq(ops);
+        this.allocMw = ibv_context_ops.alloc_mw(ops);
+        this.bindMw = ibv_context_ops.bind_mw(ops);
+        this.deallocMw = ibv_context_ops.dealloc_mw(ops);
+    }
+
+    /** Opens a device by name, e.g. {@code rxe0}. */
+    public static Context open(String deviceName) {
+        return open(Device.byName(deviceName));
+    }
+
+    /** Opens the first device: the usual choice on a machine with one. */
+    public static Context openFirst() {
+        return open(Device.first());
+    }
+
+    static Context open(Device device) {
+        MemorySegment ctx = Device.withList(list -> {
+            if (!Native.isNull(list)) {
+                for (long i = 0; ; i++) {
+                    MemorySegment dev = list.getAtIndex(ValueLayout.ADDRESS, i);
+                    if (Native.isNull(dev)) break;
+                    if (ibv_device.name(dev.reinterpret(ibv_device.sizeof())).getString(0).equals(device.name())) {
+                        MemorySegment c = IbVerbs.ibv_open_device(dev);
+                        if (Native.isNull(c)) throw VerbsException.fromErrno("ibv_open_device");
+                        return c;
+                    }
+                }
+            }
+            throw Device.noDevice(device.name());
+        });
+        return new Context(device, ctx);
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The {@code struct ibv_context *}, for calls jverbs does not wrap. */
+    public MemorySegment segment() {
+        checkOpen();
+        return ctx;
+    }
+
+    /** Number of completion vectors (interrupt lines) a CQ may choose from. */
+    public int completionVectors() {
+        checkOpen();
+        return ibv_context.num_comp_vectors(ctx);
+    }
+
+    /** The async event fd (for epoll); see {@link #nextAsyncEvent}. */
+    public int asyncFd() {
+        checkOpen();
+        return ibv_context.async_fd(ctx);
+    }
+
+    /** Device limits and capabilities ({@code ibv_query_device_ex}, or {@code ibv_query_device}). */
+    public DeviceAttributes queryDevice() {
+        checkOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ibv_device_attr_ex.layout());
+            MemorySegment fn = extendedOp(verbs_context.query_device_ex$offset());
+            if (!Native.isNull(fn)) {
+                int rc = (int) Ops.QUERY_DEVICE_EX.invokeExact(fn, ctx, MemorySegment.NULL, attr, ibv_device_attr_ex.sizeof());
+                if (rc == 0) {
+                    return DeviceAttributes.read(attr, true);
+                }
+                if (rc != io.jverbs.core.Errno.EOPNOTSUPP) {
+                    throw VerbsException.of("ibv_query_device_ex", rc);
+                }
+            }
+            VerbsException.check("ibv_query_device", IbVerbs.ibv_query_device(ctx, ibv_device_attr_ex.orig_attr(attr)));
+            return DeviceAttributes.read(attr, false);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** Port state, MTU, LID and link layer ({@code ibv_query_port}); ports count from 1. */
+    public PortAttributes queryPort(int port) {
+        checkOpen();
+        checkPort(port);
+        MemorySegment fn = extendedOp(verbs_context.query_port$offset());
+        if (Native.isNull(fn)) {
+            throw new UnsupportedOperationException(device.name() + ": provider has no query_port (rdma-core too old)");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ibv_port_attr.layout());
+            int rc = (int) Ops.QUERY_PORT.invokeExact(fn, ctx, (byte) port, attr, ibv_port_attr.sizeof());
+            VerbsException.check("ibv_query_port", rc);
+            return PortAttributes.read(attr);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** One GID table entry with its type ({@code ibv_query_gid_ex}). */
+    public GidEntry queryGid(int port, int index) {
+        checkOpen();
+        checkPort(port);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment e = arena.allocate(ibv_gid_entry.layout());
+            int rc = IbVerbs._ibv_query_gid_ex(ctx, port, index, e, 0, ibv_gid_entry.sizeof());
+            VerbsException.check("ibv_query_gid_ex", rc);
+            return readGidEntry(e);
+        }
+    }
+
+    /** The valid GIDs of every port ({@code ibv_query_gid_table}). */
+    public List<GidEntry> gidTable() {
+        checkOpen();
+        int entries = 0;
+        int ports = queryDevice().physicalPortCount();
+        for (int p = 1; p <= ports; p++) {
+            entries += queryPort(p).gidTableLength();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment table = arena.allocate(ibv_gid_entry.layout(), Math.max(1, entries));
+            long n = IbVerbs._ibv_query_gid_table(ctx, table, entries, 0, ibv_gid_entry.sizeof());
+            if (n < 0) {
+                throw VerbsException.of("ibv_query_gid_table", (int) -n);
+            }
+            List<GidEntry> out = new ArrayList<>((int) n);
+            for (long i = 0; i < n; i++) {
+                out.add(readGidEntry(table.asSlice(i * ibv_gid_entry.sizeof(), ibv_gid_entry.sizeof())));
+            }
+            return out;
+        }
+    }
+
+    /** The valid GIDs of one port. */
+    public List<GidEntry> gidTable(int port) {
+        return gidTable().stream().filter(e -> e.port() == port).toList();
+    }
+
+    /**
+     * The GID perftest would choose on RoCE: RoCE v2 with an IPv4-mapped address first, then any
+     * RoCE v2, then index 0. On InfiniBand, index 0.
+     */
+    public GidEntry bestGid(int port) {
+        List<GidEntry> table = gidTable(port);
+        if (table.isEmpty()) {
+            throw new IllegalStateException(device.name() + " port " + port + " has no valid GID: is its netdev up with an address?");
+        }
+        return table.stream().filter(e -> e.type() == GidType.ROCE_V2 && e.gid().isIpv4Mapped()).findFirst()
+                .or(() -> table.stream().filter(e -> e.type() == GidType.ROCE_V2).findFirst())
+                .orElse(table.getFirst());
+    }
+
+    /** Allocates a protection domain. */
+    public ProtectionDomain allocateProtectionDomain() {
+        checkOpen();
+        return new ProtectionDomain(this);
+    }
+
+    /** Creates a completion channel: a file descriptor that wakes up threads waiting for CQ events. */
+    public CompletionChannel createCompletionChannel() {
+        checkOpen();
+        return new CompletionChannel(this);
+    }
+
+    /** Creates a CQ of at least {@code entries} entries without a completion channel. */
+    public CompletionQueue createCompletionQueue(int entries) {
+        return createCompletionQueue(entries, null, 0);
+    }
+
+    /** Creates a CQ whose events are delivered to {@code channel} (may be null). */
+    public CompletionQueue createCompletionQueue(int entries, CompletionChannel channel, int vector) {
+        checkOpen();
+        return new CompletionQueue(this, entries, channel, vector);
+    }
+
+    /** Address of a {@code struct verbs_context} slot if the provider fills it, else NULL (verbs_get_ctx_op). */
+    MemorySegment extendedOp(long slotOffset) {
+        if (vctx == null) {
+            return MemorySegment.NULL;
+        }
+        long size = vctx.get(ValueLayout.JAVA_LONG, verbs_context.sz$offset());
+        if (size < CONTEXT_OFFSET + ibv_context.sizeof() - slotOffset) {
+            return MemorySegment.NULL;
+        }
+        return vctx.get(ValueLayout.ADDRESS, slotOffset);
+    }
+
+    private void checkPort(int port) {
+        if (port < 1 || port > 255) {
+            throw new IllegalArgumentException("port numbers start at 1, got " + port);
+        }
+    }
+
+    private static GidEntry readGidEntry(MemorySegment e) {
+        return new GidEntry(ibv_gid_entry.gid_index(e), ibv_gid_entry.port_num(e), Gid.read(ibv_gid_entry.gid(e), 0),
+                GidType.of(ibv_gid_entry.gid_type(e)), ibv_gid_entry.ndev_ifindex(e));
+    }
+
+    @Override
+    protected void destroy() {
+        VerbsException.check("ibv_close_device", IbVerbs.ibv_close_device(ctx));
+    }
+
+    @Override
+    protected String describe() {
+        return "Context(" + device.name() + ")";
+    }
+}

@@ -1,0 +1,107 @@
+package io.jverbs.verbs;
+
+import io.jverbs.verbs.ffi.ibv_device_attr;
+import io.jverbs.verbs.ffi.ibv_device_attr_ex;
+import io.jverbs.verbs.ffi.ibv_odp_caps;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What {@code ibv_query_device_ex} reports (falling back to {@code ibv_query_device}, with the
+ * extended fields zero, on providers without the extended call). Limits a QP, CQ or MR must stay
+ * within, and the capability bits ({@code IBV_DEVICE_*} in {@link #deviceCapFlags()}).
+ */
+public record DeviceAttributes(
+        String firmwareVersion,
+        long nodeGuid,
+        long systemImageGuid,
+        long maxMrSize,
+        long pageSizeCap,
+        int vendorId,
+        int vendorPartId,
+        int hardwareVersion,
+        int maxQp,
+        int maxQpWr,
+        int deviceCapFlags,
+        int maxSge,
+        int maxSgeRd,
+        int maxCq,
+        int maxCqe,
+        int maxMr,
+        int maxPd,
+        int maxQpRdAtomic,
+        int maxQpInitRdAtomic,
+        int maxResRdAtomic,
+        AtomicCapability atomicCapability,
+        int maxMw,
+        int maxAh,
+        int maxSrq,
+        int maxSrqWr,
+        int maxSrqSge,
+        int maxPkeys,
+        int localCaAckDelay,
+        int physicalPortCount,
+        long odpGeneralCaps,
+        int odpRcCaps,
+        long completionTimestampMask,
+        long hcaCoreClock,
+        long deviceCapFlagsEx,
+        long maxDeviceMemorySize,
+        int rawPacketCaps) {
+
+    /** {@code IBV_DEVICE_MEM_WINDOW_TYPE_2B}: type 2B memory windows. */
+    public static final int CAP_MEM_WINDOW_TYPE_2B = 1 << 24;
+    /** {@code IBV_DEVICE_MEM_WINDOW}: memory windows at all. */
+    public static final int CAP_MEM_WINDOW = 1 << 17;
+    /** {@code IBV_DEVICE_XRC}. */
+    public static final int CAP_XRC = 1 << 20;
+
+    /** {@code enum ibv_atomic_cap}. */
+    public enum AtomicCapability { NONE, HCA, GLOB }
+
+    static DeviceAttributes read(MemorySegment ex, boolean extended) {
+        MemorySegment a = ibv_device_attr_ex.orig_attr(ex);
+        int atomic = ibv_device_attr.atomic_cap(a);
+        return new DeviceAttributes(
+                ibv_device_attr.fw_ver(a).getString(0),
+                Long.reverseBytes(ibv_device_attr.node_guid(a)),
+                Long.reverseBytes(ibv_device_attr.sys_image_guid(a)),
+                ibv_device_attr.max_mr_size(a),
+                ibv_device_attr.page_size_cap(a),
+                ibv_device_attr.vendor_id(a),
+                ibv_device_attr.vendor_part_id(a),
+                ibv_device_attr.hw_ver(a),
+                ibv_device_attr.max_qp(a),
+                ibv_device_attr.max_qp_wr(a),
+                ibv_device_attr.device_cap_flags(a),
+                ibv_device_attr.max_sge(a),
+                ibv_device_attr.max_sge_rd(a),
+                ibv_device_attr.max_cq(a),
+                ibv_device_attr.max_cqe(a),
+                ibv_device_attr.max_mr(a),
+                ibv_device_attr.max_pd(a),
+                ibv_device_attr.max_qp_rd_atom(a),
+                ibv_device_attr.max_qp_init_rd_atom(a),
+                ibv_device_attr.max_res_rd_atom(a),
+                atomic >= 0 && atomic < 3 ? AtomicCapability.values()[atomic] : AtomicCapability.NONE,
+                ibv_device_attr.max_mw(a),
+                ibv_device_attr.max_ah(a),
+                ibv_device_attr.max_srq(a),
+                ibv_device_attr.max_srq_wr(a),
+                ibv_device_attr.max_srq_sge(a),
+                Short.toUnsignedInt(ibv_device_attr.max_pkeys(a)),
+                Byte.toUnsignedInt(ibv_device_attr.local_ca_ack_delay(a)),
+                Byte.toUnsignedInt(ibv_device_attr.phys_port_cnt(a)),
+                extended ? ibv_odp_caps.general_caps(ibv_device_attr_ex.odp_caps(ex)) : 0,
+                extended ? ibv_odp_caps.per_transport_caps_rc_odp_caps(ibv_device_attr_ex.odp_caps(ex)) : 0,
+                extended ? ibv_device_attr_ex.completion_timestamp_mask(ex) : 0,
+                extended ? ibv_device_attr_ex.hca_core_clock(ex) : 0,
+                extended ? ibv_device_attr_ex.device_cap_flags_ex(ex) : 0,
+                extended ? ibv_device_attr_ex.max_dm_size(ex) : 0,
+                extended ? ibv_device_attr_ex.raw_packet_caps(ex) : 0);
+    }
+
+    public boolean supportsAtomics() {
+        return atomicCapability != AtomicCapability.NONE;
+    }
+}

@@ -1,0 +1,110 @@
+package io.jverbs.verbs;
+
+import io.jverbs.core.NativeResource;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.ffi.IbVerbs;
+import io.jverbs.verbs.ffi.ibv_mr;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Registered memory ({@code struct ibv_mr}): pinned, translated by the device, and named on the
+ * wire by its keys. The local key goes in scatter/gather entries, the remote key to the peer
+ * that reads, writes or runs atomics on it.
+ */
+public final class MemoryRegion extends NativeResource {
+    private final ProtectionDomain pd;
+    private final MemorySegment mr;
+    private final MemorySegment memory;
+    private final long address;
+    private final long length;
+    private final long iova;
+    private final int access;
+    private final int lkey;
+    private final int rkey;
+
+    MemoryRegion(ProtectionDomain pd, long address, long length, long iova, int access, MemorySegment memory) {
+        super(pd);
+        this.pd = pd;
+        MemorySegment m = IbVerbs.ibv_reg_mr_iova2(pd.segment(), MemorySegment.ofAddress(address), length, iova, access);
+        if (Native.isNull(m)) {
+            throw VerbsException.fromErrno("ibv_reg_mr_iova2");
+        }
+        this.mr = m.reinterpret(ibv_mr.sizeof());
+        this.memory = memory;
+        this.address = address;
+        this.length = length;
+        this.iova = iova;
+        this.access = access;
+        this.lkey = ibv_mr.lkey(mr);
+        this.rkey = ibv_mr.rkey(mr);
+        attach();
+    }
+
+    public ProtectionDomain protectionDomain() {
+        return pd;
+    }
+
+    /** Local key: goes into every SGE that points into this region. */
+    public int lkey() {
+        checkOpen();
+        return lkey;
+    }
+
+    /** Remote key: what a peer needs to access this region. */
+    public int rkey() {
+        checkOpen();
+        return rkey;
+    }
+
+    /** Start of the registered range in this process. */
+    public long address() {
+        checkOpen();
+        return address;
+    }
+
+    /** Address of byte {@code offset} of the region, bounds-checked. */
+    public long address(long offset) {
+        checkOpen();
+        if (offset < 0 || offset >= length) {
+            throw new IndexOutOfBoundsException("offset " + offset + " outside region of " + length + " bytes");
+        }
+        return address + offset;
+    }
+
+    public long length() {
+        return length;
+    }
+
+    /** The address peers use for this region (equal to {@link #address()} unless registered with an iova). */
+    public long iova() {
+        return iova;
+    }
+
+    public int access() {
+        return access;
+    }
+
+    /** The registered memory, when it was registered from a segment or buffer; null otherwise. */
+    public MemorySegment memory() {
+        checkOpen();
+        return memory;
+    }
+
+    /** The {@code struct ibv_mr *}. */
+    public MemorySegment segment() {
+        checkOpen();
+        return mr;
+    }
+
+    @Override
+    protected void destroy() {
+        VerbsException.check("ibv_dereg_mr", IbVerbs.ibv_dereg_mr(mr));
+    }
+
+    @Override
+    public String toString() {
+        return "MemoryRegion[addr=0x" + Long.toHexString(address) + ", len=" + length + ", lkey=0x" + Integer.toHexString(lkey)
+                + ", rkey=0x" + Integer.toHexString(rkey) + (isClosed() ? ", closed" : "") + "]";
+    }
+}

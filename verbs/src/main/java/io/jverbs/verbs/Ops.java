@@ -1,0 +1,41 @@
+package io.jverbs.verbs;
+
+import io.jverbs.core.ffi.Native;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Unbound handles for the provider functions behind verbs.h's static inline wrappers
+ * ({@code ibv_post_send}, {@code ibv_poll_cq}, ...): the target address is the first argument.
+ * Data-path handles are {@link Native#CRITICAL}: they never block.
+ */
+final class Ops {
+    private Ops() {}
+
+    // int post_send(struct ibv_qp *, struct ibv_send_wr *, struct ibv_send_wr **); same shape for recv and srq_recv
+    static final MethodHandle POST = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), Native.CRITICAL);
+    // int poll_cq(struct ibv_cq *, int, struct ibv_wc *)
+    static final MethodHandle POLL_CQ = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), Native.CRITICAL);
+    // int req_notify_cq(struct ibv_cq *, int solicited_only)
+    static final MethodHandle REQ_NOTIFY_CQ = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Native.CRITICAL);
+    // int query_port(struct ibv_context *, uint8_t, struct ibv_port_attr *, size_t)
+    static final MethodHandle QUERY_PORT = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_BYTE, ADDRESS, JAVA_LONG));
+    // int query_device_ex(struct ibv_context *, const struct ibv_query_device_ex_input *, struct ibv_device_attr_ex *, size_t)
+    static final MethodHandle QUERY_DEVICE_EX = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
+    // T *create(struct ibv_context *, struct attr *): create_cq_ex, create_qp_ex, create_srq_ex, open_xrcd
+    static final MethodHandle CREATE_WITH_ATTR = Native.unbound(FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), Native.CAPTURE_ERRNO);
+    // int close_xrcd(struct ibv_xrcd *); int dealloc_mw(struct ibv_mw *)
+    static final MethodHandle DESTROY = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // int get_srq_num(struct ibv_srq *, uint32_t *)
+    static final MethodHandle GET_SRQ_NUM = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    // struct ibv_mw *alloc_mw(struct ibv_pd *, enum ibv_mw_type)
+    static final MethodHandle ALLOC_MW = Native.unbound(FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), Native.CAPTURE_ERRNO);
+    // int bind_mw(struct ibv_qp *, struct ibv_mw *, struct ibv_mw_bind *)
+    static final MethodHandle BIND_MW = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), Native.CRITICAL);
+}

@@ -1,0 +1,319 @@
+package io.jverbs.verbs;
+
+import io.jverbs.core.Errno;
+import io.jverbs.core.NativeResource;
+import io.jverbs.core.ffi.LibC;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.ffi.IbVerbs;
+import io.jverbs.verbs.ffi.ibv_qp;
+import io.jverbs.verbs.ffi.ibv_qp_attr;
+import io.jverbs.verbs.ffi.ibv_qp_cap;
+import io.jverbs.verbs.ffi.ibv_qp_init_attr;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A queue pair ({@code struct ibv_qp}). Created from a {@link ProtectionDomain} with a
+ * {@link Config}; connected with {@link #connect} (or step by step with {@link #toInit},
+ * {@link #toRtr}, {@link #toRts}); then {@link #postSend}/{@link #postReceive} call the provider
+ * directly.
+ *
+ * <p>Threading: posting to the send queue from several threads is safe in libibverbs providers
+ * (they lock), but jverbs' {@link SendRequests} are not: give each thread its own.
+ */
+public final class QueuePair extends NativeResource {
+    // enum ibv_qp_attr_mask
+    static final int STATE = 1, ACCESS_FLAGS = 1 << 3, PKEY_INDEX = 1 << 4, PORT = 1 << 5, QKEY = 1 << 6, AV = 1 << 7,
+            PATH_MTU = 1 << 8, TIMEOUT = 1 << 9, RETRY_CNT = 1 << 10, RNR_RETRY = 1 << 11, RQ_PSN = 1 << 12,
+            MAX_QP_RD_ATOMIC = 1 << 13, MIN_RNR_TIMER = 1 << 15, SQ_PSN = 1 << 16, MAX_DEST_RD_ATOMIC = 1 << 17,
+            CAP = 1 << 19, DEST_QPN = 1 << 20;
+
+    /** How to create a QP: type, CQs, queue sizes. Fluent and mutable. */
+    public static final class Config {
+        final QpType type;
+        final CompletionQueue sendCq;
+        final CompletionQueue recvCq;
+        SharedReceiveQueue srq;
+        int maxSendWr = 128;
+        int maxRecvWr = 128;
+        int maxSendSge = 1;
+        int maxRecvSge = 1;
+        int maxInlineData;
+        boolean signalAll;
+
+        public Config(QpType type, CompletionQueue sendCq, CompletionQueue recvCq) {
+            this.type = Objects.requireNonNull(type, "type");
+            this.sendCq = Objects.requireNonNull(sendCq, "sendCq");
+            this.recvCq = Objects.requireNonNull(recvCq, "recvCq");
+        }
+
+        /** One CQ for both directions. */
+        public static Config of(QpType type, CompletionQueue cq) {
+            return new Config(type, cq, cq);
+        }
+
+        public Config maxSendWr(int n) { this.maxSendWr = n; return this; }
+        public Config maxRecvWr(int n) { this.maxRecvWr = n; return this; }
+        public Config maxSendSge(int n) { this.maxSendSge = n; return this; }
+        public Config maxRecvSge(int n) { this.maxRecvSge = n; return this; }
+        /** Bytes that {@link SendFlags#INLINE} may carry; the provider may round it up. */
+        public Config maxInlineData(int n) { this.maxInlineData = n; return this; }
+        /** Receive from this SRQ instead of the QP's own receive queue. */
+        public Config srq(SharedReceiveQueue srq) { this.srq = srq; return this; }
+        /** Every send request completes with a CQE (sq_sig_all), not only SIGNALED ones. */
+        public Config signalAll(boolean on) { this.signalAll = on; return this; }
+    }
+
+    /** The capacities the provider granted, which may exceed what was asked. */
+    public record Capabilities(int maxSendWr, int maxRecvWr, int maxSendSge, int maxRecvSge, int maxInlineData) {}
+
+    private final ProtectionDomain pd;
+    private final QpType type;
+    private final MemorySegment qp;
+    private final MemorySegment postSendFn;
+    private final MemorySegment postRecvFn;
+    private final int qpNumber;
+    private final Capabilities capabilities;
+    private final boolean hasSrq;
+
+    QueuePair(ProtectionDomain pd, Config c) {
+        super(pd, c.sendCq, c.recvCq, c.srq);
+        this.pd = pd;
+        this.type = c.type;
+        this.hasSrq = c.srq != null;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment init = arena.allocate(ibv_qp_init_attr.layout());
+            ibv_qp_init_attr.send_cq(init, c.sendCq.segment());
+            ibv_qp_init_attr.recv_cq(init, c.recvCq.segment());
+            if (c.srq != null) {
+                ibv_qp_init_attr.srq(init, c.srq.segment());
+            }
+            MemorySegment cap = ibv_qp_init_attr.cap(init);
+            ibv_qp_cap.max_send_wr(cap, c.maxSendWr);
+            ibv_qp_cap.max_recv_wr(cap, c.srq != null ? 0 : c.maxRecvWr);
+            ibv_qp_cap.max_send_sge(cap, c.maxSendSge);
+            ibv_qp_cap.max_recv_sge(cap, c.srq != null ? 0 : c.maxRecvSge);
+            ibv_qp_cap.max_inline_data(cap, c.maxInlineData);
+            ibv_qp_init_attr.qp_type(init, c.type.code());
+            ibv_qp_init_attr.sq_sig_all(init, c.signalAll ? 1 : 0);
+            MemorySegment q = IbVerbs.ibv_create_qp(pd.segment(), init);
+            if (Native.isNull(q)) {
+                int errno = Native.lastErrno();
+                if (c.type == QpType.RAW_PACKET && (errno == Errno.EOPNOTSUPP || errno == Errno.EINVAL || errno == Errno.EPROTONOSUPPORT)) {
+                    throw new VerbsException("ibv_create_qp", errno, "RAW_PACKET QPs are not supported by "
+                            + pd.context().device().name() + ": they need an mlx5 (ConnectX) device; Soft-RoCE (rxe) has none");
+                }
+                throw VerbsException.of("ibv_create_qp", errno);
+            }
+            this.qp = q.reinterpret(ibv_qp.sizeof());
+            this.capabilities = new Capabilities(ibv_qp_cap.max_send_wr(cap), ibv_qp_cap.max_recv_wr(cap),
+                    ibv_qp_cap.max_send_sge(cap), ibv_qp_cap.max_recv_sge(cap), ibv_qp_cap.max_inline_data(cap));
+        }
+        this.qpNumber = ibv_qp.qp_num(qp);
+        this.postSendFn = pd.context().postSend;
+        this.postRecvFn = pd.context().postRecv;
+        attach();
+    }
+
+    public QpType type() {
+        return type;
+    }
+
+    public int qpNumber() {
+        return qpNumber;
+    }
+
+    public ProtectionDomain protectionDomain() {
+        return pd;
+    }
+
+    public Capabilities capabilities() {
+        return capabilities;
+    }
+
+    /** The {@code struct ibv_qp *}. */
+    public MemorySegment segment() {
+        checkOpen();
+        return qp;
+    }
+
+    /**
+     * This QP's endpoint on {@code port} for the peer, with the GID at {@code gidIndex} (-1: no
+     * GID, InfiniBand only) and a starting PSN.
+     */
+    public Endpoint endpoint(int port, int gidIndex, int psn) {
+        checkOpen();
+        Context ctx = pd.context();
+        Gid gid = gidIndex < 0 ? Gid.ZERO : ctx.queryGid(port, gidIndex).gid();
+        return new Endpoint(ctx.queryPort(port).lid(), qpNumber, psn & 0xffffff, gid);
+    }
+
+    /** Posts the send chain ({@code ibv_post_send}); throws naming the first request not posted. */
+    public void postSend(SendRequests wrs) {
+        checkOpen();
+        int rc;
+        try {
+            rc = (int) Ops.POST.invokeExact(postSendFn, qp, wrs.segment(), wrs.badSlot());
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        if (rc != 0) {
+            throw postFailure("ibv_post_send", rc, wrs.failedIndex(), wrs.size());
+        }
+    }
+
+    /** Posts the receive chain ({@code ibv_post_recv}). */
+    public void postReceive(ReceiveRequests wrs) {
+        checkOpen();
+        if (hasSrq) {
+            throw new IllegalStateException("this QP receives from its SRQ: post receives to the SharedReceiveQueue");
+        }
+        int rc;
+        try {
+            rc = (int) Ops.POST.invokeExact(postRecvFn, qp, wrs.segment(), wrs.badSlot());
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        if (rc != 0) {
+            throw postFailure("ibv_post_recv", rc, wrs.failedIndex(), wrs.size());
+        }
+    }
+
+    static VerbsException postFailure(String call, int rc, int failed, int size) {
+        int errno = rc > 0 ? rc : -rc;
+        String where = failed < 0 ? "" : "Request " + failed + " of " + size + " and those after it were not posted. ";
+        String why = switch (errno) {
+            case Errno.ENOMEM -> "The queue is full: poll completions before posting more, or create the QP with larger queues";
+            case Errno.EINVAL -> "A request is invalid for this QP's type or state (a QP must be in RTS to send, INIT or later to receive),"
+                    + " or has more SGEs or inline bytes than the QP allows";
+            default -> null;
+        };
+        return new VerbsException(call, errno, why == null ? where.strip() : where + why);
+    }
+
+    /** RESET → INIT: port, pkey index 0, and remote access flags (RC/UC) or qkey (UD). */
+    public void toInit(ConnectOptions o) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(ibv_qp_attr.layout());
+            ibv_qp_attr.qp_state(a, QpState.INIT.code());
+            ibv_qp_attr.pkey_index(a, (short) 0);
+            ibv_qp_attr.port_num(a, (byte) o.port);
+            int mask = STATE | PKEY_INDEX | PORT;
+            switch (type) {
+                case UD -> {
+                    ibv_qp_attr.qkey(a, o.qkey);
+                    mask |= QKEY;
+                }
+                case RAW_PACKET -> mask = STATE | PORT;
+                default -> {
+                    ibv_qp_attr.qp_access_flags(a, o.access);
+                    mask |= ACCESS_FLAGS;
+                }
+            }
+            modify(a, mask);
+        }
+    }
+
+    /** INIT → RTR: the path to {@code remote} (RC/UC), or just the state (UD, RAW_PACKET). */
+    public void toRtr(Endpoint remote, ConnectOptions o) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(ibv_qp_attr.layout());
+            ibv_qp_attr.qp_state(a, QpState.RTR.code());
+            int mask = STATE;
+            if (type == QpType.RC || type == QpType.UC || type == QpType.XRC_SEND || type == QpType.XRC_RECV) {
+                Mtu mtu = o.mtu != null ? o.mtu : pd.context().queryPort(o.port).activeMtu();
+                ibv_qp_attr.path_mtu(a, mtu.code());
+                ibv_qp_attr.dest_qp_num(a, remote.qpn());
+                ibv_qp_attr.rq_psn(a, remote.psn());
+                AddressHandle.fill(ibv_qp_attr.ah_attr(a), remote, o);
+                mask |= AV | PATH_MTU | DEST_QPN | RQ_PSN;
+                if (type != QpType.UC) {
+                    ibv_qp_attr.max_dest_rd_atomic(a, (byte) o.maxDestReadAtomic);
+                    ibv_qp_attr.min_rnr_timer(a, (byte) o.minRnrTimer);
+                    mask |= MAX_DEST_RD_ATOMIC | MIN_RNR_TIMER;
+                }
+            }
+            modify(a, mask);
+        }
+    }
+
+    /** RTR → RTS with our starting send PSN (and, for RC, the retry and read/atomic settings). */
+    public void toRts(int sqPsn, ConnectOptions o) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(ibv_qp_attr.layout());
+            ibv_qp_attr.qp_state(a, QpState.RTS.code());
+            int mask = STATE;
+            if (type != QpType.RAW_PACKET && type != QpType.XRC_RECV) {
+                ibv_qp_attr.sq_psn(a, sqPsn & 0xffffff);
+                mask |= SQ_PSN;
+            }
+            if (type == QpType.RC || type == QpType.XRC_SEND) {
+                ibv_qp_attr.timeout(a, (byte) o.timeout);
+                ibv_qp_attr.retry_cnt(a, (byte) o.retryCount);
+                ibv_qp_attr.rnr_retry(a, (byte) o.rnrRetry);
+                ibv_qp_attr.max_rd_atomic(a, (byte) o.maxReadAtomic);
+                mask |= TIMEOUT | RETRY_CNT | RNR_RETRY | MAX_QP_RD_ATOMIC;
+            }
+            modify(a, mask);
+        }
+    }
+
+    /** RESET → INIT → RTR → RTS in one call: {@code local} gives our send PSN. */
+    public void connect(Endpoint local, Endpoint remote, ConnectOptions o) {
+        if (state() == QpState.RESET) {
+            toInit(o);
+        }
+        toRtr(remote, o);
+        toRts(local.psn(), o);
+    }
+
+    /** Moves the QP to ERR: outstanding requests complete with {@link WcStatus#WR_FLUSH_ERR}. */
+    public void toError() {
+        setState(QpState.ERR);
+    }
+
+    /** Moves the QP back to RESET (queues emptied, ready for {@link #toInit} again). */
+    public void reset() {
+        setState(QpState.RESET);
+    }
+
+    private void setState(QpState s) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(ibv_qp_attr.layout());
+            ibv_qp_attr.qp_state(a, s.code());
+            modify(a, STATE);
+        }
+    }
+
+    /**
+     * {@code ibv_modify_qp} with a caller-built {@code struct ibv_qp_attr} and mask, for
+     * transitions the helpers above do not cover.
+     */
+    public void modify(MemorySegment attr, int mask) {
+        checkOpen();
+        VerbsException.check("ibv_modify_qp", IbVerbs.ibv_modify_qp(qp, attr, mask));
+    }
+
+    /** The current state ({@code ibv_query_qp}). */
+    public QpState state() {
+        checkOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(ibv_qp_attr.layout());
+            MemorySegment init = arena.allocate(ibv_qp_init_attr.layout());
+            VerbsException.check("ibv_query_qp", IbVerbs.ibv_query_qp(qp, a, STATE, init));
+            return QpState.of(ibv_qp_attr.qp_state(a));
+        }
+    }
+
+    @Override
+    protected void destroy() {
+        VerbsException.check("ibv_destroy_qp", IbVerbs.ibv_destroy_qp(qp));
+    }
+
+    @Override
+    protected String describe() {
+        return "QueuePair(" + type + ", qpn 0x" + Integer.toHexString(qpNumber) + ")";
+    }
+}

@@ -1,0 +1,172 @@
+package io.jverbs.verbs;
+
+import io.jverbs.verbs.ffi.ibv_send_wr;
+import io.jverbs.verbs.ffi.ibv_sge;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A reusable chain of {@code struct ibv_send_wr}, with their scatter/gather lists, built in place
+ * and posted with one {@link QueuePair#postSend} (one doorbell for the whole list). Nothing is
+ * allocated per request: {@link #clear()} and build again.
+ *
+ * <pre>{@code
+ * wrs.clear()
+ *    .add(1, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(mr.address(), 4096, mr.lkey()).rdma(raddr, rkey);
+ * qp.postSend(wrs);
+ * }</pre>
+ * Methods after {@link #add} apply to the request just added. Not thread-safe: one per thread.
+ */
+public final class SendRequests {
+    private static final long WR = ibv_send_wr.sizeof();
+    private static final long SGE = ibv_sge.sizeof();
+
+    private final int capacity;
+    private final int maxSge;
+    private final MemorySegment wrs;
+    private final MemorySegment sges;
+    private final MemorySegment bad;
+    private int count;
+    private long current = -1;
+
+    /** Room for {@code capacity} requests of up to {@code maxSge} SGEs each. */
+    public SendRequests(int capacity, int maxSge) {
+        if (capacity < 1 || maxSge < 0) {
+            throw new IllegalArgumentException("capacity must be >= 1 and maxSge >= 0, got " + capacity + ", " + maxSge);
+        }
+        Arena arena = Arena.ofAuto();
+        this.capacity = capacity;
+        this.maxSge = maxSge;
+        this.wrs = arena.allocate(ibv_send_wr.layout(), capacity);
+        this.sges = arena.allocate(ibv_sge.layout(), (long) capacity * Math.max(1, maxSge));
+        this.bad = arena.allocate(ValueLayout.ADDRESS);
+    }
+
+    /** Empties the chain. */
+    public SendRequests clear() {
+        count = 0;
+        current = -1;
+        return this;
+    }
+
+    public int size() {
+        return count;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Starts a new request at the end of the chain ({@link SendFlags} for {@code flags}). */
+    public SendRequests add(long wrId, WrOpcode opcode, int flags) {
+        if (count == capacity) {
+            throw new IllegalStateException("SendRequests is full (" + capacity + " requests)");
+        }
+        long at = count * WR;
+        for (long o = 0; o < WR; o += 8) {
+            wrs.set(ValueLayout.JAVA_LONG, at + o, 0L);
+        }
+        wrs.set(ValueLayout.JAVA_LONG, at + ibv_send_wr.wr_id$offset(), wrId);
+        wrs.set(ValueLayout.JAVA_LONG, at + ibv_send_wr.sg_list$offset(), sges.address() + count * maxSge * SGE);
+        wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.opcode$offset(), opcode.code());
+        wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.send_flags$offset(), flags);
+        if (count > 0) {
+            wrs.set(ValueLayout.JAVA_LONG, current + ibv_send_wr.next$offset(), wrs.address() + at);
+        }
+        current = at;
+        count++;
+        return this;
+    }
+
+    /** Appends a scatter/gather entry: {@code length} bytes at {@code address} of a region with {@code lkey}. */
+    public SendRequests sge(long address, int length, int lkey) {
+        long at = requireCurrent();
+        int n = wrs.get(ValueLayout.JAVA_INT, at + ibv_send_wr.num_sge$offset());
+        if (n == maxSge) {
+            throw new IllegalStateException("request already has maxSge=" + maxSge + " entries");
+        }
+        long s = ((count - 1L) * maxSge + n) * SGE;
+        sges.set(ValueLayout.JAVA_LONG, s + ibv_sge.addr$offset(), address);
+        sges.set(ValueLayout.JAVA_INT, s + ibv_sge.length$offset(), length);
+        sges.set(ValueLayout.JAVA_INT, s + ibv_sge.lkey$offset(), lkey);
+        wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.num_sge$offset(), n + 1);
+        return this;
+    }
+
+    /** Appends {@code length} bytes at {@code offset} of a memory region. */
+    public SendRequests sge(MemoryRegion mr, long offset, int length) {
+        return sge(mr.address(offset), length, mr.lkey());
+    }
+
+    /** Remote side of an RDMA write or read. */
+    public SendRequests rdma(long remoteAddress, int rkey) {
+        long at = requireCurrent();
+        wrs.set(ValueLayout.JAVA_LONG, at + ibv_send_wr.wr_rdma_remote_addr$offset(), remoteAddress);
+        wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.wr_rdma_rkey$offset(), rkey);
+        return this;
+    }
+
+    /**
+     * Remote side of an atomic: an 8-byte aligned address; {@code compareAdd} is the value to
+     * add (fetch-and-add) or to compare (compare-and-swap), {@code swap} the new value for CAS.
+     */
+    public SendRequests atomic(long remoteAddress, int rkey, long compareAdd, long swap) {
+        long at = requireCurrent();
+        wrs.set(ValueLayout.JAVA_LONG, at + ibv_send_wr.wr_atomic_remote_addr$offset(), remoteAddress);
+        wrs.set(ValueLayout.JAVA_LONG, at + ibv_send_wr.wr_atomic_compare_add$offset(), compareAdd);
+        wrs.set(ValueLayout.JAVA_LONG, at + ibv_send_wr.wr_atomic_swap$offset(), swap);
+        wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.wr_atomic_rkey$offset(), rkey);
+        return this;
+    }
+
+    /** Destination of a UD send. */
+    public SendRequests ud(AddressHandle ah, int remoteQpn, int remoteQkey) {
+        long at = requireCurrent();
+        wrs.set(ValueLayout.ADDRESS, at + ibv_send_wr.wr_ud_ah$offset(), ah.segment());
+        wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.wr_ud_remote_qpn$offset(), remoteQpn);
+        wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.wr_ud_remote_qkey$offset(), remoteQkey);
+        return this;
+    }
+
+    /** Immediate data (host order; sent in network order) for *_WITH_IMM opcodes. */
+    public SendRequests immediate(int value) {
+        wrs.set(ValueLayout.JAVA_INT, requireCurrent() + ibv_send_wr.imm_data$offset(), Integer.reverseBytes(value));
+        return this;
+    }
+
+    /** The rkey to invalidate, for SEND_WITH_INV and LOCAL_INV. */
+    public SendRequests invalidate(int rkey) {
+        wrs.set(ValueLayout.JAVA_INT, requireCurrent() + ibv_send_wr.invalidate_rkey$offset(), rkey);
+        return this;
+    }
+
+    /** Destination SRQ number of an XRC send. */
+    public SendRequests xrcRemoteSrq(int srqNumber) {
+        wrs.set(ValueLayout.JAVA_INT, requireCurrent() + ibv_send_wr.qp_type_xrc_remote_srqn$offset(), srqNumber);
+        return this;
+    }
+
+    /** The first request of the chain. */
+    public MemorySegment segment() {
+        return wrs;
+    }
+
+    MemorySegment badSlot() {
+        return bad;
+    }
+
+    /** Index of the request the provider rejected, from the bad_wr pointer. */
+    int failedIndex() {
+        long p = bad.get(ValueLayout.ADDRESS, 0).address();
+        return p == 0 ? -1 : (int) ((p - wrs.address()) / WR);
+    }
+
+    private long requireCurrent() {
+        if (current < 0) {
+            throw new IllegalStateException("call add() first");
+        }
+        return current;
+    }
+}
