@@ -20,7 +20,7 @@ public final class ibv_device {
         MemoryLayout.sequenceLayout(64, JAVA_BYTE).withName("name"),
         MemoryLayout.sequenceLayout(64, JAVA_BYTE).withName("dev_name"),
         MemoryLayout.sequenceLayout(256, JAVA_BYTE).withName("dev_path"),
-        MemoryLayout.sequenceLayout(256, JAVA_BYTE).withName("ibdev_path")).withName("struct ibv_device");
+        MemoryLayout.sequenceLayout(256, JAVA_BYTE).withName("ibdev_path")).withByteAlignment(8).withName("struct ibv_device");
 
     public static GroupLayout layout() { return LAYOUT; }
     public static long sizeof() { return 664L; }

@@ -18,7 +18,7 @@ public final class rdma_addr {
             MemoryLayout.sequenceLayout(128, JAVA_BYTE).withName("src_storage")),
         MemoryLayout.unionLayout(
             MemoryLayout.sequenceLayout(128, JAVA_BYTE).withName("dst_storage")),
-        MemoryLayout.sequenceLayout(40, JAVA_BYTE).withName("addr")).withName("struct rdma_addr");
+        MemoryLayout.sequenceLayout(40, JAVA_BYTE).withName("addr")).withByteAlignment(8).withName("struct rdma_addr");
 
     public static GroupLayout layout() { return LAYOUT; }
     public static long sizeof() { return 296L; }

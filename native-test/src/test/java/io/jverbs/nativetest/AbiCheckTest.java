@@ -1,0 +1,79 @@
+package io.jverbs.nativetest;
+
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemoryLayout;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Checks every generated layout in {@code io.jverbs.verbs.ffi} against the rdma-core headers
+ * installed on this host: a C probe (target/abi/abi_check.c, kept for debugging) prints sizeof,
+ * alignof, offsetof and member sizeof as gcc sees them, and every value must equal the Java one.
+ * Runs in the normal build; without gcc or the headers it fails, it never skips.
+ */
+class AbiCheckTest {
+    private static Path work;
+
+    @BeforeAll
+    static void toolchain() {
+        work = AbiCheck.repoRoot().resolve("native-test/target/abi");
+        AbiCheck.requireToolchain(work);
+    }
+
+    @Test
+    void generatedLayoutsMatchTheInstalledHeaders() {
+        List<AbiCheck.TypeLayout> found = AbiCheck.scan(AbiCheckTest.class.getClassLoader(), AbiCheck.FFI_PACKAGE);
+        AbiCheck.Result r = AbiCheck.check(work, found.stream().map(AbiCheck.TypeLayout::layout).toList());
+        if (!r.mismatches().isEmpty()) {
+            fail(AbiCheck.report(r) + "\n(probe source: " + work.resolve("abi_check.c") + ")");
+        }
+        assertTrue(r.types() >= 40, "only " + r.types() + " layouts found in " + AbiCheck.FFI_PACKAGE
+                + " (expected >= 40): is jverbs-verbs on the test class path? found "
+                + found.stream().map(AbiCheck.TypeLayout::javaClass).toList());
+        assertTrue(r.fields() >= 400, "only " + r.fields() + " fields checked (expected >= 400)");
+        System.out.printf("ABI check: %d types, %d fields match rdma-core headers%n", r.types(), r.fields());
+    }
+
+    /** The same comparison must catch a wrong layout: ibv_sge with lkey and length swapped. */
+    @Test
+    void aWrongLayoutIsReported() {
+        GroupLayout wrongSge = MemoryLayout.structLayout(
+                JAVA_LONG.withName("addr"),
+                JAVA_INT.withName("lkey"),
+                JAVA_INT.withName("length")).withName("struct ibv_sge");
+        GroupLayout shortGid = MemoryLayout.unionLayout(
+                MemoryLayout.sequenceLayout(15, JAVA_BYTE).withName("raw"),
+                MemoryLayout.structLayout(
+                        JAVA_LONG.withName("subnet_prefix"),
+                        JAVA_LONG.withName("interface_id")).withName("global")).withName("union ibv_gid");
+        AbiCheck.Result r = AbiCheck.check(work.resolve("negative"), List.of(wrongSge, shortGid));
+        String report = AbiCheck.report(r);
+        System.out.println("Negative ABI check (expected mismatches):\n" + report);
+        assertEquals(2, r.types());
+        assertEquals(3 + 4, r.fields()); // addr length lkey; raw global global.subnet_prefix global.interface_id
+        assertEquals(3, r.mismatches().size(), report);
+        assertTrue(has(r, "struct ibv_sge", "lkey", "offsetof", 8, 12), report);
+        assertTrue(has(r, "struct ibv_sge", "length", "offsetof", 12, 8), report);
+        assertTrue(has(r, "union ibv_gid", "raw", "sizeof", 15, 16), report);
+        assertTrue(report.startsWith("3 ABI mismatch(es)"), report);
+    }
+
+    private static boolean has(AbiCheck.Result r, String type, String path, String what, long java, long c) {
+        return r.mismatches().stream().anyMatch(m -> m.startsWith(type + " ")
+                && m.matches(".*\\s" + java_escape(path) + "\\s+" + what + "\\s+java\\s+" + java + "\\s+C\\s+" + c));
+    }
+
+    private static String java_escape(String s) {
+        return s.replace(".", "\\.");
+    }
+}
