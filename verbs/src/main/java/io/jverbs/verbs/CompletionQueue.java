@@ -4,9 +4,16 @@ import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
+import io.jverbs.verbs.ffi.ibv_context;
+import io.jverbs.verbs.ffi.ibv_context_ops;
 import io.jverbs.verbs.ffi.ibv_cq;
+import io.jverbs.verbs.ffi.ibv_cq_ex;
+import io.jverbs.verbs.ffi.ibv_cq_init_attr_ex;
+import io.jverbs.verbs.ffi.verbs_context;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
 
 /**
  * A completion queue ({@code struct ibv_cq}). {@link #poll} is the data path: it calls the
@@ -20,27 +27,87 @@ public final class CompletionQueue extends NativeResource {
     private final MemorySegment pollFn;
     private final MemorySegment notifyFn;
     private final CompletionChannel channel;
+    private final ExtendedCompletions extended;
     private int unackedEvents;
 
-    CompletionQueue(Context context, int entries, CompletionChannel channel, int vector) {
+    /** A classic CQ ({@code ibv_create_cq}) when {@code wcFlags < 0}, else an extended one ({@code ibv_create_cq_ex}). */
+    CompletionQueue(Context context, int entries, CompletionChannel channel, int vector, long wcFlags) {
         super(context, channel);
         if (entries < 1) {
             throw new IllegalArgumentException("a CQ needs at least one entry, got " + entries);
         }
         this.context = context;
         this.channel = channel;
-        MemorySegment c = IbVerbs.ibv_create_cq(context.segment(), entries, MemorySegment.NULL,
-                channel == null ? MemorySegment.NULL : channel.segment(), vector);
+        MemorySegment ch = channel == null ? MemorySegment.NULL : channel.segment();
+        MemorySegment c = wcFlags < 0
+                ? IbVerbs.ibv_create_cq(context.segment(), entries, MemorySegment.NULL, ch, vector)
+                : createExtended(context, entries, ch, vector, wcFlags);
         if (Native.isNull(c)) {
-            throw VerbsException.fromErrno("ibv_create_cq");
+            throw VerbsException.fromErrno(wcFlags < 0 ? "ibv_create_cq" : "ibv_create_cq_ex");
         }
-        this.cq = c.reinterpret(ibv_cq.sizeof());
+        // ibv_cq_ex starts with the fields of ibv_cq: the same pointer serves both (ibv_cq_ex_to_cq).
+        this.cq = c.reinterpret(wcFlags < 0 ? ibv_cq.sizeof() : ibv_cq_ex.sizeof());
+        this.extended = wcFlags < 0 ? null : new ExtendedCompletions(this, cq, wcFlags, context.isSoftRoce());
         this.pollFn = context.pollCq;
         this.notifyFn = context.reqNotifyCq;
         if (channel != null) {
             channel.register(this, cq.address());
         }
         attach();
+    }
+
+    private static MemorySegment createExtended(Context context, int entries, MemorySegment channel, int vector, long wcFlags) {
+        MemorySegment fn = context.extendedOp(verbs_context.create_cq_ex$offset());
+        if (Native.isNull(fn)) {
+            throw new UnsupportedOperationException(context.device().name() + " does not support extended CQs (ibv_create_cq_ex)");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ibv_cq_init_attr_ex.layout());
+            ibv_cq_init_attr_ex.cqe(attr, entries);
+            ibv_cq_init_attr_ex.channel(attr, channel);
+            ibv_cq_init_attr_ex.comp_vector(attr, vector);
+            ibv_cq_init_attr_ex.wc_flags(attr, wcFlags);
+            return (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(fn, Native.errnoState(), context.segment(), attr);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /**
+     * The extended polling interface of a CQ made by {@link Context#createExtendedCompletionQueue};
+     * throws for a classic CQ.
+     */
+    public ExtendedCompletions extended() {
+        checkOpen();
+        if (extended == null) {
+            throw new IllegalStateException("this CQ was created with createCompletionQueue: use createExtendedCompletionQueue for ibv_start_poll");
+        }
+        return extended;
+    }
+
+    void checkUsable() {
+        checkOpen();
+    }
+
+    /**
+     * Test and benchmark hook, not API: wraps a raw {@code struct ibv_cq *} made outside jverbs
+     * (the stub provider of native-test/stub) with its context's {@code ops.poll_cq}/{@code
+     * ops.req_notify_cq}. No parent, no channel; close() releases nothing. The data path uses the
+     * same final fields as a CQ from {@link Context#createCompletionQueue}.
+     */
+    static CompletionQueue wrapForTesting(MemorySegment rawCq) {
+        return new CompletionQueue(rawCq.reinterpret(ibv_cq.sizeof()));
+    }
+
+    private CompletionQueue(MemorySegment cq) {
+        super(null);
+        MemorySegment ops = ibv_context.ops(ibv_cq.context(cq).reinterpret(ibv_context.sizeof()));
+        this.context = null;
+        this.channel = null;
+        this.extended = null;
+        this.cq = cq;
+        this.pollFn = ibv_context_ops.poll_cq(ops);
+        this.notifyFn = ibv_context_ops.req_notify_cq(ops);
     }
 
     public Context context() {
@@ -72,9 +139,11 @@ public final class CompletionQueue extends NativeResource {
         }
         int n;
         try {
-            n = (int) Ops.POLL_CQ.invokeExact(pollFn, cq, max, wc.segment());
+            n = (int) Ops.POLL_CQ.invokeExact(pollFn, cq.address(), max, wc.segment().address());
         } catch (Throwable t) {
             throw LibC.rethrow(t);
+        } finally {
+            Reference.reachabilityFence(wc);
         }
         if (n < 0) {
             throw new VerbsException("ibv_poll_cq", -n, "The CQ overran or the device failed: size the CQ for all outstanding work");
@@ -133,6 +202,9 @@ public final class CompletionQueue extends NativeResource {
 
     @Override
     protected void destroy() {
+        if (context == null) {
+            return; // wrapForTesting: the CQ belongs to whoever made it
+        }
         synchronized (this) {
             ackPending();
         }

@@ -4,19 +4,24 @@ import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
+import io.jverbs.verbs.ffi.ibv_async_event;
 import io.jverbs.verbs.ffi.ibv_context;
 import io.jverbs.verbs.ffi.ibv_context_ops;
 import io.jverbs.verbs.ffi.ibv_device;
 import io.jverbs.verbs.ffi.ibv_device_attr_ex;
 import io.jverbs.verbs.ffi.ibv_gid_entry;
 import io.jverbs.verbs.ffi.ibv_port_attr;
+import io.jverbs.verbs.ffi.ibv_qp;
 import io.jverbs.verbs.ffi.verbs_context;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An open RDMA device ({@code struct ibv_context}): the root of every other verbs object.
@@ -31,17 +36,24 @@ public final class Context extends NativeResource {
     private static final long ABI_IS_EXTENDED = -1L;
     private static final long CONTEXT_OFFSET = verbs_context.context$offset();
 
+    /** Contexts that librdmacm opened, by address: one wrapper per device (see {@link #adopt}). */
+    private static final Map<Long, Context> ADOPTED = new ConcurrentHashMap<>();
+
     private final Device device;
     private final MemorySegment ctx;
+    /** Opened by librdmacm (an rdma_cm_id's verbs): closing releases the children only, never the device. */
+    private final boolean adopted;
     /** The enclosing verbs_context, or null for a provider without extended verbs. */
     private final MemorySegment vctx;
     final MemorySegment postSend, postRecv, postSrqRecv, pollCq, reqNotifyCq, allocMw, bindMw, deallocMw;
 
-    private Context(Device device, MemorySegment ctx) {
+    private Context(Device device, MemorySegment ctx, boolean adopted) {
         super(null);
         this.device = device;
+        this.adopted = adopted;
         long extendedSize = CONTEXT_OFFSET + ibv_context.sizeof();
-        if (ibv_context.abi_compat(ctx).address() == ABI_IS_EXTENDED) {
+        // The pointer from ibv_open_device is zero-length: size it before reading abi_compat.
+        if (ibv_context.abi_compat(ctx.reinterpret(ibv_context.sizeof())).address() == ABI_IS_EXTENDED) {
             this.vctx = MemorySegment.ofAddress(ctx.address() - CONTEXT_OFFSET).reinterpret(extendedSize);
             this.ctx = vctx.asSlice(CONTEXT_OFFSET, ibv_context.sizeof());
         } else {
@@ -84,7 +96,23 @@ public final class Context extends NativeResource {
             }
             throw Device.noDevice(device.name());
         });
-        return new Context(device, ctx);
+        return new Context(device, ctx, false);
+    }
+
+    /**
+     * Wraps the {@code struct ibv_context *} that librdmacm opened for a device ({@code id->verbs}).
+     * librdmacm shares one per device among all its ids and keeps it open for the life of the
+     * process, so the wrapper is shared too and its {@link #close()} closes the objects created
+     * from it but not the device.
+     */
+    static Context adopt(MemorySegment verbs) {
+        return ADOPTED.compute(verbs.address(), (address, existing) -> {
+            if (existing != null && !existing.isClosed()) {
+                return existing;
+            }
+            MemorySegment c = verbs.reinterpret(ibv_context.sizeof());
+            return new Context(Device.read(ibv_context.device(c).reinterpret(ibv_device.sizeof())), c, true);
+        });
     }
 
     public Device device() {
@@ -222,7 +250,67 @@ public final class Context extends NativeResource {
     /** Creates a CQ whose events are delivered to {@code channel} (may be null). */
     public CompletionQueue createCompletionQueue(int entries, CompletionChannel channel, int vector) {
         checkOpen();
-        return new CompletionQueue(this, entries, channel, vector);
+        return new CompletionQueue(this, entries, channel, vector, -1);
+    }
+
+    /**
+     * Creates a CQ with the extended polling interface ({@code ibv_create_cq_ex}); {@code wcFlags}
+     * are {@link ExtendedCompletions} {@code WC_*} fields to produce. It also works with
+     * {@link CompletionQueue#poll} and as any QP's CQ.
+     */
+    public CompletionQueue createExtendedCompletionQueue(int entries, CompletionChannel channel, int vector, long wcFlags) {
+        checkOpen();
+        if (wcFlags < 0) {
+            throw new IllegalArgumentException("wcFlags must be a combination of ExtendedCompletions.WC_* flags");
+        }
+        return new CompletionQueue(this, entries, channel, vector, wcFlags);
+    }
+
+    /**
+     * Waits up to {@code timeout} for the next asynchronous event of this device and returns it
+     * (acknowledged), or null on timeout. For a QP event the element is the QP number; for a port
+     * event the port; otherwise the address of the CQ or SRQ ({@code segment().address()}).
+     */
+    public AsyncEvent awaitAsyncEvent(Duration timeout) {
+        checkOpen();
+        if (!LibC.awaitReadable(ibv_context.async_fd(ctx), timeout.toMillis())) {
+            return null;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ev = arena.allocate(ibv_async_event.layout());
+            VerbsException.check("ibv_get_async_event", IbVerbs.ibv_get_async_event(ctx, ev));
+            AsyncEvent.Type type = AsyncEvent.Type.of(ibv_async_event.event_type(ev));
+            long element;
+            if (type.isPortEvent()) {
+                element = ibv_async_event.element_port_num(ev);
+            } else if (type.isQpEvent()) {
+                element = ibv_qp.qp_num(
+                        ibv_async_event.element_qp(ev).reinterpret(ibv_qp.sizeof()));
+            } else {
+                element = ibv_async_event.element_cq(ev).address();
+            }
+            IbVerbs.ibv_ack_async_event(ev);
+            return new AsyncEvent(type, element);
+        }
+    }
+
+    /** {@code RXE_VENDOR_ID}: Soft-RoCE reports this vendor id. */
+    private static final int RXE_VENDOR_ID = 0xFFFFFF;
+    private volatile Boolean softRoce;
+
+    /** True for a Soft-RoCE (rxe) device, whose provider has quirks the wrappers work around. */
+    public boolean isSoftRoce() {
+        Boolean s = softRoce;
+        if (s == null) {
+            softRoce = s = queryDevice().vendorId() == RXE_VENDOR_ID;
+        }
+        return s;
+    }
+
+    /** Opens a private XRC domain ({@code ibv_open_xrcd}). */
+    public XrcDomain openXrcDomain() {
+        checkOpen();
+        return new XrcDomain(this);
     }
 
     /** Address of a {@code struct verbs_context} slot if the provider fills it, else NULL (verbs_get_ctx_op). */
@@ -250,11 +338,13 @@ public final class Context extends NativeResource {
 
     @Override
     protected void destroy() {
-        VerbsException.check("ibv_close_device", IbVerbs.ibv_close_device(ctx));
+        if (!adopted) {
+            VerbsException.check("ibv_close_device", IbVerbs.ibv_close_device(ctx));
+        }
     }
 
     @Override
     protected String describe() {
-        return "Context(" + device.name() + ")";
+        return "Context(" + device.name() + (adopted ? ", opened by rdma_cm" : "") + ")";
     }
 }

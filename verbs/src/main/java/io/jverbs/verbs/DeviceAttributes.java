@@ -10,6 +10,8 @@ import java.lang.foreign.MemorySegment;
  * What {@code ibv_query_device_ex} reports (falling back to {@code ibv_query_device}, with the
  * extended fields zero, on providers without the extended call). Limits a QP, CQ or MR must stay
  * within, and the capability bits ({@code IBV_DEVICE_*} in {@link #deviceCapFlags()}).
+ * The 64-bit sizes and GUIDs are unsigned in C: read them with {@link Long#toUnsignedString}
+ * (Soft-RoCE reports {@code max_mr_size} as 2^64 - 1, which is -1 here).
  */
 public record DeviceAttributes(
         String firmwareVersion,

@@ -28,7 +28,13 @@ public final class MemoryRegion extends NativeResource {
         this.pd = pd;
         MemorySegment m = IbVerbs.ibv_reg_mr_iova2(pd.segment(), MemorySegment.ofAddress(address), length, iova, access);
         if (Native.isNull(m)) {
-            throw VerbsException.fromErrno("ibv_reg_mr_iova2");
+            int errno = Native.lastErrno();
+            if ((access & Access.ON_DEMAND) != 0
+                    && (errno == io.jverbs.core.Errno.EINVAL || errno == io.jverbs.core.Errno.EOPNOTSUPP)) {
+                throw new VerbsException("ibv_reg_mr_iova2", errno, "On-demand paging (Access.ON_DEMAND) is not supported by "
+                        + pd.context().device().name() + " (DeviceAttributes.odpGeneralCaps() is 0): register pinned memory instead");
+            }
+            throw VerbsException.of("ibv_reg_mr_iova2", errno);
         }
         this.mr = m.reinterpret(ibv_mr.sizeof());
         this.memory = memory;

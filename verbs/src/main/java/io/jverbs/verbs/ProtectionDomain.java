@@ -78,6 +78,18 @@ public final class ProtectionDomain extends NativeResource {
         return new SharedReceiveQueue(this, maxWr, maxSge, 0);
     }
 
+    /** Creates an XRC SRQ in {@code xrcd}; its completions go to {@code cq}. */
+    public SharedReceiveQueue createXrcSharedReceiveQueue(XrcDomain xrcd, CompletionQueue cq, int maxWr, int maxSge) {
+        checkOpen();
+        return new SharedReceiveQueue(this, xrcd, cq, maxWr, maxSge);
+    }
+
+    /** Allocates a memory window ({@code ibv_alloc_mw}). */
+    public MemoryWindow allocateMemoryWindow(MemoryWindow.Type type) {
+        checkOpen();
+        return new MemoryWindow(this, type);
+    }
+
     /** Creates an address handle for UD sends to {@code remote}'s port (GID, LID, SL from the options). */
     public AddressHandle createAddressHandle(Endpoint remote, ConnectOptions options) {
         checkOpen();

@@ -5,13 +5,18 @@ import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
+import io.jverbs.verbs.ffi.ibv_context;
+import io.jverbs.verbs.ffi.ibv_context_ops;
 import io.jverbs.verbs.ffi.ibv_qp;
 import io.jverbs.verbs.ffi.ibv_qp_attr;
 import io.jverbs.verbs.ffi.ibv_qp_cap;
 import io.jverbs.verbs.ffi.ibv_qp_init_attr;
+import io.jverbs.verbs.ffi.ibv_qp_init_attr_ex;
+import io.jverbs.verbs.ffi.verbs_context;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
 import java.util.Objects;
 
 /**
@@ -42,11 +47,32 @@ public final class QueuePair extends NativeResource {
         int maxRecvSge = 1;
         int maxInlineData;
         boolean signalAll;
+        long sendOps;
+        XrcDomain xrcd;
 
         public Config(QpType type, CompletionQueue sendCq, CompletionQueue recvCq) {
             this.type = Objects.requireNonNull(type, "type");
             this.sendCq = Objects.requireNonNull(sendCq, "sendCq");
             this.recvCq = Objects.requireNonNull(recvCq, "recvCq");
+        }
+
+        private Config(XrcDomain xrcd) {
+            this.type = QpType.XRC_RECV;
+            this.sendCq = null;
+            this.recvCq = null;
+            this.xrcd = Objects.requireNonNull(xrcd, "xrcd");
+            this.maxSendWr = 0;
+            this.maxRecvWr = 0;
+            this.maxSendSge = 0;
+            this.maxRecvSge = 0;
+        }
+
+        /**
+         * An XRC target QP in {@code xrcd}: it has no queues of its own; messages sent to it land
+         * in the XRC SRQ the initiator names ({@link SendRequests#xrcRemoteSrq}).
+         */
+        public static Config xrcTarget(XrcDomain xrcd) {
+            return new Config(xrcd);
         }
 
         /** One CQ for both directions. */
@@ -64,6 +90,11 @@ public final class QueuePair extends NativeResource {
         public Config srq(SharedReceiveQueue srq) { this.srq = srq; return this; }
         /** Every send request completes with a CQE (sq_sig_all), not only SIGNALED ones. */
         public Config signalAll(boolean on) { this.signalAll = on; return this; }
+        /**
+         * Enables the extended post API ({@link QueuePair#extendedPost()}) for these
+         * {@code ExtendedPost.SEND_OPS_*} opcodes; the QP is created with {@code ibv_create_qp_ex}.
+         */
+        public Config sendOps(long flags) { this.sendOps = flags; return this; }
     }
 
     /** The capacities the provider granted, which may exceed what was asked. */
@@ -77,16 +108,32 @@ public final class QueuePair extends NativeResource {
     private final int qpNumber;
     private final Capabilities capabilities;
     private final boolean hasSrq;
+    private final ExtendedPost extendedPost;
+    /** The rdma_cm id whose rdma_create_qp made this QP (rdma_cm drives its states), or null. */
+    private final CmId cmId;
+
+    // enum ibv_qp_init_attr_mask
+    private static final int INIT_ATTR_PD = 1, INIT_ATTR_XRCD = 1 << 1, INIT_ATTR_SEND_OPS_FLAGS = 1 << 6;
 
     QueuePair(ProtectionDomain pd, Config c) {
-        super(pd, c.sendCq, c.recvCq, c.srq);
+        this(pd, c, null);
+    }
+
+    /** With {@code cmId}: made by {@code rdma_create_qp}, destroyed by {@code rdma_destroy_qp}, closed before the id. */
+    QueuePair(ProtectionDomain pd, Config c, CmId cmId) {
+        super(pd, c.sendCq, c.recvCq, c.srq, c.xrcd, cmId);
         this.pd = pd;
+        this.cmId = cmId;
         this.type = c.type;
         this.hasSrq = c.srq != null;
+        boolean ex = c.sendOps != 0 || c.xrcd != null || c.type == QpType.XRC_SEND;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment init = arena.allocate(ibv_qp_init_attr.layout());
-            ibv_qp_init_attr.send_cq(init, c.sendCq.segment());
-            ibv_qp_init_attr.recv_cq(init, c.recvCq.segment());
+            // ibv_qp_init_attr_ex begins with the fields of ibv_qp_init_attr: one buffer serves both calls.
+            MemorySegment init = arena.allocate(ibv_qp_init_attr_ex.layout());
+            if (c.sendCq != null) {
+                ibv_qp_init_attr.send_cq(init, c.sendCq.segment());
+                ibv_qp_init_attr.recv_cq(init, c.recvCq.segment());
+            }
             if (c.srq != null) {
                 ibv_qp_init_attr.srq(init, c.srq.segment());
             }
@@ -98,14 +145,22 @@ public final class QueuePair extends NativeResource {
             ibv_qp_cap.max_inline_data(cap, c.maxInlineData);
             ibv_qp_init_attr.qp_type(init, c.type.code());
             ibv_qp_init_attr.sq_sig_all(init, c.signalAll ? 1 : 0);
-            MemorySegment q = IbVerbs.ibv_create_qp(pd.segment(), init);
+            if (cmId != null && ex) {
+                throw new UnsupportedOperationException("rdma_cm QPs are created with rdma_create_qp: no XRC or Config.sendOps");
+            }
+            MemorySegment q = cmId != null ? cmId.createQp(pd.segment(), init)
+                    : ex ? createExtended(pd, c, init) : IbVerbs.ibv_create_qp(pd.segment(), init);
             if (Native.isNull(q)) {
                 int errno = Native.lastErrno();
+                if ((c.type == QpType.XRC_SEND || c.type == QpType.XRC_RECV) && (errno == Errno.EOPNOTSUPP || errno == Errno.EINVAL)) {
+                    throw new VerbsException("ibv_create_qp_ex", errno, "XRC QPs are not supported by "
+                            + pd.context().device().name() + ": they need a device with IBV_DEVICE_XRC, e.g. mlx5");
+                }
                 if (c.type == QpType.RAW_PACKET && (errno == Errno.EOPNOTSUPP || errno == Errno.EINVAL || errno == Errno.EPROTONOSUPPORT)) {
                     throw new VerbsException("ibv_create_qp", errno, "RAW_PACKET QPs are not supported by "
                             + pd.context().device().name() + ": they need an mlx5 (ConnectX) device; Soft-RoCE (rxe) has none");
                 }
-                throw VerbsException.of("ibv_create_qp", errno);
+                throw VerbsException.of(cmId != null ? "rdma_create_qp" : "ibv_create_qp", errno);
             }
             this.qp = q.reinterpret(ibv_qp.sizeof());
             this.capabilities = new Capabilities(ibv_qp_cap.max_send_wr(cap), ibv_qp_cap.max_recv_wr(cap),
@@ -114,7 +169,74 @@ public final class QueuePair extends NativeResource {
         this.qpNumber = ibv_qp.qp_num(qp);
         this.postSendFn = pd.context().postSend;
         this.postRecvFn = pd.context().postRecv;
+        this.extendedPost = c.sendOps == 0 ? null : new ExtendedPost(this, IbVerbs.ibv_qp_to_qp_ex(qp));
         attach();
+    }
+
+    /** {@code ibv_create_qp_ex} through the provider's verbs_context slot (an inline function in verbs.h). */
+    private static MemorySegment createExtended(ProtectionDomain pd, Config c, MemorySegment init) {
+        Context ctx = pd.context();
+        MemorySegment fn = ctx.extendedOp(verbs_context.create_qp_ex$offset());
+        if (Native.isNull(fn)) {
+            throw new UnsupportedOperationException(ctx.device().name() + " does not support ibv_create_qp_ex");
+        }
+        int mask = 0;
+        if (c.type != QpType.XRC_RECV) {
+            ibv_qp_init_attr_ex.pd(init, pd.segment());
+            mask |= INIT_ATTR_PD;
+        }
+        if (c.xrcd != null) {
+            ibv_qp_init_attr_ex.xrcd(init, c.xrcd.segment());
+            mask |= INIT_ATTR_XRCD;
+        }
+        if (c.sendOps != 0) {
+            ibv_qp_init_attr_ex.send_ops_flags(init, c.sendOps);
+            mask |= INIT_ATTR_SEND_OPS_FLAGS;
+        }
+        ibv_qp_init_attr_ex.comp_mask(init, mask);
+        try {
+            return (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(fn, Native.errnoState(), ctx.segment(), init);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** The extended post API; the QP must have been created with {@link Config#sendOps}. */
+    public ExtendedPost extendedPost() {
+        checkOpen();
+        if (extendedPost == null) {
+            throw new IllegalStateException("create the QP with Config.sendOps(...) to use the extended post API");
+        }
+        return extendedPost;
+    }
+
+    void checkUsable() {
+        checkOpen();
+    }
+
+    /**
+     * Test and benchmark hook, not API: wraps a raw {@code struct ibv_qp *} made outside jverbs
+     * (the stub provider of native-test/stub) with the {@code ops.post_send}/{@code ops.post_recv}
+     * of its {@code qp->context}. No PD or CQs, no SRQ; close() releases nothing. The data path
+     * uses the same final fields as a QP from {@link ProtectionDomain}.
+     */
+    static QueuePair wrapForTesting(MemorySegment rawQp) {
+        return new QueuePair(rawQp.reinterpret(ibv_qp.sizeof()));
+    }
+
+    private QueuePair(MemorySegment qp) {
+        super(null);
+        MemorySegment ops = ibv_context.ops(ibv_qp.context(qp).reinterpret(ibv_context.sizeof()));
+        this.pd = null;
+        this.type = QpType.of(ibv_qp.qp_type(qp));
+        this.hasSrq = false;
+        this.qp = qp;
+        this.qpNumber = ibv_qp.qp_num(qp);
+        this.capabilities = new Capabilities(0, 0, 0, 0, 0);
+        this.postSendFn = ibv_context_ops.post_send(ops);
+        this.postRecvFn = ibv_context_ops.post_recv(ops);
+        this.extendedPost = null;
+        this.cmId = null;
     }
 
     public QpType type() {
@@ -155,9 +277,11 @@ public final class QueuePair extends NativeResource {
         checkOpen();
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postSendFn, qp, wrs.segment(), wrs.badSlot());
+            rc = (int) Ops.POST.invokeExact(postSendFn, qp.address(), wrs.segment().address(), wrs.badSlot().address());
         } catch (Throwable t) {
             throw LibC.rethrow(t);
+        } finally {
+            Reference.reachabilityFence(wrs);
         }
         if (rc != 0) {
             throw postFailure("ibv_post_send", rc, wrs.failedIndex(), wrs.size());
@@ -172,9 +296,11 @@ public final class QueuePair extends NativeResource {
         }
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postRecvFn, qp, wrs.segment(), wrs.badSlot());
+            rc = (int) Ops.POST.invokeExact(postRecvFn, qp.address(), wrs.segment().address(), wrs.badSlot().address());
         } catch (Throwable t) {
             throw LibC.rethrow(t);
+        } finally {
+            Reference.reachabilityFence(wrs);
         }
         if (rc != 0) {
             throw postFailure("ibv_post_recv", rc, wrs.failedIndex(), wrs.size());
@@ -260,13 +386,15 @@ public final class QueuePair extends NativeResource {
         }
     }
 
-    /** RESET → INIT → RTR → RTS in one call: {@code local} gives our send PSN. */
+    /** RESET → INIT → RTR → RTS (RTR for an XRC target) in one call: {@code local} gives our send PSN. */
     public void connect(Endpoint local, Endpoint remote, ConnectOptions o) {
         if (state() == QpState.RESET) {
             toInit(o);
         }
         toRtr(remote, o);
-        toRts(local.psn(), o);
+        if (type != QpType.XRC_RECV) { // an XRC target only receives: RTR is its working state
+            toRts(local.psn(), o);
+        }
     }
 
     /** Moves the QP to ERR: outstanding requests complete with {@link WcStatus#WR_FLUSH_ERR}. */
@@ -309,6 +437,13 @@ public final class QueuePair extends NativeResource {
 
     @Override
     protected void destroy() {
+        if (pd == null) {
+            return; // wrapForTesting: the QP belongs to whoever made it
+        }
+        if (cmId != null) {
+            cmId.destroyQp();
+            return;
+        }
         VerbsException.check("ibv_destroy_qp", IbVerbs.ibv_destroy_qp(qp));
     }
 

@@ -7,9 +7,12 @@ import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_srq;
 import io.jverbs.verbs.ffi.ibv_srq_attr;
 import io.jverbs.verbs.ffi.ibv_srq_init_attr;
+import io.jverbs.verbs.ffi.ibv_srq_init_attr_ex;
+import io.jverbs.verbs.ffi.verbs_context;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
 
 /**
  * A shared receive queue ({@code struct ibv_srq}): one pool of receive buffers for many QPs.
@@ -18,8 +21,13 @@ import java.lang.foreign.MemorySegment;
 public final class SharedReceiveQueue extends NativeResource {
     private static final int SRQ_MAX_WR = 1, SRQ_LIMIT = 2;
 
+    // enum ibv_srq_init_attr_mask, enum ibv_srq_type
+    private static final int ATTR_TYPE = 1, ATTR_PD = 1 << 1, ATTR_XRCD = 1 << 2, ATTR_CQ = 1 << 3, SRQT_XRC = 1;
+
     private final MemorySegment srq;
     private final MemorySegment postFn;
+    private final Context context;
+    private final boolean xrc;
 
     SharedReceiveQueue(ProtectionDomain pd, int maxWr, int maxSge, int limit) {
         super(pd);
@@ -36,7 +44,59 @@ public final class SharedReceiveQueue extends NativeResource {
             this.srq = s.reinterpret(ibv_srq.sizeof());
         }
         this.postFn = pd.context().postSrqRecv;
+        this.context = pd.context();
+        this.xrc = false;
         attach();
+    }
+
+    /** An XRC SRQ in {@code xrcd} whose completions go to {@code cq} ({@code ibv_create_srq_ex}). */
+    SharedReceiveQueue(ProtectionDomain pd, XrcDomain xrcd, CompletionQueue cq, int maxWr, int maxSge) {
+        super(pd, xrcd, cq);
+        Context ctx = pd.context();
+        MemorySegment fn = ctx.extendedOp(verbs_context.create_srq_ex$offset());
+        if (Native.isNull(fn)) {
+            throw new UnsupportedOperationException(ctx.device().name() + " does not support ibv_create_srq_ex (XRC SRQs)");
+        }
+        MemorySegment s;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ibv_srq_init_attr_ex.layout());
+            MemorySegment a = ibv_srq_init_attr_ex.attr(attr);
+            ibv_srq_attr.max_wr(a, maxWr);
+            ibv_srq_attr.max_sge(a, maxSge);
+            ibv_srq_init_attr_ex.comp_mask(attr, ATTR_TYPE | ATTR_PD | ATTR_XRCD | ATTR_CQ);
+            ibv_srq_init_attr_ex.srq_type(attr, SRQT_XRC);
+            ibv_srq_init_attr_ex.pd(attr, pd.segment());
+            ibv_srq_init_attr_ex.xrcd(attr, xrcd.segment());
+            ibv_srq_init_attr_ex.cq(attr, cq.segment());
+            s = (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(fn, Native.errnoState(), ctx.segment(), attr);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        if (Native.isNull(s)) {
+            throw VerbsException.fromErrno("ibv_create_srq_ex");
+        }
+        this.srq = s.reinterpret(ibv_srq.sizeof());
+        this.postFn = ctx.postSrqRecv;
+        this.context = ctx;
+        this.xrc = true;
+        attach();
+    }
+
+    /** The SRQ number an XRC initiator addresses ({@code ibv_get_srq_num}); XRC SRQs only. */
+    public int srqNumber() {
+        checkOpen();
+        if (!xrc) {
+            throw new IllegalStateException("only XRC SRQs have an SRQ number");
+        }
+        MemorySegment fn = context.extendedOp(verbs_context.get_srq_num$offset());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            int rc = (int) Ops.GET_SRQ_NUM.invokeExact(fn, srq, out);
+            VerbsException.check("ibv_get_srq_num", rc);
+            return out.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
     }
 
     /** The {@code struct ibv_srq *}. */
@@ -50,9 +110,11 @@ public final class SharedReceiveQueue extends NativeResource {
         checkOpen();
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postFn, srq, wrs.segment(), wrs.badSlot());
+            rc = (int) Ops.POST.invokeExact(postFn, srq.address(), wrs.segment().address(), wrs.badSlot().address());
         } catch (Throwable t) {
             throw LibC.rethrow(t);
+        } finally {
+            Reference.reachabilityFence(wrs);
         }
         if (rc != 0) {
             throw QueuePair.postFailure("ibv_post_srq_recv", rc, wrs.failedIndex(), wrs.size());

@@ -55,7 +55,7 @@ public final class VerbsException extends NativeException {
                         + " GID's netdev: check addresses and routes";
                 default -> null;
             };
-            case "ibv_create_qp", "ibv_create_qp_ex" -> switch (errno) {
+            case "ibv_create_qp", "ibv_create_qp_ex", "rdma_create_qp" -> switch (errno) {
                 case Errno.EOPNOTSUPP, Errno.EPROTONOSUPPORT -> "This device does not support that QP type"
                         + " (Soft-RoCE has no RAW_PACKET, DC or XRC-less XRC QPs; those need mlx5 hardware)";
                 case Errno.EINVAL -> "Check the capacities against Context.queryDevice(): max_qp_wr, max_sge, max_inline_data";
@@ -67,9 +67,19 @@ public final class VerbsException extends NativeException {
                     ? "Resources created outside jverbs still use it" : null;
             case "ibv_open_device" -> errno == Errno.EACCES || errno == Errno.EPERM
                     ? "No permission on /dev/infiniband/uverbs*: run as root or add the user to the rdma group" : null;
-            case "rdma_resolve_addr", "rdma_bind_addr" -> errno == Errno.EADDRNOTAVAIL || errno == Errno.ENODEV
-                    ? "No RDMA device owns that IP address: add one (rdma link add rxe0 type rxe netdev <if>)" : null;
+            case "rdma_resolve_addr", "rdma_bind_addr" -> switch (errno) {
+                case Errno.EADDRNOTAVAIL, Errno.ENODEV -> "No RDMA device owns that IP address: add one (rdma link add rxe0 type rxe netdev <if>)";
+                case Errno.ENETUNREACH, Errno.EHOSTUNREACH -> "No route to that address: check it and the routing table (ip route get <addr>)";
+                case Errno.EADDRINUSE -> "That port is already bound by another rdma_cm id";
+                default -> null;
+            };
             case "rdma_connect" -> errno == Errno.ECONNREFUSED ? "Nothing listens on that address and port" : null;
+            case "rdma_create_event_channel", "rdma_create_id" -> errno == Errno.ENODEV || errno == Errno.ENOENT || errno == Errno.ENOSYS
+                    ? "librdmacm found no RDMA device or no /dev/infiniband/rdma_cm (modprobe rdma_ucm). " + Device.HOW_TO_GET_ONE : null;
+            case "rdma_listen" -> errno == Errno.EADDRINUSE ? "Another rdma_cm id listens on that port" : null;
+            case "rdma_resolve_route" -> errno == Errno.EINVAL ? "Resolve the address first (ADDR_RESOLVED)" : null;
+            case "rdma_accept", "rdma_reject" -> errno == Errno.EINVAL
+                    ? "Only the id of a CONNECT_REQUEST can be accepted or rejected, once; or the client gave up (timed out) meanwhile" : null;
             default -> null;
         };
     }

@@ -1,0 +1,262 @@
+package io.jverbs.verbs;
+
+import io.jverbs.core.ffi.LibC;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.ffi.ibv_mw_bind_info;
+import io.jverbs.verbs.ffi.ibv_qp_ex;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The extended post API ({@code ibv_wr_start} ... {@code ibv_wr_complete}) of a QP created with
+ * {@link QueuePair.Config#sendOps}: requests are written straight into the send queue, with no
+ * {@code struct ibv_send_wr} in between, and rung with one doorbell at {@link #complete()}.
+ *
+ * <pre>{@code
+ * ExtendedPost p = qp.extendedPost();
+ * p.start();
+ * p.rdmaWrite(1, SendFlags.SIGNALED, rkey, remoteAddr).sge(mr.lkey(), mr.address(), 4096);
+ * p.complete();
+ * }</pre>
+ * Each request opcode must be enabled in the QP's {@code SEND_OPS_*} flags. One thread at a time.
+ */
+public final class ExtendedPost {
+    // enum ibv_qp_create_send_ops_flags
+    public static final long SEND_OPS_RDMA_WRITE = 1, SEND_OPS_RDMA_WRITE_WITH_IMM = 1 << 1, SEND_OPS_SEND = 1 << 2,
+            SEND_OPS_SEND_WITH_IMM = 1 << 3, SEND_OPS_RDMA_READ = 1 << 4, SEND_OPS_ATOMIC_CMP_AND_SWP = 1 << 5,
+            SEND_OPS_ATOMIC_FETCH_AND_ADD = 1 << 6, SEND_OPS_LOCAL_INV = 1 << 7, SEND_OPS_BIND_MW = 1 << 8,
+            SEND_OPS_SEND_WITH_INV = 1 << 9, SEND_OPS_TSO = 1 << 10;
+
+    private static final MethodHandle V = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS), Native.CRITICAL);
+    private static final MethodHandle I = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS), Native.CRITICAL);
+    private static final MethodHandle V_U32 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT), Native.CRITICAL);
+    private static final MethodHandle V_U32_U64 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_LONG), Native.CRITICAL);
+    private static final MethodHandle V_U32_U64_U32 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), Native.CRITICAL);
+    private static final MethodHandle V_U32_U64_U64 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG), Native.CRITICAL);
+    private static final MethodHandle V_U32_U64_U64_U64 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Native.CRITICAL);
+    private static final MethodHandle V_PTR_U32_U32 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT), Native.CRITICAL);
+    private static final MethodHandle V_PTR_U64 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG), Native.CRITICAL);
+    private static final MethodHandle V_PTR_U32_PTR = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, ADDRESS), Native.CRITICAL);
+
+    private final QueuePair qp;
+    private final MemorySegment qpx;
+    private final MemorySegment bindInfo;
+    private final MemorySegment start, complete, abort, send, sendImm, sendInv, rdmaWrite, rdmaWriteImm, rdmaRead, cmpSwp,
+            fetchAdd, localInv, bindMw, setSge, setUdAddr, setXrcSrqn, setInline;
+
+    ExtendedPost(QueuePair qp, MemorySegment qpEx) {
+        this.qp = qp;
+        this.qpx = qpEx.reinterpret(ibv_qp_ex.sizeof());
+        this.bindInfo = Arena.ofAuto().allocate(ibv_mw_bind_info.layout());
+        this.start = ibv_qp_ex.wr_start(qpx);
+        this.complete = ibv_qp_ex.wr_complete(qpx);
+        this.abort = ibv_qp_ex.wr_abort(qpx);
+        this.send = ibv_qp_ex.wr_send(qpx);
+        this.sendImm = ibv_qp_ex.wr_send_imm(qpx);
+        this.sendInv = ibv_qp_ex.wr_send_inv(qpx);
+        this.rdmaWrite = ibv_qp_ex.wr_rdma_write(qpx);
+        this.rdmaWriteImm = ibv_qp_ex.wr_rdma_write_imm(qpx);
+        this.rdmaRead = ibv_qp_ex.wr_rdma_read(qpx);
+        this.cmpSwp = ibv_qp_ex.wr_atomic_cmp_swp(qpx);
+        this.fetchAdd = ibv_qp_ex.wr_atomic_fetch_add(qpx);
+        this.localInv = ibv_qp_ex.wr_local_inv(qpx);
+        this.bindMw = ibv_qp_ex.wr_bind_mw(qpx);
+        this.setSge = ibv_qp_ex.wr_set_sge(qpx);
+        this.setUdAddr = ibv_qp_ex.wr_set_ud_addr(qpx);
+        this.setXrcSrqn = ibv_qp_ex.wr_set_xrc_srqn(qpx);
+        this.setInline = ibv_qp_ex.wr_set_inline_data(qpx);
+    }
+
+    /** {@code ibv_wr_start}: opens a batch. */
+    public ExtendedPost start() {
+        qp.checkUsable();
+        call(V, start);
+        return this;
+    }
+
+    /** {@code ibv_wr_complete}: rings the doorbell for the batch; throws if the provider rejected it. */
+    public void complete() {
+        qp.checkUsable();
+        int rc;
+        try {
+            rc = (int) I.invokeExact(complete, qpx);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        if (rc != 0) {
+            throw QueuePair.postFailure("ibv_wr_complete", rc, -1, 0);
+        }
+    }
+
+    /** {@code ibv_wr_abort}: drops the batch. */
+    public void abort() {
+        qp.checkUsable();
+        call(V, abort);
+    }
+
+    public ExtendedPost send(long wrId, int flags) {
+        header(wrId, flags);
+        call(V, send);
+        return this;
+    }
+
+    /** Send with immediate data (host order). */
+    public ExtendedPost sendWithImmediate(long wrId, int flags, int immediate) {
+        header(wrId, flags);
+        try {
+            V_U32.invokeExact(sendImm, qpx, Integer.reverseBytes(immediate));
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        return this;
+    }
+
+    public ExtendedPost sendWithInvalidate(long wrId, int flags, int invalidateRkey) {
+        header(wrId, flags);
+        u32(sendInv, invalidateRkey);
+        return this;
+    }
+
+    public ExtendedPost rdmaWrite(long wrId, int flags, int rkey, long remoteAddress) {
+        header(wrId, flags);
+        u32u64(rdmaWrite, rkey, remoteAddress);
+        return this;
+    }
+
+    public ExtendedPost rdmaWriteWithImmediate(long wrId, int flags, int rkey, long remoteAddress, int immediate) {
+        header(wrId, flags);
+        try {
+            V_U32_U64_U32.invokeExact(rdmaWriteImm, qpx, rkey, remoteAddress, Integer.reverseBytes(immediate));
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        return this;
+    }
+
+    public ExtendedPost rdmaRead(long wrId, int flags, int rkey, long remoteAddress) {
+        header(wrId, flags);
+        u32u64(rdmaRead, rkey, remoteAddress);
+        return this;
+    }
+
+    public ExtendedPost atomicFetchAdd(long wrId, int flags, int rkey, long remoteAddress, long add) {
+        header(wrId, flags);
+        try {
+            V_U32_U64_U64.invokeExact(fetchAdd, qpx, rkey, remoteAddress, add);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        return this;
+    }
+
+    public ExtendedPost atomicCompareSwap(long wrId, int flags, int rkey, long remoteAddress, long compare, long swap) {
+        header(wrId, flags);
+        try {
+            V_U32_U64_U64_U64.invokeExact(cmpSwp, qpx, rkey, remoteAddress, compare, swap);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        return this;
+    }
+
+    public ExtendedPost localInvalidate(long wrId, int flags, int rkey) {
+        header(wrId, flags);
+        u32(localInv, rkey);
+        return this;
+    }
+
+    /**
+     * Binds a memory window to {@code length} bytes at {@code address} of {@code mr} with
+     * {@code access} ({@link Access} flags) under the new {@code rkey} (type 2 windows: pick it
+     * with {@link MemoryWindow#nextRkey()}).
+     */
+    public ExtendedPost bindMemoryWindow(long wrId, int flags, MemoryWindow mw, int rkey, MemoryRegion mr, long address,
+                                         long length, int access) {
+        header(wrId, flags);
+        mw.prepareBind(rkey);
+        ibv_mw_bind_info.mr(bindInfo, mr.segment());
+        ibv_mw_bind_info.addr(bindInfo, address);
+        ibv_mw_bind_info.length(bindInfo, length);
+        ibv_mw_bind_info.mw_access_flags(bindInfo, access);
+        try {
+            V_PTR_U32_PTR.invokeExact(bindMw, qpx, mw.segment(), rkey, bindInfo);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        return this;
+    }
+
+    /** One gather entry for the request just built. */
+    public ExtendedPost sge(int lkey, long address, int length) {
+        try {
+            V_U32_U64_U32.invokeExact(setSge, qpx, lkey, address, length);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        return this;
+    }
+
+    /** Copies {@code length} bytes at {@code address} into the request (inline data). */
+    public ExtendedPost inline(long address, long length) {
+        try {
+            V_PTR_U64.invokeExact(setInline, qpx, MemorySegment.ofAddress(address), length);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        return this;
+    }
+
+    /** Destination of a UD request. */
+    public ExtendedPost udAddress(AddressHandle ah, int remoteQpn, int remoteQkey) {
+        try {
+            V_PTR_U32_U32.invokeExact(setUdAddr, qpx, ah.segment(), remoteQpn, remoteQkey);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        return this;
+    }
+
+    /** Destination SRQ of an XRC request. */
+    public ExtendedPost xrcRemoteSrq(int srqNumber) {
+        u32(setXrcSrqn, srqNumber);
+        return this;
+    }
+
+    private void header(long wrId, int flags) {
+        qp.checkUsable();
+        qpx.set(ValueLayout.JAVA_LONG, ibv_qp_ex.wr_id$offset(), wrId);
+        qpx.set(ValueLayout.JAVA_INT, ibv_qp_ex.wr_flags$offset(), flags);
+    }
+
+    private void call(MethodHandle h, MemorySegment fn) {
+        try {
+            h.invokeExact(fn, qpx);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private void u32(MemorySegment fn, int v) {
+        try {
+            V_U32.invokeExact(fn, qpx, v);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private void u32u64(MemorySegment fn, int a, long b) {
+        try {
+            V_U32_U64.invokeExact(fn, qpx, a, b);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+}
