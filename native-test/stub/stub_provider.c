@@ -1,0 +1,255 @@
+/*
+ * A fake libibverbs provider for measuring and testing the data path without a device.
+ *
+ * stub_create() builds a struct verbs_context (abi_compat marks it extended) whose
+ * ops.post_send / ops.post_recv / ops.poll_cq point at the functions below, plus a struct ibv_qp
+ * and a struct ibv_cq whose ->context is that context. verbs.h's static inline ibv_post_send()
+ * and ibv_poll_cq() therefore dispatch here, exactly as they dispatch to mlx5 or rxe.
+ *
+ * The ops do the minimum a real provider does per request: post walks the WR chain, reads
+ * every field a provider reads (wr_id, opcode, send_flags, num_sge, sg_list, next), writes a
+ * "WQE" (a record, kept in a 64-entry ring the tests read back) and queues a completion for
+ * signaled sends and every receive; poll_cq writes up to n of those completions into the
+ * caller's struct ibv_wc array and returns how many.
+ *
+ * Single-threaded by design (no locks): one poster and one poller on the same thread.
+ * Build: gcc -O2 -shared -fPIC -o libjverbs_stub.so stub_provider.c (see README.md).
+ */
+#include <infiniband/verbs.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define STUB_MAX_SGE 4
+#define STUB_RECORDS 64 /* power of two */
+#define STUB_CQ_DEPTH 1024 /* power of two */
+
+/* One posted request as the provider saw it. Every field is 64-bit so that Java reads field k
+ * at byte offset 8*k without a layout table. */
+struct stub_wr_record {
+	uint64_t self; /* address of the struct ibv_send_wr / ibv_recv_wr */
+	uint64_t wr_id;
+	uint64_t next; /* the wr->next pointer */
+	uint64_t kind; /* 0 send, 1 receive */
+	uint64_t opcode; /* enum ibv_wr_opcode (sends) */
+	uint64_t send_flags;
+	uint64_t num_sge;
+	struct {
+		uint64_t addr;
+		uint64_t length;
+		uint64_t lkey;
+	} sge[STUB_MAX_SGE];
+};
+_Static_assert(sizeof(struct stub_wr_record) == 8 * (7 + 3 * STUB_MAX_SGE), "record is all 64-bit");
+
+struct stub_cqe {
+	uint64_t wr_id;
+	uint32_t opcode; /* enum ibv_wc_opcode */
+	uint32_t byte_len;
+};
+
+struct stub {
+	struct verbs_context vctx; /* the ibv_context is its last member */
+	struct ibv_qp qp;
+	struct ibv_cq cq;
+	uint64_t post_calls; /* post_send + post_recv calls */
+	uint64_t wrs_posted; /* requests accepted (send + receive) */
+	uint64_t last_wr_id;
+	uint64_t poll_calls;
+	uint64_t cq_head, cq_tail; /* completions produced / consumed */
+	uint32_t completion_status; /* status written into the following completions */
+	uint32_t vendor_err;
+	struct stub_cqe cqes[STUB_CQ_DEPTH];
+	struct stub_wr_record records[STUB_RECORDS];
+};
+
+static inline struct stub *stub_of_qp(struct ibv_qp *qp)
+{
+	return (struct stub *)((char *)qp - offsetof(struct stub, qp));
+}
+
+static inline struct stub *stub_of_cq(struct ibv_cq *cq)
+{
+	return (struct stub *)((char *)cq - offsetof(struct stub, cq));
+}
+
+static inline enum ibv_wc_opcode wc_opcode_of(enum ibv_wr_opcode op)
+{
+	switch (op) {
+	case IBV_WR_RDMA_WRITE:
+	case IBV_WR_RDMA_WRITE_WITH_IMM:
+		return IBV_WC_RDMA_WRITE;
+	case IBV_WR_RDMA_READ:
+		return IBV_WC_RDMA_READ;
+	case IBV_WR_ATOMIC_CMP_AND_SWP:
+		return IBV_WC_COMP_SWAP;
+	case IBV_WR_ATOMIC_FETCH_AND_ADD:
+		return IBV_WC_FETCH_ADD;
+	case IBV_WR_LOCAL_INV:
+		return IBV_WC_LOCAL_INV;
+	default:
+		return IBV_WC_SEND;
+	}
+}
+
+/* Copies the SGEs into the record ("WQE") and returns the total length. */
+static inline uint32_t record_sges(struct stub_wr_record *r, const struct ibv_sge *sg, int num_sge)
+{
+	uint32_t total = 0;
+	for (int i = 0; i < num_sge; i++) {
+		total += sg[i].length;
+		if (i < STUB_MAX_SGE) {
+			r->sge[i].addr = sg[i].addr;
+			r->sge[i].length = sg[i].length;
+			r->sge[i].lkey = sg[i].lkey;
+		}
+	}
+	return total;
+}
+
+static int stub_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **bad_wr)
+{
+	struct stub *s = stub_of_qp(qp);
+	s->post_calls++;
+	for (; wr; wr = wr->next) {
+		if (wr->num_sge < 0 || wr->num_sge > STUB_MAX_SGE) {
+			*bad_wr = wr;
+			return EINVAL;
+		}
+		/* Like a QP created with sq_sig_all = 0: only SIGNALED sends complete. */
+		int signaled = wr->send_flags & IBV_SEND_SIGNALED;
+		if (signaled && s->cq_head - s->cq_tail == STUB_CQ_DEPTH) {
+			*bad_wr = wr;
+			return ENOMEM;
+		}
+		struct stub_wr_record *r = &s->records[s->wrs_posted & (STUB_RECORDS - 1)];
+		r->self = (uintptr_t)wr;
+		r->wr_id = wr->wr_id;
+		r->next = (uintptr_t)wr->next;
+		r->kind = 0;
+		r->opcode = wr->opcode;
+		r->send_flags = wr->send_flags;
+		r->num_sge = (uint64_t)wr->num_sge;
+		uint32_t len = record_sges(r, wr->sg_list, wr->num_sge);
+		if (signaled) {
+			struct stub_cqe *c = &s->cqes[s->cq_head++ & (STUB_CQ_DEPTH - 1)];
+			c->wr_id = wr->wr_id;
+			c->opcode = wc_opcode_of(wr->opcode);
+			c->byte_len = len;
+		}
+		s->last_wr_id = wr->wr_id;
+		s->wrs_posted++;
+	}
+	return 0;
+}
+
+static int stub_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad_wr)
+{
+	struct stub *s = stub_of_qp(qp);
+	s->post_calls++;
+	for (; wr; wr = wr->next) {
+		if (wr->num_sge < 0 || wr->num_sge > STUB_MAX_SGE || s->cq_head - s->cq_tail == STUB_CQ_DEPTH) {
+			*bad_wr = wr;
+			return wr->num_sge > STUB_MAX_SGE || wr->num_sge < 0 ? EINVAL : ENOMEM;
+		}
+		struct stub_wr_record *r = &s->records[s->wrs_posted & (STUB_RECORDS - 1)];
+		r->self = (uintptr_t)wr;
+		r->wr_id = wr->wr_id;
+		r->next = (uintptr_t)wr->next;
+		r->kind = 1;
+		r->opcode = 0;
+		r->send_flags = 0;
+		r->num_sge = (uint64_t)wr->num_sge;
+		/* As if a message that fills the buffers arrived at once. */
+		uint32_t len = record_sges(r, wr->sg_list, wr->num_sge);
+		struct stub_cqe *c = &s->cqes[s->cq_head++ & (STUB_CQ_DEPTH - 1)];
+		c->wr_id = wr->wr_id;
+		c->opcode = IBV_WC_RECV;
+		c->byte_len = len;
+		s->last_wr_id = wr->wr_id;
+		s->wrs_posted++;
+	}
+	return 0;
+}
+
+static int stub_poll_cq(struct ibv_cq *cq, int num_entries, struct ibv_wc *wc)
+{
+	struct stub *s = stub_of_cq(cq);
+	s->poll_calls++;
+	int n = 0;
+	while (n < num_entries && s->cq_tail != s->cq_head) {
+		const struct stub_cqe *c = &s->cqes[s->cq_tail++ & (STUB_CQ_DEPTH - 1)];
+		struct ibv_wc *w = &wc[n++];
+		w->wr_id = c->wr_id;
+		w->status = s->completion_status;
+		w->opcode = c->opcode;
+		w->vendor_err = s->vendor_err;
+		w->byte_len = c->byte_len;
+		w->imm_data = 0;
+		w->qp_num = s->qp.qp_num;
+		w->src_qp = 0;
+		w->wc_flags = 0;
+		w->pkey_index = 0;
+		w->slid = 0;
+		w->sl = 0;
+		w->dlid_path_bits = 0;
+	}
+	return n;
+}
+
+/* ---- exported helpers for the Java test and benchmark, and for bench_c.c ---- */
+
+struct stub *stub_create(uint32_t qp_num)
+{
+	struct stub *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->vctx.sz = sizeof(struct verbs_context);
+	struct ibv_context *ctx = &s->vctx.context;
+	ctx->abi_compat = __VERBS_ABI_IS_EXTENDED;
+	ctx->ops.post_send = stub_post_send;
+	ctx->ops.post_recv = stub_post_recv;
+	ctx->ops.poll_cq = stub_poll_cq;
+	s->qp.context = ctx;
+	s->qp.qp_num = qp_num;
+	s->qp.qp_type = IBV_QPT_RC;
+	s->qp.state = IBV_QPS_RTS;
+	s->qp.send_cq = &s->cq;
+	s->qp.recv_cq = &s->cq;
+	s->cq.context = ctx;
+	s->cq.cqe = STUB_CQ_DEPTH;
+	return s;
+}
+
+void stub_destroy(struct stub *s)
+{
+	free(s);
+}
+
+struct ibv_context *stub_context(struct stub *s) { return &s->vctx.context; }
+struct ibv_qp *stub_qp(struct stub *s) { return &s->qp; }
+struct ibv_cq *stub_cq(struct stub *s) { return &s->cq; }
+
+uint64_t stub_post_calls(const struct stub *s) { return s->post_calls; }
+uint64_t stub_wrs_posted(const struct stub *s) { return s->wrs_posted; }
+uint64_t stub_last_wr_id(const struct stub *s) { return s->last_wr_id; }
+uint64_t stub_poll_calls(const struct stub *s) { return s->poll_calls; }
+/* Completions queued and not yet polled. */
+uint64_t stub_pending(const struct stub *s) { return s->cq_head - s->cq_tail; }
+
+/* The record of the i-th request accepted since creation (the ring keeps the last 64). */
+const struct stub_wr_record *stub_record(const struct stub *s, uint64_t i)
+{
+	return &s->records[i & (STUB_RECORDS - 1)];
+}
+
+uint64_t stub_record_size(void) { return sizeof(struct stub_wr_record); }
+uint64_t stub_max_sge(void) { return STUB_MAX_SGE; }
+
+/* Status and vendor error written into the completions polled from now on. */
+void stub_set_completion_status(struct stub *s, uint32_t status, uint32_t vendor_err)
+{
+	s->completion_status = status;
+	s->vendor_err = vendor_err;
+}

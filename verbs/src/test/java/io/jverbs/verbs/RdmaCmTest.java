@@ -1,0 +1,174 @@
+package io.jverbs.verbs;
+
+import io.jverbs.core.Errno;
+import io.jverbs.verbs.ffi.rdma_conn_param;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+/** The parts of the rdma_cm wrappers that need no RDMA device: encodings, event types, messages. */
+class RdmaCmTest {
+    @Test
+    void encodesSockaddrInAsNetinetDoes() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = SocketAddresses.encode(new InetSocketAddress(InetAddress.getByName("10.77.0.1"), 0x1f4f), arena);
+            assertEquals(16, sa.byteSize());
+            // sin_family (host order, little-endian here), sin_port big-endian, sin_addr, 8 bytes of zero
+            assertArrayEquals(new byte[] {2, 0, 0x1f, 0x4f, 10, 77, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, sa.toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(new InetSocketAddress("10.77.0.1", 0x1f4f), SocketAddresses.decode(sa));
+        }
+    }
+
+    @Test
+    void highPortsSurviveTheSignedShort() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            InetSocketAddress a = new InetSocketAddress(InetAddress.getByName("192.168.1.200"), 65535);
+            MemorySegment sa = SocketAddresses.encode(a, arena);
+            assertEquals((byte) 0xff, sa.get(ValueLayout.JAVA_BYTE, 2));
+            assertEquals(a, SocketAddresses.decode(sa));
+        }
+    }
+
+    @Test
+    void encodesSockaddrIn6WithScope() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            byte[] ip = InetAddress.getByName("fe80::1234:5678").getAddress();
+            InetSocketAddress a = new InetSocketAddress(Inet6Address.getByAddress(null, ip, 3), 4791);
+            MemorySegment sa = SocketAddresses.encode(a, arena);
+            assertEquals(28, sa.byteSize());
+            assertEquals(10, sa.get(ValueLayout.JAVA_SHORT, 0), "AF_INET6");
+            assertEquals(0x12, sa.get(ValueLayout.JAVA_BYTE, 2));
+            assertEquals((byte) 0xb7, sa.get(ValueLayout.JAVA_BYTE, 3));
+            assertArrayEquals(ip, sa.asSlice(8, 16).toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(3, sa.get(ValueLayout.JAVA_INT, 24), "sin6_scope_id");
+            InetSocketAddress back = SocketAddresses.decode(sa);
+            assertEquals(a, back);
+            assertEquals(3, ((Inet6Address) back.getAddress()).getScopeId());
+        }
+    }
+
+    @Test
+    void decodesNothingBoundAsNullAndRejectsUnresolvedNames() {
+        try (Arena arena = Arena.ofConfined()) {
+            assertNull(SocketAddresses.decode(arena.allocate(128)), "AF_UNSPEC: not bound or resolved yet");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SocketAddresses.encode(InetSocketAddress.createUnresolved("server.invalid", 1), arena));
+            assertTrue(e.getMessage().contains("server.invalid"), e.getMessage());
+        }
+    }
+
+    @Test
+    void eventTypesFollowTheCEnum() {
+        assertEquals(16, CmEventType.values().length);
+        assertEquals(CmEventType.ADDR_RESOLVED, CmEventType.of(0));
+        assertEquals(CmEventType.CONNECT_REQUEST, CmEventType.of(4));
+        assertEquals(CmEventType.REJECTED, CmEventType.of(8));
+        assertEquals(CmEventType.ESTABLISHED, CmEventType.of(9));
+        assertEquals(CmEventType.DISCONNECTED, CmEventType.of(10));
+        assertEquals(CmEventType.TIMEWAIT_EXIT, CmEventType.of(15));
+        for (CmEventType t : CmEventType.values()) {
+            assertEquals(t, CmEventType.of(t.code()));
+        }
+        assertThrows(IllegalArgumentException.class, () -> CmEventType.of(16));
+        assertThrows(IllegalArgumentException.class, () -> CmEventType.of(-1));
+        assertTrue(CmEventType.REJECTED.isError() && CmEventType.ADDR_ERROR.isError() && CmEventType.UNREACHABLE.isError());
+        assertFalse(CmEventType.ESTABLISHED.isError() || CmEventType.DISCONNECTED.isError());
+    }
+
+    @Test
+    void connectionParametersFillRdmaConnParam() {
+        try (Arena arena = Arena.ofConfined()) {
+            byte[] data = {1, 2, 3, 4, 5};
+            MemorySegment p = new ConnectionParameters().privateData(data).initiatorDepth(4).rnrRetryCount(3)
+                    .encode(arena, ConnectionParameters.MAX_CONNECT_PRIVATE_DATA, "rdma_connect");
+            assertEquals(5, rdma_conn_param.private_data_len(p));
+            assertArrayEquals(data, rdma_conn_param.private_data(p).reinterpret(5).toArray(ValueLayout.JAVA_BYTE));
+            assertEquals((byte) 0xff, rdma_conn_param.responder_resources(p), "RDMA_MAX_RESP_RES by default");
+            assertEquals(4, rdma_conn_param.initiator_depth(p));
+            assertEquals(7, rdma_conn_param.retry_count(p));
+            assertEquals(3, rdma_conn_param.rnr_retry_count(p));
+
+            MemorySegment none = new ConnectionParameters().encode(arena, 56, "rdma_connect");
+            assertEquals(0L, rdma_conn_param.private_data(none).address());
+            assertEquals(0, rdma_conn_param.private_data_len(none));
+        }
+    }
+
+    @Test
+    void privateDataLimitsAreTheIbCmOnes() {
+        ConnectionParameters p = new ConnectionParameters().privateData(new byte[57]);
+        try (Arena arena = Arena.ofConfined()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> p.encode(arena, ConnectionParameters.MAX_CONNECT_PRIVATE_DATA, "rdma_connect"));
+            assertTrue(e.getMessage().contains("at most 56"), e.getMessage());
+            // the same 57 bytes fit an accept (196)
+            p.encode(arena, ConnectionParameters.MAX_ACCEPT_PRIVATE_DATA, "rdma_accept");
+        }
+        assertThrows(IllegalArgumentException.class, () -> ConnectionParameters.checkPrivateData(new byte[149], 148, "rdma_reject"));
+        assertThrows(IllegalArgumentException.class, () -> new ConnectionParameters().rnrRetryCount(8));
+        assertThrows(IllegalArgumentException.class, () -> new ConnectionParameters().initiatorDepth(256));
+    }
+
+    @Test
+    void privateDataIsCopiedNotShared() {
+        byte[] data = {9, 9};
+        ConnectionParameters p = new ConnectionParameters().privateData(data);
+        data[0] = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = p.encode(arena, 56, "rdma_connect");
+            assertEquals(9, rdma_conn_param.private_data(s).reinterpret(2).get(ValueLayout.JAVA_BYTE, 0));
+        }
+        CmEvent e = new CmEvent(CmEventType.ESTABLISHED, 0, null, null, new byte[] {7}, null);
+        e.privateData()[0] = 0;
+        assertEquals(7, e.privateData()[0]);
+    }
+
+    @Test
+    void errorEventsBecomeMessagesThatSayWhy() {
+        CmException refused = CmException.of("rdma_connect to /10.77.0.1:7999",
+                new CmEvent(CmEventType.REJECTED, CmException.REJECT_INVALID_SERVICE_ID, null, null, new byte[0], null));
+        assertTrue(refused.isConnectionRefused());
+        assertFalse(refused.isTimeout());
+        assertEquals(CmEventType.REJECTED, refused.event());
+        assertTrue(refused.getMessage().contains("nothing listens"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("reject reason 8"), refused.getMessage());
+
+        CmException byServer = CmException.of("rdma_connect", new CmEvent(CmEventType.REJECTED,
+                CmException.REJECT_CONSUMER_DEFINED, null, null, new byte[] {1, 2}, null));
+        assertFalse(byServer.isConnectionRefused());
+        assertTrue(byServer.getMessage().contains("server rejected"), byServer.getMessage());
+        assertArrayEquals(new byte[] {1, 2}, byServer.privateData());
+
+        CmException addr = CmException.of("rdma_resolve_addr", new CmEvent(CmEventType.ADDR_ERROR, -Errno.ETIMEDOUT, null, null, new byte[0], null));
+        assertEquals(-Errno.ETIMEDOUT, addr.status());
+        assertTrue(addr.getMessage().contains("ETIMEDOUT") && addr.getMessage().contains("did not resolve in time"), addr.getMessage());
+
+        CmException timeout = CmException.timeout("rdma_connect to x", CmEventType.ESTABLISHED, java.time.Duration.ofMillis(1500));
+        assertTrue(timeout.isTimeout());
+        assertNull(timeout.event());
+        assertTrue(timeout.getMessage().contains("no ESTABLISHED event within 1500 ms"), timeout.getMessage());
+    }
+
+    @Test
+    void withoutAnRdmaDeviceTheChannelSaysHowToGetOne() {
+        assumeFalse(Files.exists(Path.of("/dev/infiniband/rdma_cm")), "this machine has rdma_cm: covered by RdmaCmIT");
+        VerbsException e = assertThrows(VerbsException.class, CmEventChannel::create);
+        assertEquals("rdma_create_event_channel", e.call());
+        assertTrue(e.hint() != null && e.hint().contains("Soft-RoCE"), e.getMessage());
+    }
+}

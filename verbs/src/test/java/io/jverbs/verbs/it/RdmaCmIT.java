@@ -1,0 +1,324 @@
+package io.jverbs.verbs.it;
+
+import io.jverbs.core.NativeBuffer;
+import io.jverbs.verbs.Access;
+import io.jverbs.verbs.CmConnection;
+import io.jverbs.verbs.CmEvent;
+import io.jverbs.verbs.CmEventChannel;
+import io.jverbs.verbs.CmEventType;
+import io.jverbs.verbs.CmException;
+import io.jverbs.verbs.CmId;
+import io.jverbs.verbs.CmListener;
+import io.jverbs.verbs.CompletionQueue;
+import io.jverbs.verbs.ConnectionParameters;
+import io.jverbs.verbs.Context;
+import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.ProtectionDomain;
+import io.jverbs.verbs.QpState;
+import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.QueuePair;
+import io.jverbs.verbs.ReceiveRequests;
+import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.VerbsException;
+import io.jverbs.verbs.WcOpcode;
+import io.jverbs.verbs.WorkCompletions;
+import io.jverbs.verbs.WrOpcode;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** rdma_cm on rxe0: client and server in one JVM, looped back through the device. */
+@Tag("softroce")
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RdmaCmIT {
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    private static InetSocketAddress address(int port) throws Exception {
+        return new InetSocketAddress(InetAddress.getByName(SoftRoce.ipv4()), port);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The transport pads private data with zeros: the sent bytes, then only zeros. */
+    private static void assertPrivateData(byte[] sent, byte[] received, int paddedTo) {
+        assertEquals(paddedTo, received.length, "IB/RoCE private data arrives padded");
+        assertArrayEquals(sent, Arrays.copyOf(received, sent.length));
+        for (int i = sent.length; i < received.length; i++) {
+            assertEquals(0, received[i], "padding byte " + i);
+        }
+    }
+
+    @Test
+    void connectAcceptWithPrivateDataSendAndDisconnect() throws Exception {
+        InetSocketAddress server = address(7471);
+        byte[] hello = bytes("client hello, 56 bytes at most");
+        byte[] welcome = bytes("server welcome: up to 196 bytes in an accept");
+        byte[] message = bytes("one message over the rdma_cm QP");
+
+        try (CmListener listener = CmListener.listen(server, 4);
+             NativeBuffer serverBuf = NativeBuffer.allocate(4096);
+             NativeBuffer clientBuf = NativeBuffer.allocate(4096)) {
+            assertEquals(server, listener.localAddress());
+            CompletableFuture<String> serverSide = CompletableFuture.supplyAsync(() -> {
+                ReceiveRequests recv = new ReceiveRequests(1, 1);
+                WorkCompletions wc = new WorkCompletions(4);
+                MemoryRegion[] mr = new MemoryRegion[1];
+                CmConnection.Options o = new CmConnection.Options().privateData(welcome).beforeConnect(c -> {
+                    // the first receive is posted before the accept, so the client's first send finds it
+                    mr[0] = c.protectionDomain().register(serverBuf, Access.LOCAL_WRITE);
+                    c.queuePair().postReceive(recv.clear().add(99).sge(mr[0], 0, 4096));
+                });
+                try (CmConnection c = listener.accept(o, TIMEOUT)) {
+                    assertNotNull(c, "no connection request within " + TIMEOUT);
+                    assertPrivateData(hello, c.peerPrivateData(), ConnectionParameters.MAX_CONNECT_PRIVATE_DATA);
+                    assertEquals(SoftRoce.device(), c.context().device().name());
+                    assertEquals(QpState.RTS, c.queuePair().state(), "rdma_cm moved the server QP to RTS");
+                    pollUntil(c.completionQueue(), wc, 1);
+                    assertEquals(99, wc.wrId(0));
+                    assertEquals(WcOpcode.RECV, wc.opcode(0));
+                    assertEquals(message.length, wc.byteLength(0));
+                    assertArrayEquals(message, serverBuf.segment().asSlice(0, message.length).toArray(ValueLayout.JAVA_BYTE));
+                    assertTrue(c.awaitDisconnect(TIMEOUT), "the server saw no DISCONNECTED");
+                    assertTrue(c.isDisconnected());
+                    return c.remoteAddress().toString();
+                }
+            });
+
+            String clientLocal;
+            QueuePair clientQp;
+            CmConnection closed;
+            try (CmConnection c = CmConnection.connect(server, new CmConnection.Options().privateData(hello), TIMEOUT)) {
+                clientLocal = c.localAddress().toString();
+                assertEquals(server, c.remoteAddress());
+                assertEquals(server.getAddress(), c.localAddress().getAddress(), "loopback on rxe0's address");
+                assertPrivateData(welcome, c.peerPrivateData(), ConnectionParameters.MAX_ACCEPT_PRIVATE_DATA);
+                assertEquals(QpType.RC, c.queuePair().type());
+                assertEquals(QpState.RTS, c.queuePair().state(), "rdma_cm moved the client QP to RTS");
+
+                MemoryRegion mr = c.protectionDomain().register(clientBuf, Access.LOCAL_WRITE);
+                MemorySegment.copy(message, 0, clientBuf.segment(), ValueLayout.JAVA_BYTE, 0, message.length);
+                SendRequests send = new SendRequests(1, 1);
+                c.queuePair().postSend(send.clear().add(7, WrOpcode.SEND, SendFlags.SIGNALED).sge(mr, 0, message.length));
+                WorkCompletions wc = new WorkCompletions(4);
+                pollUntil(c.completionQueue(), wc, 1);
+                assertEquals(7, wc.wrId(0));
+                assertEquals(WcOpcode.SEND, wc.opcode(0));
+
+                c.disconnect(TIMEOUT); // throws unless the client's own DISCONNECTED arrives
+                assertTrue(c.isDisconnected());
+                assertEquals(QpState.ERR, c.queuePair().state(), "rdma_disconnect moves the QP to ERR");
+                clientQp = c.queuePair();
+                closed = c;
+            }
+            assertTrue(clientQp.isClosed(), "closing the connection closes its QP");
+            assertThrows(IllegalStateException.class, () -> closed.awaitDisconnect(Duration.ofMillis(1)));
+            assertThrows(IllegalStateException.class, () -> clientQp.postSend(new SendRequests(1, 1)));
+            assertEquals(clientLocal, get(serverSide), "the server's peer is the client's local address");
+        }
+    }
+
+    @Test
+    void lowLevelApiDrivesBothSidesEventByEvent() throws Exception {
+        InetSocketAddress server = address(7472);
+        CmEventChannel serverChannel = CmEventChannel.create();
+        CmEventChannel clientChannel = CmEventChannel.create();
+        try {
+            CmId listenId = serverChannel.createId();
+            listenId.bind(server);
+            listenId.listen(1);
+            assertEquals(server, listenId.localAddress());
+            assertNull(listenId.remoteAddress(), "a listening id has no peer");
+
+            CmId client = clientChannel.createId();
+            assertThrows(IllegalStateException.class, client::context, "no device before address resolution");
+            client.resolveAddress(null, server, Duration.ofSeconds(2));
+            client.awaitEvent(CmEventType.ADDR_RESOLVED, TIMEOUT, "resolve");
+            Context ctx = client.context();
+            assertEquals(SoftRoce.device(), ctx.device().name());
+            assertEquals(1, client.portNumber());
+            client.resolveRoute(Duration.ofSeconds(2));
+            client.awaitEvent(CmEventType.ROUTE_RESOLVED, TIMEOUT, "route");
+
+            ProtectionDomain pd = ctx.allocateProtectionDomain();
+            CompletionQueue cq = ctx.createCompletionQueue(16);
+            QueuePair clientQp = client.createQueuePair(pd, QueuePair.Config.of(QpType.RC, cq));
+            assertSame(clientQp, client.queuePair());
+            client.connect(new ConnectionParameters().privateData(new byte[] {1, 2, 3}).initiatorDepth(1));
+
+            CmEvent request = next(serverChannel, CmEventType.CONNECT_REQUEST);
+            assertSame(listenId, request.listenId());
+            CmId accepted = request.id();
+            assertSame(serverChannel, accepted.channel(), "a plain channel keeps the request's id");
+            assertSame(ctx, accepted.context(), "librdmacm shares one context per device, and so does jverbs");
+            assertEquals(clientQp.qpNumber(), request.parameters().qpNumber());
+            assertEquals(1, request.parameters().responderResources(), "our initiator depth is the server's responder resources");
+            assertArrayEquals(new byte[] {1, 2, 3}, Arrays.copyOf(request.privateData(), 3));
+            assertEquals(client.localAddress(), accepted.remoteAddress());
+
+            QueuePair serverQp = accepted.createQueuePair(pd, QueuePair.Config.of(QpType.RC, cq));
+            accepted.accept(new ConnectionParameters().privateData(new byte[] {4, 5}));
+            CmEvent established = client.awaitEvent(CmEventType.ESTABLISHED, TIMEOUT, "connect");
+            assertArrayEquals(new byte[] {4, 5}, Arrays.copyOf(established.privateData(), 2));
+            assertEquals(serverQp.qpNumber(), established.parameters().qpNumber());
+            assertSame(accepted, next(serverChannel, CmEventType.ESTABLISHED).id());
+
+            client.disconnect();
+            assertSame(accepted, next(serverChannel, CmEventType.DISCONNECTED).id());
+            accepted.disconnect(); // answers the peer's DREQ: without it the client waits for a CM timeout
+            assertSame(client, next(clientChannel, CmEventType.DISCONNECTED).id());
+
+            serverChannel.close();
+            assertTrue(accepted.isClosed() && listenId.isClosed() && serverQp.isClosed(), "the channel closes its ids and their QPs");
+            assertFalse(client.isClosed());
+            pd.close(); // closes the client's QP too: it uses the PD
+            assertTrue(clientQp.isClosed());
+            assertNull(client.queuePair());
+            cq.close();
+            assertFalse(ctx.isClosed(), "closing a PD or CQ leaves the rdma_cm context alone");
+        } finally {
+            serverChannel.close();
+            clientChannel.close();
+        }
+    }
+
+    /** The next event on {@code channel}, which must be {@code type}. */
+    private static CmEvent next(CmEventChannel channel, CmEventType type) {
+        CmEvent e = channel.next(TIMEOUT);
+        assertNotNull(e, "no " + type + " within " + TIMEOUT);
+        assertEquals(type, e.type(), e.toString());
+        return e;
+    }
+
+    @Test
+    void serverRejectionReachesTheClientWithItsPrivateData() throws Exception {
+        InetSocketAddress server = address(7473);
+        try (CmListener listener = CmListener.listen(server, 1)) {
+            CompletableFuture<byte[]> rejected = CompletableFuture.supplyAsync(() -> listener.reject(bytes("go away"), TIMEOUT));
+            CmException e = assertThrows(CmException.class,
+                    () -> CmConnection.connect(server, bytes("may I?"), TIMEOUT).close());
+            assertEquals(CmEventType.REJECTED, e.event());
+            assertEquals(CmException.REJECT_CONSUMER_DEFINED, e.status(), e.getMessage());
+            assertFalse(e.isConnectionRefused());
+            assertPrivateData(bytes("go away"), e.privateData(), ConnectionParameters.MAX_REJECT_PRIVATE_DATA);
+            assertArrayEquals(bytes("may I?"), Arrays.copyOf(get(rejected), 6));
+        }
+    }
+
+    @Test
+    void connectingToAPortNobodyListensOnIsRefusedQuickly() throws Exception {
+        long start = System.nanoTime();
+        CmException e = assertThrows(CmException.class, () -> CmConnection.connect(address(7999), new byte[0], TIMEOUT).close());
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertTrue(e.isConnectionRefused(), e.getMessage());
+        assertEquals(CmEventType.REJECTED, e.event());
+        assertTrue(e.getMessage().contains("nothing listens"), e.getMessage());
+        assertTrue(took.compareTo(TIMEOUT) < 0, "refused within the timeout, took " + took);
+    }
+
+    @Test
+    void anAddressNobodyAnswersFailsWithinTheTimeout() throws Exception {
+        // 10.77.0.99 is on rxe0's subnet but no host has it: the request is never answered.
+        Duration timeout = Duration.ofSeconds(3);
+        for (String dead : new String[] {"10.77.0.99", "192.0.2.1"}) {
+            long start = System.nanoTime();
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> CmConnection.connect(new InetSocketAddress(InetAddress.getByName(dead), 7471),
+                            new CmConnection.Options().resolveTimeout(Duration.ofSeconds(1)), timeout).close());
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            if (!(e instanceof CmException) && !(e instanceof VerbsException)) {
+                fail("expected CmException or VerbsException for " + dead, e);
+            }
+            assertTrue(took.compareTo(timeout.plusSeconds(2)) < 0, dead + ": failed only after " + took + ": " + e);
+            assertTrue(e.getMessage().contains(dead), "the message names the address: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void useAfterCloseThrowsInsteadOfCrashing() throws Exception {
+        CmEventChannel channel = CmEventChannel.create();
+        CmId id = channel.createId();
+        id.bind(address(7474));
+        channel.close();
+        assertTrue(id.isClosed(), "closing the channel closes its ids");
+        channel.close(); // twice: a no-op
+        id.close();
+        InetSocketAddress any = address(7475);
+        assertThrows(IllegalStateException.class, () -> id.bind(any));
+        assertThrows(IllegalStateException.class, id::localAddress);
+        assertThrows(IllegalStateException.class, id::context);
+        assertThrows(IllegalStateException.class, id::disconnect);
+        assertThrows(IllegalStateException.class, id::segment);
+        assertThrows(IllegalStateException.class, () -> id.connect(new ConnectionParameters()));
+        assertThrows(IllegalStateException.class, () -> id.resolveAddress(null, any, Duration.ofSeconds(1)));
+        assertThrows(IllegalStateException.class, () -> channel.next(Duration.ofMillis(1)));
+        assertThrows(IllegalStateException.class, channel::createId);
+        assertThrows(IllegalStateException.class, channel::fd);
+
+        // and the port is free again
+        try (CmListener listener = CmListener.listen(address(7474), 1)) {
+            assertNull(listener.accept(new CmConnection.Options(), Duration.ofMillis(200)), "nobody connects");
+        }
+    }
+
+    @Test
+    void nextReturnsNullAfterItsTimeout() {
+        try (CmEventChannel channel = CmEventChannel.create()) {
+            channel.createId();
+            long start = System.nanoTime();
+            assertNull(channel.next(Duration.ofMillis(300)));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(ms >= 250 && ms < 5000, "waited " + ms + " ms");
+        }
+    }
+
+    @Test
+    void aPdFromAnotherContextIsRefusedWithAClearMessage() throws Exception {
+        try (CmEventChannel channel = CmEventChannel.create();
+             Context own = Context.open(SoftRoce.device())) {
+            CmId id = channel.createId();
+            id.resolveAddress(null, address(7476), Duration.ofSeconds(2));
+            id.awaitEvent(CmEventType.ADDR_RESOLVED, TIMEOUT, "resolve");
+            ProtectionDomain pd = own.allocateProtectionDomain();
+            CompletionQueue cq = own.createCompletionQueue(4);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> id.createQueuePair(pd, QueuePair.Config.of(QpType.RC, cq)));
+            assertTrue(e.getMessage().contains("CmId.context()"), e.getMessage());
+        }
+    }
+
+    private static <T> T get(CompletableFuture<T> f) throws Exception {
+        try {
+            return f.get(TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) throw err;
+            if (e.getCause() instanceof Exception ex) throw ex;
+            throw e;
+        }
+    }
+
+}
