@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# jverbs entry point. On a fresh Debian 12 machine, as root, each command installs what is
+# missing (Debian packages, the Soft-RoCE VM kernel), checks for JDK 25, builds, and then:
+#   ./dev.sh demo    runs the main job: the Java rc_pingpong on an RDMA device, or inside the
+#                    Soft-RoCE VM when this machine has none
+#   ./dev.sh test    runs every test: unit tests on the host, RDMA tests inside the VM, the
+#                    VM harness self-test (C perftest on one and on two hosts)
+#   ./dev.sh setup   only the set-up
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+
+say() { echo "jverbs: $*" >&2; }
+die() { echo "jverbs: ERROR: $*" >&2; exit 1; }
+
+# Host packages: the build (maven, gcc, python3 for the binding generator and its check) and
+# the libraries FFM binds (libibverbs, librdmacm; -dev for the ABI check's headers).
+HOST_PACKAGES=(maven gcc libc6-dev python3 libibverbs-dev librdmacm-dev ibverbs-providers rdma-core
+               ibverbs-utils perftest)
+
+install_packages() {
+    local missing=() p st
+    for p in "$@"; do
+        st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+        [[ $st == installed ]] || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    [[ $(id -u) == 0 ]] || die "missing Debian packages ${missing[*]}: run as root, or apt-get install them"
+    say "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 update >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300 install --no-install-recommends "${missing[@]}" >&2
+}
+
+# JDK 25 or newer: FFM (java.lang.foreign) is final since 22 and jverbs targets 25.
+find_jdk() {
+    local cand v
+    for cand in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*-25-* /usr/lib/jvm/*; do
+        [[ -n $cand && -x $cand/bin/javac ]] || continue
+        v=$("$cand/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+        if [[ ${v%%.*} =~ ^[0-9]+$ ]] && ((${v%%.*} >= 25)); then
+            echo "$cand"
+            return 0
+        fi
+    done
+    return 1
+}
+
+has_rdma_device() {
+    compgen -G '/sys/class/infiniband/*' >/dev/null
+}
+
+setup() {
+    [[ -r /etc/debian_version ]] || say "not a Debian system: install the equivalents of ${HOST_PACKAGES[*]} yourself"
+    command -v dpkg-query >/dev/null && install_packages "${HOST_PACKAGES[@]}"
+    JAVA_HOME=$(find_jdk) || die "no JDK 25 or newer found (looked at \$JAVA_HOME and /usr/lib/jvm). Debian 12 does not"\
+" package one: install Eclipse Temurin 25 (or any JDK 25+) and set JAVA_HOME to it."
+    export JAVA_HOME
+    export PATH="$JAVA_HOME/bin:$PATH"
+    # The VM is needed for the tests always, and for the demo when there is no device here.
+    if [[ ${1:-} != demo ]] || ! has_rdma_device; then
+        native-test/softroce/setup.sh --quiet
+    fi
+}
+
+build() {
+    say "building with $JAVA_HOME"
+    mvn -B -q -DskipTests install
+}
+
+# The pingpong server listens on 18515 once its device is set up.
+wait_port() {
+    local i
+    for i in $(seq 1 120); do
+        ss -ltn | grep -q ":$1 " && return 0
+        sleep 0.5
+    done
+    die "the server did not listen on port $1 within 60 s"
+}
+
+demo() {
+    local run="examples/run.sh RcPingPong"
+    if has_rdma_device; then
+        local dev
+        dev=$(ls /sys/class/infiniband | head -1)
+        say "RDMA device $dev found: running rc_pingpong server and client on it"
+        $run -d "$dev" -n 1000 -s 4096 & local server=$!
+        wait_port 18515
+        $run -d "$dev" -n 1000 -s 4096 127.0.0.1
+        wait $server
+    else
+        say "no RDMA device on this machine: running rc_pingpong inside the Soft-RoCE VM (rxe0)"
+        native-test/softroce-vm.sh --timeout 600 -- sh -c "
+            $run -d \$JVERBS_RDMA_DEV -g \$JVERBS_GID_INDEX -n 1000 -s 4096 & server=\$!
+            until ss -ltn | grep -q ':18515 '; do sleep 0.5; done   # a JVM start in the VM takes seconds
+            $run -d \$JVERBS_RDMA_DEV -g \$JVERBS_GID_INDEX -n 1000 -s 4096 \$JVERBS_IPV4; rc=\$?
+            wait \$server || rc=\$?
+            exit \$rc"
+    fi
+}
+
+run_tests() {
+    say "unit tests on the host, RDMA tests inside the Soft-RoCE VM (one boot per module)"
+    mvn -B -Psoftroce verify
+    say "Soft-RoCE VM harness self-test"
+    native-test/softroce/selftest.sh
+}
+
+case ${1:-} in
+    setup) setup ;;
+    demo) setup demo; build; demo ;;
+    test) setup test; run_tests ;;
+    *) echo "usage: ./dev.sh demo | test | setup" >&2; exit 2 ;;
+esac
