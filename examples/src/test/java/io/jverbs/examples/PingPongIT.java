@@ -293,6 +293,40 @@ class PingPongIT {
                 () -> inJvm("SrqPingPong", client(18543, "-e"))), 16);
     }
 
+    // ---- rdma_cm ------------------------------------------------------------------------
+
+    /**
+     * Server and client in JVMs of their own, connected by rdma_cm through the device's IP
+     * address. rdma_cm opens no TCP socket, so the client starts once the server says it listens.
+     */
+    @Test
+    void rdmaCmPingPongConnectsByAddress() throws Exception {
+        Side server = process(java("RdmaCmPingPong", "server", "7471"));
+        Side client = null;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_S);
+            while (!server.output().contains("listening on")) {
+                if (!server.alive()) fail("server exited before listening:\n" + server.output());
+                if (System.nanoTime() > deadline) fail("server did not listen within " + START_TIMEOUT_S + " s:\n" + server.output());
+                Thread.sleep(100);
+            }
+            client = process(java("RdmaCmPingPong", "client", env("JVERBS_IPV4"), "7471", String.valueOf(ITERS)));
+            Result cr = client.await(RUN_TIMEOUT_S);
+            Result sr = server.await(60);
+            String both = "--- server\n" + server.output() + "\n--- client\n" + client.output();
+            assertTrue(cr != null && sr != null, "timed out\n" + both);
+            assertEquals(0, sr.exit(), both);
+            assertEquals(0, cr.exit(), both);
+            assertTrue(sr.out().contains(ITERS + " round trips served"), both);
+            assertTrue(Pattern.compile("^" + ITERS + " round trips of 64 bytes, \\d+\\.\\d\\d us each$", Pattern.MULTILINE)
+                    .matcher(cr.out()).find(), both);
+            assertTrue(cr.out().contains("connected to /" + env("JVERBS_IPV4") + ":7471"), both);
+        } finally {
+            server.kill();
+            if (client != null) client.kill();
+        }
+    }
+
     // ---- Quick start -------------------------------------------------------------------
 
     /** The quick start of docs/verbs.md, through the launcher when the packaged layout exists. */
