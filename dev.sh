@@ -83,16 +83,18 @@ demo() {
         local dev
         dev=$(ls /sys/class/infiniband | head -1)
         say "RDMA device $dev found: running rc_pingpong server and client on it"
-        $run -d "$dev" -n 1000 -s 4096 & local server=$!
+        set -o pipefail
+        $run -d "$dev" -n 1000 -s 4096 2>&1 | sed -u 's/^/[server] /' & local server=$!
         wait_port 18515
-        $run -d "$dev" -n 1000 -s 4096 127.0.0.1
+        $run -d "$dev" -n 1000 -s 4096 127.0.0.1 2>&1 | sed -u 's/^/[client] /'
         wait $server
     else
         say "no RDMA device on this machine: running rc_pingpong inside the Soft-RoCE VM (rxe0)"
-        native-test/softroce-vm.sh --timeout 600 -- sh -c "
-            $run -d \$JVERBS_RDMA_DEV -g \$JVERBS_GID_INDEX -n 1000 -s 4096 & server=\$!
+        native-test/softroce-vm.sh --timeout 600 -- bash -c "
+            set -o pipefail
+            $run -d \$JVERBS_RDMA_DEV -g \$JVERBS_GID_INDEX -n 1000 -s 4096 2>&1 | sed -u 's/^/[server] /' & server=\$!
             until ss -ltn | grep -q ':18515 '; do sleep 0.5; done   # a JVM start in the VM takes seconds
-            $run -d \$JVERBS_RDMA_DEV -g \$JVERBS_GID_INDEX -n 1000 -s 4096 \$JVERBS_IPV4; rc=\$?
+            $run -d \$JVERBS_RDMA_DEV -g \$JVERBS_GID_INDEX -n 1000 -s 4096 \$JVERBS_IPV4 2>&1 | sed -u 's/^/[client] /'; rc=\$?
             wait \$server || rc=\$?
             exit \$rc"
     fi
