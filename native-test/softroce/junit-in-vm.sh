@@ -34,6 +34,12 @@ args="$module/target/softroce-junit.args"
   echo "--disable-banner"
   echo "--details=tree"
 } > "$args"
+# HotSpot patches the entry of compiled code it replaces (C1 -> C2 tier-up) while other threads
+# may be running it. Under QEMU's multi-threaded TCG that cross-modifying write once tore and a
+# test JVM died with SIGSEGV at a freshly patched C1 entry (SharedUtils.checkNative, jmp half
+# written). C1-only code is never replaced by a higher tier, which removes nearly all such
+# patching; the tests check behaviour, not speed. JDK_JAVA_OPTIONS reaches the JVMs tests start too.
+export JDK_JAVA_OPTIONS="${JDK_JAVA_OPTIONS:+$JDK_JAVA_OPTIONS }-XX:TieredStopAtLevel=1"
 echo "Running $(basename "$module") tests tagged [$groups] inside the Soft-RoCE VM (hosts=$hosts)"
 status=0
 "$here/../softroce-vm.sh" --timeout "$timeout" --hosts "$hosts" -- \
