@@ -73,30 +73,43 @@ public final class Context extends NativeResource {
 
     /** Opens a device by name, e.g. {@code rxe0}. */
     public static Context open(String deviceName) {
-        return open(Device.byName(deviceName));
+        return openMatching(deviceName);
     }
 
     /** Opens the first device: the usual choice on a machine with one. */
     public static Context openFirst() {
-        return open(Device.first());
+        return openMatching(null);
     }
 
     static Context open(Device device) {
-        MemorySegment ctx = Device.withList(list -> {
+        return openMatching(device.name());
+    }
+
+    private record Opened(Device device, MemorySegment ctx) {}
+
+    /**
+     * One pass over the device list (each listing reads sysfs): opens the device named
+     * {@code name}, or the first one when {@code name} is null. Without a match it says why.
+     */
+    private static Context openMatching(String name) {
+        Opened opened = Device.withList(list -> {
+            List<Device> seen = new ArrayList<>();
             if (!Native.isNull(list)) {
                 for (long i = 0; ; i++) {
                     MemorySegment dev = list.getAtIndex(ValueLayout.ADDRESS, i);
                     if (Native.isNull(dev)) break;
-                    if (ibv_device.name(dev.reinterpret(ibv_device.sizeof())).getString(0).equals(device.name())) {
+                    Device d = Device.read(dev.reinterpret(ibv_device.sizeof()));
+                    if (name == null || d.name().equals(name)) {
                         MemorySegment c = IbVerbs.ibv_open_device(dev);
                         if (Native.isNull(c)) throw VerbsException.fromErrno("ibv_open_device");
-                        return c;
+                        return new Opened(d, c);
                     }
+                    seen.add(d);
                 }
             }
-            throw Device.noDevice(device.name());
+            throw Device.notFound(name, seen);
         });
-        return new Context(device, ctx, false);
+        return new Context(opened.device(), opened.ctx(), false);
     }
 
     /**

@@ -50,8 +50,13 @@ public record Device(String name, long guid, int nodeType, int transportType) {
         for (Device d : all) {
             if (d.name.equals(name)) return d;
         }
-        if (all.isEmpty()) throw noDevice(name);
-        throw new IllegalArgumentException("No RDMA device named " + name + "; this machine has "
+        throw notFound(name, all);
+    }
+
+    /** Why {@code name} is not among {@code all}: no device at all, or the names there are. */
+    static RuntimeException notFound(String name, List<Device> all) {
+        if (all.isEmpty()) return noDevice(name);
+        return new IllegalArgumentException("No RDMA device named " + name + "; this machine has "
                 + all.stream().map(Device::name).toList());
     }
 
