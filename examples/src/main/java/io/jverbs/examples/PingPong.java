@@ -352,48 +352,7 @@ final class PingPong {
     /** The C programs' address line: {@code "  local address:  LID 0x0000, QPN 0x000011, PSN 0x..., GID ::ffff:10.77.0.1"}. */
     static String addressLine(String which, Endpoint e, String psnGidSeparator) {
         return String.format(Locale.ROOT, "  %s LID 0x%04x, QPN 0x%06x, PSN 0x%06x%s GID %s", which, e.lid(), e.qpn(), e.psn(),
-                psnGidSeparator, inetNtop(e.gid()));
-    }
-
-    /**
-     * The GID as glibc's {@code inet_ntop(AF_INET6, ...)} prints it: RFC 5952 compression of the
-     * longest run of two or more zero groups (the first on a tie), lower-case hex, and the dotted
-     * quad for IPv4-mapped ({@code ::ffff:a.b.c.d}) and IPv4-compatible ({@code ::a.b.c.d}) addresses.
-     */
-    static String inetNtop(Gid gid) {
-        byte[] b = gid.toBytes();
-        int[] w = new int[8];
-        for (int i = 0; i < 8; i++) w[i] = (b[2 * i] & 0xff) << 8 | (b[2 * i + 1] & 0xff);
-        int bestBase = -1, bestLen = 0;
-        for (int i = 0; i < 8; ) {
-            if (w[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && w[j] == 0) j++;
-            if (j - i > bestLen) {
-                bestBase = i;
-                bestLen = j - i;
-            }
-            i = j;
-        }
-        if (bestLen < 2) bestBase = -1;
-        StringBuilder sb = new StringBuilder(46);
-        for (int i = 0; i < 8; i++) {
-            if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
-                if (i == bestBase) sb.append(':');
-                continue;
-            }
-            if (i != 0) sb.append(':');
-            if (i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff))) {
-                sb.append(b[12] & 0xff).append('.').append(b[13] & 0xff).append('.').append(b[14] & 0xff).append('.').append(b[15] & 0xff);
-                break;
-            }
-            sb.append(Integer.toHexString(w[i]));
-        }
-        if (bestBase >= 0 && bestBase + bestLen == 8) sb.append(':');
-        return sb.toString();
+                psnGidSeparator, e.gid().toInetString());
     }
 
     /**

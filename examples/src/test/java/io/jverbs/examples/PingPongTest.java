@@ -72,17 +72,6 @@ class PingPongTest {
     }
 
     @Test
-    void gidsPrintAsInetNtop() {
-        assertEquals("::ffff:10.77.0.1", PingPong.inetNtop(Gid.ofIpv4(new byte[] {10, 77, 0, 1})));
-        assertEquals("::", PingPong.inetNtop(Gid.ZERO));
-        assertEquals("::1", PingPong.inetNtop(new Gid(0, 1)));
-        assertEquals("fe80::202:c9ff:fe12:3456", PingPong.inetNtop(Gid.parse("fe80:0000:0000:0000:0202:c9ff:fe12:3456")));
-        assertEquals("::10.0.0.1", PingPong.inetNtop(new Gid(0, 0x0a000001L)));
-        assertEquals("1:0:1::", PingPong.inetNtop(Gid.parse("0001:0000:0001:0000:0000:0000:0000:0000")));
-        assertEquals("1:0:2:3:4:5:6:7", PingPong.inetNtop(Gid.parse("0001:0000:0002:0003:0004:0005:0006:0007")));
-    }
-
-    @Test
     void addressLinesMatchTheC() {
         Endpoint e = new Endpoint(0, 0x11, 0x123, Gid.ofIpv4(new byte[] {10, 77, 0, 1}));
         assertEquals("  local address:  LID 0x0000, QPN 0x000011, PSN 0x000123, GID ::ffff:10.77.0.1",
