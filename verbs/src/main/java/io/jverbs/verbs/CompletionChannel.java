@@ -21,6 +21,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * catches completions that arrived before the arm (ibv_get_cq_event(3)).
  */
 public final class CompletionChannel extends NativeResource {
+    /**
+     * Per thread, the {@code struct ibv_cq *} and {@code void *} that ibv_get_cq_event fills:
+     * waiting for an event allocates nothing.
+     */
+    private static final ThreadLocal<MemorySegment[]> EVENT_OUT = ThreadLocal.withInitial(() -> {
+        Arena arena = Arena.ofAuto();
+        return new MemorySegment[] {arena.allocate(ValueLayout.ADDRESS), arena.allocate(ValueLayout.ADDRESS)};
+    });
+
     private final Context context;
     private final MemorySegment channel;
     private final Map<Long, CompletionQueue> queues = new ConcurrentHashMap<>();
@@ -63,20 +72,17 @@ public final class CompletionChannel extends NativeResource {
             return null;
         }
         checkOpen();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cqOut = arena.allocate(ValueLayout.ADDRESS);
-            MemorySegment ctxOut = arena.allocate(ValueLayout.ADDRESS);
-            int rc = IbVerbs.ibv_get_cq_event(channel, cqOut, ctxOut);
-            if (rc != 0) {
-                throw VerbsException.fromReturn("ibv_get_cq_event", rc);
-            }
-            CompletionQueue cq = queues.get(cqOut.get(ValueLayout.ADDRESS, 0).address());
-            if (cq == null) {
-                throw new IllegalStateException("completion event for a CQ this channel does not know");
-            }
-            cq.eventReceived();
-            return cq;
+        MemorySegment[] out = EVENT_OUT.get();
+        int rc = IbVerbs.ibv_get_cq_event(channel, out[0], out[1]);
+        if (rc != 0) {
+            throw VerbsException.fromReturn("ibv_get_cq_event", rc);
         }
+        CompletionQueue cq = queues.get(out[0].get(ValueLayout.ADDRESS, 0).address());
+        if (cq == null) {
+            throw new IllegalStateException("completion event for a CQ this channel does not know");
+        }
+        cq.eventReceived();
+        return cq;
     }
 
     void register(CompletionQueue cq, long address) {

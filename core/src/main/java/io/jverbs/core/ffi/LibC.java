@@ -1,5 +1,8 @@
 package io.jverbs.core.ffi;
 
+import io.jverbs.core.Errno;
+import io.jverbs.core.NativeException;
+
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
@@ -7,6 +10,7 @@ import java.lang.invoke.MethodHandle;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /** The few libc functions jverbs needs: memory mapping and error strings. */
 public final class LibC {
@@ -84,8 +88,8 @@ public final class LibC {
         MemorySegment pfd = POLLFD.get();
         while (true) {
             pfd.set(JAVA_INT, 0, fd);
-            pfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 4, POLLIN);
-            pfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 6, (short) 0);
+            pfd.set(JAVA_SHORT, 4, POLLIN);
+            pfd.set(JAVA_SHORT, 6, (short) 0);
             int wait = timeoutMillis < 0 ? -1 : (int) Math.max(0, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000L));
             int rc;
             try {
@@ -101,8 +105,8 @@ public final class LibC {
                 continue;
             }
             int errno = Native.lastErrno();
-            if (errno != io.jverbs.core.Errno.EINTR) {
-                throw new io.jverbs.core.NativeException("poll", errno, null);
+            if (errno != Errno.EINTR) {
+                throw new NativeException("poll", errno, null);
             }
         }
     }
