@@ -24,6 +24,7 @@ import java.lang.ref.Reference;
 public final class CompletionQueue extends NativeResource {
     private final Context context;
     private final MemorySegment cq;
+    private final long address;   // cq.address(), for the poll path
     private final MemorySegment pollFn;
     private final MemorySegment notifyFn;
     private final CompletionChannel channel;
@@ -47,6 +48,7 @@ public final class CompletionQueue extends NativeResource {
         }
         // ibv_cq_ex starts with the fields of ibv_cq: the same pointer serves both (ibv_cq_ex_to_cq).
         this.cq = c.reinterpret(wcFlags < 0 ? ibv_cq.sizeof() : ibv_cq_ex.sizeof());
+        this.address = c.address();
         this.extended = wcFlags < 0 ? null : new ExtendedCompletions(this, cq, wcFlags, context.isSoftRoce());
         this.pollFn = context.pollCq;
         this.notifyFn = context.reqNotifyCq;
@@ -106,6 +108,7 @@ public final class CompletionQueue extends NativeResource {
         this.channel = null;
         this.extended = null;
         this.cq = cq;
+        this.address = cq.address();
         this.pollFn = ibv_context_ops.poll_cq(ops);
         this.notifyFn = ibv_context_ops.req_notify_cq(ops);
     }
@@ -139,7 +142,7 @@ public final class CompletionQueue extends NativeResource {
         }
         int n;
         try {
-            n = (int) Ops.POLL_CQ.invokeExact(pollFn, cq.address(), max, wc.segment().address());
+            n = (int) Ops.POLL_CQ.invokeExact(pollFn, address, max, wc.address);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {

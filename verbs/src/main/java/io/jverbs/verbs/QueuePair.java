@@ -103,6 +103,7 @@ public final class QueuePair extends NativeResource {
     private final ProtectionDomain pd;
     private final QpType type;
     private final MemorySegment qp;
+    private final long address;   // qp.address(), for the post path
     private final MemorySegment postSendFn;
     private final MemorySegment postRecvFn;
     private final int qpNumber;
@@ -163,6 +164,7 @@ public final class QueuePair extends NativeResource {
                 throw VerbsException.of(cmId != null ? "rdma_create_qp" : "ibv_create_qp", errno);
             }
             this.qp = q.reinterpret(ibv_qp.sizeof());
+            this.address = q.address();
             this.capabilities = new Capabilities(ibv_qp_cap.max_send_wr(cap), ibv_qp_cap.max_recv_wr(cap),
                     ibv_qp_cap.max_send_sge(cap), ibv_qp_cap.max_recv_sge(cap), ibv_qp_cap.max_inline_data(cap));
         }
@@ -231,6 +233,7 @@ public final class QueuePair extends NativeResource {
         this.type = QpType.of(ibv_qp.qp_type(qp));
         this.hasSrq = false;
         this.qp = qp;
+        this.address = qp.address();
         this.qpNumber = ibv_qp.qp_num(qp);
         this.capabilities = new Capabilities(0, 0, 0, 0, 0);
         this.postSendFn = ibv_context_ops.post_send(ops);
@@ -277,7 +280,7 @@ public final class QueuePair extends NativeResource {
         checkOpen();
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postSendFn, qp.address(), wrs.segment().address(), wrs.badSlot().address());
+            rc = (int) Ops.POST.invokeExact(postSendFn, address, wrs.address, wrs.badAddress);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {
@@ -296,7 +299,7 @@ public final class QueuePair extends NativeResource {
         }
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postRecvFn, qp.address(), wrs.segment().address(), wrs.badSlot().address());
+            rc = (int) Ops.POST.invokeExact(postRecvFn, address, wrs.address, wrs.badAddress);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {

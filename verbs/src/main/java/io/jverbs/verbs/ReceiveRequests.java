@@ -17,6 +17,8 @@ public final class ReceiveRequests {
     private final MemorySegment wrs;
     private final SgeTable sges;
     private final MemorySegment bad;
+    /** {@code wrs.address()} and {@code bad.address()}, read once: the post path loads a long, not a segment. */
+    final long address, badAddress;
     private int count;
 
     public ReceiveRequests(int capacity, int maxSge) {
@@ -25,6 +27,8 @@ public final class ReceiveRequests {
         this.capacity = capacity;
         this.wrs = arena.allocate(ibv_recv_wr.layout(), capacity);
         this.bad = arena.allocate(ValueLayout.ADDRESS);
+        this.address = wrs.address();
+        this.badAddress = bad.address();
     }
 
     public ReceiveRequests clear() {

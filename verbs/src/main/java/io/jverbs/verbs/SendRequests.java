@@ -26,6 +26,8 @@ public final class SendRequests {
     private final MemorySegment wrs;
     private final SgeTable sges;
     private final MemorySegment bad;
+    /** {@code wrs.address()} and {@code bad.address()}, read once: the post path loads a long, not a segment. */
+    final long address, badAddress;
     private int count;
     private long current = -1;
 
@@ -36,6 +38,8 @@ public final class SendRequests {
         this.capacity = capacity;
         this.wrs = arena.allocate(ibv_send_wr.layout(), capacity);
         this.bad = arena.allocate(ValueLayout.ADDRESS);
+        this.address = wrs.address();
+        this.badAddress = bad.address();
     }
 
     /** Empties the chain. */

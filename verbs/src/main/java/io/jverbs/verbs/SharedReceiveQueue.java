@@ -110,7 +110,7 @@ public final class SharedReceiveQueue extends NativeResource {
         checkOpen();
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postFn, srq.address(), wrs.segment().address(), wrs.badSlot().address());
+            rc = (int) Ops.POST.invokeExact(postFn, srq.address(), wrs.address, wrs.badAddress);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {

@@ -38,6 +38,8 @@ public final class WorkCompletions {
 
     private final int capacity;
     private final MemorySegment wc;
+    /** {@code wc.address()}, read once for the poll path. */
+    final long address;
 
     public WorkCompletions(int capacity) {
         if (capacity < 1) {
@@ -45,6 +47,7 @@ public final class WorkCompletions {
         }
         this.capacity = capacity;
         this.wc = Arena.ofAuto().allocate(ibv_wc.layout(), capacity);
+        this.address = wc.address();
     }
 
     public int capacity() {
