@@ -9,6 +9,8 @@
 # The default JVM options keep the JVM's own threads off the two vCPUs the pollers need: one C1
 # compiler thread, no parallel GC workers (the loop allocates nothing). Set JVERBS_JAVA_OPTS= (empty)
 # for a plain JVM.
+# In the VM the ratio this prints is QEMU's more than jverbs': TCG inflates JIT code and downcalls
+# several times more than gcc code (native-test/tcg-cost/README.md). Judge latency on real hardware.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
 runs=${RUNS:-3} size=${SIZE:-64} iters=${ITERS:-20000} port=${PORT:-18515}
