@@ -1,19 +1,19 @@
 #!/bin/bash
 # Latency of the Java RcPingPong against C ibv_rc_pingpong on one RDMA device, same machine,
-# same run: each pair (C server + C client, Java server + Java client) RUNS times, -s 64 -n 20000.
+# same run: each pair (C server + C client, Java server + Java client) RUNS times, -s 64 -n 300000.
 # Run it where a device is, e.g. in the Soft-RoCE VM:
 #   native-test/softroce-vm.sh -- examples/bench-pingpong.sh
 # Needs the packaged examples (mvn -B package -pl examples -am -DskipTests) and ibverbs-utils.
-# Environment: RUNS (3), SIZE (64), ITERS (20000), JVERBS_RDMA_DEV, JVERBS_GID_INDEX (1), JVERBS_IPV4
+# Environment: RUNS (3), SIZE (64), ITERS (300000), JVERBS_RDMA_DEV, JVERBS_GID_INDEX (1), JVERBS_IPV4
 # (the server address, default 127.0.0.1), JVERBS_JAVA_OPTS (passed to run.sh; default below).
 # The default JVM options keep the JVM's own threads off the two vCPUs the pollers need: one C1
 # compiler thread, no parallel GC workers (the loop allocates nothing). Set JVERBS_JAVA_OPTS= (empty)
 # for a plain JVM.
-# In the VM the ratio this prints is QEMU's more than jverbs': TCG inflates JIT code and downcalls
-# several times more than gcc code (native-test/tcg-cost/README.md). Judge latency on real hardware.
+# In the VM, TCG inflates JIT code and downcalls several times more than gcc code
+# (native-test/tcg-cost/README.md): read the ratio there as an upper bound, not as jverbs' cost.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
-runs=${RUNS:-3} size=${SIZE:-64} iters=${ITERS:-20000} port=${PORT:-18515}
+runs=${RUNS:-3} size=${SIZE:-64} iters=${ITERS:-300000} port=${PORT:-18515}
 gid=${JVERBS_GID_INDEX:-1} host=${JVERBS_IPV4:-127.0.0.1}
 dev=()
 [ -n "${JVERBS_RDMA_DEV:-}" ] && dev=(-d "$JVERBS_RDMA_DEV")
@@ -25,8 +25,11 @@ listening() {   # a LISTEN socket on port $1 in /proc/net/tcp{,6}
         /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-# Under the VM's emulation 1000 round trips last ~0.15 s, less than the JIT needs to compile the
-# loop there (measured: Java/C 10.1 at -n 1000, 1.7 at -n 20000), hence 20000 by default.
+# Both programs time the whole loop, warm-up included, and a JVM spends its first seconds compiling
+# it; under the VM's emulation that costs seconds, and QEMU then translates the new code too. Only a
+# long run amortizes it: in the VM (~110-150 usec/iter) Java/C was 10.1 at -n 1000, 1.5-2.0 at
+# -n 20000 and 100000, 1.35 at -n 300000 (median of 3), hence 300000 by default (~35-50 s a run
+# there, about a second on hardware).
 # pair NAME SERVER-CMD... -- CLIENT-CMD...: prints the client's usec/iter
 pair() {
     local p=$((port++)) server=() client=() seen=0
