@@ -28,7 +28,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
@@ -62,7 +61,6 @@ final class PingPong {
     static final int EXIT_FAILURE = 1;
 
     /** How long one wait for a CQ event lasts before the loop checks again (C blocks for good). */
-    private static final Duration EVENT_WAIT = Duration.ofSeconds(1);
 
     private PingPong() {}
 
@@ -463,7 +461,7 @@ final class PingPong {
     /** Waits for completions as the C programs do: one CQ event with -e (re-armed), else busy polling. */
     static int awaitCompletions(Options o, CompletionQueue cq, CompletionChannel channel, WorkCompletions wc) {
         if (o.events) {
-            awaitEvent(channel);
+            channel.awaitEvent();                  // blocks in ibv_get_cq_event, as the C programs do
             cq.requestNotify(false);
             return cq.poll(wc);
         }
@@ -531,12 +529,6 @@ final class PingPong {
         }
     }
 
-    /** Blocks for the next event, like ibv_get_cq_event (the timeout only lets the loop re-check). */
-    static void awaitEvent(CompletionChannel channel) {
-        while (channel.awaitEvent(EVENT_WAIT) == null) {
-            Thread.onSpinWait();
-        }
-    }
 
     /** -o: the ON_DEMAND access flag, if the device has on-demand paging with {@code transportCaps} for RC. */
     static int odpAccess(Context ctx, Options o, int transportCaps, String refusal) {

@@ -1,5 +1,6 @@
 package io.jverbs.verbs;
 
+import io.jverbs.core.Errno;
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
@@ -64,7 +65,8 @@ public final class CompletionChannel extends NativeResource {
     /**
      * Waits up to {@code timeout} for the next completion event and returns the CQ it is for, or
      * null on timeout. The event is counted on that CQ and acknowledged by
-     * {@link CompletionQueue#ackEvents()} (or when the CQ is closed).
+     * {@link CompletionQueue#ackEvents()} (or when the CQ is closed). Costs a {@code poll(2)} on
+     * the channel's fd before the read; {@link #awaitEvent()} saves it when no timeout is needed.
      */
     public CompletionQueue awaitEvent(Duration timeout) {
         checkOpen();
@@ -72,10 +74,29 @@ public final class CompletionChannel extends NativeResource {
             return null;
         }
         checkOpen();
+        return takeEvent();
+    }
+
+    /**
+     * Blocks until the next completion event and returns the CQ it is for: one
+     * {@code ibv_get_cq_event}, one system call, as the C programs wait. Only an event releases
+     * the thread (not {@link Thread#interrupt()}, not {@link #close()}), so use it on threads that
+     * stop by themselves once the traffic ends, and stop them before closing the channel; a waiter
+     * that must be stoppable uses {@link #awaitEvent(Duration)} in a loop.
+     */
+    public CompletionQueue awaitEvent() {
+        checkOpen();
+        return takeEvent();
+    }
+
+    private CompletionQueue takeEvent() {
         MemorySegment[] out = EVENT_OUT.get();
-        int rc = IbVerbs.ibv_get_cq_event(channel, out[0], out[1]);
-        if (rc != 0) {
-            throw VerbsException.fromReturn("ibv_get_cq_event", rc);
+        while (IbVerbs.ibv_get_cq_event(channel, out[0], out[1]) != 0) {
+            int errno = Native.lastErrno();
+            if (errno != Errno.EINTR) {           // a signal interrupted read(2): wait again
+                throw VerbsException.of("ibv_get_cq_event", errno);
+            }
+            checkOpen();
         }
         CompletionQueue cq = queues.get(out[0].get(ValueLayout.ADDRESS, 0).address());
         if (cq == null) {

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import static io.jverbs.verbs.it.SoftRoce.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -71,28 +72,37 @@ class CompletionChannelIT {
         a.postSend(send);
     }
 
-    @Test
-    void blockedWaiterWakesWhenASendCompletes() throws Exception {
-        assertTrue(channel.fd() >= 0);
-        assertSame(channel, cq.channel());
+    /**
+     * Arms the CQ, starts {@code wait} on another thread, checks that it is still blocked 300 ms
+     * later, posts write {@code wrId} and checks that the waiter then returns the CQ, with one
+     * unacked event and the write's completion to poll.
+     */
+    private void wakesOnlyAfterThePost(Supplier<CompletionQueue> wait, long wrId) throws Exception {
         cq.requestNotify(false);
         AtomicBoolean posted = new AtomicBoolean();
         CompletableFuture<Object[]> waiter = CompletableFuture.supplyAsync(() -> {
-            CompletionQueue got = channel.awaitEvent(SoftRoce.TIMEOUT);
+            CompletionQueue got = wait.get();
             return new Object[] {got, posted.get()};
         });
-        // Give the waiter time to block in poll(2) on the channel fd; it must not wake before the post.
+        // Give the waiter time to block on the channel fd; it must not wake before the post.
         Thread.sleep(300);
-        assertFalse(waiter.isDone(), "awaitEvent returned before anything completed");
+        assertFalse(waiter.isDone(), "the wait returned before anything completed");
         posted.set(true);
-        postWrite(1);
+        postWrite(wrId);
 
         Object[] r = waiter.get(SoftRoce.TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
         assertSame(cq, r[0], "the event names the armed CQ");
         assertEquals(Boolean.TRUE, r[1], "woke after the post, not before");
         assertEquals(1, cq.unackedEvents());
         pollUntil(cq, wc, 1);
-        assertEquals(1, wc.wrId(0));
+        assertEquals(wrId, wc.wrId(0));
+    }
+
+    @Test
+    void blockedWaiterWakesWhenASendCompletes() throws Exception {
+        assertTrue(channel.fd() >= 0);
+        assertSame(channel, cq.channel());
+        wakesOnlyAfterThePost(() -> channel.awaitEvent(SoftRoce.TIMEOUT), 1);
         assertEquals(WcOpcode.RDMA_WRITE, wc.opcode(0));
         cq.ackEvents();
         assertEquals(0, cq.unackedEvents());
@@ -101,6 +111,19 @@ class CompletionChannelIT {
         postWrite(2);
         pollUntil(cq, wc, 1);
         assertNull(channel.awaitEvent(Duration.ofMillis(300)), "one arm, one event");
+    }
+
+    @Test
+    void blockingWaitWakesWhenASendCompletes() throws Exception {
+        wakesOnlyAfterThePost(() -> channel.awaitEvent(), 4);
+
+        // An event already pending: the blocking wait returns it at once.
+        cq.requestNotify(false);
+        postWrite(5);
+        pollUntil(cq, wc, 1);
+        assertSame(cq, assertTimeoutPreemptively(Duration.ofSeconds(20), () -> channel.awaitEvent()));
+        assertEquals(2, cq.unackedEvents());
+        cq.ackEvents();
     }
 
     @Test
@@ -140,6 +163,7 @@ class CompletionChannelIT {
         // The channel outlives the CQ and can be closed on its own.
         channel.close();
         assertThrows(IllegalStateException.class, () -> channel.awaitEvent(Duration.ofMillis(1)));
+        assertThrows(IllegalStateException.class, () -> channel.awaitEvent());
     }
 
     @Test

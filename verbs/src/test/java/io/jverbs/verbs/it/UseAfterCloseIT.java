@@ -127,6 +127,7 @@ class UseAfterCloseIT {
         assertClosed("CompletionChannel.fd", channel::fd);
         assertClosed("CompletionChannel.segment", channel::segment);
         assertClosed("CompletionChannel.awaitEvent", () -> channel.awaitEvent(Duration.ofMillis(10)));
+        assertClosed("CompletionChannel.awaitEvent()", () -> channel.awaitEvent());
 
         assertClosed("CompletionQueue.poll", () -> cq.poll(wc));
         assertClosed("CompletionQueue.poll(max)", () -> cq.poll(wc, 1));
