@@ -54,7 +54,7 @@ public final class ReceiveRequests {
         wrs.set(ValueLayout.JAVA_LONG, at + ibv_recv_wr.next$offset(), 0L);
         sges.reset(wrs, at, count);
         if (count > 0) {
-            wrs.set(ValueLayout.JAVA_LONG, at - WR + ibv_recv_wr.next$offset(), wrs.address() + at);
+            wrs.set(ValueLayout.JAVA_LONG, at - WR + ibv_recv_wr.next$offset(), address + at);
         }
         count++;
         return this;
@@ -77,12 +77,8 @@ public final class ReceiveRequests {
         return wrs;
     }
 
-    MemorySegment badSlot() {
-        return bad;
-    }
-
     int failedIndex() {
         long p = bad.get(ValueLayout.ADDRESS, 0).address();
-        return p == 0 ? -1 : (int) ((p - wrs.address()) / WR);
+        return p == 0 ? -1 : (int) ((p - address) / WR);
     }
 }

@@ -70,7 +70,7 @@ public final class SendRequests {
         wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.opcode$offset(), opcode.code());
         wrs.set(ValueLayout.JAVA_INT, at + ibv_send_wr.send_flags$offset(), flags);
         if (count > 0) {
-            wrs.set(ValueLayout.JAVA_LONG, current + ibv_send_wr.next$offset(), wrs.address() + at);
+            wrs.set(ValueLayout.JAVA_LONG, current + ibv_send_wr.next$offset(), address + at);
         }
         current = at;
         count++;
@@ -159,14 +159,10 @@ public final class SendRequests {
         return wrs;
     }
 
-    MemorySegment badSlot() {
-        return bad;
-    }
-
     /** Index of the request the provider rejected, from the bad_wr pointer. */
     int failedIndex() {
         long p = bad.get(ValueLayout.ADDRESS, 0).address();
-        return p == 0 ? -1 : (int) ((p - wrs.address()) / WR);
+        return p == 0 ? -1 : (int) ((p - address) / WR);
     }
 
     private long requireCurrent() {

@@ -25,6 +25,7 @@ public final class SharedReceiveQueue extends NativeResource {
     private static final int ATTR_TYPE = 1, ATTR_PD = 1 << 1, ATTR_XRCD = 1 << 2, ATTR_CQ = 1 << 3, SRQT_XRC = 1;
 
     private final MemorySegment srq;
+    private final long address;   // srq.address(), for the post path
     private final MemorySegment postFn;
     private final Context context;
     private final boolean xrc;
@@ -42,6 +43,7 @@ public final class SharedReceiveQueue extends NativeResource {
                 throw VerbsException.fromErrno("ibv_create_srq");
             }
             this.srq = s.reinterpret(ibv_srq.sizeof());
+            this.address = s.address();
         }
         this.postFn = pd.context().postSrqRecv;
         this.context = pd.context();
@@ -76,6 +78,7 @@ public final class SharedReceiveQueue extends NativeResource {
             throw VerbsException.fromErrno("ibv_create_srq_ex");
         }
         this.srq = s.reinterpret(ibv_srq.sizeof());
+        this.address = s.address();
         this.postFn = ctx.postSrqRecv;
         this.context = ctx;
         this.xrc = true;
@@ -110,7 +113,7 @@ public final class SharedReceiveQueue extends NativeResource {
         checkOpen();
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postFn, srq.address(), wrs.address, wrs.badAddress);
+            rc = (int) Ops.POST.invokeExact(postFn, address, wrs.address, wrs.badAddress);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {

@@ -91,7 +91,7 @@ public class PostPollBenchmark {
         postSendFn = ibv_context_ops.post_send(ops);
         pollFn = ibv_context_ops.poll_cq(ops);
         prebuiltWr = prebuilt.segment();
-        bad = prebuilt.badSlot();
+        bad = MemorySegment.ofAddress(prebuilt.badAddress);
         wcSeg = wc1.segment();
     }
 
