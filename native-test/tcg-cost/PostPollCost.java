@@ -1,10 +1,10 @@
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
@@ -29,7 +29,7 @@ public final class PostPollCost {
              NativeBuffer buf = NativeBuffer.allocate(4096);
              MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | Access.REMOTE_WRITE)) {
             Endpoint self = qp.endpoint(1, gidIndex, 1);
-            qp.connect(self, self, new ConnectOptions().gidIndex(gidIndex));
+            qp.connect(self, self, new PathSettings().gidIndex(gidIndex));
             SendRequests write = new SendRequests(1, 1).add(7, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED)
                     .sge(mr, 0, 64).rdma(mr.address(2048), mr.rkey());
             WorkCompletions wc = new WorkCompletions(1);

@@ -1,9 +1,13 @@
 /**
- * RDMA verbs for Java: {@link io.jverbs.verbs.Device} to {@link io.jverbs.verbs.QueuePair}, and
- * rdma_cm connection management. {@code io.jverbs.verbs.ffi} holds the generated bindings.
+ * RDMA for Java: {@code io.jverbs.verbs} wraps libibverbs ({@link io.jverbs.verbs.Context} to
+ * {@link io.jverbs.verbs.QueuePair}), {@code io.jverbs.rdmacm} wraps librdmacm's connection
+ * management, and {@code io.jverbs.verbs.ffi} holds the generated bindings: the documented escape
+ * hatch for calls jverbs does not wrap. {@code io.jverbs.verbs.internal} is plumbing between the
+ * packages and is not exported.
  */
 module io.jverbs.verbs {
     requires transitive io.jverbs.core;
     exports io.jverbs.verbs;
+    exports io.jverbs.rdmacm;
     exports io.jverbs.verbs.ffi;
 }

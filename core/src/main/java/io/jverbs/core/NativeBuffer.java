@@ -5,7 +5,9 @@ import io.jverbs.core.ffi.Native;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * Off-heap memory mapped straight from the kernel, page aligned, zero filled, and released by
@@ -33,6 +35,9 @@ public final class NativeBuffer extends NativeResource {
 
     public enum Backing { HUGEPAGES, HUGEPAGES_PREFERRED, PAGES }
 
+    /** Live buffers by start address: how a {@link Registration} finds the buffer it covers. */
+    private static final ConcurrentSkipListMap<Long, NativeBuffer> LIVE = new ConcurrentSkipListMap<>();
+
     private final long address;
     private final long size;
     private final long mappedSize;
@@ -48,6 +53,30 @@ public final class NativeBuffer extends NativeResource {
         this.hugePages = hugePages;
         this.arena = Arena.ofShared();
         this.segment = MemorySegment.ofAddress(address).reinterpret(size, arena, null);
+        LIVE.put(address, this);
+    }
+
+    /**
+     * The live buffer that holds {@code [address, address + length)}, or null when none holds
+     * its start.
+     *
+     * @throws IllegalArgumentException when the range starts inside a buffer but runs past its end
+     */
+    public static NativeBuffer covering(long address, long length) {
+        Map.Entry<Long, NativeBuffer> e = LIVE.floorEntry(address);
+        if (e == null) {
+            return null;
+        }
+        NativeBuffer b = e.getValue();
+        long end = b.address + b.size;
+        if (address >= end) {
+            return null;
+        }
+        if (length > end - address) {
+            throw new IllegalArgumentException(length + " bytes at 0x" + Long.toHexString(address) + " run past the end of " + b
+                    + " (" + (end - address) + " bytes left)");
+        }
+        return b;
     }
 
     /** A buffer of {@code size} bytes: huge pages preferred from 2 MiB, normal pages below. */
@@ -70,7 +99,7 @@ public final class NativeBuffer extends NativeResource {
             }
             int errno = Native.lastErrno();
             if (backing == Backing.HUGEPAGES) {
-                throw new NativeException("mmap(MAP_HUGETLB)", errno, "Reserve 2 MiB huge pages first: echo "
+                throw new NativeException(SystemCall.MMAP_HUGETLB, errno, "Reserve 2 MiB huge pages first: echo "
                         + Math.max(1, huge / HUGE_PAGE_SIZE)
                         + " > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages (as root), or use Backing.HUGEPAGES_PREFERRED");
             }
@@ -78,7 +107,7 @@ public final class NativeBuffer extends NativeResource {
         long mapped = roundUp(size, LibC.pageSize());
         long p = LibC.mmap(mapped, prot, flags);
         if (p == -1L) {
-            throw new NativeException("mmap", Native.lastErrno(), null);
+            throw new NativeException(SystemCall.MMAP, Native.lastErrno());
         }
         if (backing == Backing.HUGEPAGES_PREFERRED && mapped >= HUGE_PAGE_SIZE) {
             // Advice only: a kernel with THP disabled says EINVAL, and normal pages still work.
@@ -124,9 +153,10 @@ public final class NativeBuffer extends NativeResource {
 
     @Override
     protected void destroy() {
+        LIVE.remove(address, this);
         arena.close();
         if (LibC.munmap(address, mappedSize) != 0) {
-            throw new NativeException("munmap", Native.lastErrno(), null);
+            throw new NativeException(SystemCall.MUNMAP, Native.lastErrno());
         }
     }
 

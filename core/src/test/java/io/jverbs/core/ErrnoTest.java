@@ -9,6 +9,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ErrnoTest {
@@ -42,10 +46,40 @@ class ErrnoTest {
 
     @Test
     void exceptionMessageNamesCallErrnoAndHint() {
-        NativeException e = new NativeException("ibv_reg_mr", Errno.ENOMEM, "Raise the memlock limit");
-        assertEquals("ibv_reg_mr failed: ENOMEM (errno 12, Cannot allocate memory). Raise the memlock limit", e.getMessage());
+        NativeException e = new NativeException(SystemCall.MMAP, Errno.ENOMEM, "Raise the memlock limit");
+        assertEquals("mmap failed: ENOMEM (errno 12, Cannot allocate memory). Raise the memlock limit", e.getMessage());
         assertEquals("ENOMEM", e.errnoName());
         assertEquals(12, e.errno());
-        assertEquals("ibv_reg_mr", e.call());
+        assertSame(SystemCall.MMAP, e.call());
+    }
+
+    @Test
+    void hintComesFromTheTypedCall() {
+        NativeException e = new NativeException(SystemCall.MMAP_HUGETLB, Errno.ENOMEM);
+        assertEquals(SystemCall.MMAP_HUGETLB.hint(Errno.ENOMEM), e.hint());
+        assertTrue(e.getMessage().startsWith("mmap(MAP_HUGETLB) failed: ENOMEM"), e.getMessage());
+        assertNull(new NativeException(SystemCall.MUNMAP, Errno.EINVAL).hint());
+    }
+
+    @Test
+    void everyFailureHasOneRoot() {
+        assertInstanceOf(JverbsException.class, new NativeException(SystemCall.POLL, Errno.EINTR));
+        assertInstanceOf(JverbsException.class, new NotSupportedException("device memory", "rxe0", null, null, 0));
+        assertInstanceOf(JverbsException.class, new NativeLibraryException("libx.so.1 cannot be loaded"));
+    }
+
+    @Test
+    void notSupportedNamesFeatureDeviceAndCall() {
+        NotSupportedException e = new NotSupportedException("RAW_PACKET QPs", "rxe0", "they need an mlx5 device",
+                SystemCall.MMAP, Errno.EOPNOTSUPP);
+        assertEquals("RAW_PACKET QPs are not supported by rxe0 (mmap: EOPNOTSUPP): they need an mlx5 device", e.getMessage());
+        assertEquals("RAW_PACKET QPs", e.feature());
+        assertEquals("rxe0", e.device());
+        assertEquals(Errno.EOPNOTSUPP, e.errno());
+        assertEquals("device memory is not supported by mlx5_0",
+                new NotSupportedException("device memory", "mlx5_0", null, null, 0).getMessage());
+        assertTrue(NotSupportedException.isNotSupported(Errno.EOPNOTSUPP));
+        assertTrue(NotSupportedException.isNotSupported(Errno.EPROTONOSUPPORT));
+        assertFalse(NotSupportedException.isNotSupported(Errno.EINVAL));
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,7 +68,7 @@ class NativeBufferTest {
         } else {
             NativeException e = assertThrows(NativeException.class,
                     () -> NativeBuffer.allocate(4096, NativeBuffer.Backing.HUGEPAGES));
-            assertEquals("mmap(MAP_HUGETLB)", e.call());
+            assertSame(SystemCall.MMAP_HUGETLB, e.call());
             assertTrue(e.getMessage().contains("nr_hugepages"), e.getMessage());
         }
     }

@@ -6,12 +6,12 @@ import io.jverbs.core.ffi.LibC;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionChannel;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.DeviceAttributes;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.Gid;
 import io.jverbs.verbs.Mtu;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendRequests;
@@ -388,7 +388,7 @@ final class PingPong {
     // ---- Verbs steps the programs share ---------------------------------------------------
 
     /** RTR then RTS as pp_connect_ctx: the GRH only when the peer's GID has an interface id. */
-    static void connectRc(QueuePair qp, Endpoint me, Endpoint remote, ConnectOptions opts, int gidIndex) {
+    static void connectRc(QueuePair qp, Endpoint me, Endpoint remote, PathSettings opts, int gidIndex) {
         opts.gidIndex(remote.gid().low() != 0 ? Math.max(gidIndex, 0) : -1);
         try {
             qp.toRtr(remote, opts);

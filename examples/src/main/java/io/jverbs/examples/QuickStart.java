@@ -11,7 +11,7 @@ public final class QuickStart {
              CompletionQueue cq = ctx.createCompletionQueue(16);
              QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));    // QPs
              QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq))) {
-            ConnectOptions opts = new ConnectOptions().gidIndex(ctx.bestGid(1).index()); // RoCE needs a GID
+            PathSettings opts = new PathSettings().gidIndex(ctx.bestGid(1).index()); // RoCE needs a GID
             Endpoint ea = a.endpoint(1, opts.gidIndex(), 1), eb = b.endpoint(1, opts.gidIndex(), 2);
             a.connect(ea, eb, opts);                      // across hosts, ea and eb travel out of band
             b.connect(eb, ea, opts);

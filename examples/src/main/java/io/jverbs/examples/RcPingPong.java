@@ -4,12 +4,12 @@ import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionChannel;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.Gid;
 import io.jverbs.verbs.LinkLayer;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.PortAttributes;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
@@ -77,13 +77,13 @@ public final class RcPingPong {
              NativeBuffer buf = NativeBuffer.allocate(o.size);
              MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | PingPong.odpAccess(ctx, o, PingPong.Odp.SEND | PingPong.Odp.RECV,
                      "The device isn't ODP capable or does not support RC send and receive with ODP"));
-             CompletionQueue cq = ctx.createCompletionQueue(o.rxDepth + 1, channel, 0);
+             CompletionQueue cq = ctx.createCompletionQueue(CompletionQueue.Config.of(o.rxDepth + 1).channel(channel).vector(0));
              QueuePair qp = pd.createQueuePair(new QueuePair.Config(QpType.RC, cq, cq)
                      .maxSendWr(1).maxRecvWr(o.rxDepth).maxSendSge(1).maxRecvSge(1))) {
             buf.segment().fill((byte) 0x7b);
             // Path settings of pp_connect_ctx: no remote access, hop limit 1, the GRH only when the
             // peer sent a GID (see connect()).
-            ConnectOptions opts = new ConnectOptions().port(o.ibPort).mtu(o.mtu).serviceLevel(o.sl).hopLimit(1).access(0);
+            PathSettings opts = new PathSettings().port(o.ibPort).mtu(o.mtu).serviceLevel(o.sl).hopLimit(1).access(0);
             qp.toInit(opts);
             int sendFlags = SendFlags.SIGNALED | (qp.capabilities().maxInlineData() >= o.size ? SendFlags.INLINE : 0);
 

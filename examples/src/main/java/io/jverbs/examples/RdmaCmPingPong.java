@@ -1,10 +1,11 @@
 package io.jverbs.examples;
 
 import io.jverbs.core.NativeBuffer;
+import io.jverbs.rdmacm.CmConnection;
+import io.jverbs.rdmacm.CmException;
+import io.jverbs.rdmacm.CmListener;
 import io.jverbs.verbs.Access;
-import io.jverbs.verbs.CmConnection;
-import io.jverbs.verbs.CmException;
-import io.jverbs.verbs.CmListener;
+import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.MemoryRegion;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendFlags;

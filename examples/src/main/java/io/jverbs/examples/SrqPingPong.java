@@ -4,12 +4,12 @@ import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionChannel;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.Gid;
 import io.jverbs.verbs.LinkLayer;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.PortAttributes;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
@@ -88,8 +88,8 @@ public final class SrqPingPong {
              MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | PingPong.odpAccess(ctx, o,
                      PingPong.Odp.SEND | PingPong.Odp.SRQ_RECV,
                      "The device isn't ODP capable or does not support RC send, receive and srq with ODP"));
-             CompletionQueue cq = ctx.createCompletionQueue(o.rxDepth + numQp, channel, 0);
-             SharedReceiveQueue srq = pd.createSharedReceiveQueue(o.rxDepth, 1)) {
+             CompletionQueue cq = ctx.createCompletionQueue(CompletionQueue.Config.of(o.rxDepth + numQp).channel(channel).vector(0));
+             SharedReceiveQueue srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(o.rxDepth, 1))) {
             // The QPs are children of the PD, CQ and SRQ: closing any of those closes them first.
             QueuePair[] qp = new QueuePair[numQp];
             int sendFlags = SendFlags.SIGNALED;
@@ -97,7 +97,7 @@ public final class SrqPingPong {
                 qp[i] = pd.createQueuePair(new QueuePair.Config(QpType.RC, cq, cq).srq(srq).maxSendWr(1).maxSendSge(1));
                 if (qp[i].capabilities().maxInlineData() >= o.size) sendFlags |= SendFlags.INLINE;
             }
-            ConnectOptions opts = new ConnectOptions().port(o.ibPort).mtu(o.mtu).serviceLevel(o.sl).hopLimit(1).access(0);
+            PathSettings opts = new PathSettings().port(o.ibPort).mtu(o.mtu).serviceLevel(o.sl).hopLimit(1).access(0);
             for (QueuePair q : qp) q.toInit(opts);
 
             ReceiveRequests recv = new ReceiveRequests(1, 1);
@@ -192,7 +192,7 @@ public final class SrqPingPong {
     }
 
     /** Every QP to RTR/RTS towards its peer; like the C program, the first remote GID decides about the GRH. */
-    private static void connect(QueuePair[] qp, Endpoint[] me, Endpoint[] remote, ConnectOptions opts, int gidIndex) {
+    private static void connect(QueuePair[] qp, Endpoint[] me, Endpoint[] remote, PathSettings opts, int gidIndex) {
         for (int i = 0; i < qp.length; i++) {
             Endpoint r = new Endpoint(remote[i].lid(), remote[i].qpn(), remote[i].psn(), remote[0].gid());
             PingPong.connectRc(qp[i], me[i], r, opts, gidIndex);

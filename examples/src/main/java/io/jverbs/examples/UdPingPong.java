@@ -5,11 +5,11 @@ import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.CompletionChannel;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.Gid;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.PortAttributes;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
@@ -79,11 +79,11 @@ public final class UdPingPong {
                  ProtectionDomain pd = ctx.allocateProtectionDomain();
                  NativeBuffer buf = NativeBuffer.allocate(o.size + GRH);
                  MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE);
-                 CompletionQueue cq = ctx.createCompletionQueue(o.rxDepth + 1, channel, 0);
+                 CompletionQueue cq = ctx.createCompletionQueue(CompletionQueue.Config.of(o.rxDepth + 1).channel(channel).vector(0));
                  QueuePair qp = pd.createQueuePair(new QueuePair.Config(QpType.UD, cq, cq)
                          .maxSendWr(1).maxRecvWr(o.rxDepth).maxSendSge(1).maxRecvSge(1))) {
                 buf.segment().fill((byte) 0x7b);
-                ConnectOptions opts = new ConnectOptions().port(o.ibPort).serviceLevel(o.sl).hopLimit(1).qkey(QKEY);
+                PathSettings opts = new PathSettings().port(o.ibPort).serviceLevel(o.sl).hopLimit(1).qkey(QKEY);
                 qp.toInit(opts);
                 int sendFlags = SendFlags.SIGNALED | (qp.capabilities().maxInlineData() >= o.size ? SendFlags.INLINE : 0);
 
@@ -129,7 +129,7 @@ public final class UdPingPong {
 
     /** RTR, RTS, then the address handle to the peer (pp_connect_ctx of ud_pingpong.c). */
     private static AddressHandle connect(ProtectionDomain pd, QueuePair qp, Endpoint me, Endpoint remote,
-                                         ConnectOptions opts, int gidIndex) {
+                                         PathSettings opts, int gidIndex) {
         try {
             qp.toRtr(remote, opts);
         } catch (VerbsException e) {

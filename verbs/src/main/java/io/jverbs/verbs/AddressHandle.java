@@ -5,6 +5,7 @@ import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_ah;
 import io.jverbs.verbs.ffi.ibv_ah_attr;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,14 +14,14 @@ import java.lang.foreign.MemorySegment;
 public final class AddressHandle extends NativeResource {
     private final MemorySegment ah;
 
-    AddressHandle(ProtectionDomain pd, Endpoint remote, ConnectOptions options) {
+    AddressHandle(ProtectionDomain pd, Endpoint remote, PathSettings options) {
         super(pd);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_ah_attr.layout());
             fill(attr, remote, options);
             MemorySegment a = IbVerbs.ibv_create_ah(pd.segment(), attr);
             if (Native.isNull(a)) {
-                throw VerbsException.fromErrno("ibv_create_ah");
+                throw Checks.fromErrno(VerbsCall.CREATE_AH, pd.context().device().name());
             }
             this.ah = a.reinterpret(ibv_ah.sizeof());
         }
@@ -34,7 +35,7 @@ public final class AddressHandle extends NativeResource {
     }
 
     /** Fills a {@code struct ibv_ah_attr} for reaching {@code remote}; shared by UD AHs and RC/UC RTR. */
-    static void fill(MemorySegment attr, Endpoint remote, ConnectOptions o) {
+    static void fill(MemorySegment attr, Endpoint remote, PathSettings o) {
         attr.fill((byte) 0);
         ibv_ah_attr.dlid(attr, (short) remote.lid());
         ibv_ah_attr.sl(attr, (byte) o.serviceLevel);
@@ -52,6 +53,6 @@ public final class AddressHandle extends NativeResource {
 
     @Override
     protected void destroy() {
-        VerbsException.check("ibv_destroy_ah", IbVerbs.ibv_destroy_ah(ah));
+        Checks.check(VerbsCall.DESTROY_AH, IbVerbs.ibv_destroy_ah(ah));
     }
 }

@@ -6,6 +6,7 @@ import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_comp_channel;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,7 +41,7 @@ public final class CompletionChannel extends NativeResource {
         this.context = context;
         MemorySegment c = IbVerbs.ibv_create_comp_channel(context.segment());
         if (Native.isNull(c)) {
-            throw VerbsException.fromErrno("ibv_create_comp_channel");
+            throw Checks.fromErrno(VerbsCall.CREATE_COMP_CHANNEL, context.device().name());
         }
         this.channel = c.reinterpret(ibv_comp_channel.sizeof());
         attach();
@@ -94,7 +95,7 @@ public final class CompletionChannel extends NativeResource {
         while (IbVerbs.ibv_get_cq_event(channel, out[0], out[1]) != 0) {
             int errno = Native.lastErrno();
             if (errno != Errno.EINTR) {           // a signal interrupted read(2): wait again
-                throw VerbsException.of("ibv_get_cq_event", errno);
+                throw Checks.error(VerbsCall.GET_CQ_EVENT, errno);
             }
             checkOpen();
         }
@@ -116,6 +117,6 @@ public final class CompletionChannel extends NativeResource {
 
     @Override
     protected void destroy() {
-        VerbsException.check("ibv_destroy_comp_channel", IbVerbs.ibv_destroy_comp_channel(channel));
+        Checks.check(VerbsCall.DESTROY_COMP_CHANNEL, IbVerbs.ibv_destroy_comp_channel(channel));
     }
 }

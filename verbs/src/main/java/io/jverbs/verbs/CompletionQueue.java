@@ -1,6 +1,7 @@
 package io.jverbs.verbs;
 
 import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
@@ -10,6 +11,7 @@ import io.jverbs.verbs.ffi.ibv_cq;
 import io.jverbs.verbs.ffi.ibv_cq_ex;
 import io.jverbs.verbs.ffi.ibv_cq_init_attr_ex;
 import io.jverbs.verbs.ffi.verbs_context;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,6 +24,57 @@ import java.lang.ref.Reference;
  * polls split completions between threads unpredictably).
  */
 public final class CompletionQueue extends NativeResource {
+    /**
+     * How to create a CQ: {@code CompletionQueue.Config.of(256).channel(ch).extended(CompletionFields.STANDARD)}.
+     * Fluent and mutable; {@link Context#createCompletionQueue(Config)} reads it once.
+     */
+    public static final class Config {
+        final int entries;
+        CompletionChannel channel;
+        int vector;
+        long fields = -1;
+
+        private Config(int entries) {
+            if (entries < 1) {
+                throw new IllegalArgumentException("a CQ needs at least one entry, got " + entries);
+            }
+            this.entries = entries;
+        }
+
+        /** A CQ of at least {@code entries} entries (the provider may round up: {@link CompletionQueue#capacity()}). */
+        public static Config of(int entries) {
+            return new Config(entries);
+        }
+
+        /** Deliver completion events to {@code channel} (null: none, poll only). */
+        public Config channel(CompletionChannel channel) {
+            this.channel = channel;
+            return this;
+        }
+
+        /** The completion vector (interrupt line) for events, below {@link Context#completionVectors()}; default 0. */
+        public Config vector(int vector) {
+            if (vector < 0) {
+                throw new IllegalArgumentException("completion vector must be >= 0, got " + vector);
+            }
+            this.vector = vector;
+            return this;
+        }
+
+        /**
+         * Create the CQ with {@code ibv_create_cq_ex}, producing these {@link CompletionFields},
+         * to poll it through {@link CompletionQueue#extended()}. It still works with
+         * {@link CompletionQueue#poll} and as any QP's CQ.
+         */
+        public Config extended(long completionFields) {
+            if (completionFields < 0) {
+                throw new IllegalArgumentException("completionFields must be a combination of CompletionFields flags");
+            }
+            this.fields = completionFields;
+            return this;
+        }
+    }
+
     private final Context context;
     private final MemorySegment cq;
     private final long address;   // cq.address(), for the poll path
@@ -31,12 +84,12 @@ public final class CompletionQueue extends NativeResource {
     private final ExtendedCompletions extended;
     private int unackedEvents;
 
-    /** A classic CQ ({@code ibv_create_cq}) when {@code wcFlags < 0}, else an extended one ({@code ibv_create_cq_ex}). */
-    CompletionQueue(Context context, int entries, CompletionChannel channel, int vector, long wcFlags) {
-        super(context, channel);
-        if (entries < 1) {
-            throw new IllegalArgumentException("a CQ needs at least one entry, got " + entries);
-        }
+    /** A classic CQ ({@code ibv_create_cq}), or an extended one ({@code ibv_create_cq_ex}) when the config says so. */
+    CompletionQueue(Context context, Config config) {
+        super(context, config.channel);
+        CompletionChannel channel = config.channel;
+        int entries = config.entries, vector = config.vector;
+        long wcFlags = config.fields;
         this.context = context;
         this.channel = channel;
         MemorySegment ch = channel == null ? MemorySegment.NULL : channel.segment();
@@ -44,7 +97,7 @@ public final class CompletionQueue extends NativeResource {
                 ? IbVerbs.ibv_create_cq(context.segment(), entries, MemorySegment.NULL, ch, vector)
                 : createExtended(context, entries, ch, vector, wcFlags);
         if (Native.isNull(c)) {
-            throw VerbsException.fromErrno(wcFlags < 0 ? "ibv_create_cq" : "ibv_create_cq_ex");
+            throw Checks.fromErrno(wcFlags < 0 ? VerbsCall.CREATE_CQ : VerbsCall.CREATE_CQ_EX, context.device().name());
         }
         // ibv_cq_ex starts with the fields of ibv_cq: the same pointer serves both (ibv_cq_ex_to_cq).
         this.cq = c.reinterpret(wcFlags < 0 ? ibv_cq.sizeof() : ibv_cq_ex.sizeof());
@@ -61,7 +114,7 @@ public final class CompletionQueue extends NativeResource {
     private static MemorySegment createExtended(Context context, int entries, MemorySegment channel, int vector, long wcFlags) {
         MemorySegment fn = context.extendedOp(verbs_context.create_cq_ex$offset());
         if (Native.isNull(fn)) {
-            throw new UnsupportedOperationException(context.device().name() + " does not support extended CQs (ibv_create_cq_ex)");
+            throw new NotSupportedException("extended CQs", context.device().name(), "the provider has no create_cq_ex", null, 0);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_cq_init_attr_ex.layout());
@@ -76,13 +129,13 @@ public final class CompletionQueue extends NativeResource {
     }
 
     /**
-     * The extended polling interface of a CQ made by {@link Context#createExtendedCompletionQueue};
+     * The extended polling interface of a CQ made by {@link Config#extended(long)};
      * throws for a classic CQ.
      */
     public ExtendedCompletions extended() {
         checkOpen();
         if (extended == null) {
-            throw new IllegalStateException("this CQ was created with createCompletionQueue: use createExtendedCompletionQueue for ibv_start_poll");
+            throw new IllegalStateException("this CQ was created without Config.extended(...): it has no ibv_start_poll interface");
         }
         return extended;
     }
@@ -149,7 +202,7 @@ public final class CompletionQueue extends NativeResource {
             Reference.reachabilityFence(wc);
         }
         if (n < 0) {
-            throw new VerbsException("ibv_poll_cq", -n, "The CQ overran or the device failed: size the CQ for all outstanding work");
+            throw new VerbsException(VerbsCall.POLL_CQ, -n, "The CQ overran or the device failed: size the CQ for all outstanding work");
         }
         return n;
     }
@@ -169,7 +222,7 @@ public final class CompletionQueue extends NativeResource {
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
-        VerbsException.check("ibv_req_notify_cq", rc);
+        Checks.check(VerbsCall.REQ_NOTIFY_CQ, rc);
     }
 
     /** The channel this CQ reports events to, or null. */
@@ -214,6 +267,6 @@ public final class CompletionQueue extends NativeResource {
         if (channel != null) {
             channel.unregister(cq.address());
         }
-        VerbsException.check("ibv_destroy_cq", IbVerbs.ibv_destroy_cq(cq));
+        Checks.check(VerbsCall.DESTROY_CQ, IbVerbs.ibv_destroy_cq(cq));
     }
 }

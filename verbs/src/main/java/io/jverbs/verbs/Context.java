@@ -1,6 +1,7 @@
 package io.jverbs.verbs;
 
 import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
@@ -13,6 +14,9 @@ import io.jverbs.verbs.ffi.ibv_gid_entry;
 import io.jverbs.verbs.ffi.ibv_port_attr;
 import io.jverbs.verbs.ffi.ibv_qp;
 import io.jverbs.verbs.ffi.verbs_context;
+import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.QpFactory;
+import io.jverbs.verbs.internal.VerbsAccess;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -47,6 +51,20 @@ public final class Context extends NativeResource {
     private final MemorySegment vctx;
     final MemorySegment postSend, postRecv, postSrqRecv, pollCq, reqNotifyCq, allocMw, bindMw, deallocMw;
 
+    static {
+        VerbsAccess.set(new VerbsAccess() {
+            @Override
+            public Context adoptContext(MemorySegment verbs) {
+                return adopt(verbs);
+            }
+
+            @Override
+            public QueuePair createQueuePair(ProtectionDomain pd, QueuePair.Config config, QpFactory factory) {
+                return pd.createQueuePair(config, factory);
+            }
+        });
+    }
+
     private Context(Device device, MemorySegment ctx, boolean adopted) {
         super(null);
         this.device = device;
@@ -71,7 +89,7 @@ public final class Context extends NativeResource {
         this.deallocMw = ibv_context_ops.dealloc_mw(ops);
     }
 
-    /** Opens a device by name, e.g. {@code rxe0}. */
+    /** Opens a device by name, e.g. {@code rxe0}; the exception says why when there is none. This is the way to open a device. */
     public static Context open(String deviceName) {
         return openMatching(deviceName);
     }
@@ -79,10 +97,6 @@ public final class Context extends NativeResource {
     /** Opens the first device: the usual choice on a machine with one. */
     public static Context openFirst() {
         return openMatching(null);
-    }
-
-    static Context open(Device device) {
-        return openMatching(device.name());
     }
 
     private record Opened(Device device, MemorySegment ctx) {}
@@ -101,7 +115,7 @@ public final class Context extends NativeResource {
                     Device d = Device.read(dev.reinterpret(ibv_device.sizeof()));
                     if (name == null || d.name().equals(name)) {
                         MemorySegment c = IbVerbs.ibv_open_device(dev);
-                        if (Native.isNull(c)) throw VerbsException.fromErrno("ibv_open_device");
+                        if (Native.isNull(c)) throw Checks.fromErrno(VerbsCall.OPEN_DEVICE, d.name());
                         return new Opened(d, c);
                     }
                     seen.add(d);
@@ -162,10 +176,10 @@ public final class Context extends NativeResource {
                     return DeviceAttributes.read(attr, true);
                 }
                 if (rc != io.jverbs.core.Errno.EOPNOTSUPP) {
-                    throw VerbsException.of("ibv_query_device_ex", rc);
+                    throw Checks.error(VerbsCall.QUERY_DEVICE_EX, rc, device.name(), null);
                 }
             }
-            VerbsException.check("ibv_query_device", IbVerbs.ibv_query_device(ctx, ibv_device_attr_ex.orig_attr(attr)));
+            Checks.check(VerbsCall.QUERY_DEVICE, IbVerbs.ibv_query_device(ctx, ibv_device_attr_ex.orig_attr(attr)));
             return DeviceAttributes.read(attr, false);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -178,12 +192,12 @@ public final class Context extends NativeResource {
         checkPort(port);
         MemorySegment fn = extendedOp(verbs_context.query_port$offset());
         if (Native.isNull(fn)) {
-            throw new UnsupportedOperationException(device.name() + ": provider has no query_port (rdma-core too old)");
+            throw new NotSupportedException("ibv_query_port through the extended context", device.name(), "rdma-core is too old", null, 0);
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_port_attr.layout());
             int rc = (int) Ops.QUERY_PORT.invokeExact(fn, ctx, (byte) port, attr, ibv_port_attr.sizeof());
-            VerbsException.check("ibv_query_port", rc);
+            Checks.check(VerbsCall.QUERY_PORT, rc);
             return PortAttributes.read(attr);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -197,7 +211,7 @@ public final class Context extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment e = arena.allocate(ibv_gid_entry.layout());
             int rc = IbVerbs._ibv_query_gid_ex(ctx, port, index, e, 0, ibv_gid_entry.sizeof());
-            VerbsException.check("ibv_query_gid_ex", rc);
+            Checks.check(VerbsCall.QUERY_GID_EX, rc);
             return readGidEntry(e);
         }
     }
@@ -214,7 +228,7 @@ public final class Context extends NativeResource {
             MemorySegment table = arena.allocate(ibv_gid_entry.layout(), Math.max(1, entries));
             long n = IbVerbs._ibv_query_gid_table(ctx, table, entries, 0, ibv_gid_entry.sizeof());
             if (n < 0) {
-                throw VerbsException.of("ibv_query_gid_table", (int) -n);
+                throw Checks.error(VerbsCall.QUERY_GID_TABLE, (int) -n);
             }
             List<GidEntry> out = new ArrayList<>((int) n);
             for (long i = 0; i < n; i++) {
@@ -255,28 +269,15 @@ public final class Context extends NativeResource {
         return new CompletionChannel(this);
     }
 
-    /** Creates a CQ of at least {@code entries} entries without a completion channel. */
+    /** Creates a CQ of at least {@code entries} entries, polled only: {@code createCompletionQueue(Config.of(entries))}. */
     public CompletionQueue createCompletionQueue(int entries) {
-        return createCompletionQueue(entries, null, 0);
+        return createCompletionQueue(CompletionQueue.Config.of(entries));
     }
 
-    /** Creates a CQ whose events are delivered to {@code channel} (may be null). */
-    public CompletionQueue createCompletionQueue(int entries, CompletionChannel channel, int vector) {
+    /** Creates a CQ as {@code config} says: size, completion channel and vector, extended polling. */
+    public CompletionQueue createCompletionQueue(CompletionQueue.Config config) {
         checkOpen();
-        return new CompletionQueue(this, entries, channel, vector, -1);
-    }
-
-    /**
-     * Creates a CQ with the extended polling interface ({@code ibv_create_cq_ex}); {@code wcFlags}
-     * are {@link ExtendedCompletions} {@code WC_*} fields to produce. It also works with
-     * {@link CompletionQueue#poll} and as any QP's CQ.
-     */
-    public CompletionQueue createExtendedCompletionQueue(int entries, CompletionChannel channel, int vector, long wcFlags) {
-        checkOpen();
-        if (wcFlags < 0) {
-            throw new IllegalArgumentException("wcFlags must be a combination of ExtendedCompletions.WC_* flags");
-        }
-        return new CompletionQueue(this, entries, channel, vector, wcFlags);
+        return new CompletionQueue(this, config);
     }
 
     /**
@@ -291,7 +292,7 @@ public final class Context extends NativeResource {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ev = arena.allocate(ibv_async_event.layout());
-            VerbsException.check("ibv_get_async_event", IbVerbs.ibv_get_async_event(ctx, ev));
+            Checks.check(VerbsCall.GET_ASYNC_EVENT, IbVerbs.ibv_get_async_event(ctx, ev));
             AsyncEvent.Type type = AsyncEvent.Type.of(ibv_async_event.event_type(ev));
             long element;
             if (type.isPortEvent()) {
@@ -352,7 +353,7 @@ public final class Context extends NativeResource {
     @Override
     protected void destroy() {
         if (!adopted) {
-            VerbsException.check("ibv_close_device", IbVerbs.ibv_close_device(ctx));
+            Checks.check(VerbsCall.CLOSE_DEVICE, IbVerbs.ibv_close_device(ctx));
         }
     }
 

@@ -4,6 +4,8 @@ import io.jverbs.core.Errno;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_device;
+import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.Hints;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +16,7 @@ import java.util.function.Function;
 
 /**
  * An RDMA device as {@code ibv_get_device_list} reports it. A snapshot: it holds no native
- * memory, so it needs no closing; {@link #open()} gives the {@link Context} that does.
+ * memory, so it needs no closing; {@link Context#open(String)} gives the {@link Context} that does.
  *
  * @param name          kernel device name, e.g. {@code mlx5_0} or {@code rxe0}
  * @param guid          node GUID in host order
@@ -24,9 +26,7 @@ import java.util.function.Function;
 public record Device(String name, long guid, int nodeType, int transportType) {
 
     /** How to get a device when there is none; part of every "no device" message. */
-    static final String HOW_TO_GET_ONE = "To get one without RDMA hardware, use Soft-RoCE: modprobe rdma_rxe;"
-            + " rdma link add rxe0 type rxe netdev <ethernet-interface>. If the kernel lacks RDMA support (ENOSYS,"
-            + " no /sys/class/infiniband_verbs), run inside the jverbs Soft-RoCE VM: native-test/softroce-vm.sh -- <command>";
+    static final String HOW_TO_GET_ONE = Hints.HOW_TO_GET_A_DEVICE;
 
     /** The RDMA devices of this machine; empty when there are none (see {@link #first()}). */
     public static List<Device> list() {
@@ -60,11 +60,6 @@ public record Device(String name, long guid, int nodeType, int transportType) {
                 + all.stream().map(Device::name).toList());
     }
 
-    /** Opens this device ({@code ibv_open_device}). */
-    public Context open() {
-        return Context.open(this);
-    }
-
     /**
      * Runs {@code body} on the device list, freed afterwards. ENOSYS (no RDMA in this kernel)
      * reads as an empty list; other failures throw.
@@ -80,7 +75,7 @@ public record Device(String name, long guid, int nodeType, int transportType) {
                     lastListErrno = errno;
                     return body.apply(MemorySegment.NULL);
                 }
-                throw VerbsException.of("ibv_get_device_list", errno);
+                throw Checks.error(VerbsCall.GET_DEVICE_LIST, errno);
             }
             lastListErrno = 0;
             try {
@@ -117,6 +112,6 @@ public record Device(String name, long guid, int nodeType, int transportType) {
         if (errno == Errno.ENOSYS) {
             what += ": this kernel has no RDMA support (ibv_get_device_list: ENOSYS)";
         }
-        return new VerbsException("ibv_get_device_list", errno == 0 ? Errno.ENODEV : errno, what + ". " + HOW_TO_GET_ONE);
+        return new VerbsException(VerbsCall.GET_DEVICE_LIST, errno == 0 ? Errno.ENODEV : errno, what + ". " + HOW_TO_GET_ONE);
     }
 }

@@ -4,6 +4,7 @@ import io.jverbs.core.Errno;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.ibv_cq_ex;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -20,8 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Extended completion polling ({@code ibv_start_poll}, {@code ibv_next_poll}, {@code ibv_end_poll}
  * and the {@code ibv_wc_read_*} readers) on a CQ created with
- * {@link Context#createExtendedCompletionQueue}. The CQ is read in place, one completion at a
- * time, and only the fields asked for at creation ({@code WC_*} flags) are produced:
+ * {@link CompletionQueue.Config#extended(long)}. The CQ is read in place, one completion at a
+ * time, and only the fields asked for at creation ({@link CompletionFields}) are produced:
  *
  * <pre>{@code
  * if (ex.start()) {
@@ -33,12 +34,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * between. One polling thread per CQ.
  */
 public final class ExtendedCompletions {
-    // enum ibv_create_cq_wc_flags
-    public static final long WC_BYTE_LEN = 1, WC_IMM = 1 << 1, WC_QP_NUM = 1 << 2, WC_SRC_QP = 1 << 3, WC_SLID = 1 << 4,
-            WC_SL = 1 << 5, WC_DLID_PATH_BITS = 1 << 6, WC_COMPLETION_TIMESTAMP = 1 << 7, WC_CVLAN = 1 << 8,
-            WC_FLOW_TAG = 1 << 9, WC_COMPLETION_TIMESTAMP_WALLCLOCK = 1 << 11;
-    /** {@code IBV_WC_STANDARD_FLAGS}: what a classic {@code struct ibv_wc} holds. */
-    public static final long WC_STANDARD = WC_BYTE_LEN | WC_IMM | WC_QP_NUM | WC_SRC_QP | WC_SLID | WC_SL | WC_DLID_PATH_BITS;
 
     private static final MethodHandle START = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), Native.CRITICAL);
     private static final MethodHandle NEXT = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS), Native.CRITICAL);
@@ -84,7 +79,7 @@ public final class ExtendedCompletions {
         this.wallclock = ibv_cq_ex.read_completion_wallclock_ns(cqEx);
     }
 
-    /** The {@code WC_*} fields this CQ produces. */
+    /** The {@link CompletionFields} this CQ produces. */
     public long wcFlags() {
         return wcFlags;
     }
@@ -99,7 +94,7 @@ public final class ExtendedCompletions {
             throw LibC.rethrow(t);
         }
         sessionEnded = false;
-        return result("ibv_start_poll", rc);
+        return result(VerbsCall.START_POLL, rc);
     }
 
     /** {@code ibv_next_poll}: true with the next completion current, false when none is left. */
@@ -114,7 +109,7 @@ public final class ExtendedCompletions {
         if (rc == Errno.ENOENT && nextEndsSession) {
             sessionEnded = true;
         }
-        return result("ibv_next_poll", rc);
+        return result(VerbsCall.NEXT_POLL, rc);
     }
 
     /** {@code ibv_end_poll}: releases the CQ after a successful {@link #start()}. */
@@ -148,20 +143,20 @@ public final class ExtendedCompletions {
     }
 
     public int byteLength() {
-        return readInt(byteLen, WC_BYTE_LEN);
+        return readInt(byteLen, CompletionFields.BYTE_LEN);
     }
 
     /** Immediate data in host order. */
     public int immediateData() {
-        return Integer.reverseBytes(readInt(imm, WC_IMM));
+        return Integer.reverseBytes(readInt(imm, CompletionFields.IMM));
     }
 
     public int qpNumber() {
-        return readInt(qpNum, WC_QP_NUM);
+        return readInt(qpNum, CompletionFields.QP_NUM);
     }
 
     public int sourceQp() {
-        return readInt(srcQp, WC_SRC_QP);
+        return readInt(srcQp, CompletionFields.SRC_QP);
     }
 
     /** {@link WorkCompletions} FLAG_* bits. */
@@ -170,11 +165,11 @@ public final class ExtendedCompletions {
     }
 
     public int slid() {
-        return readInt(slid, WC_SLID);
+        return readInt(slid, CompletionFields.SLID);
     }
 
     public int serviceLevel() {
-        require(WC_SL);
+        require(CompletionFields.SL);
         try {
             return Byte.toUnsignedInt((byte) READ_BYTE.invokeExact(sl, cq));
         } catch (Throwable t) {
@@ -184,18 +179,18 @@ public final class ExtendedCompletions {
 
     /** Device clock ticks ({@link DeviceAttributes#hcaCoreClock()} kHz) at completion. */
     public long completionTimestamp() {
-        return readLong(timestamp, WC_COMPLETION_TIMESTAMP);
+        return readLong(timestamp, CompletionFields.COMPLETION_TIMESTAMP);
     }
 
     /** Completion time in nanoseconds of the wall clock, where the device supports it. */
     public long completionWallclockNanos() {
-        return readLong(wallclock, WC_COMPLETION_TIMESTAMP_WALLCLOCK);
+        return readLong(wallclock, CompletionFields.COMPLETION_TIMESTAMP_WALLCLOCK);
     }
 
-    private boolean result(String call, int rc) {
+    private boolean result(VerbsCall call, int rc) {
         if (rc == 0) return true;
         if (rc == Errno.ENOENT) return false;
-        throw VerbsException.of(call, rc);
+        throw Checks.error(call, rc);
     }
 
     private int readInt(MemorySegment fn, long flag) {
@@ -222,7 +217,7 @@ public final class ExtendedCompletions {
 
     private void require(long flag) {
         if ((wcFlags & flag) == 0) {
-            throw new IllegalStateException("this CQ was created without that field: add the matching WC_* flag");
+            throw new IllegalStateException("this CQ was created without that field: add the matching CompletionFields flag");
         }
     }
 }

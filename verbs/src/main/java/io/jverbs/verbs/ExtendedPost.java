@@ -92,7 +92,7 @@ public final class ExtendedPost {
             throw LibC.rethrow(t);
         }
         if (rc != 0) {
-            throw QueuePair.postFailure("ibv_wr_complete", rc, -1, 0);
+            throw QueuePair.postFailure(VerbsCall.WR_COMPLETE, rc, -1, 0);
         }
     }
 

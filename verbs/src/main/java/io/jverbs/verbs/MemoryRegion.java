@@ -1,9 +1,12 @@
 package io.jverbs.verbs;
 
-import io.jverbs.core.NativeResource;
+import io.jverbs.core.NativeBuffer;
+import io.jverbs.core.NotSupportedException;
+import io.jverbs.core.Registration;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_mr;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.MemorySegment;
 
@@ -11,8 +14,12 @@ import java.lang.foreign.MemorySegment;
  * Registered memory ({@code struct ibv_mr}): pinned, translated by the device, and named on the
  * wire by its keys. The local key goes in scatter/gather entries, the remote key to the peer
  * that reads, writes or runs atomics on it.
+ *
+ * <p>A region is a child of its protection domain and of the {@link NativeBuffer} it covers
+ * ({@link Registration}): closing either deregisters it first, so the device never writes into
+ * memory that was unmapped.
  */
-public final class MemoryRegion extends NativeResource {
+public final class MemoryRegion extends Registration {
     private final ProtectionDomain pd;
     private final MemorySegment mr;
     private final MemorySegment memory;
@@ -24,17 +31,17 @@ public final class MemoryRegion extends NativeResource {
     private final int rkey;
 
     MemoryRegion(ProtectionDomain pd, long address, long length, long iova, int access, MemorySegment memory) {
-        super(pd);
+        super(pd, address, length);
         this.pd = pd;
         MemorySegment m = IbVerbs.ibv_reg_mr_iova2(pd.segment(), MemorySegment.ofAddress(address), length, iova, access);
         if (Native.isNull(m)) {
             int errno = Native.lastErrno();
             if ((access & Access.ON_DEMAND) != 0
                     && (errno == io.jverbs.core.Errno.EINVAL || errno == io.jverbs.core.Errno.EOPNOTSUPP)) {
-                throw new VerbsException("ibv_reg_mr_iova2", errno, "On-demand paging (Access.ON_DEMAND) is not supported by "
-                        + pd.context().device().name() + " (DeviceAttributes.odpGeneralCaps() is 0): register pinned memory instead");
+                throw new NotSupportedException("on-demand paging (Access.ON_DEMAND)", pd.context().device().name(),
+                        "DeviceAttributes.odpGeneralCaps() is 0: register pinned memory instead", VerbsCall.REG_MR, errno);
             }
-            throw VerbsException.of("ibv_reg_mr_iova2", errno);
+            throw Checks.error(VerbsCall.REG_MR, errno, pd.context().device().name(), "memory registration with these access flags");
         }
         this.mr = m.reinterpret(ibv_mr.sizeof());
         this.memory = memory;
@@ -105,7 +112,7 @@ public final class MemoryRegion extends NativeResource {
 
     @Override
     protected void destroy() {
-        VerbsException.check("ibv_dereg_mr", IbVerbs.ibv_dereg_mr(mr));
+        Checks.check(VerbsCall.DEREG_MR, IbVerbs.ibv_dereg_mr(mr));
     }
 
     @Override

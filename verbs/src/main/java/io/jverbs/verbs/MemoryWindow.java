@@ -2,11 +2,13 @@ package io.jverbs.verbs;
 
 import io.jverbs.core.Errno;
 import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.ibv_mw;
 import io.jverbs.verbs.ffi.ibv_mw_bind;
 import io.jverbs.verbs.ffi.ibv_mw_bind_info;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -46,7 +48,7 @@ public final class MemoryWindow extends NativeResource {
         this.type = type;
         Context ctx = pd.context();
         if (Native.isNull(ctx.allocMw)) {
-            throw new VerbsException("ibv_alloc_mw", Errno.EOPNOTSUPP, "Memory windows are not supported by " + ctx.device().name());
+            throw new NotSupportedException("memory windows", ctx.device().name(), "the provider has no alloc_mw", null, 0);
         }
         MemorySegment m;
         try {
@@ -56,8 +58,11 @@ public final class MemoryWindow extends NativeResource {
         }
         if (Native.isNull(m)) {
             int errno = Native.lastErrno();
-            throw new VerbsException("ibv_alloc_mw", errno, errno == Errno.EOPNOTSUPP || errno == Errno.EINVAL
-                    ? ctx.device().name() + " does not support " + type + " memory windows (see DeviceAttributes.deviceCapFlags)" : null);
+            if (NotSupportedException.isNotSupported(errno) || errno == Errno.EINVAL) {
+                throw new NotSupportedException(type + " memory windows", ctx.device().name(), "see DeviceAttributes.deviceCapFlags",
+                        VerbsCall.ALLOC_MW, errno);
+            }
+            throw new VerbsException(VerbsCall.ALLOC_MW, errno);
         }
         this.mw = m.reinterpret(ibv_mw.sizeof());
         this.deallocFn = ctx.deallocMw;
@@ -131,7 +136,7 @@ public final class MemoryWindow extends NativeResource {
             ibv_mw_bind_info.length(info, length);
             ibv_mw_bind_info.mw_access_flags(info, access);
             int rc = (int) Ops.BIND_MW.invokeExact(bindFn, qp.segment(), mw, b);
-            VerbsException.check("ibv_bind_mw", rc);
+            Checks.check(VerbsCall.BIND_MW, rc);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -147,6 +152,6 @@ public final class MemoryWindow extends NativeResource {
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
-        VerbsException.check("ibv_dealloc_mw", rc);
+        Checks.check(VerbsCall.DEALLOC_MW, rc);
     }
 }

@@ -5,6 +5,8 @@ import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_pd;
+import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.QpFactory;
 
 import java.lang.foreign.MemorySegment;
 
@@ -21,7 +23,7 @@ public final class ProtectionDomain extends NativeResource {
         this.context = context;
         MemorySegment p = IbVerbs.ibv_alloc_pd(context.segment());
         if (Native.isNull(p)) {
-            throw VerbsException.fromErrno("ibv_alloc_pd");
+            throw Checks.fromErrno(VerbsCall.ALLOC_PD, context.device().name());
         }
         this.pd = p.reinterpret(ibv_pd.sizeof());
         attach();
@@ -37,12 +39,24 @@ public final class ProtectionDomain extends NativeResource {
         return pd;
     }
 
-    /** Registers a whole buffer ({@link Access} flags). */
+    /**
+     * Registers a whole buffer ({@link Access} flags). The region is closed (deregistered) when
+     * the buffer is, before the memory is unmapped.
+     */
     public MemoryRegion register(NativeBuffer buffer, int access) {
         return register(buffer.segment(), access);
     }
 
-    /** Registers the memory of a native segment; its iova is its address. */
+    /** Registers {@code length} bytes of {@code buffer} from {@code offset}; a child of the buffer too. */
+    public MemoryRegion register(NativeBuffer buffer, long offset, long length, int access) {
+        return register(buffer.slice(offset, length), access);
+    }
+
+    /**
+     * Registers the memory of a native segment; its iova is its address. When the segment lies in
+     * a {@link NativeBuffer}, the region is a child of that buffer; otherwise the caller keeps the
+     * memory mapped until the region is closed.
+     */
     public MemoryRegion register(MemorySegment memory, int access) {
         if (!memory.isNative()) {
             throw new IllegalArgumentException("only native (off-heap) memory can be registered: the GC moves heap arrays");
@@ -68,20 +82,18 @@ public final class ProtectionDomain extends NativeResource {
 
     /** Creates a queue pair; see {@link QueuePair.Config}. */
     public QueuePair createQueuePair(QueuePair.Config config) {
-        checkOpen();
-        return new QueuePair(this, config);
+        return createQueuePair(config, null);
     }
 
-    /** Creates a shared receive queue. */
-    public SharedReceiveQueue createSharedReceiveQueue(int maxWr, int maxSge) {
+    QueuePair createQueuePair(QueuePair.Config config, QpFactory factory) {
         checkOpen();
-        return new SharedReceiveQueue(this, maxWr, maxSge, 0);
+        return new QueuePair(this, config, factory);
     }
 
-    /** Creates an XRC SRQ in {@code xrcd}; its completions go to {@code cq}. */
-    public SharedReceiveQueue createXrcSharedReceiveQueue(XrcDomain xrcd, CompletionQueue cq, int maxWr, int maxSge) {
+    /** Creates a shared receive queue, or an XRC SRQ; see {@link SharedReceiveQueue.Config}. */
+    public SharedReceiveQueue createSharedReceiveQueue(SharedReceiveQueue.Config config) {
         checkOpen();
-        return new SharedReceiveQueue(this, xrcd, cq, maxWr, maxSge);
+        return SharedReceiveQueue.create(this, config);
     }
 
     /** Allocates a memory window ({@code ibv_alloc_mw}). */
@@ -91,13 +103,13 @@ public final class ProtectionDomain extends NativeResource {
     }
 
     /** Creates an address handle for UD sends to {@code remote}'s port (GID, LID, SL from the options). */
-    public AddressHandle createAddressHandle(Endpoint remote, ConnectOptions options) {
+    public AddressHandle createAddressHandle(Endpoint remote, PathSettings options) {
         checkOpen();
         return new AddressHandle(this, remote, options);
     }
 
     @Override
     protected void destroy() {
-        VerbsException.check("ibv_dealloc_pd", IbVerbs.ibv_dealloc_pd(pd));
+        Checks.check(VerbsCall.DEALLOC_PD, IbVerbs.ibv_dealloc_pd(pd));
     }
 }

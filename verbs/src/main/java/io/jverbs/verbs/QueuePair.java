@@ -2,6 +2,7 @@ package io.jverbs.verbs;
 
 import io.jverbs.core.Errno;
 import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
@@ -13,6 +14,8 @@ import io.jverbs.verbs.ffi.ibv_qp_cap;
 import io.jverbs.verbs.ffi.ibv_qp_init_attr;
 import io.jverbs.verbs.ffi.ibv_qp_init_attr_ex;
 import io.jverbs.verbs.ffi.verbs_context;
+import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.QpFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,12 +32,6 @@ import java.util.Objects;
  * (they lock), but jverbs' {@link SendRequests} are not: give each thread its own.
  */
 public final class QueuePair extends NativeResource {
-    // enum ibv_qp_attr_mask
-    static final int STATE = 1, ACCESS_FLAGS = 1 << 3, PKEY_INDEX = 1 << 4, PORT = 1 << 5, QKEY = 1 << 6, AV = 1 << 7,
-            PATH_MTU = 1 << 8, TIMEOUT = 1 << 9, RETRY_CNT = 1 << 10, RNR_RETRY = 1 << 11, RQ_PSN = 1 << 12,
-            MAX_QP_RD_ATOMIC = 1 << 13, MIN_RNR_TIMER = 1 << 15, SQ_PSN = 1 << 16, MAX_DEST_RD_ATOMIC = 1 << 17,
-            CAP = 1 << 19, DEST_QPN = 1 << 20;
-
     /** How to create a QP: type, CQs, queue sizes. Fluent and mutable. */
     public static final class Config {
         final QpType type;
@@ -110,21 +107,17 @@ public final class QueuePair extends NativeResource {
     private final Capabilities capabilities;
     private final boolean hasSrq;
     private final ExtendedPost extendedPost;
-    /** The rdma_cm id whose rdma_create_qp made this QP (rdma_cm drives its states), or null. */
-    private final CmId cmId;
+    /** What made the native QP when not ibv_create_qp (rdma_cm's rdma_create_qp), or null. */
+    private final QpFactory factory;
 
     // enum ibv_qp_init_attr_mask
     private static final int INIT_ATTR_PD = 1, INIT_ATTR_XRCD = 1 << 1, INIT_ATTR_SEND_OPS_FLAGS = 1 << 6;
 
-    QueuePair(ProtectionDomain pd, Config c) {
-        this(pd, c, null);
-    }
-
-    /** With {@code cmId}: made by {@code rdma_create_qp}, destroyed by {@code rdma_destroy_qp}, closed before the id. */
-    QueuePair(ProtectionDomain pd, Config c, CmId cmId) {
-        super(pd, c.sendCq, c.recvCq, c.srq, c.xrcd, cmId);
+    /** With {@code factory}: created and destroyed by it (rdma_cm), closed before its owner. */
+    QueuePair(ProtectionDomain pd, Config c, QpFactory factory) {
+        super(pd, c.sendCq, c.recvCq, c.srq, c.xrcd, factory == null ? null : factory.owner());
         this.pd = pd;
-        this.cmId = cmId;
+        this.factory = factory;
         this.type = c.type;
         this.hasSrq = c.srq != null;
         boolean ex = c.sendOps != 0 || c.xrcd != null || c.type == QpType.XRC_SEND;
@@ -146,22 +139,26 @@ public final class QueuePair extends NativeResource {
             ibv_qp_cap.max_inline_data(cap, c.maxInlineData);
             ibv_qp_init_attr.qp_type(init, c.type.code());
             ibv_qp_init_attr.sq_sig_all(init, c.signalAll ? 1 : 0);
-            if (cmId != null && ex) {
-                throw new UnsupportedOperationException("rdma_cm QPs are created with rdma_create_qp: no XRC or Config.sendOps");
+            if (factory != null && ex) {
+                throw new IllegalArgumentException("rdma_cm QPs are created with rdma_create_qp: no XRC or Config.sendOps");
             }
-            MemorySegment q = cmId != null ? cmId.createQp(pd.segment(), init)
+            MemorySegment q = factory != null ? factory.create(pd.segment(), init)
                     : ex ? createExtended(pd, c, init) : IbVerbs.ibv_create_qp(pd.segment(), init);
             if (Native.isNull(q)) {
                 int errno = Native.lastErrno();
-                if ((c.type == QpType.XRC_SEND || c.type == QpType.XRC_RECV) && (errno == Errno.EOPNOTSUPP || errno == Errno.EINVAL)) {
-                    throw new VerbsException("ibv_create_qp_ex", errno, "XRC QPs are not supported by "
-                            + pd.context().device().name() + ": they need a device with IBV_DEVICE_XRC, e.g. mlx5");
+                String device = pd.context().device().name();
+                // rxe answers EINVAL, not EOPNOTSUPP, for QP types it lacks.
+                boolean refused = NotSupportedException.isNotSupported(errno) || errno == Errno.EINVAL;
+                if ((c.type == QpType.XRC_SEND || c.type == QpType.XRC_RECV) && refused) {
+                    throw new NotSupportedException("XRC QPs", device, "they need a device with IBV_DEVICE_XRC, e.g. mlx5",
+                            VerbsCall.CREATE_QP_EX, errno);
                 }
-                if (c.type == QpType.RAW_PACKET && (errno == Errno.EOPNOTSUPP || errno == Errno.EINVAL || errno == Errno.EPROTONOSUPPORT)) {
-                    throw new VerbsException("ibv_create_qp", errno, "RAW_PACKET QPs are not supported by "
-                            + pd.context().device().name() + ": they need an mlx5 (ConnectX) device; Soft-RoCE (rxe) has none");
+                if (c.type == QpType.RAW_PACKET && refused) {
+                    throw new NotSupportedException("RAW_PACKET QPs", device,
+                            "they need an mlx5 (ConnectX) device; Soft-RoCE (rxe) has none", VerbsCall.CREATE_QP, errno);
                 }
-                throw VerbsException.of(cmId != null ? "rdma_create_qp" : "ibv_create_qp", errno);
+                throw Checks.error(factory != null ? factory.call() : ex ? VerbsCall.CREATE_QP_EX : VerbsCall.CREATE_QP, errno, device,
+                        c.type + " QPs");
             }
             this.qp = q.reinterpret(ibv_qp.sizeof());
             this.address = q.address();
@@ -180,7 +177,7 @@ public final class QueuePair extends NativeResource {
         Context ctx = pd.context();
         MemorySegment fn = ctx.extendedOp(verbs_context.create_qp_ex$offset());
         if (Native.isNull(fn)) {
-            throw new UnsupportedOperationException(ctx.device().name() + " does not support ibv_create_qp_ex");
+            throw new NotSupportedException("extended QPs (ibv_create_qp_ex)", ctx.device().name(), "the provider has no create_qp_ex", null, 0);
         }
         int mask = 0;
         if (c.type != QpType.XRC_RECV) {
@@ -239,7 +236,7 @@ public final class QueuePair extends NativeResource {
         this.postSendFn = ibv_context_ops.post_send(ops);
         this.postRecvFn = ibv_context_ops.post_recv(ops);
         this.extendedPost = null;
-        this.cmId = null;
+        this.factory = null;
     }
 
     public QpType type() {
@@ -287,7 +284,7 @@ public final class QueuePair extends NativeResource {
             Reference.reachabilityFence(wrs);
         }
         if (rc != 0) {
-            throw postFailure("ibv_post_send", rc, wrs.failedIndex(), wrs.size());
+            throw postFailure(VerbsCall.POST_SEND, rc, wrs.failedIndex(), wrs.size());
         }
     }
 
@@ -306,11 +303,11 @@ public final class QueuePair extends NativeResource {
             Reference.reachabilityFence(wrs);
         }
         if (rc != 0) {
-            throw postFailure("ibv_post_recv", rc, wrs.failedIndex(), wrs.size());
+            throw postFailure(VerbsCall.POST_RECV, rc, wrs.failedIndex(), wrs.size());
         }
     }
 
-    static VerbsException postFailure(String call, int rc, int failed, int size) {
+    static VerbsException postFailure(VerbsCall call, int rc, int failed, int size) {
         int errno = rc > 0 ? rc : -rc;
         String where = failed < 0 ? "" : "Request " + failed + " of " + size + " and those after it were not posted. ";
         String why = switch (errno) {
@@ -323,22 +320,22 @@ public final class QueuePair extends NativeResource {
     }
 
     /** RESET → INIT: port, pkey index 0, and remote access flags (RC/UC) or qkey (UD). */
-    public void toInit(ConnectOptions o) {
+    public void toInit(PathSettings o) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_qp_attr.layout());
             ibv_qp_attr.qp_state(a, QpState.INIT.code());
             ibv_qp_attr.pkey_index(a, (short) 0);
             ibv_qp_attr.port_num(a, (byte) o.port);
-            int mask = STATE | PKEY_INDEX | PORT;
+            int mask = QpAttrMask.STATE | QpAttrMask.PKEY_INDEX | QpAttrMask.PORT;
             switch (type) {
                 case UD -> {
                     ibv_qp_attr.qkey(a, o.qkey);
-                    mask |= QKEY;
+                    mask |= QpAttrMask.QKEY;
                 }
-                case RAW_PACKET -> mask = STATE | PORT;
+                case RAW_PACKET -> mask = QpAttrMask.STATE | QpAttrMask.PORT;
                 default -> {
                     ibv_qp_attr.qp_access_flags(a, o.access);
-                    mask |= ACCESS_FLAGS;
+                    mask |= QpAttrMask.ACCESS_FLAGS;
                 }
             }
             modify(a, mask);
@@ -346,22 +343,22 @@ public final class QueuePair extends NativeResource {
     }
 
     /** INIT → RTR: the path to {@code remote} (RC/UC), or just the state (UD, RAW_PACKET). */
-    public void toRtr(Endpoint remote, ConnectOptions o) {
+    public void toRtr(Endpoint remote, PathSettings o) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_qp_attr.layout());
             ibv_qp_attr.qp_state(a, QpState.RTR.code());
-            int mask = STATE;
+            int mask = QpAttrMask.STATE;
             if (type == QpType.RC || type == QpType.UC || type == QpType.XRC_SEND || type == QpType.XRC_RECV) {
                 Mtu mtu = o.mtu != null ? o.mtu : pd.context().queryPort(o.port).activeMtu();
                 ibv_qp_attr.path_mtu(a, mtu.code());
                 ibv_qp_attr.dest_qp_num(a, remote.qpn());
                 ibv_qp_attr.rq_psn(a, remote.psn());
                 AddressHandle.fill(ibv_qp_attr.ah_attr(a), remote, o);
-                mask |= AV | PATH_MTU | DEST_QPN | RQ_PSN;
+                mask |= QpAttrMask.AV | QpAttrMask.PATH_MTU | QpAttrMask.DEST_QPN | QpAttrMask.RQ_PSN;
                 if (type != QpType.UC) {
                     ibv_qp_attr.max_dest_rd_atomic(a, (byte) o.maxDestReadAtomic);
                     ibv_qp_attr.min_rnr_timer(a, (byte) o.minRnrTimer);
-                    mask |= MAX_DEST_RD_ATOMIC | MIN_RNR_TIMER;
+                    mask |= QpAttrMask.MAX_DEST_RD_ATOMIC | QpAttrMask.MIN_RNR_TIMER;
                 }
             }
             modify(a, mask);
@@ -369,28 +366,28 @@ public final class QueuePair extends NativeResource {
     }
 
     /** RTR → RTS with our starting send PSN (and, for RC, the retry and read/atomic settings). */
-    public void toRts(int sqPsn, ConnectOptions o) {
+    public void toRts(int sqPsn, PathSettings o) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_qp_attr.layout());
             ibv_qp_attr.qp_state(a, QpState.RTS.code());
-            int mask = STATE;
+            int mask = QpAttrMask.STATE;
             if (type != QpType.RAW_PACKET && type != QpType.XRC_RECV) {
                 ibv_qp_attr.sq_psn(a, sqPsn & 0xffffff);
-                mask |= SQ_PSN;
+                mask |= QpAttrMask.SQ_PSN;
             }
             if (type == QpType.RC || type == QpType.XRC_SEND) {
                 ibv_qp_attr.timeout(a, (byte) o.timeout);
                 ibv_qp_attr.retry_cnt(a, (byte) o.retryCount);
                 ibv_qp_attr.rnr_retry(a, (byte) o.rnrRetry);
                 ibv_qp_attr.max_rd_atomic(a, (byte) o.maxReadAtomic);
-                mask |= TIMEOUT | RETRY_CNT | RNR_RETRY | MAX_QP_RD_ATOMIC;
+                mask |= QpAttrMask.TIMEOUT | QpAttrMask.RETRY_CNT | QpAttrMask.RNR_RETRY | QpAttrMask.MAX_QP_RD_ATOMIC;
             }
             modify(a, mask);
         }
     }
 
     /** RESET → INIT → RTR → RTS (RTR for an XRC target) in one call: {@code local} gives our send PSN. */
-    public void connect(Endpoint local, Endpoint remote, ConnectOptions o) {
+    public void connect(Endpoint local, Endpoint remote, PathSettings o) {
         if (state() == QpState.RESET) {
             toInit(o);
         }
@@ -414,7 +411,7 @@ public final class QueuePair extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_qp_attr.layout());
             ibv_qp_attr.qp_state(a, s.code());
-            modify(a, STATE);
+            modify(a, QpAttrMask.STATE);
         }
     }
 
@@ -424,7 +421,7 @@ public final class QueuePair extends NativeResource {
      */
     public void modify(MemorySegment attr, int mask) {
         checkOpen();
-        VerbsException.check("ibv_modify_qp", IbVerbs.ibv_modify_qp(qp, attr, mask));
+        Checks.check(VerbsCall.MODIFY_QP, IbVerbs.ibv_modify_qp(qp, attr, mask));
     }
 
     /** The current state ({@code ibv_query_qp}). */
@@ -433,7 +430,7 @@ public final class QueuePair extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_qp_attr.layout());
             MemorySegment init = arena.allocate(ibv_qp_init_attr.layout());
-            VerbsException.check("ibv_query_qp", IbVerbs.ibv_query_qp(qp, a, STATE, init));
+            Checks.check(VerbsCall.QUERY_QP, IbVerbs.ibv_query_qp(qp, a, QpAttrMask.STATE, init));
             return QpState.of(ibv_qp_attr.qp_state(a));
         }
     }
@@ -443,11 +440,11 @@ public final class QueuePair extends NativeResource {
         if (pd == null) {
             return; // wrapForTesting: the QP belongs to whoever made it
         }
-        if (cmId != null) {
-            cmId.destroyQp();
+        if (factory != null) {
+            factory.destroy();
             return;
         }
-        VerbsException.check("ibv_destroy_qp", IbVerbs.ibv_destroy_qp(qp));
+        Checks.check(VerbsCall.DESTROY_QP, IbVerbs.ibv_destroy_qp(qp));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.jverbs.verbs;
 
 import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
@@ -9,6 +10,7 @@ import io.jverbs.verbs.ffi.ibv_srq_attr;
 import io.jverbs.verbs.ffi.ibv_srq_init_attr;
 import io.jverbs.verbs.ffi.ibv_srq_init_attr_ex;
 import io.jverbs.verbs.ffi.verbs_context;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,6 +21,40 @@ import java.lang.ref.Reference;
  * Completions report the QP a message arrived on ({@link WorkCompletions#qpNumber}).
  */
 public final class SharedReceiveQueue extends NativeResource {
+    /**
+     * How to create an SRQ: {@code SharedReceiveQueue.Config.of(1024, 1)}, or an XRC SRQ
+     * with {@link #xrc}. Fluent and mutable.
+     */
+    public static final class Config {
+        final int maxWr;
+        final int maxSge;
+        XrcDomain xrcd;
+        CompletionQueue cq;
+
+        private Config(int maxWr, int maxSge) {
+            if (maxWr < 1 || maxSge < 1) {
+                throw new IllegalArgumentException("an SRQ needs maxWr >= 1 and maxSge >= 1, got " + maxWr + ", " + maxSge);
+            }
+            this.maxWr = maxWr;
+            this.maxSge = maxSge;
+        }
+
+        /** Room for {@code maxWr} receives of up to {@code maxSge} entries each. */
+        public static Config of(int maxWr, int maxSge) {
+            return new Config(maxWr, maxSge);
+        }
+
+        /** An XRC SRQ in {@code xrcd} whose completions go to {@code cq} ({@code ibv_create_srq_ex}). */
+        public Config xrc(XrcDomain xrcd, CompletionQueue cq) {
+            this.xrcd = java.util.Objects.requireNonNull(xrcd, "xrcd");
+            this.cq = java.util.Objects.requireNonNull(cq, "cq");
+            return this;
+        }
+    }
+
+    /** What {@link #query()} reports: current capacity, entries per receive, and the armed limit. */
+    public record Attributes(int maxWr, int maxSge, int limit) {}
+
     private static final int SRQ_MAX_WR = 1, SRQ_LIMIT = 2;
 
     // enum ibv_srq_init_attr_mask, enum ibv_srq_type
@@ -30,7 +66,11 @@ public final class SharedReceiveQueue extends NativeResource {
     private final Context context;
     private final boolean xrc;
 
-    SharedReceiveQueue(ProtectionDomain pd, int maxWr, int maxSge, int limit) {
+    static SharedReceiveQueue create(ProtectionDomain pd, Config c) {
+        return c.xrcd == null ? new SharedReceiveQueue(pd, c.maxWr, c.maxSge, 0) : new SharedReceiveQueue(pd, c.xrcd, c.cq, c.maxWr, c.maxSge);
+    }
+
+    private SharedReceiveQueue(ProtectionDomain pd, int maxWr, int maxSge, int limit) {
         super(pd);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_srq_init_attr.layout());
@@ -40,7 +80,7 @@ public final class SharedReceiveQueue extends NativeResource {
             ibv_srq_attr.srq_limit(a, limit);
             MemorySegment s = IbVerbs.ibv_create_srq(pd.segment(), attr);
             if (Native.isNull(s)) {
-                throw VerbsException.fromErrno("ibv_create_srq");
+                throw Checks.fromErrno(VerbsCall.CREATE_SRQ, pd.context().device().name());
             }
             this.srq = s.reinterpret(ibv_srq.sizeof());
             this.address = s.address();
@@ -52,12 +92,12 @@ public final class SharedReceiveQueue extends NativeResource {
     }
 
     /** An XRC SRQ in {@code xrcd} whose completions go to {@code cq} ({@code ibv_create_srq_ex}). */
-    SharedReceiveQueue(ProtectionDomain pd, XrcDomain xrcd, CompletionQueue cq, int maxWr, int maxSge) {
+    private SharedReceiveQueue(ProtectionDomain pd, XrcDomain xrcd, CompletionQueue cq, int maxWr, int maxSge) {
         super(pd, xrcd, cq);
         Context ctx = pd.context();
         MemorySegment fn = ctx.extendedOp(verbs_context.create_srq_ex$offset());
         if (Native.isNull(fn)) {
-            throw new UnsupportedOperationException(ctx.device().name() + " does not support ibv_create_srq_ex (XRC SRQs)");
+            throw new NotSupportedException("XRC SRQs (ibv_create_srq_ex)", ctx.device().name(), "the provider has no create_srq_ex", null, 0);
         }
         MemorySegment s;
         try (Arena arena = Arena.ofConfined()) {
@@ -75,7 +115,7 @@ public final class SharedReceiveQueue extends NativeResource {
             throw LibC.rethrow(t);
         }
         if (Native.isNull(s)) {
-            throw VerbsException.fromErrno("ibv_create_srq_ex");
+            throw Checks.fromErrno(VerbsCall.CREATE_SRQ_EX, ctx.device().name());
         }
         this.srq = s.reinterpret(ibv_srq.sizeof());
         this.address = s.address();
@@ -95,7 +135,7 @@ public final class SharedReceiveQueue extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
             int rc = (int) Ops.GET_SRQ_NUM.invokeExact(fn, srq, out);
-            VerbsException.check("ibv_get_srq_num", rc);
+            Checks.check(VerbsCall.GET_SRQ_NUM, rc);
             return out.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -120,17 +160,17 @@ public final class SharedReceiveQueue extends NativeResource {
             Reference.reachabilityFence(wrs);
         }
         if (rc != 0) {
-            throw QueuePair.postFailure("ibv_post_srq_recv", rc, wrs.failedIndex(), wrs.size());
+            throw QueuePair.postFailure(VerbsCall.POST_SRQ_RECV, rc, wrs.failedIndex(), wrs.size());
         }
     }
 
-    /** Current max_wr, max_sge and limit ({@code ibv_query_srq}): {@code [maxWr, maxSge, limit]}. */
-    public int[] query() {
+    /** Current capacity, SGEs per receive and limit ({@code ibv_query_srq}). */
+    public Attributes query() {
         checkOpen();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_srq_attr.layout());
-            VerbsException.check("ibv_query_srq", IbVerbs.ibv_query_srq(srq, a));
-            return new int[] {ibv_srq_attr.max_wr(a), ibv_srq_attr.max_sge(a), ibv_srq_attr.srq_limit(a)};
+            Checks.check(VerbsCall.QUERY_SRQ, IbVerbs.ibv_query_srq(srq, a));
+            return new Attributes(ibv_srq_attr.max_wr(a), ibv_srq_attr.max_sge(a), ibv_srq_attr.srq_limit(a));
         }
     }
 
@@ -140,7 +180,7 @@ public final class SharedReceiveQueue extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_srq_attr.layout());
             ibv_srq_attr.srq_limit(a, limit);
-            VerbsException.check("ibv_modify_srq", IbVerbs.ibv_modify_srq(srq, a, SRQ_LIMIT));
+            Checks.check(VerbsCall.MODIFY_SRQ, IbVerbs.ibv_modify_srq(srq, a, SRQ_LIMIT));
         }
     }
 
@@ -150,12 +190,12 @@ public final class SharedReceiveQueue extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_srq_attr.layout());
             ibv_srq_attr.max_wr(a, maxWr);
-            VerbsException.check("ibv_modify_srq", IbVerbs.ibv_modify_srq(srq, a, SRQ_MAX_WR));
+            Checks.check(VerbsCall.MODIFY_SRQ, IbVerbs.ibv_modify_srq(srq, a, SRQ_MAX_WR));
         }
     }
 
     @Override
     protected void destroy() {
-        VerbsException.check("ibv_destroy_srq", IbVerbs.ibv_destroy_srq(srq));
+        Checks.check(VerbsCall.DESTROY_SRQ, IbVerbs.ibv_destroy_srq(srq));
     }
 }

@@ -1,10 +1,12 @@
 package io.jverbs.verbs;
 
 import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.ibv_xrcd_init_attr;
 import io.jverbs.verbs.ffi.verbs_context;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,8 +27,8 @@ public final class XrcDomain extends NativeResource {
         this.context = context;
         MemorySegment fn = context.extendedOp(verbs_context.open_xrcd$offset());
         if (Native.isNull(fn)) {
-            throw new UnsupportedOperationException("XRC is not supported by " + context.device().name()
-                    + " (no open_xrcd): it needs a device with IBV_DEVICE_XRC, e.g. mlx5");
+            throw new NotSupportedException("XRC domains", context.device().name(),
+                    "the provider has no open_xrcd; XRC needs a device with IBV_DEVICE_XRC, e.g. mlx5", null, 0);
         }
         MemorySegment x;
         try (Arena arena = Arena.ofConfined()) {
@@ -40,9 +42,11 @@ public final class XrcDomain extends NativeResource {
         }
         if (Native.isNull(x)) {
             int errno = Native.lastErrno();
-            throw new VerbsException("ibv_open_xrcd", errno, errno == io.jverbs.core.Errno.EOPNOTSUPP || errno == io.jverbs.core.Errno.ENOSYS
-                    ? "XRC is not supported by " + context.device().name() + ": it needs a device with IBV_DEVICE_XRC, e.g. mlx5"
-                    : null);
+            if (NotSupportedException.isNotSupported(errno) || errno == io.jverbs.core.Errno.ENOSYS) {
+                throw new NotSupportedException("XRC domains", context.device().name(),
+                        "XRC needs a device with IBV_DEVICE_XRC, e.g. mlx5", VerbsCall.OPEN_XRCD, errno);
+            }
+            throw new VerbsException(VerbsCall.OPEN_XRCD, errno);
         }
         this.xrcd = x.reinterpret(8);
         attach();
@@ -67,6 +71,6 @@ public final class XrcDomain extends NativeResource {
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
-        VerbsException.check("ibv_close_xrcd", rc);
+        Checks.check(VerbsCall.CLOSE_XRCD, rc);
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +43,7 @@ class DeviceDiscoveryTest {
             return;
         }
         VerbsException e = assertThrows(VerbsException.class, Context::openFirst);
-        assertEquals("ibv_get_device_list", e.call());
+        assertSame(VerbsCall.GET_DEVICE_LIST, e.call());
         assertTrue(e.getMessage().contains("No RDMA device found"), e.getMessage());
         assertTrue(e.getMessage().contains("rdma link add rxe0 type rxe"), e.getMessage());
         assertTrue(e.getMessage().contains("softroce-vm.sh"), e.getMessage());

@@ -106,7 +106,7 @@ public final class LibC {
             }
             int errno = Native.lastErrno();
             if (errno != Errno.EINTR) {
-                throw new NativeException("poll", errno, null);
+                throw new NativeException(io.jverbs.core.SystemCall.POLL, errno);
             }
         }
     }

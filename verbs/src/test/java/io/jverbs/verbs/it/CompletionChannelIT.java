@@ -52,7 +52,7 @@ class CompletionChannelIT {
         buf = NativeBuffer.allocate(8192);
         ProtectionDomain pd = ctx.allocateProtectionDomain();
         channel = ctx.createCompletionChannel();
-        cq = ctx.createCompletionQueue(16, channel, 0);
+        cq = ctx.createCompletionQueue(CompletionQueue.Config.of(16).channel(channel).vector(0));
         plainCq = ctx.createCompletionQueue(16);
         a = pd.createQueuePair(new QueuePair.Config(QpType.RC, cq, plainCq));
         QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, plainCq));

@@ -3,14 +3,15 @@ package io.jverbs.verbs.it;
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AsyncEvent;
+import io.jverbs.verbs.CompletionFields;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.DeviceAttributes;
 import io.jverbs.verbs.ExtendedCompletions;
 import io.jverbs.verbs.ExtendedPost;
 import io.jverbs.verbs.MemoryRegion;
 import io.jverbs.verbs.MemoryWindow;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
@@ -69,7 +70,7 @@ class ExtendedVerbsIT {
 
     /** Two RC QPs on one device, connected to each other. */
     private QueuePair[] connectedPair(CompletionQueue cqA, CompletionQueue cqB, long sendOps) {
-        ConnectOptions o = SoftRoce.options();
+        PathSettings o = SoftRoce.options();
         QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA).sendOps(sendOps));
         QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqB).sendOps(sendOps));
         var ea = a.endpoint(1, o.gidIndex(), 0x1234);
@@ -114,8 +115,8 @@ class ExtendedVerbsIT {
 
     @Test
     void extendedCqReadsCompletionsInPlace() {
-        CompletionQueue cqA = ctx.createExtendedCompletionQueue(64, null, 0, ExtendedCompletions.WC_STANDARD);
-        CompletionQueue cqB = ctx.createExtendedCompletionQueue(64, null, 0, ExtendedCompletions.WC_STANDARD);
+        CompletionQueue cqA = ctx.createCompletionQueue(CompletionQueue.Config.of(64).extended(CompletionFields.STANDARD));
+        CompletionQueue cqB = ctx.createCompletionQueue(CompletionQueue.Config.of(64).extended(CompletionFields.STANDARD));
         QueuePair[] qp = connectedPair(cqA, cqB, 0);
         buffer.segment().asSlice(0, 5).copyFrom(MemorySegment.ofArray("hello".getBytes()));
         qp[1].postReceive(new ReceiveRequests(1, 1).add(77).sge(mr, 4096, 64));
@@ -317,8 +318,8 @@ class ExtendedVerbsIT {
     void srqLimitRaisesAnAsyncEvent() {
         CompletionQueue cqA = ctx.createCompletionQueue(64);
         CompletionQueue cqB = ctx.createCompletionQueue(64);
-        SharedReceiveQueue srq = pd.createSharedReceiveQueue(32, 1);
-        ConnectOptions o = SoftRoce.options();
+        SharedReceiveQueue srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(32, 1));
+        PathSettings o = SoftRoce.options();
         QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA));
         QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqB).srq(srq));
         var ea = a.endpoint(1, o.gidIndex(), 1);
@@ -329,7 +330,7 @@ class ExtendedVerbsIT {
         for (int i = 0; i < 8; i++) rr.add(i).sge(mr, 1024L * i, 1024);
         srq.postReceive(rr);
         srq.armLimit(4);
-        assertEquals(4, srq.query()[2]);
+        assertEquals(4, srq.query().limit());
         SendRequests sr = new SendRequests(5, 1);
         for (int i = 0; i < 5; i++) sr.add(100 + i, WrOpcode.SEND, SendFlags.SIGNALED).sge(mr, 0, 16);
         a.postSend(sr);

@@ -3,9 +3,9 @@ package io.jverbs.verbs.it;
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
@@ -39,13 +39,13 @@ class SharedReceiveQueueIT {
 
     @Test
     void messagesFromEveryPeerLandAndNameTheirQp() {
-        ConnectOptions o = SoftRoce.options();
+        PathSettings o = SoftRoce.options();
         try (Context ctx = Context.open(SoftRoce.device()); NativeBuffer buf = NativeBuffer.allocate(64 << 10)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE);
             MemorySegment mem = buf.segment();
-            SharedReceiveQueue srq = pd.createSharedReceiveQueue(16, 1);
-            assertTrue(srq.query()[0] >= 16, "max_wr granted");
+            SharedReceiveQueue srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(16, 1));
+            assertTrue(srq.query().maxWr() >= 16, "max_wr granted");
             CompletionQueue sendCq = ctx.createCompletionQueue(16), recvCq = ctx.createCompletionQueue(16);
 
             QueuePair[] senders = new QueuePair[PEERS], receivers = new QueuePair[PEERS];

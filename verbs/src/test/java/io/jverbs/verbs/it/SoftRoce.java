@@ -3,10 +3,10 @@ package io.jverbs.verbs.it;
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
@@ -36,8 +36,8 @@ public final class SoftRoce {
     }
 
     /** Options for QPs on the VM's device: port 1, its RoCE v2 GID. */
-    public static ConnectOptions options() {
-        return new ConnectOptions().port(1).gidIndex(gidIndex());
+    public static PathSettings options() {
+        return new PathSettings().port(1).gidIndex(gidIndex());
     }
 
     /**
@@ -58,9 +58,9 @@ public final class SoftRoce {
         public final QueuePair a, b;
         public final NativeBuffer bufA, bufB;
         public final MemoryRegion mrA, mrB;
-        public final ConnectOptions options;
+        public final PathSettings options;
 
-        Pair(QpType type, ConnectOptions options, int bufferSize, java.util.function.UnaryOperator<QueuePair.Config> config) {
+        Pair(QpType type, PathSettings options, int bufferSize, java.util.function.UnaryOperator<QueuePair.Config> config) {
             this.options = options;
             this.context = Context.open(device());
             try {
@@ -113,17 +113,17 @@ public final class SoftRoce {
         return pair(type, options());
     }
 
-    public static Pair pair(QpType type, ConnectOptions options) {
+    public static Pair pair(QpType type, PathSettings options) {
         return new Pair(type, options, 64 << 10, c -> c);
     }
 
     /** A pair whose QP configs are adjusted by {@code config} (queue sizes, inline data, ...). */
-    public static Pair pair(QpType type, ConnectOptions options, java.util.function.UnaryOperator<QueuePair.Config> config) {
+    public static Pair pair(QpType type, PathSettings options, java.util.function.UnaryOperator<QueuePair.Config> config) {
         return new Pair(type, options, 64 << 10, config);
     }
 
     /** Connects two QPs of a connected type (RC, UC) to each other; PSNs differ to catch mix-ups. */
-    public static void connect(QueuePair a, QueuePair b, ConnectOptions o) {
+    public static void connect(QueuePair a, QueuePair b, PathSettings o) {
         Endpoint ea = a.endpoint(o.port(), o.gidIndex(), 0x1000 + a.qpNumber());
         Endpoint eb = b.endpoint(o.port(), o.gidIndex(), 0x2000 + b.qpNumber());
         a.connect(ea, eb, o);

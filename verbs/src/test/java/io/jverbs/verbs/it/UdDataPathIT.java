@@ -4,10 +4,10 @@ import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpState;
 import io.jverbs.verbs.QpType;
@@ -39,7 +39,7 @@ class UdDataPathIT {
 
     @Test
     void datagramArrivesAfterTheGrhWithSourceQp() throws Exception {
-        ConnectOptions o = SoftRoce.options().qkey(0x1234567);
+        PathSettings o = SoftRoce.options().qkey(0x1234567);
         try (Context ctx = Context.open(SoftRoce.device()); NativeBuffer buf = NativeBuffer.allocate(16 << 10)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             CompletionQueue cqA = ctx.createCompletionQueue(16), cqB = ctx.createCompletionQueue(16);
@@ -94,7 +94,7 @@ class UdDataPathIT {
 
     @Test
     void wrongQkeyIsDroppedSilently() {
-        ConnectOptions o = SoftRoce.options().qkey(0x1111);
+        PathSettings o = SoftRoce.options().qkey(0x1111);
         try (Context ctx = Context.open(SoftRoce.device()); NativeBuffer buf = NativeBuffer.allocate(8192)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             CompletionQueue cqA = ctx.createCompletionQueue(16), cqB = ctx.createCompletionQueue(16);

@@ -5,10 +5,10 @@ import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.CompletionChannel;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
@@ -54,7 +54,7 @@ class UseAfterCloseIT {
     private SharedReceiveQueue srq;
     private AddressHandle ah;
     private Endpoint udEndpoint;
-    private final ConnectOptions o = SoftRoce.options();
+    private final PathSettings o = SoftRoce.options();
     private final SendRequests send = new SendRequests(1, 1);
     private final ReceiveRequests recv = new ReceiveRequests(1, 1);
     private final WorkCompletions wc = new WorkCompletions(4);
@@ -66,9 +66,9 @@ class UseAfterCloseIT {
         pd = ctx.allocateProtectionDomain();
         mr = pd.register(buf, Access.ALL_REMOTE);
         channel = ctx.createCompletionChannel();
-        cq = ctx.createCompletionQueue(16, channel, 0);
+        cq = ctx.createCompletionQueue(CompletionQueue.Config.of(16).channel(channel).vector(0));
         qp = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
-        srq = pd.createSharedReceiveQueue(8, 1);
+        srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(8, 1));
         srqQp = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).srq(srq));
         SoftRoce.connect(qp, srqQp, o);
         QueuePair ud = pd.createQueuePair(QueuePair.Config.of(QpType.UD, cq));
@@ -113,7 +113,7 @@ class UseAfterCloseIT {
         assertClosed("ProtectionDomain.register(buffer)", () -> pd.register(buf, Access.LOCAL_WRITE));
         assertClosed("ProtectionDomain.register(address)", () -> pd.register(buf.address(), 4096, buf.address(), Access.LOCAL_WRITE));
         assertClosed("ProtectionDomain.createQueuePair", () -> pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq)));
-        assertClosed("ProtectionDomain.createSharedReceiveQueue", () -> pd.createSharedReceiveQueue(4, 1));
+        assertClosed("ProtectionDomain.createSharedReceiveQueue", () -> pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(4, 1)));
         assertClosed("ProtectionDomain.createAddressHandle", () -> pd.createAddressHandle(udEndpoint, o));
 
         assertClosed("MemoryRegion.lkey", mr::lkey);

@@ -3,11 +3,11 @@ package io.jverbs.verbs.it;
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionQueue;
-import io.jverbs.verbs.ConnectOptions;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Device;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
@@ -44,14 +44,14 @@ class XrcIT {
              NativeBuffer buf = NativeBuffer.allocate(1 << 16)) {
             int gid = System.getenv("JVERBS_GID_INDEX") != null ? Integer.parseInt(System.getenv("JVERBS_GID_INDEX"))
                     : ctx.queryPort(1).linkLayer() == io.jverbs.verbs.LinkLayer.ETHERNET ? ctx.bestGid(1).index() : -1;
-            ConnectOptions o = new ConnectOptions().gidIndex(gid);
+            PathSettings o = new PathSettings().gidIndex(gid);
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             MemoryRegion mr = pd.register(buf, Access.ALL_REMOTE);
             CompletionQueue sendCq = ctx.createCompletionQueue(16);
             CompletionQueue recvCq = ctx.createCompletionQueue(16);
             XrcDomain xrcd = ctx.openXrcDomain();
-            SharedReceiveQueue srq1 = pd.createXrcSharedReceiveQueue(xrcd, recvCq, 16, 1);
-            SharedReceiveQueue srq2 = pd.createXrcSharedReceiveQueue(xrcd, recvCq, 16, 1);
+            SharedReceiveQueue srq1 = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(16, 1).xrc(xrcd, recvCq));
+            SharedReceiveQueue srq2 = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(16, 1).xrc(xrcd, recvCq));
             QueuePair initiator = pd.createQueuePair(new QueuePair.Config(QpType.XRC_SEND, sendCq, sendCq).maxRecvWr(0).maxRecvSge(0));
             QueuePair target = pd.createQueuePair(QueuePair.Config.xrcTarget(xrcd));
             Endpoint ei = initiator.endpoint(1, gid, 11);

@@ -1,4 +1,4 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
 /**
  * One {@code struct rdma_cm_event}, copied to Java: {@link CmEventChannel#next} acknowledges the

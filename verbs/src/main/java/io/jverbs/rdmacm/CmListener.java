@@ -1,4 +1,4 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;

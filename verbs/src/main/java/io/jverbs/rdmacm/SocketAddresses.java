@@ -1,4 +1,4 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;

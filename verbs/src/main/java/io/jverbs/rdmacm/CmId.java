@@ -1,11 +1,19 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
+import io.jverbs.core.NativeCall;
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.Context;
+import io.jverbs.verbs.ProtectionDomain;
+import io.jverbs.verbs.QueuePair;
+import io.jverbs.verbs.VerbsException;
 import io.jverbs.verbs.ffi.RdmaCm;
 import io.jverbs.verbs.ffi.rdma_addr;
 import io.jverbs.verbs.ffi.rdma_cm_id;
 import io.jverbs.verbs.ffi.rdma_route;
+import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.QpFactory;
+import io.jverbs.verbs.internal.VerbsAccess;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -43,7 +51,7 @@ public final class CmId extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
             if (RdmaCm.rdma_create_id(channel.segment(), slot, MemorySegment.NULL, PS_TCP) != 0) {
-                throw VerbsException.fromErrno("rdma_create_id");
+                throw Checks.fromErrno(RdmaCmCall.CREATE_ID, null);
             }
             this.id = slot.get(ValueLayout.ADDRESS, 0).reinterpret(rdma_cm_id.sizeof());
         }
@@ -75,14 +83,14 @@ public final class CmId extends NativeResource {
     public void bind(InetSocketAddress local) {
         checkOpen();
         try (Arena arena = Arena.ofConfined()) {
-            check("rdma_bind_addr", RdmaCm.rdma_bind_addr(id, SocketAddresses.encode(local, arena)), local);
+            check(RdmaCmCall.BIND_ADDR, RdmaCm.rdma_bind_addr(id, SocketAddresses.encode(local, arena)), local);
         }
     }
 
     /** Listens for connection requests ({@code rdma_listen}); they arrive as CONNECT_REQUEST events. */
     public void listen(int backlog) {
         checkOpen();
-        check("rdma_listen", RdmaCm.rdma_listen(id, backlog));
+        check(RdmaCmCall.LISTEN, RdmaCm.rdma_listen(id, backlog));
     }
 
     /**
@@ -95,14 +103,14 @@ public final class CmId extends NativeResource {
         Objects.requireNonNull(remote, "remote");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment src = local == null ? MemorySegment.NULL : SocketAddresses.encode(local, arena);
-            check("rdma_resolve_addr", RdmaCm.rdma_resolve_addr(id, src, SocketAddresses.encode(remote, arena), millis(timeout)), remote);
+            check(RdmaCmCall.RESOLVE_ADDR, RdmaCm.rdma_resolve_addr(id, src, SocketAddresses.encode(remote, arena), millis(timeout)), remote);
         }
     }
 
     /** Starts resolving the route to the resolved address ({@code rdma_resolve_route}): ROUTE_RESOLVED or ROUTE_ERROR follows. */
     public void resolveRoute(Duration timeout) {
         checkOpen();
-        check("rdma_resolve_route", RdmaCm.rdma_resolve_route(id, millis(timeout)));
+        check(RdmaCmCall.RESOLVE_ROUTE, RdmaCm.rdma_resolve_route(id, millis(timeout)));
     }
 
     /**
@@ -117,7 +125,7 @@ public final class CmId extends NativeResource {
             throw new IllegalStateException("this id is not bound to an RDMA device yet: resolve the address first"
                     + " (or use the id of a CONNECT_REQUEST)");
         }
-        return Context.adopt(verbs);
+        return VerbsAccess.get().adoptContext(verbs);
     }
 
     /** The port of {@link #context()} this id uses, from 1 (0 before it is bound to a device). */
@@ -140,7 +148,27 @@ public final class CmId extends NativeResource {
             throw new IllegalArgumentException("the PD belongs to " + pd.context().device().name()
                     + " opened with Context.open, but rdma_cm opened its own context: allocate the PD from CmId.context()");
         }
-        QueuePair qp = new QueuePair(pd, config, this);
+        QueuePair qp = VerbsAccess.get().createQueuePair(pd, config, new QpFactory() {
+            @Override
+            public NativeResource owner() {
+                return CmId.this;
+            }
+
+            @Override
+            public NativeCall call() {
+                return RdmaCmCall.CREATE_QP;
+            }
+
+            @Override
+            public MemorySegment create(MemorySegment pdSegment, MemorySegment initAttr) {
+                return createQp(pdSegment, initAttr);
+            }
+
+            @Override
+            public void destroy() {
+                destroyQp();
+            }
+        });
         queuePair = qp;
         return qp;
     }
@@ -157,7 +185,7 @@ public final class CmId extends NativeResource {
         checkOpen();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = parameters.encode(arena, ConnectionParameters.MAX_CONNECT_PRIVATE_DATA, "rdma_connect");
-            check("rdma_connect", RdmaCm.rdma_connect(id, p));
+            check(RdmaCmCall.CONNECT, RdmaCm.rdma_connect(id, p));
         }
     }
 
@@ -166,7 +194,7 @@ public final class CmId extends NativeResource {
         checkOpen();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = parameters.encode(arena, ConnectionParameters.MAX_ACCEPT_PRIVATE_DATA, "rdma_accept");
-            check("rdma_accept", RdmaCm.rdma_accept(id, p));
+            check(RdmaCmCall.ACCEPT, RdmaCm.rdma_accept(id, p));
         }
     }
 
@@ -177,14 +205,14 @@ public final class CmId extends NativeResource {
         ConnectionParameters.checkPrivateData(data, ConnectionParameters.MAX_REJECT_PRIVATE_DATA, "rdma_reject");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = data.length == 0 ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_BYTE, data);
-            check("rdma_reject", RdmaCm.rdma_reject(id, p, (byte) data.length));
+            check(RdmaCmCall.REJECT, RdmaCm.rdma_reject(id, p, (byte) data.length));
         }
     }
 
     /** Disconnects ({@code rdma_disconnect}): the QP goes to ERR, both sides get DISCONNECTED. */
     public void disconnect() {
         checkOpen();
-        check("rdma_disconnect", RdmaCm.rdma_disconnect(id));
+        check(RdmaCmCall.DISCONNECT, RdmaCm.rdma_disconnect(id));
     }
 
     /** The bound or resolved local address and port; null before bind/resolve. */
@@ -240,17 +268,17 @@ public final class CmId extends NativeResource {
         return (int) Math.clamp(timeout.toMillis(), 1, Integer.MAX_VALUE);
     }
 
-    private static void check(String call, int rc) {
+    private static void check(RdmaCmCall call, int rc) {
         if (rc != 0) {
-            throw VerbsException.fromErrno(call);
+            throw Checks.fromErrno(call, null);
         }
     }
 
-    /** As {@link #check(String, int)}, naming the address in the message. */
-    private static void check(String call, int rc, InetSocketAddress address) {
+    /** As {@link #check(RdmaCmCall, int)}, naming the address in the message. */
+    private static void check(RdmaCmCall call, int rc, InetSocketAddress address) {
         if (rc != 0) {
             int errno = Native.lastErrno();
-            String hint = VerbsException.hint(call, errno);
+            String hint = call.hint(errno);
             throw new VerbsException(call, errno, "Address " + address + (hint == null ? "" : ". " + hint));
         }
     }
@@ -259,7 +287,7 @@ public final class CmId extends NativeResource {
     protected void destroy() {
         channel.unregister(id.address());
         if (RdmaCm.rdma_destroy_id(id) != 0) {
-            throw VerbsException.fromErrno("rdma_destroy_id");
+            throw Checks.fromErrno(RdmaCmCall.DESTROY_ID, null);
         }
     }
 

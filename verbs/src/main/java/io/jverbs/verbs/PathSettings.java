@@ -7,9 +7,11 @@ package io.jverbs.verbs;
  * each way, hop limit 255, UD qkey 0x11111111. A GID index of -1 means no GRH, which only works on
  * InfiniBand; on RoCE use the port's RoCE v2 GID ({@link Context#bestGid}).
  *
- * <p>Mutable and fluent: {@code new ConnectOptions().gidIndex(1).mtu(Mtu.MTU_1024)}.
+ * <p>Mutable and fluent: {@code new PathSettings().gidIndex(1).mtu(Mtu.MTU_1024)}. The name keeps
+ * it apart from rdma_cm's {@code io.jverbs.rdmacm.ConnectionParameters}, which rdma_cm turns into
+ * these attributes itself.
  */
-public final class ConnectOptions {
+public final class PathSettings {
     int port = 1;
     int gidIndex = -1;
     Mtu mtu;
@@ -26,83 +28,83 @@ public final class ConnectOptions {
     int access = Access.ALL_REMOTE;
     int qkey = 0x11111111;
 
-    public ConnectOptions port(int port) {
+    public PathSettings port(int port) {
         this.port = port;
         return this;
     }
 
-    public ConnectOptions gidIndex(int gidIndex) {
+    public PathSettings gidIndex(int gidIndex) {
         this.gidIndex = gidIndex;
         return this;
     }
 
     /** Path MTU; null (the default) takes the port's active MTU. */
-    public ConnectOptions mtu(Mtu mtu) {
+    public PathSettings mtu(Mtu mtu) {
         this.mtu = mtu;
         return this;
     }
 
-    public ConnectOptions serviceLevel(int sl) {
+    public PathSettings serviceLevel(int sl) {
         this.serviceLevel = sl;
         return this;
     }
 
-    public ConnectOptions trafficClass(int tc) {
+    public PathSettings trafficClass(int tc) {
         this.trafficClass = tc;
         return this;
     }
 
-    public ConnectOptions hopLimit(int hopLimit) {
+    public PathSettings hopLimit(int hopLimit) {
         this.hopLimit = hopLimit;
         return this;
     }
 
-    public ConnectOptions flowLabel(int flowLabel) {
+    public PathSettings flowLabel(int flowLabel) {
         this.flowLabel = flowLabel;
         return this;
     }
 
     /** Local ACK timeout exponent: 4.096 µs × 2^timeout; 0 waits forever. */
-    public ConnectOptions timeout(int timeout) {
+    public PathSettings timeout(int timeout) {
         this.timeout = timeout;
         return this;
     }
 
-    public ConnectOptions retryCount(int retryCount) {
+    public PathSettings retryCount(int retryCount) {
         this.retryCount = retryCount;
         return this;
     }
 
     /** RNR retries; 7 means retry forever. */
-    public ConnectOptions rnrRetry(int rnrRetry) {
+    public PathSettings rnrRetry(int rnrRetry) {
         this.rnrRetry = rnrRetry;
         return this;
     }
 
-    public ConnectOptions minRnrTimer(int minRnrTimer) {
+    public PathSettings minRnrTimer(int minRnrTimer) {
         this.minRnrTimer = minRnrTimer;
         return this;
     }
 
     /** Outstanding RDMA reads/atomics this QP initiates (max_rd_atomic). */
-    public ConnectOptions maxReadAtomic(int n) {
+    public PathSettings maxReadAtomic(int n) {
         this.maxReadAtomic = n;
         return this;
     }
 
     /** Outstanding RDMA reads/atomics this QP serves (max_dest_rd_atomic). */
-    public ConnectOptions maxDestReadAtomic(int n) {
+    public PathSettings maxDestReadAtomic(int n) {
         this.maxDestReadAtomic = n;
         return this;
     }
 
     /** Remote access allowed through the QP ({@link Access} flags). */
-    public ConnectOptions access(int access) {
+    public PathSettings access(int access) {
         this.access = access;
         return this;
     }
 
-    public ConnectOptions qkey(int qkey) {
+    public PathSettings qkey(int qkey) {
         this.qkey = qkey;
         return this;
     }

@@ -1,6 +1,7 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
 import io.jverbs.core.Errno;
+import io.jverbs.verbs.VerbsException;
 import io.jverbs.verbs.ffi.rdma_conn_param;
 import org.junit.jupiter.api.Test;
 
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -173,7 +175,7 @@ class RdmaCmTest {
             return;
         }
         VerbsException e = assertThrows(VerbsException.class, CmEventChannel::create);
-        assertEquals("rdma_create_event_channel", e.call());
+        assertSame(RdmaCmCall.CREATE_EVENT_CHANNEL, e.call());
         assertTrue(e.hint() != null && e.hint().contains("Soft-RoCE"), e.getMessage());
     }
 }

@@ -1,4 +1,4 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
 import io.jverbs.verbs.ffi.rdma_conn_param;
 

@@ -1,6 +1,8 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
 import io.jverbs.core.Errno;
+import io.jverbs.core.JverbsException;
+import io.jverbs.verbs.VerbsException;
 
 import java.time.Duration;
 
@@ -8,9 +10,9 @@ import java.time.Duration;
  * A connection-management step did not succeed: its event reported an error (address or route
  * resolution failed, the peer rejected or did not answer), or no event came within the timeout.
  * Thrown by the {@link CmConnection} and {@link CmListener} helpers and by
- * {@link CmId#awaitEvent}; failures of the librdmacm calls themselves are {@link VerbsException}s.
+ * {@link CmId#awaitEvent}; failures of the librdmacm calls themselves are {@link io.jverbs.verbs.VerbsException}s.
  */
-public final class CmException extends RuntimeException {
+public final class CmException extends JverbsException {
     private static final long serialVersionUID = 1L;
 
     /** {@code IB_CM_REJ_INVALID_SERVICE_ID}: the peer's CM has no listener on that port. */

@@ -1,4 +1,4 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.LibC;
@@ -7,6 +7,7 @@ import io.jverbs.verbs.ffi.RdmaCm;
 import io.jverbs.verbs.ffi.rdma_cm_event;
 import io.jverbs.verbs.ffi.rdma_conn_param;
 import io.jverbs.verbs.ffi.rdma_event_channel;
+import io.jverbs.verbs.internal.Checks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -44,7 +45,7 @@ public final class CmEventChannel extends NativeResource {
         this.requestsOnOwnChannel = requestsOnOwnChannel;
         MemorySegment c = RdmaCm.rdma_create_event_channel();
         if (Native.isNull(c)) {
-            throw VerbsException.fromErrno("rdma_create_event_channel");
+            throw Checks.fromErrno(RdmaCmCall.CREATE_EVENT_CHANNEL, null);
         }
         this.channel = c.reinterpret(rdma_event_channel.sizeof());
         attach();
@@ -107,7 +108,7 @@ public final class CmEventChannel extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
             if (RdmaCm.rdma_get_cm_event(channel, slot) != 0) {
-                throw VerbsException.fromErrno("rdma_get_cm_event");
+                throw Checks.fromErrno(RdmaCmCall.GET_CM_EVENT, null);
             }
             raw = slot.get(ValueLayout.ADDRESS, 0).reinterpret(rdma_cm_event.sizeof());
         }
@@ -130,7 +131,7 @@ public final class CmEventChannel extends NativeResource {
                     Byte.toUnsignedInt(rdma_conn_param.retry_count(conn)), Byte.toUnsignedInt(rdma_conn_param.rnr_retry_count(conn)),
                     rdma_conn_param.srq(conn) != 0, rdma_conn_param.qp_num(conn) & 0xffffff);
         } finally {
-            VerbsException.check("rdma_ack_cm_event", RdmaCm.rdma_ack_cm_event(raw));
+            Checks.check(RdmaCmCall.ACK_CM_EVENT, RdmaCm.rdma_ack_cm_event(raw));
         }
         if (type == CmEventType.CONNECT_REQUEST) {
             MemorySegment newId = MemorySegment.ofAddress(idAddress);
@@ -162,7 +163,7 @@ public final class CmEventChannel extends NativeResource {
         }
         try {
             if (RdmaCm.rdma_migrate_id(newId, own.channel) != 0) {
-                RuntimeException e = VerbsException.fromErrno("rdma_migrate_id");
+                RuntimeException e = Checks.fromErrno(RdmaCmCall.MIGRATE_ID, null);
                 RdmaCm.rdma_destroy_id(newId);
                 throw e;
             }

@@ -1,4 +1,13 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
+
+import io.jverbs.verbs.Access;
+import io.jverbs.verbs.CompletionQueue;
+import io.jverbs.verbs.Context;
+import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.ProtectionDomain;
+import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.QueuePair;
+import io.jverbs.verbs.VerbsException;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.jverbs.verbs;
+package io.jverbs.rdmacm;
 
 /** {@code enum rdma_cm_event_type} (rdma_cma.h), in its order: {@link #code()} is the C value. */
 public enum CmEventType {

@@ -1,0 +1,25 @@
+package io.jverbs.verbs.internal;
+
+import io.jverbs.core.NativeCall;
+import io.jverbs.core.NativeResource;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Creates and destroys the native QP of a {@code QueuePair} for another library of this module:
+ * rdma_cm makes QPs with {@code rdma_create_qp} and destroys them with {@code rdma_destroy_qp},
+ * while the Java object stays one {@code QueuePair}.
+ */
+public interface QpFactory {
+    /** The resource the QP belongs to besides its PD and CQs (the rdma_cm id): it closes the QP first. */
+    NativeResource owner();
+
+    /** The call that creates, for error messages. */
+    NativeCall call();
+
+    /** Creates the QP from a filled {@code struct ibv_qp_init_attr}: the {@code struct ibv_qp *}, or NULL with errno captured. */
+    MemorySegment create(MemorySegment pd, MemorySegment initAttr);
+
+    /** Destroys the QP made by {@link #create}. */
+    void destroy();
+}
