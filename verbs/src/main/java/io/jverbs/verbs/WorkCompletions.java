@@ -6,11 +6,11 @@ import io.jverbs.verbs.ffi.ibv_wc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A reusable array of {@code struct ibv_wc} that {@link CompletionQueue#poll} fills. Read it by
- * index: no object per completion. One instance per polling thread.
+ * index: no object per completion. The index is checked against the capacity unless
+ * {@link BoundsChecks} are off. One instance per polling thread.
  */
 public final class WorkCompletions {
     /** {@code IBV_WC_GRH}: a UD receive buffer starts with a 40-byte GRH. */
@@ -60,7 +60,7 @@ public final class WorkCompletions {
     }
 
     public long wrId(int i) {
-        return wc.get(ValueLayout.JAVA_LONG, at(i) + WR_ID);
+        return BoundsChecks.getLong(wc, address, at(i) + WR_ID);
     }
 
     public WcStatus status(int i) {
@@ -68,7 +68,7 @@ public final class WorkCompletions {
     }
 
     public int statusCode(int i) {
-        return wc.get(ValueLayout.JAVA_INT, at(i) + STATUS);
+        return BoundsChecks.getInt(wc, address, at(i) + STATUS);
     }
 
     public boolean isSuccess(int i) {
@@ -76,51 +76,51 @@ public final class WorkCompletions {
     }
 
     public WcOpcode opcode(int i) {
-        return WcOpcode.of(wc.get(ValueLayout.JAVA_INT, at(i) + OPCODE));
+        return WcOpcode.of(BoundsChecks.getInt(wc, address, at(i) + OPCODE));
     }
 
     public int vendorError(int i) {
-        return wc.get(ValueLayout.JAVA_INT, at(i) + VENDOR_ERR);
+        return BoundsChecks.getInt(wc, address, at(i) + VENDOR_ERR);
     }
 
     /** Bytes received (receive completions only). */
     public int byteLength(int i) {
-        return wc.get(ValueLayout.JAVA_INT, at(i) + BYTE_LEN);
+        return BoundsChecks.getInt(wc, address, at(i) + BYTE_LEN);
     }
 
     /** Immediate data in host order (valid when {@link #FLAG_WITH_IMM} is set). */
     public int immediateData(int i) {
-        return Integer.reverseBytes(wc.get(ValueLayout.JAVA_INT, at(i) + IMM));
+        return Integer.reverseBytes(BoundsChecks.getInt(wc, address, at(i) + IMM));
     }
 
     /** The invalidated rkey (valid when {@link #FLAG_WITH_INV} is set). */
     public int invalidatedRkey(int i) {
-        return wc.get(ValueLayout.JAVA_INT, at(i) + IMM);
+        return BoundsChecks.getInt(wc, address, at(i) + IMM);
     }
 
     public int qpNumber(int i) {
-        return wc.get(ValueLayout.JAVA_INT, at(i) + QP_NUM);
+        return BoundsChecks.getInt(wc, address, at(i) + QP_NUM);
     }
 
     /** The sender's QP number (UD receives). */
     public int sourceQp(int i) {
-        return wc.get(ValueLayout.JAVA_INT, at(i) + SRC_QP);
+        return BoundsChecks.getInt(wc, address, at(i) + SRC_QP);
     }
 
     public int flags(int i) {
-        return wc.get(ValueLayout.JAVA_INT, at(i) + FLAGS);
+        return BoundsChecks.getInt(wc, address, at(i) + FLAGS);
     }
 
     public int slid(int i) {
-        return Short.toUnsignedInt(wc.get(ValueLayout.JAVA_SHORT, at(i) + SLID));
+        return Short.toUnsignedInt(BoundsChecks.getShort(wc, address, at(i) + SLID));
     }
 
     public int serviceLevel(int i) {
-        return Byte.toUnsignedInt(wc.get(ValueLayout.JAVA_BYTE, at(i) + SL));
+        return Byte.toUnsignedInt(BoundsChecks.getByte(wc, address, at(i) + SL));
     }
 
     public int pkeyIndex(int i) {
-        return Short.toUnsignedInt(wc.get(ValueLayout.JAVA_SHORT, at(i) + PKEY));
+        return Short.toUnsignedInt(BoundsChecks.getShort(wc, address, at(i) + PKEY));
     }
 
     /** libibverbs' text for the status of completion {@code i} ({@code ibv_wc_status_str}). */
@@ -136,7 +136,7 @@ public final class WorkCompletions {
     }
 
     private long at(int i) {
-        if (i < 0 || i >= capacity) {
+        if (BoundsChecks.ENABLED && Integer.compareUnsigned(i, capacity) >= 0) {
             throw new IndexOutOfBoundsException("completion " + i + " of " + capacity);
         }
         return i * SIZE;
