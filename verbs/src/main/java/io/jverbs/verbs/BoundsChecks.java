@@ -12,8 +12,10 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>On (the default), every indexed accessor checks its request, SGE or completion index
  * ({@link IndexOutOfBoundsException}), {@code add}/{@code sge} check the capacity
- * ({@link IllegalStateException}), and every native access goes through the flyweight's own
- * {@link MemorySegment}, so it is checked against the segment's bounds and its arena's liveness.
+ * ({@link IllegalStateException}), and the requests' native accesses go through their
+ * {@link MemorySegment}, so they are checked against its bounds and its arena's liveness (the
+ * memory may be the caller's, see {@code wrap}). {@link WorkCompletions} owns its array, so its
+ * index check is its bounds check.
  *
  * <p>Off, none of these checks run: the flyweights write and read absolute addresses through one
  * unchecked segment that spans the address space. An index out of range or a flyweight used after
@@ -61,15 +63,6 @@ public final class BoundsChecks {
 
     static int getInt(MemorySegment segment, long base, long offset) {
         return ENABLED ? segment.get(INT, offset) : EVERYTHING.get(INT, base + offset);
-    }
-
-    static short getShort(MemorySegment segment, long base, long offset) {
-        return ENABLED ? segment.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset)
-                : EVERYTHING.get(ValueLayout.JAVA_SHORT_UNALIGNED, base + offset);
-    }
-
-    static byte getByte(MemorySegment segment, long base, long offset) {
-        return ENABLED ? segment.get(ValueLayout.JAVA_BYTE, offset) : EVERYTHING.get(ValueLayout.JAVA_BYTE, base + offset);
     }
 
     /**

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -244,10 +243,7 @@ class FlyweightTest {
     }
 
     @Test
-    void theDataPathAllocatesNothing() throws ReflectiveOperationException {
-        // com.sun.management.ThreadMXBean, reached reflectively: the module does not read jdk.management.
-        Object threads = ManagementFactory.getThreadMXBean();
-        java.lang.reflect.Method allocated = threadAllocatedBytes();
+    void theDataPathAllocatesNothing() {
         long buffer = Arena.ofAuto().allocate(4096, 64).address();
         SendRequests one = new SendRequests(1, 1);
         SendRequests patched = new SendRequests(1, 1).add(0, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(buffer, 64, 1).rdma(0x1000, 2);
@@ -256,7 +252,7 @@ class FlyweightTest {
         int ops = 200_000;
         long best = Long.MAX_VALUE, sink = 0;
         for (int attempt = 0; attempt < 5 && best > 0; attempt++) { // the first passes warm the JIT up
-            long before = (long) allocated.invoke(threads);
+            long before = AllocatedBytes.current();
             for (int i = 0; i < ops; i++) {
                 one.clear().add(i, WrOpcode.SEND, SendFlags.SIGNALED).sge(buffer, 64, 1);
                 qp.postSend(one);
@@ -268,14 +264,10 @@ class FlyweightTest {
                 qp.postReceive(recv);
                 sink += pollOne(wc);
             }
-            best = Math.min(best, (long) allocated.invoke(threads) - before);
+            best = Math.min(best, AllocatedBytes.current() - before);
         }
         assertTrue(sink != 0);
         assertTrue(best <= 0.01 * 3 * ops, best + " bytes allocated over " + 3 * ops + " post+poll operations");
-    }
-
-    private static java.lang.reflect.Method threadAllocatedBytes() throws ReflectiveOperationException {
-        return Class.forName("com.sun.management.ThreadMXBean").getMethod("getCurrentThreadAllocatedBytes");
     }
 
     private long pollOne(WorkCompletions wc) {
