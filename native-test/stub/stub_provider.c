@@ -7,7 +7,8 @@
  * and ibv_poll_cq() therefore dispatch here, exactly as they dispatch to mlx5 or rxe.
  *
  * The ops do the minimum a real provider does per request: post walks the WR chain, reads
- * every field a provider reads (wr_id, opcode, send_flags, num_sge, sg_list, next), writes a
+ * every field a provider reads (wr_id, opcode, send_flags, num_sge, sg_list, next, and by
+ * opcode imm_data and wr.rdma / wr.atomic), writes a
  * "WQE" (a record, kept in a 64-entry ring the tests read back) and queues a completion for
  * signaled sends and every receive; poll_cq writes up to n of those completions into the
  * caller's struct ibv_wc array and returns how many.
@@ -35,13 +36,18 @@ struct stub_wr_record {
 	uint64_t opcode; /* enum ibv_wr_opcode (sends) */
 	uint64_t send_flags;
 	uint64_t num_sge;
+	/* Sends only, read as a provider reads them for the opcode (0 when it reads none): */
+	uint64_t imm_data; /* imm_data / invalidate_rkey, raw (network order for imm) */
+	uint64_t remote_addr; /* wr.rdma or wr.atomic */
+	uint64_t rkey; /* wr.rdma.rkey, or wr.atomic.rkey for atomics */
+	uint64_t compare_add, swap; /* wr.atomic */
 	struct {
 		uint64_t addr;
 		uint64_t length;
 		uint64_t lkey;
 	} sge[STUB_MAX_SGE];
 };
-_Static_assert(sizeof(struct stub_wr_record) == 8 * (7 + 3 * STUB_MAX_SGE), "record is all 64-bit");
+_Static_assert(sizeof(struct stub_wr_record) == 8 * (12 + 3 * STUB_MAX_SGE), "record is all 64-bit");
 
 struct stub_cqe {
 	uint64_t wr_id;
@@ -131,6 +137,31 @@ static int stub_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_
 		r->opcode = wr->opcode;
 		r->send_flags = wr->send_flags;
 		r->num_sge = (uint64_t)wr->num_sge;
+		r->imm_data = 0;
+		r->remote_addr = r->rkey = r->compare_add = r->swap = 0;
+		switch (wr->opcode) {
+		case IBV_WR_ATOMIC_CMP_AND_SWP:
+		case IBV_WR_ATOMIC_FETCH_AND_ADD:
+			r->remote_addr = wr->wr.atomic.remote_addr;
+			r->rkey = wr->wr.atomic.rkey;
+			r->compare_add = wr->wr.atomic.compare_add;
+			r->swap = wr->wr.atomic.swap;
+			break;
+		case IBV_WR_RDMA_WRITE_WITH_IMM:
+			r->imm_data = wr->imm_data;
+			/* fall through */
+		case IBV_WR_RDMA_WRITE:
+		case IBV_WR_RDMA_READ:
+			r->remote_addr = wr->wr.rdma.remote_addr;
+			r->rkey = wr->wr.rdma.rkey;
+			break;
+		case IBV_WR_SEND_WITH_IMM:
+		case IBV_WR_SEND_WITH_INV:
+			r->imm_data = wr->imm_data;
+			break;
+		default:
+			break;
+		}
 		uint32_t len = record_sges(r, wr->sg_list, wr->num_sge);
 		if (signaled) {
 			struct stub_cqe *c = &s->cqes[s->cq_head++ & (STUB_CQ_DEPTH - 1)];
@@ -161,6 +192,7 @@ static int stub_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_
 		r->opcode = 0;
 		r->send_flags = 0;
 		r->num_sge = (uint64_t)wr->num_sge;
+		r->imm_data = r->remote_addr = r->rkey = r->compare_add = r->swap = 0;
 		/* As if a message that fills the buffers arrived at once. */
 		uint32_t len = record_sges(r, wr->sg_list, wr->num_sge);
 		struct stub_cqe *c = &s->cqes[s->cq_head++ & (STUB_CQ_DEPTH - 1)];

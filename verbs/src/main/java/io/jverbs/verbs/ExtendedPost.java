@@ -23,18 +23,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <pre>{@code
  * ExtendedPost p = qp.extendedPost();
  * p.start();
- * p.rdmaWrite(1, SendFlags.SIGNALED, rkey, remoteAddr).sge(mr.lkey(), mr.address(), 4096);
+ * p.rdmaWrite(1, SendFlags.SIGNALED, remoteAddr, rkey).sge(mr.address(), 4096, mr.lkey());
  * p.complete();
  * }</pre>
- * Each request opcode must be enabled in the QP's {@code SEND_OPS_*} flags. One thread at a time.
+ * Each request opcode must be enabled in the QP's {@link SendOps} flags. Arguments come in the
+ * order of {@link SendRequests}: {@code (address, length, lkey)} for an SGE,
+ * {@code (remoteAddress, rkey, ...)} for RDMA and atomics, {@code (ah, remoteQpn, remoteQkey)}
+ * for UD. One thread at a time.
  */
 public final class ExtendedPost {
-    // enum ibv_qp_create_send_ops_flags
-    public static final long SEND_OPS_RDMA_WRITE = 1, SEND_OPS_RDMA_WRITE_WITH_IMM = 1 << 1, SEND_OPS_SEND = 1 << 2,
-            SEND_OPS_SEND_WITH_IMM = 1 << 3, SEND_OPS_RDMA_READ = 1 << 4, SEND_OPS_ATOMIC_CMP_AND_SWP = 1 << 5,
-            SEND_OPS_ATOMIC_FETCH_AND_ADD = 1 << 6, SEND_OPS_LOCAL_INV = 1 << 7, SEND_OPS_BIND_MW = 1 << 8,
-            SEND_OPS_SEND_WITH_INV = 1 << 9, SEND_OPS_TSO = 1 << 10;
-
     private static final MethodHandle V = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS), Native.CRITICAL);
     private static final MethodHandle I = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS), Native.CRITICAL);
     private static final MethodHandle V_U32 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT), Native.CRITICAL);
@@ -125,13 +122,13 @@ public final class ExtendedPost {
         return this;
     }
 
-    public ExtendedPost rdmaWrite(long wrId, int flags, int rkey, long remoteAddress) {
+    public ExtendedPost rdmaWrite(long wrId, int flags, long remoteAddress, int rkey) {
         header(wrId, flags);
         u32u64(rdmaWrite, rkey, remoteAddress);
         return this;
     }
 
-    public ExtendedPost rdmaWriteWithImmediate(long wrId, int flags, int rkey, long remoteAddress, int immediate) {
+    public ExtendedPost rdmaWriteWithImmediate(long wrId, int flags, long remoteAddress, int rkey, int immediate) {
         header(wrId, flags);
         try {
             V_U32_U64_U32.invokeExact(rdmaWriteImm, qpx, rkey, remoteAddress, Integer.reverseBytes(immediate));
@@ -141,13 +138,13 @@ public final class ExtendedPost {
         return this;
     }
 
-    public ExtendedPost rdmaRead(long wrId, int flags, int rkey, long remoteAddress) {
+    public ExtendedPost rdmaRead(long wrId, int flags, long remoteAddress, int rkey) {
         header(wrId, flags);
         u32u64(rdmaRead, rkey, remoteAddress);
         return this;
     }
 
-    public ExtendedPost atomicFetchAdd(long wrId, int flags, int rkey, long remoteAddress, long add) {
+    public ExtendedPost atomicFetchAdd(long wrId, int flags, long remoteAddress, int rkey, long add) {
         header(wrId, flags);
         try {
             V_U32_U64_U64.invokeExact(fetchAdd, qpx, rkey, remoteAddress, add);
@@ -157,7 +154,7 @@ public final class ExtendedPost {
         return this;
     }
 
-    public ExtendedPost atomicCompareSwap(long wrId, int flags, int rkey, long remoteAddress, long compare, long swap) {
+    public ExtendedPost atomicCompareSwap(long wrId, int flags, long remoteAddress, int rkey, long compare, long swap) {
         header(wrId, flags);
         try {
             V_U32_U64_U64_U64.invokeExact(cmpSwp, qpx, rkey, remoteAddress, compare, swap);
@@ -194,14 +191,20 @@ public final class ExtendedPost {
         return this;
     }
 
-    /** One gather entry for the request just built. */
-    public ExtendedPost sge(int lkey, long address, int length) {
+    /** One gather entry for the request just built: {@code length} bytes at {@code address} of a region with {@code lkey}. */
+    public ExtendedPost sge(long address, int length, int lkey) {
         try {
+            // ibv_wr_set_sge(qp, lkey, addr, length)
             V_U32_U64_U32.invokeExact(setSge, qpx, lkey, address, length);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
         return this;
+    }
+
+    /** One gather entry: {@code length} bytes at {@code offset} of a memory region. */
+    public ExtendedPost sge(MemoryRegion mr, long offset, int length) {
+        return sge(mr.address(offset), length, mr.lkey());
     }
 
     /** Copies {@code length} bytes at {@code address} into the request (inline data). */
@@ -215,7 +218,7 @@ public final class ExtendedPost {
     }
 
     /** Destination of a UD request. */
-    public ExtendedPost udAddress(AddressHandle ah, int remoteQpn, int remoteQkey) {
+    public ExtendedPost ud(AddressHandle ah, int remoteQpn, int remoteQkey) {
         try {
             V_PTR_U32_U32.invokeExact(setUdAddr, qpx, ah.segment(), remoteQpn, remoteQkey);
         } catch (Throwable t) {

@@ -89,7 +89,7 @@ public final class QueuePair extends NativeResource {
         public Config signalAll(boolean on) { this.signalAll = on; return this; }
         /**
          * Enables the extended post API ({@link QueuePair#extendedPost()}) for these
-         * {@code ExtendedPost.SEND_OPS_*} opcodes; the QP is created with {@code ibv_create_qp_ex}.
+         * {@link SendOps} opcodes; the QP is created with {@code ibv_create_qp_ex}.
          */
         public Config sendOps(long flags) { this.sendOps = flags; return this; }
     }

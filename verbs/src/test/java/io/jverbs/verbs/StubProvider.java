@@ -31,8 +31,13 @@ final class StubProvider implements AutoCloseable {
     /** The C baseline loops, built into the same library (without its main) for PostPollBenchmark. */
     private static final String BENCH_SOURCE = "native-test/stub/bench_c.c";
 
-    /** One request as the stub saw it ({@code struct stub_wr_record}). */
-    record WrRecord(long self, long wrId, long next, boolean receive, int opcode, int sendFlags, List<Sge> sges) {}
+    /**
+     * One request as the stub saw it ({@code struct stub_wr_record}); {@code immData} (raw, network
+     * order), {@code remoteAddress}, {@code rkey}, {@code compareAdd} and {@code swap} as read for
+     * the opcode, 0 where the opcode reads none.
+     */
+    record WrRecord(long self, long wrId, long next, boolean receive, int opcode, int sendFlags, List<Sge> sges,
+                    int immData, long remoteAddress, int rkey, long compareAdd, long swap) {}
 
     record Sge(long addr, int length, int lkey) {}
 
@@ -41,6 +46,8 @@ final class StubProvider implements AutoCloseable {
         static final MethodHandle CREATE, DESTROY, QP, CQ, CONTEXT, POST_CALLS, WRS_POSTED, LAST_WR_ID, POLL_CALLS,
                 PENDING, RECORD, SET_STATUS;
         static final int MAX_SGE;
+        /** Index of the first SGE field in the record. */
+        static final int FIRST_SGE = 12;
 
         static {
             SymbolLookup lib = LOOKUP;
@@ -64,7 +71,7 @@ final class StubProvider implements AutoCloseable {
                 MethodHandle recordSize = h.apply("stub_record_size", FunctionDescriptor.of(JAVA_LONG));
                 MAX_SGE = (int) (long) maxSge.invokeExact();
                 long size = (long) recordSize.invokeExact();
-                if (size != 8L * (7 + 3 * MAX_SGE)) {
+                if (size != 8L * (FIRST_SGE + 3 * MAX_SGE)) {
                     throw new IllegalStateException("stub_wr_record is " + size + " bytes: update StubProvider to match " + SOURCE);
                 }
             } catch (Throwable t) {
@@ -126,14 +133,16 @@ final class StubProvider implements AutoCloseable {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-        r = r.reinterpret(8L * (7 + 3 * Lib.MAX_SGE));
+        int s0 = Lib.FIRST_SGE;
+        r = r.reinterpret(8L * (s0 + 3 * Lib.MAX_SGE));
         int numSge = (int) field(r, 6);
         List<Sge> sges = new ArrayList<>();
         for (int k = 0; k < Math.min(numSge, Lib.MAX_SGE); k++) {
-            sges.add(new Sge(field(r, 7 + 3 * k), (int) field(r, 8 + 3 * k), (int) field(r, 9 + 3 * k)));
+            sges.add(new Sge(field(r, s0 + 3 * k), (int) field(r, s0 + 1 + 3 * k), (int) field(r, s0 + 2 + 3 * k)));
         }
         return new WrRecord(field(r, 0), field(r, 1), field(r, 2), field(r, 3) == 1, (int) field(r, 4),
-                (int) field(r, 5), List.copyOf(sges));
+                (int) field(r, 5), List.copyOf(sges), (int) field(r, 7), field(r, 8), (int) field(r, 9), field(r, 10),
+                field(r, 11));
     }
 
     private static long field(MemorySegment r, int index) {

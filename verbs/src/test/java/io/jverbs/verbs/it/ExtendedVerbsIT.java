@@ -1,6 +1,7 @@
 package io.jverbs.verbs.it;
 
 import io.jverbs.core.NativeBuffer;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AsyncEvent;
 import io.jverbs.verbs.CompletionFields;
@@ -17,6 +18,7 @@ import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendOps;
 import io.jverbs.verbs.SendRequests;
 import io.jverbs.verbs.SharedReceiveQueue;
 import io.jverbs.verbs.VerbsException;
@@ -45,9 +47,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** Extended CQ polling, the ibv_wr_* post API, memory windows and XRC on rxe0. */
 @Tag("softroce")
 class ExtendedVerbsIT {
-    private static final long ALL_OPS = ExtendedPost.SEND_OPS_SEND | ExtendedPost.SEND_OPS_SEND_WITH_IMM
-            | ExtendedPost.SEND_OPS_RDMA_WRITE | ExtendedPost.SEND_OPS_RDMA_READ | ExtendedPost.SEND_OPS_ATOMIC_FETCH_AND_ADD
-            | ExtendedPost.SEND_OPS_ATOMIC_CMP_AND_SWP;
+    private static final long ALL_OPS = SendOps.SEND | SendOps.SEND_WITH_IMM
+            | SendOps.RDMA_WRITE | SendOps.RDMA_READ | SendOps.ATOMIC_FETCH_AND_ADD
+            | SendOps.ATOMIC_CMP_AND_SWP;
 
     private Context ctx;
     private ProtectionDomain pd;
@@ -155,8 +157,8 @@ class ExtendedVerbsIT {
         mem.set(ValueLayout.JAVA_LONG, 0, 0x0102030405060708L);
         ExtendedPost p = qp[0].extendedPost();
         p.start();
-        p.rdmaWrite(1, SendFlags.SIGNALED, mr.rkey(), remote).sge(mr.lkey(), local, 8);
-        p.rdmaRead(2, SendFlags.SIGNALED, mr.rkey(), remote).sge(mr.lkey(), local + 104, 8);
+        p.rdmaWrite(1, SendFlags.SIGNALED, remote, mr.rkey()).sge(local, 8, mr.lkey());
+        p.rdmaRead(2, SendFlags.SIGNALED, remote, mr.rkey()).sge(local + 104, 8, mr.lkey());
         p.complete();
         awaitSuccess(cqA, wc, 2);
         assertEquals(0x0102030405060708L, mem.get(ValueLayout.JAVA_LONG, 32768));
@@ -165,14 +167,14 @@ class ExtendedVerbsIT {
         // Fetch-and-add returns the old value; compare-and-swap swaps only on a match.
         mem.set(ValueLayout.JAVA_LONG, 40000, 10);
         p.start();
-        p.atomicFetchAdd(3, SendFlags.SIGNALED, mr.rkey(), mr.address(40000), 5).sge(mr.lkey(), local + 200, 8);
+        p.atomicFetchAdd(3, SendFlags.SIGNALED, mr.address(40000), mr.rkey(), 5).sge(local + 200, 8, mr.lkey());
         p.complete();
         awaitSuccess(cqA, wc, 1);
         assertEquals(10, mem.get(ValueLayout.JAVA_LONG, 200));
         assertEquals(15, mem.get(ValueLayout.JAVA_LONG, 40000));
         p.start();
-        p.atomicCompareSwap(4, SendFlags.SIGNALED, mr.rkey(), mr.address(40000), 15, 99).sge(mr.lkey(), local + 208, 8);
-        p.atomicCompareSwap(5, SendFlags.SIGNALED, mr.rkey(), mr.address(40000), 15, 7).sge(mr.lkey(), local + 216, 8);
+        p.atomicCompareSwap(4, SendFlags.SIGNALED, mr.address(40000), mr.rkey(), 15, 99).sge(local + 208, 8, mr.lkey());
+        p.atomicCompareSwap(5, SendFlags.SIGNALED, mr.address(40000), mr.rkey(), 15, 7).sge(local + 216, 8, mr.lkey());
         p.complete();
         awaitSuccess(cqA, wc, 2);
         assertEquals(15, mem.get(ValueLayout.JAVA_LONG, 208), "first CAS saw 15 and swapped");
@@ -182,7 +184,7 @@ class ExtendedVerbsIT {
         // Send with immediate through the wr API.
         qp[1].postReceive(new ReceiveRequests(1, 1).add(9).sge(mr, 50000, 64));
         p.start();
-        p.sendWithImmediate(6, SendFlags.SIGNALED, 0xCAFEBABE).sge(mr.lkey(), local, 8);
+        p.sendWithImmediate(6, SendFlags.SIGNALED, 0xCAFEBABE).sge(local, 8, mr.lkey());
         p.complete();
         awaitSuccess(cqA, wc, 1);
         long deadline = System.nanoTime() + 30_000_000_000L;
@@ -205,7 +207,7 @@ class ExtendedVerbsIT {
         }
         CompletionQueue cqA = ctx.createCompletionQueue(64);
         CompletionQueue cqB = ctx.createCompletionQueue(64);
-        QueuePair[] qp = connectedPair(cqA, cqB, ALL_OPS | ExtendedPost.SEND_OPS_BIND_MW | ExtendedPost.SEND_OPS_LOCAL_INV);
+        QueuePair[] qp = connectedPair(cqA, cqB, ALL_OPS | SendOps.BIND_MW | SendOps.LOCAL_INV);
         WorkCompletions wc = new WorkCompletions(4);
         MemorySegment mem = buffer.segment();
 
@@ -250,8 +252,8 @@ class ExtendedVerbsIT {
         }
         CompletionQueue cqA = ctx.createCompletionQueue(64);
         CompletionQueue cqB = ctx.createCompletionQueue(64);
-        QueuePair[] qp = connectedPair(cqA, cqB, ExtendedPost.SEND_OPS_BIND_MW | ExtendedPost.SEND_OPS_RDMA_WRITE
-                | ExtendedPost.SEND_OPS_LOCAL_INV);
+        QueuePair[] qp = connectedPair(cqA, cqB, SendOps.BIND_MW | SendOps.RDMA_WRITE
+                | SendOps.LOCAL_INV);
         WorkCompletions wc = new WorkCompletions(4);
         MemorySegment mem = buffer.segment();
 
@@ -305,8 +307,8 @@ class ExtendedVerbsIT {
     void onDemandPagingFollowsTheDeviceCapability() {
         try (NativeBuffer b = NativeBuffer.allocate(4096)) {
             if (ctx.queryDevice().odpGeneralCaps() == 0) {
-                VerbsException e = assertThrows(VerbsException.class, () -> pd.register(b, Access.LOCAL_WRITE | Access.ON_DEMAND));
-                assertTrue(e.getMessage().contains("On-demand paging (Access.ON_DEMAND) is not supported by " + SoftRoce.device()),
+                NotSupportedException e = assertThrows(NotSupportedException.class, () -> pd.register(b, Access.LOCAL_WRITE | Access.ON_DEMAND));
+                assertTrue(e.getMessage().contains("on-demand paging (Access.ON_DEMAND) is not supported by " + SoftRoce.device()),
                         e.getMessage());
             } else {
                 pd.register(b, Access.LOCAL_WRITE | Access.ON_DEMAND).close();
@@ -350,7 +352,8 @@ class ExtendedVerbsIT {
             ctx.openXrcDomain().close();
             return;
         }
-        RuntimeException e = assertThrows(RuntimeException.class, ctx::openXrcDomain);
-        assertTrue(e.getMessage().contains("XRC is not supported by " + SoftRoce.device()), e.getMessage());
+        NotSupportedException e = assertThrows(NotSupportedException.class, ctx::openXrcDomain);
+        assertEquals(SoftRoce.device(), e.device());
+        assertTrue(e.getMessage().contains("XRC domains are not supported by " + SoftRoce.device()), e.getMessage());
     }
 }
