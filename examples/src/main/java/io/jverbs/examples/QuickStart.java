@@ -6,6 +6,9 @@ import io.jverbs.verbs.*;
 /** The quick start of docs/verbs.md: two RC QPs on one device, connected to each other, one SEND. */
 public final class QuickStart {
     public static void main(String[] args) {
+        // The region is the quick start of README.md, docs/verbs.md and io.jverbs.verbs' package
+        // doc; DocsInSyncTest fails when one of them differs from it.
+        // @start region="quickstart"
         try (Context ctx = Context.openFirst();                                        // device -> context
              ProtectionDomain pd = ctx.allocateProtectionDomain();                     // PD + CQ
              CompletionQueue cq = ctx.createCompletionQueue(16);
@@ -29,5 +32,6 @@ public final class QuickStart {
                 System.out.println("received: " + buf.segment().getString(2048));
             }
         }
+        // @end
     }
 }

@@ -158,7 +158,7 @@ public final class Context extends NativeResource {
         return ibv_context.num_comp_vectors(ctx);
     }
 
-    /** The async event fd (for epoll); see {@link #nextAsyncEvent}. */
+    /** The async event fd (for epoll); see {@link #awaitAsyncEvent}. */
     public int asyncFd() {
         checkOpen();
         return ibv_context.async_fd(ctx);
