@@ -7,6 +7,7 @@ import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_mr;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.JfrEvents;
 
 import java.lang.foreign.MemorySegment;
 
@@ -33,6 +34,7 @@ public final class MemoryRegion extends Registration {
     MemoryRegion(ProtectionDomain pd, long address, long length, long iova, int access, MemorySegment memory) {
         super(pd, address, length);
         this.pd = pd;
+        JfrEvents.MemoryRegistration jfr = JfrEvents.MemoryRegistration.start(pd.context().device().name(), address, length, access, false);
         MemorySegment m = IbVerbs.ibv_reg_mr_iova2(pd.segment(), MemorySegment.ofAddress(address), length, iova, access);
         if (Native.isNull(m)) {
             int errno = Native.lastErrno();
@@ -52,6 +54,7 @@ public final class MemoryRegion extends Registration {
         this.lkey = ibv_mr.lkey(mr);
         this.rkey = ibv_mr.rkey(mr);
         attach();
+        if (jfr != null) jfr.commit();
     }
 
     public ProtectionDomain protectionDomain() {
