@@ -325,6 +325,15 @@ public final class Context extends NativeResource {
         return s;
     }
 
+    /**
+     * Allocates {@code length} bytes of memory on the device ({@code ibv_alloc_dm}); throws
+     * {@link NotSupportedException} on a device without any (Soft-RoCE).
+     */
+    public DeviceMemory allocateDeviceMemory(long length) {
+        checkOpen();
+        return new DeviceMemory(this, length);
+    }
+
     /** Opens a private XRC domain ({@code ibv_open_xrcd}). */
     public XrcDomain openXrcDomain() {
         checkOpen();
