@@ -26,6 +26,15 @@ public abstract class Registration extends NativeResource {
         this(owner, NativeBuffer.covering(address, length));
     }
 
+    /**
+     * A registration under {@code owner} of memory that {@code memory} holds rather than a
+     * {@code NativeBuffer} (memory on the device): closing either closes the registration first.
+     */
+    protected Registration(NativeResource owner, NativeResource memory) {
+        super(owner, memory);
+        this.buffer = null;
+    }
+
     private Registration(NativeResource owner, NativeBuffer buffer) {
         super(owner, buffer);
         this.buffer = buffer;

@@ -8,6 +8,7 @@ import io.jverbs.verbs.ffi.rdma_cm_event;
 import io.jverbs.verbs.ffi.rdma_conn_param;
 import io.jverbs.verbs.ffi.rdma_event_channel;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.JfrEvents;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -133,6 +134,7 @@ public final class CmEventChannel extends NativeResource {
         } finally {
             Checks.check(RdmaCmCall.ACK_CM_EVENT, RdmaCm.rdma_ack_cm_event(raw));
         }
+        if (JfrEvents.CmEvent.enabled()) new JfrEvents.CmEvent(type.name(), status, idAddress, listenAddress).commit();
         if (type == CmEventType.CONNECT_REQUEST) {
             MemorySegment newId = MemorySegment.ofAddress(idAddress);
             CmId listener = ids.get(listenAddress);

@@ -15,6 +15,7 @@ import io.jverbs.verbs.ffi.ibv_port_attr;
 import io.jverbs.verbs.ffi.ibv_qp;
 import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.JfrEvents;
 import io.jverbs.verbs.internal.QpFactory;
 import io.jverbs.verbs.internal.VerbsAccess;
 
@@ -114,8 +115,10 @@ public final class Context extends NativeResource {
                     if (Native.isNull(dev)) break;
                     Device d = Device.read(dev.reinterpret(ibv_device.sizeof()));
                     if (name == null || d.name().equals(name)) {
+                        JfrEvents.DeviceOpen jfr = JfrEvents.DeviceOpen.start(d.name());
                         MemorySegment c = IbVerbs.ibv_open_device(dev);
                         if (Native.isNull(c)) throw Checks.fromErrno(VerbsCall.OPEN_DEVICE, d.name());
+                        if (jfr != null) jfr.commit();
                         return new Opened(d, c);
                     }
                     seen.add(d);
@@ -304,6 +307,7 @@ public final class Context extends NativeResource {
                 element = ibv_async_event.element_cq(ev).address();
             }
             IbVerbs.ibv_ack_async_event(ev);
+            if (JfrEvents.AsyncEvent.enabled()) new JfrEvents.AsyncEvent(device.name(), type.name(), element).commit();
             return new AsyncEvent(type, element);
         }
     }
@@ -319,6 +323,15 @@ public final class Context extends NativeResource {
             softRoce = s = queryDevice().vendorId() == RXE_VENDOR_ID;
         }
         return s;
+    }
+
+    /**
+     * Allocates {@code length} bytes of memory on the device ({@code ibv_alloc_dm}); throws
+     * {@link NotSupportedException} on a device without any (Soft-RoCE).
+     */
+    public DeviceMemory allocateDeviceMemory(long length) {
+        checkOpen();
+        return new DeviceMemory(this, length);
     }
 
     /** Opens a private XRC domain ({@code ibv_open_xrcd}). */

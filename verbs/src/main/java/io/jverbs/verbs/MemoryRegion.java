@@ -3,10 +3,13 @@ package io.jverbs.verbs;
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.Registration;
+import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_mr;
+import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.JfrEvents;
 
 import java.lang.foreign.MemorySegment;
 
@@ -33,6 +36,7 @@ public final class MemoryRegion extends Registration {
     MemoryRegion(ProtectionDomain pd, long address, long length, long iova, int access, MemorySegment memory) {
         super(pd, address, length);
         this.pd = pd;
+        JfrEvents.MemoryRegistration jfr = JfrEvents.MemoryRegistration.start(pd.context().device().name(), address, length, access, false);
         MemorySegment m = IbVerbs.ibv_reg_mr_iova2(pd.segment(), MemorySegment.ofAddress(address), length, iova, access);
         if (Native.isNull(m)) {
             int errno = Native.lastErrno();
@@ -52,6 +56,43 @@ public final class MemoryRegion extends Registration {
         this.lkey = ibv_mr.lkey(mr);
         this.rkey = ibv_mr.rkey(mr);
         attach();
+        if (jfr != null) jfr.commit();
+    }
+
+    /**
+     * {@code length} bytes of device memory from {@code offset}, registered zero-based
+     * ({@code ibv_reg_dm_mr}): SGEs and peers address it from 0. A child of the PD and of the
+     * device memory.
+     */
+    MemoryRegion(ProtectionDomain pd, DeviceMemory dm, long offset, long length, int access) {
+        super(pd, dm);
+        this.pd = pd;
+        String device = pd.context().device().name();
+        MemorySegment fn = pd.context().extendedOp(verbs_context.reg_dm_mr$offset());
+        if (Native.isNull(fn)) {
+            throw new NotSupportedException("device memory registration (ibv_reg_dm_mr)", device, "the provider has no reg_dm_mr",
+                    VerbsCall.REG_DM_MR, 0);
+        }
+        JfrEvents.MemoryRegistration jfr = JfrEvents.MemoryRegistration.start(device, 0, length, access, true);
+        MemorySegment m;
+        try {
+            m = (MemorySegment) Ops.REG_DM_MR.invokeExact(fn, Native.errnoState(), pd.segment(), dm.segment(), offset, length, access);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        if (Native.isNull(m)) {
+            throw Checks.error(VerbsCall.REG_DM_MR, Native.lastErrno(), device, "device memory registration");
+        }
+        this.mr = m.reinterpret(ibv_mr.sizeof());
+        this.memory = null;
+        this.address = 0;
+        this.length = length;
+        this.iova = 0;
+        this.access = access;
+        this.lkey = ibv_mr.lkey(mr);
+        this.rkey = ibv_mr.rkey(mr);
+        attach();
+        if (jfr != null) jfr.commit();
     }
 
     public ProtectionDomain protectionDomain() {
@@ -70,7 +111,7 @@ public final class MemoryRegion extends Registration {
         return rkey;
     }
 
-    /** Start of the registered range in this process. */
+    /** Start of the registered range in this process; 0 for device memory, which is addressed from 0. */
     public long address() {
         checkOpen();
         return address;

@@ -40,6 +40,15 @@ final class Ops {
     static final MethodHandle GET_SRQ_NUM = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     // struct ibv_mw *alloc_mw(struct ibv_pd *, enum ibv_mw_type)
     static final MethodHandle ALLOC_MW = Native.unbound(FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), Native.CAPTURE_ERRNO);
+    // struct ibv_dm *alloc_dm(struct ibv_context *, struct ibv_alloc_dm_attr *): CREATE_WITH_ATTR
+    // int free_dm(struct ibv_dm *): DESTROY
+    // struct ibv_mr *reg_dm_mr(struct ibv_pd *, struct ibv_dm *, uint64_t dm_offset, size_t length, unsigned int access)
+    static final MethodHandle REG_DM_MR = Native.unbound(FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT),
+            Native.CAPTURE_ERRNO);
+    // int memcpy_to_dm(struct ibv_dm *, uint64_t dm_offset, const void *host_addr, size_t length)
+    static final MethodHandle MEMCPY_TO_DM = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    // int memcpy_from_dm(void *host_addr, struct ibv_dm *, uint64_t dm_offset, size_t length)
+    static final MethodHandle MEMCPY_FROM_DM = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
     // int bind_mw(struct ibv_qp *, struct ibv_mw *, struct ibv_mw_bind *)
     static final MethodHandle BIND_MW = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), Native.CRITICAL);
 }

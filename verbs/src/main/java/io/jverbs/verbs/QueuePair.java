@@ -15,6 +15,7 @@ import io.jverbs.verbs.ffi.ibv_qp_init_attr;
 import io.jverbs.verbs.ffi.ibv_qp_init_attr_ex;
 import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.JfrEvents;
 import io.jverbs.verbs.internal.QpFactory;
 
 import java.lang.foreign.Arena;
@@ -421,7 +422,12 @@ public final class QueuePair extends NativeResource {
      */
     public void modify(MemorySegment attr, int mask) {
         checkOpen();
+        JfrEvents.QpStateChange jfr = (mask & QpAttrMask.STATE) != 0 && JfrEvents.QpStateChange.enabled()
+                ? JfrEvents.QpStateChange.start(pd == null ? null : pd.context().device().name(), qpNumber, type.name(),
+                        state().name(), QpState.of(ibv_qp_attr.qp_state(attr)).name())
+                : null;
         Checks.check(VerbsCall.MODIFY_QP, IbVerbs.ibv_modify_qp(qp, attr, mask));
+        if (jfr != null) jfr.commit();
     }
 
     /** The current state ({@code ibv_query_qp}). */

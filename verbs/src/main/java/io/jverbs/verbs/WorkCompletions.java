@@ -134,6 +134,10 @@ public final class WorkCompletions {
 
     /** One line describing completion {@code i}, for logs and error messages. */
     public String describe(int i) {
+        if (!isSuccess(i) && io.jverbs.verbs.internal.JfrEvents.ErrorCompletion.enabled()) { // never from poll
+            new io.jverbs.verbs.internal.JfrEvents.ErrorCompletion(status(i).name(), statusText(i), opcode(i).name(),
+                    qpNumber(i), wrId(i), vendorError(i)).commit();
+        }
         return "wr_id=" + wrId(i) + " status=" + status(i) + " (" + statusText(i) + ") opcode=" + opcode(i)
                 + " byte_len=" + byteLength(i) + " qp=0x" + Integer.toHexString(qpNumber(i))
                 + " vendor_err=0x" + Integer.toHexString(vendorError(i));

@@ -1,0 +1,161 @@
+package io.jverbs.verbs;
+
+import io.jverbs.core.Errno;
+import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
+import io.jverbs.core.ffi.LibC;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.ffi.ibv_alloc_dm_attr;
+import io.jverbs.verbs.ffi.ibv_dm;
+import io.jverbs.verbs.ffi.verbs_context;
+import io.jverbs.verbs.internal.Checks;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Memory on the device itself ({@code struct ibv_dm}, {@code ibv_alloc_dm(3)}): a few hundred
+ * KiB on ConnectX NICs that RDMA operations reach without crossing PCIe, e.g. for counters that
+ * remote atomics hit. It is not mapped into the process: copy with {@link #write}/{@link #read}
+ * ({@code ibv_memcpy_to_dm}/{@code ibv_memcpy_from_dm}), and {@link #register} it to use it in
+ * work requests, addressed from 0.
+ *
+ * <p>Created by {@link Context#allocateDeviceMemory(long)}; a child of the context. Soft-RoCE
+ * (rxe) has none: allocation throws {@link NotSupportedException}. {@link DeviceAttributes#maxDeviceMemorySize()}
+ * says how much a device has (0: none).
+ */
+public final class DeviceMemory extends NativeResource {
+    private final Context context;
+    private final MemorySegment dm;
+    private final long length;
+    private final MemorySegment memcpyTo;
+    private final MemorySegment memcpyFrom;
+
+    DeviceMemory(Context context, long length) {
+        super(context);
+        if (length <= 0) {
+            throw new IllegalArgumentException("device memory length must be positive, got " + length);
+        }
+        this.context = context;
+        this.length = length;
+        String device = context.device().name();
+        MemorySegment fn = context.extendedOp(verbs_context.alloc_dm$offset());
+        if (Native.isNull(fn)) {
+            throw notSupported(device, null, 0);
+        }
+        MemorySegment d;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ibv_alloc_dm_attr.layout());
+            ibv_alloc_dm_attr.length(attr, length);
+            d = (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(fn, Native.errnoState(), context.segment(), attr);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        if (Native.isNull(d)) {
+            int errno = Native.lastErrno();
+            // libibverbs fills a provider's missing slots with stubs that fail with EOPNOTSUPP; ENOSYS from older kernels.
+            if (NotSupportedException.isNotSupported(errno) || errno == Errno.ENOSYS) {
+                throw notSupported(device, VerbsCall.ALLOC_DM, errno);
+            }
+            throw Checks.error(VerbsCall.ALLOC_DM, errno, device, "device memory");
+        }
+        this.dm = d.reinterpret(ibv_dm.sizeof());
+        this.memcpyTo = ibv_dm.memcpy_to_dm(dm);
+        this.memcpyFrom = ibv_dm.memcpy_from_dm(dm);
+        attach();
+    }
+
+    private static NotSupportedException notSupported(String device, VerbsCall call, int errno) {
+        return new NotSupportedException("device memory", device,
+                "on-device memory needs a device with DeviceAttributes.maxDeviceMemorySize() > 0, e.g. mlx5 (ConnectX-5 and later)",
+                call, errno);
+    }
+
+    public Context context() {
+        return context;
+    }
+
+    /** Bytes allocated. */
+    public long length() {
+        return length;
+    }
+
+    /** The {@code struct ibv_dm *}. */
+    public MemorySegment segment() {
+        checkOpen();
+        return dm;
+    }
+
+    /** Copies all of {@code source} (native memory) into device memory at {@code offset} ({@code ibv_memcpy_to_dm}). */
+    public void write(long offset, MemorySegment source) {
+        long n = checkCopy(offset, source);
+        int rc;
+        try {
+            rc = (int) Ops.MEMCPY_TO_DM.invokeExact(memcpyTo, dm, offset, source, n);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        Checks.check(VerbsCall.MEMCPY_TO_DM, Math.abs(rc), context.device().name());
+    }
+
+    /** Fills all of {@code target} (native memory) from device memory at {@code offset} ({@code ibv_memcpy_from_dm}). */
+    public void read(long offset, MemorySegment target) {
+        long n = checkCopy(offset, target);
+        int rc;
+        try {
+            rc = (int) Ops.MEMCPY_FROM_DM.invokeExact(memcpyFrom, target, dm, offset, n);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        Checks.check(VerbsCall.MEMCPY_FROM_DM, Math.abs(rc), context.device().name());
+    }
+
+    /** The providers return an errno, positive or negative: the copy is bounds-checked here first. */
+    private long checkCopy(long offset, MemorySegment host) {
+        checkOpen();
+        if (!host.isNative()) {
+            throw new IllegalArgumentException("device memory copies need native (off-heap) memory");
+        }
+        long n = host.byteSize();
+        if (offset < 0 || n > length - offset) {
+            throw new IndexOutOfBoundsException(n + " bytes at offset " + offset + " outside device memory of " + length + " bytes");
+        }
+        return n;
+    }
+
+    /**
+     * Registers {@code length} bytes from {@code offset} in {@code pd} ({@code ibv_reg_dm_mr}).
+     * Device memory is always registered zero-based ({@link Access#ZERO_BASED} is added): SGEs and
+     * peers address the region from 0, so {@link MemoryRegion#address(long)} is the offset.
+     */
+    public MemoryRegion register(ProtectionDomain pd, long offset, long length, int access) {
+        checkOpen();
+        if (pd.context() != context) {
+            throw new IllegalArgumentException("the protection domain belongs to another device context");
+        }
+        if (offset < 0 || length <= 0 || length > this.length - offset) {
+            throw new IndexOutOfBoundsException(length + " bytes at offset " + offset + " outside device memory of " + this.length + " bytes");
+        }
+        return new MemoryRegion(pd, this, offset, length, access | Access.ZERO_BASED);
+    }
+
+    /** Registers all of it: {@code register(pd, 0, length(), access)}. */
+    public MemoryRegion register(ProtectionDomain pd, int access) {
+        return register(pd, 0, length, access);
+    }
+
+    @Override
+    protected void destroy() {
+        MemorySegment fn = context.extendedOp(verbs_context.free_dm$offset());
+        try {
+            Checks.check(VerbsCall.FREE_DM, (int) Ops.DESTROY.invokeExact(fn, dm), context.device().name());
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    @Override
+    protected String describe() {
+        return "DeviceMemory(" + context.device().name() + ", " + length + " bytes)";
+    }
+}
