@@ -42,8 +42,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Extended CQ polling, the ibv_wr_* post API, memory windows and XRC on rxe0. */
-@Tag("softroce")
+/**
+ * Extended CQ polling, the ibv_wr_* post API, memory windows (by capability), IOVA registration
+ * and SRQ limit events. XRC and on-demand paging have classes of their own (XrcIT, OnDemandPagingIT).
+ */
+@Tag("rdma")
 class ExtendedVerbsIT {
     private static final long ALL_OPS = ExtendedPost.SEND_OPS_SEND | ExtendedPost.SEND_OPS_SEND_WITH_IMM
             | ExtendedPost.SEND_OPS_RDMA_WRITE | ExtendedPost.SEND_OPS_RDMA_READ | ExtendedPost.SEND_OPS_ATOMIC_FETCH_AND_ADD
@@ -56,7 +59,7 @@ class ExtendedVerbsIT {
 
     @BeforeEach
     void open() {
-        ctx = Context.open(SoftRoce.device());
+        ctx = TestDevice.open();
         pd = ctx.allocateProtectionDomain();
         buffer = NativeBuffer.allocate(1 << 16);
         mr = pd.register(buffer, Access.ALL_REMOTE | Access.MW_BIND);
@@ -70,11 +73,11 @@ class ExtendedVerbsIT {
 
     /** Two RC QPs on one device, connected to each other. */
     private QueuePair[] connectedPair(CompletionQueue cqA, CompletionQueue cqB, long sendOps) {
-        PathSettings o = SoftRoce.options();
+        PathSettings o = TestDevice.options();
         QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA).sendOps(sendOps));
         QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqB).sendOps(sendOps));
-        var ea = a.endpoint(1, o.gidIndex(), 0x1234);
-        var eb = b.endpoint(1, o.gidIndex(), 0x5678);
+        var ea = a.endpoint(o.port(), o.gidIndex(), 0x1234);
+        var eb = b.endpoint(o.port(), o.gidIndex(), 0x5678);
         a.connect(ea, eb, o);
         b.connect(eb, ea, o);
         return new QueuePair[] {a, b};
@@ -302,28 +305,15 @@ class ExtendedVerbsIT {
     }
 
     @Test
-    void onDemandPagingFollowsTheDeviceCapability() {
-        try (NativeBuffer b = NativeBuffer.allocate(4096)) {
-            if (ctx.queryDevice().odpGeneralCaps() == 0) {
-                VerbsException e = assertThrows(VerbsException.class, () -> pd.register(b, Access.LOCAL_WRITE | Access.ON_DEMAND));
-                assertTrue(e.getMessage().contains("On-demand paging (Access.ON_DEMAND) is not supported by " + SoftRoce.device()),
-                        e.getMessage());
-            } else {
-                pd.register(b, Access.LOCAL_WRITE | Access.ON_DEMAND).close();
-            }
-        }
-    }
-
-    @Test
     void srqLimitRaisesAnAsyncEvent() {
         CompletionQueue cqA = ctx.createCompletionQueue(64);
         CompletionQueue cqB = ctx.createCompletionQueue(64);
         SharedReceiveQueue srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(32, 1));
-        PathSettings o = SoftRoce.options();
+        PathSettings o = TestDevice.options();
         QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA));
         QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqB).srq(srq));
-        var ea = a.endpoint(1, o.gidIndex(), 1);
-        var eb = b.endpoint(1, o.gidIndex(), 2);
+        var ea = a.endpoint(o.port(), o.gidIndex(), 1);
+        var eb = b.endpoint(o.port(), o.gidIndex(), 2);
         a.connect(ea, eb, o);
         b.connect(eb, ea, o);
         ReceiveRequests rr = new ReceiveRequests(8, 1);
@@ -340,17 +330,5 @@ class ExtendedVerbsIT {
         assertEquals(AsyncEvent.Type.SRQ_LIMIT_REACHED, ev.type());
         assertEquals(srq.segment().address(), ev.element());
         assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(200)), "the limit event fires once per arming");
-    }
-
-    @Test
-    void xrcOnSoftRoceFailsWithAClearError() {
-        boolean xrc = (ctx.queryDevice().deviceCapFlags() & DeviceAttributes.CAP_XRC) != 0;
-        if (xrc) {
-            // A provider that advertises XRC must open a domain.
-            ctx.openXrcDomain().close();
-            return;
-        }
-        RuntimeException e = assertThrows(RuntimeException.class, ctx::openXrcDomain);
-        assertTrue(e.getMessage().contains("XRC is not supported by " + SoftRoce.device()), e.getMessage());
     }
 }
