@@ -5,7 +5,7 @@
 #   junit-in-vm.sh [--timeout S] [--hosts N] [--java PATH] [--groups tag1,tag2]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-timeout=1800 hosts=1 java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java groups=softroce
+timeout=1800 hosts=1 java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java groups=rdma
 while [ $# -gt 0 ]; do
   case "$1" in
     --timeout) timeout=$2; shift 2 ;;

@@ -1,5 +1,6 @@
 package io.jverbs.examples;
 
+import io.jverbs.verbs.it.TestDevice;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -25,11 +26,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The pingpong ports against each other and against rdma-core's C programs (ibverbs-utils), in
- * both roles, on the Soft-RoCE VM's device. Each case runs a server and a client process; the
- * client starts once the server's TCP port is listening (read from /proc/net/tcp*, because a
- * probe connection would be taken for the client).
+ * both roles, on the test device ({@link TestDevice}: the Soft-RoCE VM's rxe0, or this machine's
+ * own). Each case runs a server and a client process; the client starts once the server's TCP
+ * port is listening (read from /proc/net/tcp*, because a probe connection would be taken for the
+ * client).
  */
-@Tag("softroce")
+@Tag("rdma")
 class PingPongIT {
     private static final int ITERS = 100;
     private static final long START_TIMEOUT_S = 600;
@@ -37,18 +39,6 @@ class PingPongIT {
     private static final Pattern ADDRESS = Pattern.compile(
             "^ {2}(local|remote) address: {1,2}LID 0x([0-9a-f]{4}), QPN 0x([0-9a-f]{6}), PSN 0x([0-9a-f]{6})[,:] GID (\\S+)$",
             Pattern.MULTILINE);
-
-    private static String env(String name) {
-        String v = System.getenv(name);
-        if (v == null || v.isBlank()) {
-            throw new IllegalStateException(name + " is not set: softroce-tagged tests run inside the Soft-RoCE VM (mvn -Psoftroce verify)");
-        }
-        return v;
-    }
-
-    private static String gid() {
-        return env("JVERBS_GID_INDEX");
-    }
 
     private static List<String> java(String example, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -64,7 +54,11 @@ class PingPongIT {
     }
 
     private static String[] common(int port, String... more) {
-        List<String> a = new ArrayList<>(List.of("-d", env("JVERBS_RDMA_DEV"), "-g", gid(), "-n", String.valueOf(ITERS), "-p", String.valueOf(port)));
+        List<String> a = new ArrayList<>(List.of("-d", TestDevice.device(), "-i", String.valueOf(TestDevice.port()),
+                "-n", String.valueOf(ITERS), "-p", String.valueOf(port)));
+        if (TestDevice.gidIndex() >= 0) { // -1: InfiniBand, addressed by LID
+            a.addAll(List.of("-g", String.valueOf(TestDevice.gidIndex())));
+        }
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -72,7 +66,7 @@ class PingPongIT {
     private static String[] client(int port, String... more) {
         String[] a = common(port, more);
         String[] withHost = java.util.Arrays.copyOf(a, a.length + 1);
-        withHost[a.length] = env("JVERBS_IPV4");
+        withHost[a.length] = TestDevice.ipv4();
         return withHost;
     }
 
@@ -219,7 +213,7 @@ class PingPongIT {
         assertEquals(qps, serverLocal.size(), both);
         assertEquals(serverLocal, clientRemote, both);
         assertEquals(clientLocal, serverRemote, both);
-        assertTrue(p.server().out().contains("GID ::ffff:" + env("JVERBS_IPV4")), both);
+        assertTrue(p.server().out().contains("GID ::ffff:" + TestDevice.ipv4()), both);
     }
 
     /** "lid qpn psn gid" of each local or remote address line. */
@@ -310,7 +304,7 @@ class PingPongIT {
                 if (System.nanoTime() > deadline) fail("server did not listen within " + START_TIMEOUT_S + " s:\n" + server.output());
                 Thread.sleep(100);
             }
-            client = process(java("RdmaCmPingPong", "client", env("JVERBS_IPV4"), "7471", String.valueOf(ITERS)));
+            client = process(java("RdmaCmPingPong", "client", TestDevice.ipv4(), "7471", String.valueOf(ITERS)));
             Result cr = client.await(RUN_TIMEOUT_S);
             Result sr = server.await(60);
             String both = "--- server\n" + server.output() + "\n--- client\n" + client.output();
@@ -320,7 +314,7 @@ class PingPongIT {
             assertTrue(sr.out().contains(ITERS + " round trips served"), both);
             assertTrue(Pattern.compile("^" + ITERS + " round trips of 64 bytes, \\d+\\.\\d\\d us each$", Pattern.MULTILINE)
                     .matcher(cr.out()).find(), both);
-            assertTrue(cr.out().contains("connected to /" + env("JVERBS_IPV4") + ":7471"), both);
+            assertTrue(cr.out().contains("connected to /" + TestDevice.ipv4() + ":7471"), both);
         } finally {
             server.kill();
             if (client != null) client.kill();

@@ -5,8 +5,6 @@ import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
-import io.jverbs.verbs.ffi.ibv_context;
-import io.jverbs.verbs.ffi.ibv_context_ops;
 import io.jverbs.verbs.ffi.ibv_cq;
 import io.jverbs.verbs.ffi.ibv_cq_ex;
 import io.jverbs.verbs.ffi.ibv_cq_init_attr_ex;
@@ -76,6 +74,8 @@ public final class CompletionQueue extends NativeResource {
     }
 
     private final Context context;
+    /** False for an adopted CQ ({@link #adopt}), which its creator destroys. */
+    private final boolean owned;
     private final MemorySegment cq;
     private final long address;   // cq.address(), for the poll path
     private final MemorySegment pollFn;
@@ -91,6 +91,7 @@ public final class CompletionQueue extends NativeResource {
         int entries = config.entries, vector = config.vector;
         long wcFlags = config.fields;
         this.context = context;
+        this.owned = true;
         this.channel = channel;
         MemorySegment ch = channel == null ? MemorySegment.NULL : channel.segment();
         MemorySegment c = wcFlags < 0
@@ -145,25 +146,29 @@ public final class CompletionQueue extends NativeResource {
     }
 
     /**
-     * Test and benchmark hook, not API: wraps a raw {@code struct ibv_cq *} made outside jverbs
-     * (the stub provider of native-test/stub) with its context's {@code ops.poll_cq}/{@code
-     * ops.req_notify_cq}. No parent, no channel; close() releases nothing. The data path uses the
-     * same final fields as a CQ from {@link Context#createCompletionQueue}.
+     * Wraps a {@code struct ibv_cq *} that other code created on {@code context} (see
+     * {@link Context#adopt}). {@link #close()} does not destroy it: the code that created it
+     * does, after closing this wrapper. Polling calls the context's {@code ops.poll_cq}, as for a
+     * CQ jverbs created; the wrapper has no completion channel and no extended polling.
+     *
+     * @throws IllegalArgumentException if the CQ belongs to another context
      */
-    static CompletionQueue wrapForTesting(MemorySegment rawCq) {
-        return new CompletionQueue(rawCq.reinterpret(ibv_cq.sizeof()));
+    public static CompletionQueue adopt(Context context, MemorySegment ibvCq) {
+        return new CompletionQueue(context, context.adoptable(ibvCq, ibv_cq.sizeof(), ibv_cq::context, "CQ"));
     }
 
-    private CompletionQueue(MemorySegment cq) {
-        super(null);
-        MemorySegment ops = ibv_context.ops(ibv_cq.context(cq).reinterpret(ibv_context.sizeof()));
-        this.context = null;
+    /** An adopted CQ: same data-path fields, not owned. */
+    private CompletionQueue(Context context, MemorySegment cq) {
+        super(context);
+        this.context = context;
+        this.owned = false;
         this.channel = null;
         this.extended = null;
         this.cq = cq;
         this.address = cq.address();
-        this.pollFn = ibv_context_ops.poll_cq(ops);
-        this.notifyFn = ibv_context_ops.req_notify_cq(ops);
+        this.pollFn = context.pollCq;
+        this.notifyFn = context.reqNotifyCq;
+        attach();
     }
 
     public Context context() {
@@ -258,8 +263,8 @@ public final class CompletionQueue extends NativeResource {
 
     @Override
     protected void destroy() {
-        if (context == null) {
-            return; // wrapForTesting: the CQ belongs to whoever made it
+        if (!owned) {
+            return;
         }
         synchronized (this) {
             ackPending();

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * An open RDMA device ({@code struct ibv_context}): the root of every other verbs object.
@@ -41,13 +42,16 @@ public final class Context extends NativeResource {
     private static final long ABI_IS_EXTENDED = -1L;
     private static final long CONTEXT_OFFSET = verbs_context.context$offset();
 
-    /** Contexts that librdmacm opened, by address: one wrapper per device (see {@link #adopt}). */
+    /** Contexts that librdmacm opened, by address: one wrapper per device (see {@link #adoptShared}). */
     private static final Map<Long, Context> ADOPTED = new ConcurrentHashMap<>();
 
     private final Device device;
     private final MemorySegment ctx;
-    /** Opened by librdmacm (an rdma_cm_id's verbs): closing releases the children only, never the device. */
-    private final boolean adopted;
+    /**
+     * Opened by other code ({@link #adopt}) or by librdmacm: closing releases the children only,
+     * never the device. Null for a context jverbs opened.
+     */
+    private final String openedBy;
     /** The enclosing verbs_context, or null for a provider without extended verbs. */
     private final MemorySegment vctx;
     final MemorySegment postSend, postRecv, postSrqRecv, pollCq, reqNotifyCq, allocMw, bindMw, deallocMw;
@@ -56,7 +60,7 @@ public final class Context extends NativeResource {
         VerbsAccess.set(new VerbsAccess() {
             @Override
             public Context adoptContext(MemorySegment verbs) {
-                return adopt(verbs);
+                return adoptShared(verbs);
             }
 
             @Override
@@ -66,10 +70,10 @@ public final class Context extends NativeResource {
         });
     }
 
-    private Context(Device device, MemorySegment ctx, boolean adopted) {
+    private Context(Device device, MemorySegment ctx, String openedBy) {
         super(null);
         this.device = device;
-        this.adopted = adopted;
+        this.openedBy = openedBy;
         long extendedSize = CONTEXT_OFFSET + ibv_context.sizeof();
         // The pointer from ibv_open_device is zero-length: size it before reading abi_compat.
         if (ibv_context.abi_compat(ctx.reinterpret(ibv_context.sizeof())).address() == ABI_IS_EXTENDED) {
@@ -126,23 +130,42 @@ public final class Context extends NativeResource {
             }
             throw Device.notFound(name, seen);
         });
-        return new Context(opened.device(), opened.ctx(), false);
+        return new Context(opened.device(), opened.ctx(), null);
     }
 
     /**
-     * Wraps the {@code struct ibv_context *} that librdmacm opened for a device ({@code id->verbs}).
-     * librdmacm shares one per device among all its ids and keeps it open for the life of the
-     * process, so the wrapper is shared too and its {@link #close()} closes the objects created
-     * from it but not the device.
+     * Wraps a {@code struct ibv_context *} that other code opened (a C library, a provider of
+     * your own, {@code ibv_open_device} called directly), like rust-ibverbs' {@code from_raw}.
+     * jverbs does not own it: {@link #close()} closes the objects created or adopted through this
+     * wrapper, never the device; the caller closes the device after that. Each call returns a new
+     * wrapper. A context whose {@code device} pointer is NULL (a fake provider) gets the device
+     * {@link Device#ADOPTED}.
+     *
+     * <p>The context must be a real provider's or imitate one: the data path reads its
+     * {@code ops} table, and each other call goes through the libibverbs function of that name.
+     * Adopt its queues with {@link CompletionQueue#adopt} and {@link QueuePair#adopt}.
      */
-    static Context adopt(MemorySegment verbs) {
-        return ADOPTED.compute(verbs.address(), (address, existing) -> {
-            if (existing != null && !existing.isClosed()) {
-                return existing;
-            }
-            MemorySegment c = verbs.reinterpret(ibv_context.sizeof());
-            return new Context(Device.read(ibv_context.device(c).reinterpret(ibv_device.sizeof())), c, true);
-        });
+    public static Context adopt(MemorySegment ibvContext) {
+        return wrapForeign(ibvContext, "adopted");
+    }
+
+    /**
+     * The wrapper of the {@code struct ibv_context *} librdmacm opened for a device
+     * ({@code id->verbs}). librdmacm shares one per device among all its ids and keeps it open
+     * for the life of the process, so the wrapper is shared too.
+     */
+    private static Context adoptShared(MemorySegment verbs) {
+        return ADOPTED.compute(verbs.address(), (address, existing) ->
+                existing != null && !existing.isClosed() ? existing : wrapForeign(verbs, "opened by rdma_cm"));
+    }
+
+    private static Context wrapForeign(MemorySegment ibvContext, String openedBy) {
+        if (Native.isNull(ibvContext)) {
+            throw new IllegalArgumentException("cannot adopt a NULL struct ibv_context *");
+        }
+        MemorySegment c = ibvContext.reinterpret(ibv_context.sizeof());
+        MemorySegment dev = ibv_context.device(c);
+        return new Context(Native.isNull(dev) ? Device.ADOPTED : Device.read(dev.reinterpret(ibv_device.sizeof())), c, openedBy);
     }
 
     public Device device() {
@@ -340,6 +363,24 @@ public final class Context extends NativeResource {
         return new XrcDomain(this);
     }
 
+    /**
+     * {@code object}, a native CQ or QP to adopt, sized to {@code size}, after checking that its
+     * context pointer (read by {@code contextOf}) is this context.
+     */
+    MemorySegment adoptable(MemorySegment object, long size, UnaryOperator<MemorySegment> contextOf, String what) {
+        checkOpen();
+        if (Native.isNull(object)) {
+            throw new IllegalArgumentException("cannot adopt a NULL " + what);
+        }
+        MemorySegment o = object.reinterpret(size);
+        long owner = contextOf.apply(o).address();
+        if (owner != ctx.address()) {
+            throw new IllegalArgumentException("the " + what + " belongs to the context at 0x" + Long.toHexString(owner)
+                    + ", not to " + describe() + " at 0x" + Long.toHexString(ctx.address()));
+        }
+        return o;
+    }
+
     /** Address of a {@code struct verbs_context} slot if the provider fills it, else NULL (verbs_get_ctx_op). */
     MemorySegment extendedOp(long slotOffset) {
         if (vctx == null) {
@@ -365,13 +406,13 @@ public final class Context extends NativeResource {
 
     @Override
     protected void destroy() {
-        if (!adopted) {
+        if (openedBy == null) {
             Checks.check(VerbsCall.CLOSE_DEVICE, IbVerbs.ibv_close_device(ctx));
         }
     }
 
     @Override
     protected String describe() {
-        return "Context(" + device.name() + (adopted ? ", opened by rdma_cm" : "") + ")";
+        return "Context(" + device.name() + (openedBy == null ? "" : ", " + openedBy) + ")";
     }
 }

@@ -25,6 +25,12 @@ import java.util.function.Function;
  */
 public record Device(String name, long guid, int nodeType, int transportType) {
 
+    /**
+     * The device of an adopted context whose {@code device} pointer is NULL ({@link Context#adopt}):
+     * named {@code (adopted)}, node and transport type unknown (-1).
+     */
+    public static final Device ADOPTED = new Device("(adopted)", 0, -1, -1);
+
     /** How to get a device when there is none; part of every "no device" message. */
     static final String HOW_TO_GET_ONE = Hints.HOW_TO_GET_A_DEVICE;
 

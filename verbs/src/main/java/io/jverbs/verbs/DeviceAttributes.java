@@ -58,6 +58,14 @@ public record DeviceAttributes(
     /** {@code IBV_DEVICE_XRC}. */
     public static final int CAP_XRC = 1 << 20;
 
+    /** {@code IBV_ODP_SUPPORT} in {@link #odpGeneralCaps()}: on-demand paging at all. */
+    public static final long ODP_SUPPORT = 1;
+    /** {@code IBV_ODP_SUPPORT_IMPLICIT}: an ODP MR may cover the whole address space. */
+    public static final long ODP_SUPPORT_IMPLICIT = 1 << 1;
+    /** {@code enum ibv_odp_transport_cap_bits} in {@link #odpRcCaps()}: operations RC QPs may run on ODP memory. */
+    public static final int ODP_SEND = 1, ODP_RECV = 1 << 1, ODP_WRITE = 1 << 2, ODP_READ = 1 << 3, ODP_ATOMIC = 1 << 4,
+            ODP_SRQ_RECV = 1 << 5;
+
     /** {@code enum ibv_atomic_cap}. */
     public enum AtomicCapability { NONE, HCA, GLOB }
 
@@ -105,5 +113,15 @@ public record DeviceAttributes(
 
     public boolean supportsAtomics() {
         return atomicCapability != AtomicCapability.NONE;
+    }
+
+    /** XRC domains, SRQs and QPs ({@link #CAP_XRC}). */
+    public boolean supportsXrc() {
+        return (deviceCapFlags & CAP_XRC) != 0;
+    }
+
+    /** On-demand paging MRs ({@link Access#ON_DEMAND}; {@link #ODP_SUPPORT}). */
+    public boolean supportsOnDemandPaging() {
+        return (odpGeneralCaps & ODP_SUPPORT) != 0;
     }
 }

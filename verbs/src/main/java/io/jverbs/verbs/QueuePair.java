@@ -6,8 +6,6 @@ import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
-import io.jverbs.verbs.ffi.ibv_context;
-import io.jverbs.verbs.ffi.ibv_context_ops;
 import io.jverbs.verbs.ffi.ibv_qp;
 import io.jverbs.verbs.ffi.ibv_qp_attr;
 import io.jverbs.verbs.ffi.ibv_qp_cap;
@@ -98,7 +96,11 @@ public final class QueuePair extends NativeResource {
     /** The capacities the provider granted, which may exceed what was asked. */
     public record Capabilities(int maxSendWr, int maxRecvWr, int maxSendSge, int maxRecvSge, int maxInlineData) {}
 
+    private final Context context;
+    /** Null for an adopted QP ({@link #adopt}). */
     private final ProtectionDomain pd;
+    /** False for an adopted QP, which its creator destroys. */
+    private final boolean owned;
     private final QpType type;
     private final MemorySegment qp;
     private final long address;   // qp.address(), for the post path
@@ -117,7 +119,9 @@ public final class QueuePair extends NativeResource {
     /** With {@code factory}: created and destroyed by it (rdma_cm), closed before its owner. */
     QueuePair(ProtectionDomain pd, Config c, QpFactory factory) {
         super(pd, c.sendCq, c.recvCq, c.srq, c.xrcd, factory == null ? null : factory.owner());
+        this.context = pd.context();
         this.pd = pd;
+        this.owned = true;
         this.factory = factory;
         this.type = c.type;
         this.hasSrq = c.srq != null;
@@ -167,8 +171,8 @@ public final class QueuePair extends NativeResource {
                     ibv_qp_cap.max_send_sge(cap), ibv_qp_cap.max_recv_sge(cap), ibv_qp_cap.max_inline_data(cap));
         }
         this.qpNumber = ibv_qp.qp_num(qp);
-        this.postSendFn = pd.context().postSend;
-        this.postRecvFn = pd.context().postRecv;
+        this.postSendFn = context.postSend;
+        this.postRecvFn = context.postRecv;
         this.extendedPost = c.sendOps == 0 ? null : new ExtendedPost(this, IbVerbs.ibv_qp_to_qp_ex(qp));
         attach();
     }
@@ -215,29 +219,36 @@ public final class QueuePair extends NativeResource {
     }
 
     /**
-     * Test and benchmark hook, not API: wraps a raw {@code struct ibv_qp *} made outside jverbs
-     * (the stub provider of native-test/stub) with the {@code ops.post_send}/{@code ops.post_recv}
-     * of its {@code qp->context}. No PD or CQs, no SRQ; close() releases nothing. The data path
-     * uses the same final fields as a QP from {@link ProtectionDomain}.
+     * Wraps a {@code struct ibv_qp *} that other code created on {@code context} (see
+     * {@link Context#adopt}). {@link #close()} does not destroy it: the code that created it
+     * does, after closing this wrapper. Posting calls the context's {@code ops.post_send} and
+     * {@code ops.post_recv}, as for a QP jverbs created; state changes go through
+     * {@code ibv_modify_qp}. jverbs does not know the QP's PD ({@link #protectionDomain()} is
+     * null) nor the capacities it was created with ({@link #capabilities()} is all zero).
+     *
+     * @throws IllegalArgumentException if the QP belongs to another context
      */
-    static QueuePair wrapForTesting(MemorySegment rawQp) {
-        return new QueuePair(rawQp.reinterpret(ibv_qp.sizeof()));
+    public static QueuePair adopt(Context context, MemorySegment ibvQp) {
+        return new QueuePair(context, context.adoptable(ibvQp, ibv_qp.sizeof(), ibv_qp::context, "QP"));
     }
 
-    private QueuePair(MemorySegment qp) {
-        super(null);
-        MemorySegment ops = ibv_context.ops(ibv_qp.context(qp).reinterpret(ibv_context.sizeof()));
+    /** An adopted QP: same data-path fields, not owned. */
+    private QueuePair(Context context, MemorySegment qp) {
+        super(context);
+        this.context = context;
         this.pd = null;
+        this.owned = false;
         this.type = QpType.of(ibv_qp.qp_type(qp));
-        this.hasSrq = false;
+        this.hasSrq = !Native.isNull(ibv_qp.srq(qp));
         this.qp = qp;
         this.address = qp.address();
         this.qpNumber = ibv_qp.qp_num(qp);
         this.capabilities = new Capabilities(0, 0, 0, 0, 0);
-        this.postSendFn = ibv_context_ops.post_send(ops);
-        this.postRecvFn = ibv_context_ops.post_recv(ops);
+        this.postSendFn = context.postSend;
+        this.postRecvFn = context.postRecv;
         this.extendedPost = null;
         this.factory = null;
+        attach();
     }
 
     public QpType type() {
@@ -248,6 +259,12 @@ public final class QueuePair extends NativeResource {
         return qpNumber;
     }
 
+    /** The device context this QP lives on. */
+    public Context context() {
+        return context;
+    }
+
+    /** The PD the QP was created in; null for an {@linkplain #adopt adopted} QP. */
     public ProtectionDomain protectionDomain() {
         return pd;
     }
@@ -268,9 +285,8 @@ public final class QueuePair extends NativeResource {
      */
     public Endpoint endpoint(int port, int gidIndex, int psn) {
         checkOpen();
-        Context ctx = pd.context();
-        Gid gid = gidIndex < 0 ? Gid.ZERO : ctx.queryGid(port, gidIndex).gid();
-        return new Endpoint(ctx.queryPort(port).lid(), qpNumber, psn & 0xffffff, gid);
+        Gid gid = gidIndex < 0 ? Gid.ZERO : context.queryGid(port, gidIndex).gid();
+        return new Endpoint(context.queryPort(port).lid(), qpNumber, psn & 0xffffff, gid);
     }
 
     /** Posts the send chain ({@code ibv_post_send}); throws naming the first request not posted. */
@@ -350,7 +366,7 @@ public final class QueuePair extends NativeResource {
             ibv_qp_attr.qp_state(a, QpState.RTR.code());
             int mask = QpAttrMask.STATE;
             if (type == QpType.RC || type == QpType.UC || type == QpType.XRC_SEND || type == QpType.XRC_RECV) {
-                Mtu mtu = o.mtu != null ? o.mtu : pd.context().queryPort(o.port).activeMtu();
+                Mtu mtu = o.mtu != null ? o.mtu : context.queryPort(o.port).activeMtu();
                 ibv_qp_attr.path_mtu(a, mtu.code());
                 ibv_qp_attr.dest_qp_num(a, remote.qpn());
                 ibv_qp_attr.rq_psn(a, remote.psn());
@@ -443,8 +459,8 @@ public final class QueuePair extends NativeResource {
 
     @Override
     protected void destroy() {
-        if (pd == null) {
-            return; // wrapForTesting: the QP belongs to whoever made it
+        if (!owned) {
+            return;
         }
         if (factory != null) {
             factory.destroy();

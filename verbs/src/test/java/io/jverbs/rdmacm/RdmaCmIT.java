@@ -24,7 +24,7 @@ import io.jverbs.verbs.VerbsException;
 import io.jverbs.verbs.WcOpcode;
 import io.jverbs.verbs.WorkCompletions;
 import io.jverbs.verbs.WrOpcode;
-import io.jverbs.verbs.it.SoftRoce;
+import io.jverbs.verbs.it.TestDevice;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,7 +40,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
-import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static io.jverbs.verbs.it.TestDevice.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -52,13 +52,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** rdma_cm on rxe0: client and server in one JVM, looped back through the device. */
-@Tag("softroce")
+@Tag("rdma")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RdmaCmIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
     private static InetSocketAddress address(int port) throws Exception {
-        return new InetSocketAddress(InetAddress.getByName(SoftRoce.ipv4()), port);
+        return new InetSocketAddress(InetAddress.getByName(TestDevice.ipv4()), port);
     }
 
     private static byte[] bytes(String s) {
@@ -97,7 +97,7 @@ class RdmaCmIT {
                 try (CmConnection c = listener.accept(o, TIMEOUT)) {
                     assertNotNull(c, "no connection request within " + TIMEOUT);
                     assertPrivateData(hello, c.peerPrivateData(), ConnectionParameters.MAX_CONNECT_PRIVATE_DATA);
-                    assertEquals(SoftRoce.device(), c.context().device().name());
+                    assertEquals(TestDevice.device(), c.context().device().name());
                     assertEquals(QpState.RTS, c.queuePair().state(), "rdma_cm moved the server QP to RTS");
                     pollUntil(c.completionQueue(), wc, 1);
                     assertEquals(99, wc.wrId(0));
@@ -160,7 +160,7 @@ class RdmaCmIT {
             client.resolveAddress(null, server, Duration.ofSeconds(2));
             client.awaitEvent(CmEventType.ADDR_RESOLVED, TIMEOUT, "resolve");
             Context ctx = client.context();
-            assertEquals(SoftRoce.device(), ctx.device().name());
+            assertEquals(TestDevice.device(), ctx.device().name());
             assertEquals(1, client.portNumber());
             client.resolveRoute(Duration.ofSeconds(2));
             client.awaitEvent(CmEventType.ROUTE_RESOLVED, TIMEOUT, "route");
@@ -300,7 +300,7 @@ class RdmaCmIT {
     @Test
     void aPdFromAnotherContextIsRefusedWithAClearMessage() throws Exception {
         try (CmEventChannel channel = CmEventChannel.create();
-             Context own = Context.open(SoftRoce.device())) {
+             Context own = Context.open(TestDevice.device())) {
             CmId id = channel.createId();
             id.resolveAddress(null, address(7476), Duration.ofSeconds(2));
             id.awaitEvent(CmEventType.ADDR_RESOLVED, TIMEOUT, "resolve");

@@ -33,8 +33,8 @@ class FlyweightTest {
     @BeforeEach
     void open() {
         stub = new StubProvider(0x99);
-        qp = QueuePair.wrapForTesting(stub.qp());
-        cq = CompletionQueue.wrapForTesting(stub.cq());
+        qp = QueuePair.adopt(Context.adopt(stub.context()), stub.qp());
+        cq = CompletionQueue.adopt(Context.adopt(stub.context()), stub.cq());
     }
 
     @AfterEach

@@ -74,8 +74,8 @@ public class PostPollBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         stub = new StubProvider(0x42);
-        qp = QueuePair.wrapForTesting(stub.qp());
-        cq = CompletionQueue.wrapForTesting(stub.cq());
+        qp = QueuePair.adopt(Context.adopt(stub.context()), stub.qp());
+        cq = CompletionQueue.adopt(Context.adopt(stub.context()), stub.cq());
         buffer = Arena.ofAuto().allocate(4096, 64).address();
         one = new SendRequests(1, 1);
         prebuilt = new SendRequests(1, 1).add(1, WrOpcode.SEND, SendFlags.SIGNALED).sge(buffer, 64, LKEY);

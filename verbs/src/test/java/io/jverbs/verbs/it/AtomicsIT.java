@@ -14,27 +14,27 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static io.jverbs.verbs.it.TestDevice.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Fetch-and-add and compare-and-swap on RC. The target is a uint64 in the responder's native byte
  * order (little-endian on x86); the old value lands in the requester's 8-byte SGE, also native.
  */
-@Tag("softroce")
+@Tag("rdma")
 class AtomicsIT {
     /** Native-order 64-bit access (ValueLayout.JAVA_LONG is native order; 8-aligned offsets only). */
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG;
     private static final long REMOTE = 64, LOCAL = 128;
 
-    private SoftRoce.Pair p;
+    private TestDevice.Pair p;
     private final SendRequests send = new SendRequests(2, 1);
     private final WorkCompletions wc = new WorkCompletions(2);
 
     @BeforeEach
     void connect() {
         assertEquals(ByteOrder.LITTLE_ENDIAN, ByteOrder.nativeOrder(), "the expected values below assume x86");
-        p = SoftRoce.pair(QpType.RC);
+        p = TestDevice.pair(QpType.RC);
     }
 
     @AfterEach

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
-import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static io.jverbs.verbs.it.TestDevice.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sleeping until a completion instead of polling: arm, wait, ack. */
-@Tag("softroce")
+@Tag("rdma")
 class CompletionChannelIT {
     private Context ctx;
     private NativeBuffer buf;
@@ -48,7 +48,7 @@ class CompletionChannelIT {
 
     @BeforeEach
     void setUp() {
-        ctx = Context.open(SoftRoce.device());
+        ctx = TestDevice.open();
         buf = NativeBuffer.allocate(8192);
         ProtectionDomain pd = ctx.allocateProtectionDomain();
         channel = ctx.createCompletionChannel();
@@ -56,7 +56,7 @@ class CompletionChannelIT {
         plainCq = ctx.createCompletionQueue(16);
         a = pd.createQueuePair(new QueuePair.Config(QpType.RC, cq, plainCq));
         QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, plainCq));
-        SoftRoce.connect(a, b, SoftRoce.options());
+        TestDevice.connect(a, b, TestDevice.options());
         mr = pd.register(buf, Access.ALL_REMOTE);
     }
 
@@ -90,7 +90,7 @@ class CompletionChannelIT {
         posted.set(true);
         postWrite(wrId);
 
-        Object[] r = waiter.get(SoftRoce.TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+        Object[] r = waiter.get(TestDevice.TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
         assertSame(cq, r[0], "the event names the armed CQ");
         assertEquals(Boolean.TRUE, r[1], "woke after the post, not before");
         assertEquals(1, cq.unackedEvents());
@@ -102,7 +102,7 @@ class CompletionChannelIT {
     void blockedWaiterWakesWhenASendCompletes() throws Exception {
         assertTrue(channel.fd() >= 0);
         assertSame(channel, cq.channel());
-        wakesOnlyAfterThePost(() -> channel.awaitEvent(SoftRoce.TIMEOUT), 1);
+        wakesOnlyAfterThePost(() -> channel.awaitEvent(TestDevice.TIMEOUT), 1);
         assertEquals(WcOpcode.RDMA_WRITE, wc.opcode(0));
         cq.ackEvents();
         assertEquals(0, cq.unackedEvents());
@@ -141,7 +141,7 @@ class CompletionChannelIT {
         cq.requestNotify(false);
         postWrite(3);
         pollUntil(cq, wc, 1); // the completion is consumed; the event stays pending on the fd
-        assertSame(cq, channel.awaitEvent(SoftRoce.TIMEOUT));
+        assertSame(cq, channel.awaitEvent(TestDevice.TIMEOUT));
         cq.ackEvents();
     }
 
@@ -150,7 +150,7 @@ class CompletionChannelIT {
         for (int i = 0; i < 2; i++) {
             cq.requestNotify(false);
             postWrite(10 + i);
-            assertSame(cq, channel.awaitEvent(SoftRoce.TIMEOUT));
+            assertSame(cq, channel.awaitEvent(TestDevice.TIMEOUT));
             pollUntil(cq, wc, 1);
         }
         assertEquals(2, cq.unackedEvents());

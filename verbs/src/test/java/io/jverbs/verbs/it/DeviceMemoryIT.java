@@ -24,9 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * On-device memory follows the device's capability ({@code max_dm_size}): Soft-RoCE has none and
  * says so; a device with some (mlx5) round-trips bytes and registers it zero-based.
  */
-@Tag("softroce")
+@Tag("rdma")
 class DeviceMemoryIT {
-    private final Context ctx = Context.open(SoftRoce.device());
+    private final Context ctx = Context.open(TestDevice.device());
 
     @AfterEach
     void close() {
@@ -41,8 +41,8 @@ class DeviceMemoryIT {
             NotSupportedException e = assertThrows(NotSupportedException.class, () -> ctx.allocateDeviceMemory(4096));
             System.out.println(e.getMessage());
             assertEquals("device memory", e.feature());
-            assertEquals(SoftRoce.device(), e.device());
-            assertTrue(e.getMessage().startsWith("device memory is not supported by " + SoftRoce.device()), e.getMessage());
+            assertEquals(TestDevice.device(), e.device());
+            assertTrue(e.getMessage().startsWith("device memory is not supported by " + TestDevice.device()), e.getMessage());
             assertEquals(0, ctx.liveChildren(), "nothing half-made is left behind");
             return;
         }

@@ -21,36 +21,36 @@ import io.jverbs.verbs.WrOpcode;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import static io.jverbs.verbs.it.SoftRoce.awaitCompletions;
-import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static io.jverbs.verbs.it.TestDevice.awaitCompletions;
+import static io.jverbs.verbs.it.TestDevice.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What rxe reports when things go wrong: error completions, flushes, and post-time errors. */
-@Tag("softroce")
+@Tag("rdma")
 class ErrorPathIT {
     private final WorkCompletions wc = new WorkCompletions(64);
 
     @Test
     void badRkeyFailsTheRequesterWithRemoteAccessError() {
-        try (SoftRoce.Pair p = SoftRoce.pair(QpType.RC)) {
+        try (TestDevice.Pair p = TestDevice.pair(QpType.RC)) {
             SendRequests send = new SendRequests(2, 1);
             // An rkey no MR has (rxe keys are index << 8 | key byte; a new context's indices are small).
             int badRkey = p.mrB.rkey() ^ 0x00ff_ff00;
             send.add(1, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(p.mrA, 0, 64).rdma(p.mrB.address(), badRkey);
             p.a.postSend(send);
-            awaitCompletions(p.cqA, wc, 1, SoftRoce.TIMEOUT);
+            awaitCompletions(p.cqA, wc, 1, TestDevice.TIMEOUT);
             assertEquals(WcStatus.REM_ACCESS_ERR, wc.status(0), wc.describe(0));
             assertEquals(1, wc.wrId(0));
             assertTrue(wc.statusText(0).toLowerCase().contains("remote access"), wc.statusText(0));
-            SoftRoce.await("the requester QP to enter ERR", () -> p.a.state() == QpState.ERR);
+            TestDevice.await("the requester QP to enter ERR", () -> p.a.state() == QpState.ERR);
 
             // In ERR, later sends are flushed, not executed.
             send.clear().add(2, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(p.mrA, 0, 64).rdma(p.mrB.address(), p.mrB.rkey());
             p.a.postSend(send);
-            awaitCompletions(p.cqA, wc, 1, SoftRoce.TIMEOUT);
+            awaitCompletions(p.cqA, wc, 1, TestDevice.TIMEOUT);
             assertEquals(WcStatus.WR_FLUSH_ERR, wc.status(0), wc.describe(0));
             assertEquals(2, wc.wrId(0));
         }
@@ -58,37 +58,37 @@ class ErrorPathIT {
 
     @Test
     void rdmaReadBeyondTheRegionIsARemoteAccessError() {
-        try (SoftRoce.Pair p = SoftRoce.pair(QpType.RC)) {
+        try (TestDevice.Pair p = TestDevice.pair(QpType.RC)) {
             SendRequests send = new SendRequests(1, 1);
             send.add(3, WrOpcode.RDMA_READ, SendFlags.SIGNALED).sge(p.mrA, 0, 128)
                     .rdma(p.mrB.address() + p.mrB.length() - 64, p.mrB.rkey());
             p.a.postSend(send);
-            awaitCompletions(p.cqA, wc, 1, SoftRoce.TIMEOUT);
+            awaitCompletions(p.cqA, wc, 1, TestDevice.TIMEOUT);
             assertEquals(WcStatus.REM_ACCESS_ERR, wc.status(0), wc.describe(0));
         }
     }
 
     @Test
     void sendWithoutReceiveExhaustsRnrRetries() {
-        try (SoftRoce.Pair p = SoftRoce.pair(QpType.RC, SoftRoce.options().rnrRetry(0).minRnrTimer(1))) {
+        try (TestDevice.Pair p = TestDevice.pair(QpType.RC, TestDevice.options().rnrRetry(0).minRnrTimer(1))) {
             SendRequests send = new SendRequests(1, 1);
             send.add(4, WrOpcode.SEND, SendFlags.SIGNALED).sge(p.mrA, 0, 32);
             p.a.postSend(send);
-            awaitCompletions(p.cqA, wc, 1, SoftRoce.TIMEOUT);
+            awaitCompletions(p.cqA, wc, 1, TestDevice.TIMEOUT);
             assertEquals(WcStatus.RNR_RETRY_EXC_ERR, wc.status(0), wc.describe(0));
             assertEquals(4, wc.wrId(0));
-            SoftRoce.await("the requester QP to enter ERR", () -> p.a.state() == QpState.ERR);
+            TestDevice.await("the requester QP to enter ERR", () -> p.a.state() == QpState.ERR);
         }
     }
 
     @Test
     void rnrRetriesSucceedOnceAReceiveIsPosted() throws Exception {
         // rnr_retry 7 retries forever: the send waits for the late receive instead of failing.
-        try (SoftRoce.Pair p = SoftRoce.pair(QpType.RC, SoftRoce.options().rnrRetry(7).minRnrTimer(1))) {
+        try (TestDevice.Pair p = TestDevice.pair(QpType.RC, TestDevice.options().rnrRetry(7).minRnrTimer(1))) {
             SendRequests send = new SendRequests(1, 1);
             send.add(5, WrOpcode.SEND, SendFlags.SIGNALED).sge(p.mrA, 0, 32);
             p.a.postSend(send);
-            SoftRoce.assertNoCompletion(p.cqA, java.time.Duration.ofMillis(300));
+            TestDevice.assertNoCompletion(p.cqA, java.time.Duration.ofMillis(300));
             p.b.postReceive(new ReceiveRequests(1, 1).add(6).sge(p.mrB, 0, 64));
             pollUntil(p.cqA, wc, 1);
             assertEquals(5, wc.wrId(0));
@@ -100,19 +100,19 @@ class ErrorPathIT {
 
     @Test
     void toErrorFlushesPostedReceives() {
-        try (SoftRoce.Pair p = SoftRoce.pair(QpType.RC)) {
+        try (TestDevice.Pair p = TestDevice.pair(QpType.RC)) {
             ReceiveRequests recv = new ReceiveRequests(3, 1);
             for (int i = 0; i < 3; i++) recv.add(70 + i).sge(p.mrB, i * 64L, 64);
             p.b.postReceive(recv);
             p.b.toError();
             assertEquals(QpState.ERR, p.b.state());
-            awaitCompletions(p.cqB, wc, 3, SoftRoce.TIMEOUT);
+            awaitCompletions(p.cqB, wc, 3, TestDevice.TIMEOUT);
             for (int i = 0; i < 3; i++) {
                 assertEquals(WcStatus.WR_FLUSH_ERR, wc.status(i), wc.describe(i));
                 assertEquals(70 + i, wc.wrId(i), "flushed in posting order");
                 assertEquals(p.b.qpNumber(), wc.qpNumber(i));
             }
-            SoftRoce.assertNoCompletion(p.cqB, java.time.Duration.ofMillis(100));
+            TestDevice.assertNoCompletion(p.cqB, java.time.Duration.ofMillis(100));
 
             // Back to RESET empties the queues; the QP can be connected again and works.
             p.b.reset();
@@ -122,7 +122,7 @@ class ErrorPathIT {
 
     @Test
     void postingToAFullSendQueueThrowsEnomem() {
-        try (SoftRoce.Pair p = SoftRoce.pair(QpType.RC, SoftRoce.options(), c -> c.maxSendWr(16))) {
+        try (TestDevice.Pair p = TestDevice.pair(QpType.RC, TestDevice.options(), c -> c.maxSendWr(16))) {
             int granted = p.a.capabilities().maxSendWr();
             assertTrue(granted >= 16, p.a.capabilities().toString());
             // One chain longer than the queue: the provider fills the queue and rejects the rest.
@@ -147,13 +147,13 @@ class ErrorPathIT {
             WorkCompletions all = new WorkCompletions(posted);
             pollUntil(p.cqA, all, posted);
             for (int i = 0; i < posted; i++) assertEquals(1000 + i, all.wrId(i));
-            SoftRoce.assertNoCompletion(p.cqA, java.time.Duration.ofMillis(100));
+            TestDevice.assertNoCompletion(p.cqA, java.time.Duration.ofMillis(100));
         }
     }
 
     @Test
     void postingSendOnAResetOrInitQpFails() {
-        try (Context ctx = Context.open(SoftRoce.device()); NativeBuffer buf = NativeBuffer.allocate(4096)) {
+        try (Context ctx = TestDevice.open(); NativeBuffer buf = NativeBuffer.allocate(4096)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             CompletionQueue cq = ctx.createCompletionQueue(16);
             MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE);
@@ -168,7 +168,7 @@ class ErrorPathIT {
             assertTrue(e1.getMessage().contains("RTS"), e1.getMessage());
 
             QueuePair init = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
-            init.toInit(SoftRoce.options());
+            init.toInit(TestDevice.options());
             assertEquals(QpState.INIT, init.state());
             VerbsException e2 = assertThrows(VerbsException.class, () -> init.postSend(send));
             System.out.println("post_send in INIT: " + e2.getMessage());
@@ -176,13 +176,13 @@ class ErrorPathIT {
 
             // Receives may be posted from INIT on (ibv_post_recv(3)); they wait for the connection.
             init.postReceive(new ReceiveRequests(1, 1).add(2).sge(mr, 0, 64));
-            SoftRoce.assertNoCompletion(cq, java.time.Duration.ofMillis(100));
+            TestDevice.assertNoCompletion(cq, java.time.Duration.ofMillis(100));
         }
     }
 
     @Test
     void tooManySgesIsRejectedAtPostTime() {
-        try (SoftRoce.Pair p = SoftRoce.pair(QpType.RC)) {
+        try (TestDevice.Pair p = TestDevice.pair(QpType.RC)) {
             int maxSge = p.a.capabilities().maxSendSge();
             SendRequests send = new SendRequests(1, maxSge + 1);
             send.add(1, WrOpcode.SEND, SendFlags.SIGNALED);

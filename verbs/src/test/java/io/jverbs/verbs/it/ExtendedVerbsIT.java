@@ -1,7 +1,6 @@
 package io.jverbs.verbs.it;
 
 import io.jverbs.core.NativeBuffer;
-import io.jverbs.core.NotSupportedException;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AsyncEvent;
 import io.jverbs.verbs.CompletionFields;
@@ -44,8 +43,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Extended CQ polling, the ibv_wr_* post API, memory windows and XRC on rxe0. */
-@Tag("softroce")
+/**
+ * Extended CQ polling, the ibv_wr_* post API, memory windows (by capability), IOVA registration
+ * and SRQ limit events. XRC and on-demand paging have classes of their own (XrcIT, OnDemandPagingIT).
+ */
+@Tag("rdma")
 class ExtendedVerbsIT {
     private static final long ALL_OPS = SendOps.SEND | SendOps.SEND_WITH_IMM
             | SendOps.RDMA_WRITE | SendOps.RDMA_READ | SendOps.ATOMIC_FETCH_AND_ADD
@@ -58,7 +60,7 @@ class ExtendedVerbsIT {
 
     @BeforeEach
     void open() {
-        ctx = Context.open(SoftRoce.device());
+        ctx = TestDevice.open();
         pd = ctx.allocateProtectionDomain();
         buffer = NativeBuffer.allocate(1 << 16);
         mr = pd.register(buffer, Access.ALL_REMOTE | Access.MW_BIND);
@@ -72,11 +74,11 @@ class ExtendedVerbsIT {
 
     /** Two RC QPs on one device, connected to each other. */
     private QueuePair[] connectedPair(CompletionQueue cqA, CompletionQueue cqB, long sendOps) {
-        PathSettings o = SoftRoce.options();
+        PathSettings o = TestDevice.options();
         QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA).sendOps(sendOps));
         QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqB).sendOps(sendOps));
-        var ea = a.endpoint(1, o.gidIndex(), 0x1234);
-        var eb = b.endpoint(1, o.gidIndex(), 0x5678);
+        var ea = a.endpoint(o.port(), o.gidIndex(), 0x1234);
+        var eb = b.endpoint(o.port(), o.gidIndex(), 0x5678);
         a.connect(ea, eb, o);
         b.connect(eb, ea, o);
         return new QueuePair[] {a, b};
@@ -304,28 +306,15 @@ class ExtendedVerbsIT {
     }
 
     @Test
-    void onDemandPagingFollowsTheDeviceCapability() {
-        try (NativeBuffer b = NativeBuffer.allocate(4096)) {
-            if (ctx.queryDevice().odpGeneralCaps() == 0) {
-                NotSupportedException e = assertThrows(NotSupportedException.class, () -> pd.register(b, Access.LOCAL_WRITE | Access.ON_DEMAND));
-                assertTrue(e.getMessage().contains("on-demand paging (Access.ON_DEMAND) is not supported by " + SoftRoce.device()),
-                        e.getMessage());
-            } else {
-                pd.register(b, Access.LOCAL_WRITE | Access.ON_DEMAND).close();
-            }
-        }
-    }
-
-    @Test
     void srqLimitRaisesAnAsyncEvent() {
         CompletionQueue cqA = ctx.createCompletionQueue(64);
         CompletionQueue cqB = ctx.createCompletionQueue(64);
         SharedReceiveQueue srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(32, 1));
-        PathSettings o = SoftRoce.options();
+        PathSettings o = TestDevice.options();
         QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA));
         QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqB).srq(srq));
-        var ea = a.endpoint(1, o.gidIndex(), 1);
-        var eb = b.endpoint(1, o.gidIndex(), 2);
+        var ea = a.endpoint(o.port(), o.gidIndex(), 1);
+        var eb = b.endpoint(o.port(), o.gidIndex(), 2);
         a.connect(ea, eb, o);
         b.connect(eb, ea, o);
         ReceiveRequests rr = new ReceiveRequests(8, 1);
@@ -342,18 +331,5 @@ class ExtendedVerbsIT {
         assertEquals(AsyncEvent.Type.SRQ_LIMIT_REACHED, ev.type());
         assertEquals(srq.segment().address(), ev.element());
         assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(200)), "the limit event fires once per arming");
-    }
-
-    @Test
-    void xrcOnSoftRoceFailsWithAClearError() {
-        boolean xrc = (ctx.queryDevice().deviceCapFlags() & DeviceAttributes.CAP_XRC) != 0;
-        if (xrc) {
-            // A provider that advertises XRC must open a domain.
-            ctx.openXrcDomain().close();
-            return;
-        }
-        NotSupportedException e = assertThrows(NotSupportedException.class, ctx::openXrcDomain);
-        assertEquals(SoftRoce.device(), e.device());
-        assertTrue(e.getMessage().contains("XRC domains are not supported by " + SoftRoce.device()), e.getMessage());
     }
 }

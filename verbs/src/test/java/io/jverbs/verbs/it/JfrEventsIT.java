@@ -44,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connection, an error completion, an SRQ limit event and a refused rdma_cm connect, read back
  * from the file. With {@code -Djverbs.jfr.keep=PATH} the recording is kept there.
  */
-@Tag("softroce")
+@Tag("rdma")
 class JfrEventsIT {
     private static final List<Class<? extends Event>> EVENTS = List.of(JfrEvents.DeviceOpen.class,
             JfrEvents.MemoryRegistration.class, JfrEvents.QpStateChange.class, JfrEvents.ErrorCompletion.class,
@@ -53,13 +53,13 @@ class JfrEventsIT {
     @Test
     void theControlPathIsRecorded(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("jverbs.jfr");
-        String device = SoftRoce.device();
+        String device = TestDevice.device();
         int qpA, qpB;
         long addrA, srqAddress;
         try (Recording r = new Recording()) {
             EVENTS.forEach(e -> r.enable(e).withoutThreshold().withStackTrace());
             r.start();
-            try (SoftRoce.Pair p = SoftRoce.pair(QpType.RC)) {
+            try (TestDevice.Pair p = TestDevice.pair(QpType.RC)) {
                 qpA = p.a.qpNumber();
                 qpB = p.b.qpNumber();
                 addrA = p.bufA.segment().address();
@@ -67,12 +67,12 @@ class JfrEventsIT {
                 SendRequests send = new SendRequests(8, 1);
                 send.add(41, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(p.mrA, 0, 64).rdma(p.mrB.address(), p.mrB.rkey() ^ 0x00ff_ff00);
                 p.a.postSend(send);
-                SoftRoce.awaitCompletions(p.cqA, wc, 1, SoftRoce.TIMEOUT);
+                TestDevice.awaitCompletions(p.cqA, wc, 1, TestDevice.TIMEOUT);
                 assertEquals(WcStatus.REM_ACCESS_ERR, wc.status(0), wc.describe(0)); // describe records it
 
                 srqAddress = srqLimitEvent(p, wc, send);
             }
-            InetSocketAddress nobody = new InetSocketAddress(InetAddress.getByName(SoftRoce.ipv4()), 7998);
+            InetSocketAddress nobody = new InetSocketAddress(InetAddress.getByName(TestDevice.ipv4()), 7998);
             CmException refused = assertThrows(CmException.class,
                     () -> CmConnection.connect(nobody, new byte[0], Duration.ofSeconds(20)).close());
             assertEquals(CmEventType.REJECTED, refused.event());
@@ -125,14 +125,14 @@ class JfrEventsIT {
     }
 
     /** An SRQ armed at 4 with 8 receives; 5 sends drop it below the limit: SRQ_LIMIT_REACHED. */
-    private static long srqLimitEvent(SoftRoce.Pair p, WorkCompletions wc, SendRequests send) {
-        PathSettings o = SoftRoce.options();
+    private static long srqLimitEvent(TestDevice.Pair p, WorkCompletions wc, SendRequests send) {
+        PathSettings o = TestDevice.options();
         CompletionQueue cqC = p.context.createCompletionQueue(16);
         CompletionQueue cqD = p.context.createCompletionQueue(16);
         SharedReceiveQueue srq = p.pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(16, 1));
         QueuePair c = p.pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqC));
         QueuePair d = p.pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqD).srq(srq));
-        SoftRoce.connect(c, d, o);
+        TestDevice.connect(c, d, o);
         ReceiveRequests rr = new ReceiveRequests(8, 1);
         for (int i = 0; i < 8; i++) rr.add(i).sge(p.mrB, 1024L * i, 1024);
         srq.postReceive(rr);
@@ -140,9 +140,9 @@ class JfrEventsIT {
         send.clear();
         for (int i = 0; i < 5; i++) send.add(100 + i, WrOpcode.SEND, SendFlags.SIGNALED).sge(p.mrA, 0, 16);
         c.postSend(send);
-        SoftRoce.pollUntil(cqC, wc, 5);
-        AsyncEvent ev = p.context.awaitAsyncEvent(SoftRoce.TIMEOUT);
-        assertNotNull(ev, "no async event within " + SoftRoce.TIMEOUT);
+        TestDevice.pollUntil(cqC, wc, 5);
+        AsyncEvent ev = p.context.awaitAsyncEvent(TestDevice.TIMEOUT);
+        assertNotNull(ev, "no async event within " + TestDevice.TIMEOUT);
         assertEquals(AsyncEvent.Type.SRQ_LIMIT_REACHED, ev.type());
         return srq.segment().address();
     }

@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * memory. malloc's in-use figure moves by several MiB with the JVM's own activity (JIT, GC), so
  * its tolerance is loose.
  */
-@Tag("softroce")
+@Tag("rdma")
 class LeakIT {
     /** Cycles before the first sample: JIT compilation and the provider's caches settle first. */
     private static final int WARMUP = 2000;
@@ -86,7 +86,7 @@ class LeakIT {
     @Test
     void createDestroyCyclesOfPdMrCqQpLeakNothing() {
         int cycles = Integer.parseInt(System.getenv().getOrDefault("JVERBS_LEAK_CYCLES", "10000"));
-        try (Context ctx = Context.open(SoftRoce.device()); NativeBuffer buf = NativeBuffer.allocate(64 << 10)) {
+        try (Context ctx = TestDevice.open(); NativeBuffer buf = NativeBuffer.allocate(64 << 10)) {
             Usage base = null;
             long t0 = System.nanoTime(), tWarm = 0;
             for (int i = 0; i < cycles; i++) {
@@ -125,7 +125,7 @@ class LeakIT {
         CompletionQueue cq = ctx.createCompletionQueue(16);
         QueuePair qp = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).maxSendWr(16).maxRecvWr(16));
         if ((i & 7) == 0) {
-            qp.toInit(SoftRoce.options());
+            qp.toInit(TestDevice.options());
             if (qp.state() != QpState.INIT) throw new AssertionError("cycle " + i + ": " + qp.state());
         }
         if (mr.lkey() == 0 && mr.rkey() == 0) throw new AssertionError("cycle " + i + ": no keys");
@@ -147,7 +147,7 @@ class LeakIT {
         Usage base = null;
         for (int i = 0; i < cycles; i++) {
             if (i == 20) base = Usage.now();
-            try (Context ctx = Context.open(SoftRoce.device())) {
+            try (Context ctx = TestDevice.open()) {
                 ctx.allocateProtectionDomain();
                 ctx.createCompletionChannel();
                 ctx.createCompletionQueue(4);

@@ -19,11 +19,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A memory region is a child of the buffer it covers as well as of its PD. */
-@Tag("softroce")
+@Tag("rdma")
 class MemoryRegionIT {
     @Test
     void closingTheBufferDeregistersItsRegionsFirst() {
-        try (Context ctx = Context.open(SoftRoce.device())) {
+        try (Context ctx = TestDevice.open()) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             NativeBuffer buf = NativeBuffer.allocate(1 << 20);
             MemoryRegion whole = pd.register(buf, Access.ALL_REMOTE);
@@ -52,7 +52,7 @@ class MemoryRegionIT {
 
     @Test
     void closingThePdLeavesTheBufferMapped() {
-        try (Context ctx = Context.open(SoftRoce.device());
+        try (Context ctx = TestDevice.open();
              NativeBuffer buf = NativeBuffer.allocate(8192)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE);
@@ -66,7 +66,7 @@ class MemoryRegionIT {
 
     @Test
     void aRangePastTheBufferIsRefusedBeforeTheDeviceSeesIt() {
-        try (Context ctx = Context.open(SoftRoce.device());
+        try (Context ctx = TestDevice.open();
              NativeBuffer buf = NativeBuffer.allocate(8192)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             assertThrows(IndexOutOfBoundsException.class, () -> pd.register(buf, 4096, 8192, Access.LOCAL_WRITE));
@@ -79,7 +79,7 @@ class MemoryRegionIT {
 
     @Test
     void arenaMemoryHasNoBufferToFollow() {
-        try (Context ctx = Context.open(SoftRoce.device()); Arena arena = Arena.ofConfined()) {
+        try (Context ctx = TestDevice.open(); Arena arena = Arena.ofConfined()) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             MemorySegment seg = arena.allocate(4096, 4096);
             MemoryRegion mr = pd.register(seg, Access.LOCAL_WRITE);

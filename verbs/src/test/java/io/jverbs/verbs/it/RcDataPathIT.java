@@ -15,23 +15,23 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static io.jverbs.verbs.it.TestDevice.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Send/receive and RDMA write/read between two RC QPs looped back on rxe0. */
-@Tag("softroce")
+/** Send/receive and RDMA write/read between two RC QPs looped back on the test device. */
+@Tag("rdma")
 class RcDataPathIT {
-    private SoftRoce.Pair p;
+    private TestDevice.Pair p;
     private final SendRequests send = new SendRequests(4, 2);
     private final ReceiveRequests recv = new ReceiveRequests(4, 1);
     private final WorkCompletions wc = new WorkCompletions(8);
 
     @BeforeEach
     void connect() {
-        p = SoftRoce.pair(QpType.RC, SoftRoce.options(), c -> c.maxInlineData(128));
+        p = TestDevice.pair(QpType.RC, TestDevice.options(), c -> c.maxInlineData(128));
     }
 
     @AfterEach
@@ -96,7 +96,7 @@ class RcDataPathIT {
 
     @Test
     void inlineSendNeedsNoLkeyAndArrivesIntact() {
-        assertTrue(p.a.capabilities().maxInlineData() >= 64, "rxe grants inline data: " + p.a.capabilities());
+        assertTrue(p.a.capabilities().maxInlineData() >= 64, "the provider grants inline data: " + p.a.capabilities());
         byte[] msg = pattern(64, 99);
         write(p.memA(), 0, msg);
         recv.clear().add(5).sge(p.mrB, 0, 256);
@@ -145,7 +145,7 @@ class RcDataPathIT {
         assertArrayEquals(data, read(p.memB(), 1000, data.length));
         assertEquals(0, p.memB().get(ValueLayout.JAVA_BYTE, 999));
         assertEquals(0, p.memB().get(ValueLayout.JAVA_BYTE, 1000 + data.length));
-        SoftRoce.assertNoCompletion(p.cqB, java.time.Duration.ofMillis(100));
+        TestDevice.assertNoCompletion(p.cqB, java.time.Duration.ofMillis(100));
     }
 
     @Test

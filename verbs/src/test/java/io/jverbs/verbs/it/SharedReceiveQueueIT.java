@@ -27,20 +27,20 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
-import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static io.jverbs.verbs.it.TestDevice.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Three RC QPs receive from one SRQ; each completion names the QP the message came in on. */
-@Tag("softroce")
+@Tag("rdma")
 class SharedReceiveQueueIT {
     private static final int PEERS = 3, SLOT = 256;
 
     @Test
     void messagesFromEveryPeerLandAndNameTheirQp() {
-        PathSettings o = SoftRoce.options();
-        try (Context ctx = Context.open(SoftRoce.device()); NativeBuffer buf = NativeBuffer.allocate(64 << 10)) {
+        PathSettings o = TestDevice.options();
+        try (Context ctx = TestDevice.open(); NativeBuffer buf = NativeBuffer.allocate(64 << 10)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE);
             MemorySegment mem = buf.segment();
@@ -53,7 +53,7 @@ class SharedReceiveQueueIT {
             for (int i = 0; i < PEERS; i++) {
                 senders[i] = pd.createQueuePair(QueuePair.Config.of(QpType.RC, sendCq));
                 receivers[i] = pd.createQueuePair(new QueuePair.Config(QpType.RC, sendCq, recvCq).srq(srq));
-                SoftRoce.connect(senders[i], receivers[i], o);
+                TestDevice.connect(senders[i], receivers[i], o);
                 peerOfReceiverQpn.put(receivers[i].qpNumber(), i);
             }
             // A QP on an SRQ has no receive queue of its own.

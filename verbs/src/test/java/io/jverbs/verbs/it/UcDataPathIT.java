@@ -15,16 +15,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
-import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static io.jverbs.verbs.it.TestDevice.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** UC: RDMA write (no acknowledgement, so the data is checked by looking at the memory). */
-@Tag("softroce")
+@Tag("rdma")
 class UcDataPathIT {
     @Test
     void rdmaWriteAndWriteWithImmediate() {
-        try (SoftRoce.Pair p = SoftRoce.pair(QpType.UC)) {
+        try (TestDevice.Pair p = TestDevice.pair(QpType.UC)) {
             assertEquals(QpState.RTS, p.a.state());
             assertEquals(QpType.UC, p.a.type());
             byte[] data = RcDataPathIT.pattern(2500, 5);
@@ -37,7 +37,7 @@ class UcDataPathIT {
             assertEquals(1, wc.wrId(0));
             assertEquals(WcOpcode.RDMA_WRITE, wc.opcode(0));
             // A UC send completion only means the packets left: wait for them to land.
-            SoftRoce.await("the UC write to land", () -> Arrays.equals(data, p.memB().asSlice(300, data.length).toArray(ValueLayout.JAVA_BYTE)));
+            TestDevice.await("the UC write to land", () -> Arrays.equals(data, p.memB().asSlice(300, data.length).toArray(ValueLayout.JAVA_BYTE)));
             assertEquals(0, p.memB().get(ValueLayout.JAVA_BYTE, 299));
             assertEquals(0, p.memB().get(ValueLayout.JAVA_BYTE, 300 + data.length));
 

@@ -26,21 +26,21 @@ import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.time.Duration;
 
-import static io.jverbs.verbs.it.SoftRoce.pollUntil;
+import static io.jverbs.verbs.it.TestDevice.pollUntil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-/** Two UD QPs on rxe0: datagrams addressed through an address handle with a GRH (RoCE v2). */
-@Tag("softroce")
+/** Two UD QPs on the test device: datagrams addressed through an address handle with a GRH (RoCE v2). */
+@Tag("rdma")
 class UdDataPathIT {
     /** A UD receive buffer starts with room for the 40-byte GRH (ibv_poll_cq(3), "IBV_WC_GRH"). */
     private static final int GRH = 40;
 
     @Test
     void datagramArrivesAfterTheGrhWithSourceQp() throws Exception {
-        PathSettings o = SoftRoce.options().qkey(0x1234567);
-        try (Context ctx = Context.open(SoftRoce.device()); NativeBuffer buf = NativeBuffer.allocate(16 << 10)) {
+        PathSettings o = TestDevice.options().qkey(0x1234567);
+        try (Context ctx = TestDevice.open(); NativeBuffer buf = NativeBuffer.allocate(16 << 10)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             CompletionQueue cqA = ctx.createCompletionQueue(16), cqB = ctx.createCompletionQueue(16);
             QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.UD, cqA));
@@ -84,7 +84,7 @@ class UdDataPathIT {
 
             // RoCE v2 over IPv4: the first 20 bytes of the GRH slot are unused, the last 20 are the
             // IPv4 header (version 4, IHL 5, protocol UDP, our address on both ends).
-            byte[] ip = InetAddress.getByName(SoftRoce.ipv4()).getAddress();
+            byte[] ip = InetAddress.getByName(TestDevice.ipv4()).getAddress();
             assertEquals(0x45, mem.get(ValueLayout.JAVA_BYTE, 8192 + 20) & 0xff, "IPv4 header");
             assertEquals(17, mem.get(ValueLayout.JAVA_BYTE, 8192 + 20 + 9), "protocol UDP");
             assertArrayEquals(ip, mem.asSlice(8192 + 20 + 12, 4).toArray(ValueLayout.JAVA_BYTE), "source IP");
@@ -94,8 +94,8 @@ class UdDataPathIT {
 
     @Test
     void wrongQkeyIsDroppedSilently() {
-        PathSettings o = SoftRoce.options().qkey(0x1111);
-        try (Context ctx = Context.open(SoftRoce.device()); NativeBuffer buf = NativeBuffer.allocate(8192)) {
+        PathSettings o = TestDevice.options().qkey(0x1111);
+        try (Context ctx = TestDevice.open(); NativeBuffer buf = NativeBuffer.allocate(8192)) {
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             CompletionQueue cqA = ctx.createCompletionQueue(16), cqB = ctx.createCompletionQueue(16);
             QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.UD, cqA));
@@ -115,7 +115,7 @@ class UdDataPathIT {
             a.postSend(send);
             WorkCompletions wc = new WorkCompletions(1);
             pollUntil(cqA, wc, 1); // UD: the sender completes whether or not anyone takes the datagram
-            SoftRoce.assertNoCompletion(cqB, Duration.ofMillis(500));
+            TestDevice.assertNoCompletion(cqB, Duration.ofMillis(500));
         }
     }
 }

@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is touched, closing twice is a no-op, and closing a parent closes its children. A failure here
  * is usually a JVM crash (SIGSEGV in libibverbs/librxe), which the launcher reports as a lost run.
  */
-@Tag("softroce")
+@Tag("rdma")
 class UseAfterCloseIT {
     private Context ctx;
     private NativeBuffer buf;
@@ -54,14 +54,14 @@ class UseAfterCloseIT {
     private SharedReceiveQueue srq;
     private AddressHandle ah;
     private Endpoint udEndpoint;
-    private final PathSettings o = SoftRoce.options();
+    private final PathSettings o = TestDevice.options();
     private final SendRequests send = new SendRequests(1, 1);
     private final ReceiveRequests recv = new ReceiveRequests(1, 1);
     private final WorkCompletions wc = new WorkCompletions(4);
 
     @BeforeEach
     void create() {
-        ctx = Context.open(SoftRoce.device());
+        ctx = TestDevice.open();
         buf = NativeBuffer.allocate(8192);
         pd = ctx.allocateProtectionDomain();
         mr = pd.register(buf, Access.ALL_REMOTE);
@@ -70,7 +70,7 @@ class UseAfterCloseIT {
         qp = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
         srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(8, 1));
         srqQp = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).srq(srq));
-        SoftRoce.connect(qp, srqQp, o);
+        TestDevice.connect(qp, srqQp, o);
         QueuePair ud = pd.createQueuePair(QueuePair.Config.of(QpType.UD, cq));
         udEndpoint = ud.endpoint(o.port(), o.gidIndex(), 0);
         ah = pd.createAddressHandle(udEndpoint, o);

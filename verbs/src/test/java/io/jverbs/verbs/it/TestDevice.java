@@ -5,6 +5,8 @@ import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
+import io.jverbs.verbs.GidEntry;
+import io.jverbs.verbs.LinkLayer;
 import io.jverbs.verbs.MemoryRegion;
 import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
@@ -12,32 +14,120 @@ import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.WorkCompletions;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The device the Soft-RoCE VM provides, from the variables native-test/softroce-vm.sh sets. */
-public final class SoftRoce {
-    private SoftRoce() {}
+/**
+ * The RDMA device that tests tagged {@code rdma} run on, chosen as rust-ibverbs and pyverbs
+ * choose theirs, so that the same tests run in the Soft-RoCE VM and on a machine's own NIC:
+ * <ul>
+ *   <li>device: {@code JVERBS_RDMA_DEV}, else the first one ({@link Context#openFirst()});</li>
+ *   <li>port: {@code JVERBS_RDMA_PORT}, else 1;</li>
+ *   <li>GID index: {@code JVERBS_GID_INDEX}, else {@link Context#bestGid} on an Ethernet (RoCE)
+ *       port and -1 (no GRH) on InfiniBand;</li>
+ *   <li>IPv4 address for rdma_cm: {@code JVERBS_IPV4}, else the address in the GID when it is an
+ *       IPv4-mapped RoCE v2 GID, else the first IPv4 address of the GID's netdev.</li>
+ * </ul>
+ * The Soft-RoCE VM sets all four variables (docs/softroce.md). Tests that depend on a capability
+ * read it from {@link Context#queryDevice()} and test either the data path or the clear
+ * "not supported" error; none skips.
+ */
+public final class TestDevice {
+    private TestDevice() {}
 
+    private record Choice(String device, int port, int gidIndex) {}
+
+    private static Choice choice;
+    private static String ipv4;
+
+    private static synchronized Choice choice() {
+        if (choice == null) {
+            String name = System.getenv("JVERBS_RDMA_DEV");
+            String portVar = System.getenv("JVERBS_RDMA_PORT");
+            String gidVar = System.getenv("JVERBS_GID_INDEX");
+            try (Context ctx = isSet(name) ? Context.open(name) : Context.openFirst()) {
+                int port = isSet(portVar) ? parse("JVERBS_RDMA_PORT", portVar) : 1;
+                int gid = isSet(gidVar) ? parse("JVERBS_GID_INDEX", gidVar)
+                        : ctx.queryPort(port).linkLayer() == LinkLayer.ETHERNET ? ctx.bestGid(port).index() : -1;
+                choice = new Choice(ctx.device().name(), port, gid);
+            }
+        }
+        return choice;
+    }
+
+    /** The device's name. */
     public static String device() {
-        return require("JVERBS_RDMA_DEV");
+        return choice().device();
+    }
+
+    /** Opens the test device. */
+    public static Context open() {
+        return Context.open(device());
+    }
+
+    public static int port() {
+        return choice().port();
     }
 
     public static int gidIndex() {
-        return Integer.parseInt(require("JVERBS_GID_INDEX"));
+        return choice().gidIndex();
     }
 
-    public static String ipv4() {
-        return require("JVERBS_IPV4");
+    /** The IPv4 address rdma_cm tests bind to and connect to (dotted quad). */
+    public static synchronized String ipv4() {
+        if (ipv4 == null) {
+            String v = System.getenv("JVERBS_IPV4");
+            ipv4 = isSet(v) ? v : ipv4OfGid();
+        }
+        return ipv4;
     }
 
-    /** Options for QPs on the VM's device: port 1, its RoCE v2 GID. */
+    private static String ipv4OfGid() {
+        try (Context ctx = open()) {
+            GidEntry e = gidIndex() >= 0 ? ctx.queryGid(port(), gidIndex()) : ctx.bestGid(port());
+            if (e.gid().isIpv4Mapped()) {
+                return InetAddress.getByAddress(e.gid().ipv4()).getHostAddress();
+            }
+            NetworkInterface nif = e.netdevIndex() > 0 ? NetworkInterface.getByIndex(e.netdevIndex()) : null;
+            if (nif != null) {
+                for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                    if (a instanceof Inet4Address) return a.getHostAddress();
+                }
+            }
+            throw new IllegalStateException("no IPv4 address for " + device() + " port " + port() + " (GID " + e.gid()
+                    + (nif == null ? ", no netdev" : ", netdev " + nif.getName()) + "): set JVERBS_IPV4");
+        } catch (IOException ex) {
+            throw new IllegalStateException("cannot read the netdev of " + device() + ": set JVERBS_IPV4", ex);
+        }
+    }
+
+    /**
+     * True when the device's kernel driver is mlx5 (ConnectX-4 and later), whose provider has the
+     * features Soft-RoCE lacks (RAW_PACKET QPs, device memory, DCT).
+     */
+    public static boolean isMlx5() {
+        Path driver = Path.of("/sys/class/infiniband", device(), "device", "driver");
+        try {
+            return Files.readSymbolicLink(driver).getFileName().toString().startsWith("mlx5");
+        } catch (IOException | UnsupportedOperationException e) {
+            return device().startsWith("mlx5_"); // no driver link (a virtual device): the kernel's naming
+        }
+    }
+
+    /** Path settings for QPs on the test device: its port and GID. */
     public static PathSettings options() {
-        return new PathSettings().port(1).gidIndex(gidIndex());
+        return new PathSettings().port(port()).gidIndex(gidIndex());
     }
 
     /**
@@ -47,8 +137,8 @@ public final class SoftRoce {
     public static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /**
-     * Two QPs of one type on the VM's device, connected to each other (rxe loops packets back on
-     * one device), each with its own CQ, plus one registered buffer per side. Closing it closes
+     * Two QPs of one type on the test device, connected to each other (the device loops packets
+     * back), each with its own CQ, plus one registered buffer per side. Closing it closes
      * the context and so everything created from it.
      */
     public static final class Pair implements AutoCloseable {
@@ -62,7 +152,7 @@ public final class SoftRoce {
 
         Pair(QpType type, PathSettings options, int bufferSize, java.util.function.UnaryOperator<QueuePair.Config> config) {
             this.options = options;
-            this.context = Context.open(device());
+            this.context = open();
             try {
                 pd = context.allocateProtectionDomain();
                 cqA = context.createCompletionQueue(64);
@@ -212,12 +302,15 @@ public final class SoftRoce {
         return n == 0 ? "(none)" : sb.toString();
     }
 
-    private static String require(String name) {
-        String v = System.getenv(name);
-        if (v == null || v.isBlank()) {
-            throw new IllegalStateException(name + " is not set: softroce-tagged tests run inside the Soft-RoCE VM"
-                    + " (mvn -Psoftroce verify, or native-test/softroce-vm.sh -- <command>)");
+    private static boolean isSet(String v) {
+        return v != null && !v.isBlank();
+    }
+
+    private static int parse(String name, String value) {
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException(name + "=" + value + " is not a number", e);
         }
-        return v;
     }
 }
