@@ -1,8 +1,9 @@
 /**
  * RDMA for Java: {@code io.jverbs.verbs} wraps libibverbs ({@link io.jverbs.verbs.Context} to
  * {@link io.jverbs.verbs.QueuePair}), {@code io.jverbs.rdmacm} wraps librdmacm's connection
- * management, and {@code io.jverbs.verbs.ffi} holds the generated bindings: the documented escape
- * hatch for calls jverbs does not wrap. {@code io.jverbs.verbs.internal} is plumbing between the
+ * management, and the generated bindings, one package per native library, are the documented escape
+ * hatch for calls jverbs does not wrap: {@code io.jverbs.verbs.ffi} (libibverbs) and
+ * {@code io.jverbs.rdmacm.ffi} (librdmacm). {@code io.jverbs.verbs.internal} is plumbing between the
  * packages and is not exported.
  */
 module io.jverbs.verbs {
@@ -10,4 +11,5 @@ module io.jverbs.verbs {
     exports io.jverbs.verbs;
     exports io.jverbs.rdmacm;
     exports io.jverbs.verbs.ffi;
+    exports io.jverbs.rdmacm.ffi;
 }
