@@ -1,9 +1,11 @@
 /**
  * RDMA for Java: {@code io.jverbs.verbs} wraps libibverbs ({@link io.jverbs.verbs.Context} to
  * {@link io.jverbs.verbs.QueuePair}), {@code io.jverbs.rdmacm} wraps librdmacm's connection
- * management, and {@code io.jverbs.verbs.ffi} holds the generated bindings: the documented escape
- * hatch for calls jverbs does not wrap. {@code io.jverbs.verbs.internal} is plumbing between the
- * packages and is not exported.
+ * management, and the generated bindings, one package per native library, are the documented escape
+ * hatch for calls jverbs does not wrap: {@code io.jverbs.verbs.ffi} (libibverbs) and
+ * {@code io.jverbs.rdmacm.ffi} (librdmacm). {@code io.jverbs.verbs.oob} is the pure-Java TCP
+ * exchange of endpoints that precedes RDMA traffic. {@code io.jverbs.verbs.internal} is plumbing
+ * between the packages and is not exported.
  *
  * <p>The control path records JDK Flight Recorder events named {@code io.jverbs.DeviceOpen},
  * {@code io.jverbs.MemoryRegistration}, {@code io.jverbs.QpStateChange},
@@ -16,4 +18,6 @@ module io.jverbs.verbs {
     exports io.jverbs.verbs;
     exports io.jverbs.rdmacm;
     exports io.jverbs.verbs.ffi;
+    exports io.jverbs.rdmacm.ffi;
+    exports io.jverbs.verbs.oob;
 }

@@ -116,6 +116,11 @@ public final class NativeBuffer extends NativeResource {
         return new NativeBuffer(p, size, mapped, false);
     }
 
+    /** The size of a normal page (sysconf(_SC_PAGESIZE)): buffers start on, and are mapped in, whole pages. */
+    public static long pageSize() {
+        return LibC.pageSize();
+    }
+
     /** The whole buffer; invalid after {@link #close()}. */
     public MemorySegment segment() {
         checkOpen();

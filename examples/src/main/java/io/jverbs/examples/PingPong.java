@@ -1,15 +1,13 @@
 package io.jverbs.examples;
 
+import io.jverbs.core.JverbsException;
 import io.jverbs.core.NativeBuffer;
-import io.jverbs.core.NativeException;
-import io.jverbs.core.ffi.LibC;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionChannel;
 import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.DeviceAttributes;
 import io.jverbs.verbs.Endpoint;
-import io.jverbs.verbs.Gid;
 import io.jverbs.verbs.Mtu;
 import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.QueuePair;
@@ -18,49 +16,33 @@ import io.jverbs.verbs.SendRequests;
 import io.jverbs.verbs.SharedReceiveQueue;
 import io.jverbs.verbs.VerbsException;
 import io.jverbs.verbs.WorkCompletions;
+import io.jverbs.verbs.oob.OobConnection;
+import io.jverbs.verbs.oob.OobException;
+import io.jverbs.verbs.oob.PingPongExchange;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.HexFormat;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * What the three pingpong ports share with each other, as rdma-core's {@code pingpong.c} does for
- * the C programs: command line, the TCP exchange of QP addresses, GID text forms, the report.
- *
- * <h2>Wire format (rdma-core libibverbs/examples)</h2>
- * One message per QP: {@code "%04x:%06x:%06x:%s"} = LID:QPN:PSN:GID, the GID as 32 hex digits of
- * its 16 bytes in network order ({@code gid_to_wire_gid} prints each 32-bit word through
- * {@code htonl}, which amounts to the raw bytes in order), NUL-padded to 52 bytes
- * ({@code sizeof "0000:000000:000000:" + 32 zeros}). The client connects, writes its messages,
- * reads the server's, and writes {@code "done\0"}; the server reads, moves its QPs to RTR/RTS,
- * then writes its messages and waits for {@code "done\0"}.
+ * the C programs: command line, the address lines, the report, the verbs steps of the timed loop.
+ * The TCP exchange of QP addresses, in the C programs' wire format, is
+ * {@link io.jverbs.verbs.oob.PingPongExchange} in the verbs module, for any program to use.
  */
 final class PingPong {
     static final int RECV_WRID = 1;
     static final int SEND_WRID = 2;
-    static final int DEFAULT_TCP_PORT = 18515;
-    /** Bytes of one address message on the wire, NUL included. */
-    static final int MESSAGE_SIZE = "0000:000000:000000:00000000000000000000000000000000".length() + 1;
-    private static final byte[] DONE = "done\0".getBytes(StandardCharsets.US_ASCII);
+    static final int DEFAULT_TCP_PORT = PingPongExchange.DEFAULT_PORT;
 
     /** Exit status for a bad command line (the C programs use 1 for everything). */
     static final int EXIT_USAGE = 2;
     static final int EXIT_FAILURE = 1;
-
-    /** How long one wait for a CQ event lasts before the loop checks again (C blocks for good). */
 
     private PingPong() {}
 
@@ -224,7 +206,7 @@ final class PingPong {
 
     /** Page size, the stride of the {@code -c} check pattern. */
     static int pageSize() {
-        return (int) LibC.pageSize();
+        return (int) NativeBuffer.pageSize();
     }
 
     /**
@@ -238,111 +220,26 @@ final class PingPong {
 
     // ---- The address exchange -------------------------------------------------------------
 
-    /** The wire text of one endpoint: {@code LID:QPN:PSN:GID}, NUL-padded to {@link #MESSAGE_SIZE}. */
-    static byte[] encode(Endpoint e) {
-        String text = String.format(Locale.ROOT, "%04x:%06x:%06x:%s", e.lid(), e.qpn(), e.psn(),
-                HexFormat.of().formatHex(e.gid().toBytes()));
-        byte[] msg = Arrays.copyOf(text.getBytes(StandardCharsets.US_ASCII), MESSAGE_SIZE);
-        msg[MESSAGE_SIZE - 1] = 0;
-        return msg;
-    }
-
-    /** Parses what {@link #encode} writes (sscanf "%x:%x:%x:%s" + wire_gid_to_gid). */
-    static Endpoint decode(byte[] msg, int offset) {
-        int end = offset;
-        while (end < offset + MESSAGE_SIZE && msg[end] != 0) end++;
-        String text = new String(msg, offset, end - offset, StandardCharsets.US_ASCII);
-        String[] f = text.split(":", 4);
-        if (f.length != 4 || f[3].length() < 32) {
-            throw new Failure("Malformed remote address: \"" + text + "\"");
-        }
-        try {
-            return new Endpoint(Integer.parseInt(f[0], 16), Integer.parseInt(f[1], 16), Integer.parseInt(f[2], 16),
-                    Gid.of(HexFormat.of().parseHex(f[3], 0, 32)));
-        } catch (IllegalArgumentException e) {
-            throw new Failure("Malformed remote address: \"" + text + "\": " + e.getMessage());
-        }
-    }
-
-    /** What the server does between reading the client's addresses and sending its own: connect its QPs. */
-    @FunctionalInterface
-    interface Connector {
-        void connect(Endpoint[] remote);
-    }
-
     /**
-     * Server side: accepts one client on {@code tcpPort}, reads {@code slots} addresses, connects,
-     * sends {@code local} (padded with zero addresses to {@code slots}) and waits for "done".
+     * Server side: accepts one client on {@code tcpPort}, waiting for it as long as it takes (as
+     * the C server does), reads {@code slots} addresses, connects, sends {@code local} (padded with
+     * zero addresses to {@code slots}) and waits for "done".
      */
-    static Endpoint[] serverExchange(int tcpPort, Endpoint[] local, int slots, Connector connector) {
-        Socket s;
-        try (ServerSocket listener = new ServerSocket()) {
-            listener.setReuseAddress(true);
-            listener.bind(new InetSocketAddress(tcpPort), 1);
-            s = listener.accept();
-        } catch (IOException e) {
-            throw new Failure("Couldn't listen to port " + tcpPort + ": " + e.getMessage());
-        }
-        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-            byte[] msgs = in.readNBytes(slots * MESSAGE_SIZE);
-            if (msgs.length != slots * MESSAGE_SIZE) {
-                throw new Failure(msgs.length + "/" + slots * MESSAGE_SIZE + ": Couldn't read remote address");
-            }
-            Endpoint[] remote = new Endpoint[slots];
-            for (int i = 0; i < slots; i++) remote[i] = decode(msgs, i * MESSAGE_SIZE);
-            connector.connect(remote);
-            out.write(encodeAll(local, slots));
-            out.flush();
-            byte[] done = in.readNBytes(DONE.length);
-            if (!Arrays.equals(done, DONE)) throw new Failure("Couldn't send/recv local address");
-            return remote;
-        } catch (IOException e) {
-            throw new Failure("Couldn't send/recv local address: " + e.getMessage());
+    static Endpoint[] serverExchange(int tcpPort, Endpoint[] local, int slots, Consumer<Endpoint[]> connector) {
+        try (OobConnection c = OobConnection.accept(tcpPort, Duration.ZERO, OobConnection.DEFAULT_IO_TIMEOUT)) {
+            return PingPongExchange.serve(c, local, slots, connector);
+        } catch (OobException e) {
+            throw new Failure("Couldn't exchange addresses with the client: " + e.getMessage());
         }
     }
 
     /** Client side: connects to the server, sends {@code local}, reads {@code slots} addresses, says "done". */
     static Endpoint[] clientExchange(String server, int tcpPort, Endpoint[] local, int slots) {
-        Socket connected = null;
-        InetAddress[] candidates;
-        try {
-            candidates = InetAddress.getAllByName(server);
-        } catch (IOException e) {
-            throw new Failure("Name or service not known for " + server + ":" + tcpPort);
+        try (OobConnection c = OobConnection.connect(server, tcpPort)) {
+            return PingPongExchange.client(c, local, slots);
+        } catch (OobException e) {
+            throw new Failure("Couldn't exchange addresses with the server: " + e.getMessage());
         }
-        for (InetAddress a : candidates) {
-            try {
-                connected = new Socket(a, tcpPort);
-                break;
-            } catch (IOException e) {
-                // try the next address, as the C programs do with getaddrinfo's list
-            }
-        }
-        if (connected == null) throw new Failure("Couldn't connect to " + server + ":" + tcpPort);
-        Socket s = connected;
-        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-            s.setTcpNoDelay(true);
-            out.write(encodeAll(local, slots));
-            out.flush();
-            byte[] msgs = in.readNBytes(slots * MESSAGE_SIZE);
-            if (msgs.length != slots * MESSAGE_SIZE) throw new Failure("Couldn't read/write remote address");
-            out.write(DONE);
-            out.flush();
-            Endpoint[] remote = new Endpoint[slots];
-            for (int i = 0; i < slots; i++) remote[i] = decode(msgs, i * MESSAGE_SIZE);
-            return remote;
-        } catch (IOException e) {
-            throw new Failure("Couldn't read/write remote address: " + e.getMessage());
-        }
-    }
-
-    private static byte[] encodeAll(Endpoint[] local, int slots) {
-        byte[] all = new byte[slots * MESSAGE_SIZE];
-        for (int i = 0; i < slots; i++) {
-            Endpoint e = i < local.length ? local[i] : new Endpoint(0, 0, 0, Gid.ZERO);
-            System.arraycopy(encode(e), 0, all, i * MESSAGE_SIZE, MESSAGE_SIZE);
-        }
-        return all;
     }
 
     // ---- Text ---------------------------------------------------------------------------
@@ -372,7 +269,7 @@ final class PingPong {
     static int run(PrintStream err, java.util.function.IntSupplier body) {
         try {
             return body.getAsInt();
-        } catch (Failure | NativeException | IllegalStateException | IllegalArgumentException e) {
+        } catch (Failure | JverbsException | IllegalStateException | IllegalArgumentException e) {
             err.println(e.getMessage());
             return EXIT_FAILURE;
         }

@@ -9,12 +9,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The pingpong pieces that need no device: command line, wire format, GID text. */
+/**
+ * The pingpong pieces that need no device: command line, address lines, report. The wire format
+ * is tested with the exchange itself, in the verbs module (PingPongExchangeTest).
+ */
 class PingPongTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -58,17 +60,6 @@ class PingPongTest {
         assertEquals(2, RcPingPong.run(new String[] {"a", "b"}, outStream, errStream));
         assertEquals(1, SrqPingPong.run(new String[] {"-q", "600"}, outStream, errStream));
         assertTrue(err.toString().contains("rx_depth 500 is too small for 600 QPs"), err.toString());
-    }
-
-    @Test
-    void wireMessagesMatchTheCFormat() {
-        Gid gid = Gid.ofIpv4(new byte[] {10, 77, 0, 1});
-        byte[] msg = PingPong.encode(new Endpoint(0, 0x11, 0xabcdef, gid));
-        assertEquals(52, msg.length);
-        String text = "0000:000011:abcdef:00000000000000000000ffff0a4d0001";
-        assertArrayEquals((text + "\0").getBytes(StandardCharsets.US_ASCII), msg);
-        Endpoint back = PingPong.decode(msg, 0);
-        assertEquals(new Endpoint(0, 0x11, 0xabcdef, gid), back);
     }
 
     @Test

@@ -3,10 +3,10 @@ package io.jverbs.rdmacm;
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
-import io.jverbs.verbs.ffi.RdmaCm;
-import io.jverbs.verbs.ffi.rdma_cm_event;
-import io.jverbs.verbs.ffi.rdma_conn_param;
-import io.jverbs.verbs.ffi.rdma_event_channel;
+import io.jverbs.rdmacm.ffi.RdmaCm;
+import io.jverbs.rdmacm.ffi.rdma_cm_event;
+import io.jverbs.rdmacm.ffi.rdma_conn_param;
+import io.jverbs.rdmacm.ffi.rdma_event_channel;
 import io.jverbs.verbs.internal.Checks;
 import io.jverbs.verbs.internal.JfrEvents;
 

@@ -1,6 +1,6 @@
 package io.jverbs.rdmacm;
 
-import io.jverbs.verbs.ffi.rdma_conn_param;
+import io.jverbs.rdmacm.ffi.rdma_conn_param;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;

@@ -2,7 +2,7 @@ package io.jverbs.rdmacm;
 
 import io.jverbs.core.Errno;
 import io.jverbs.verbs.VerbsException;
-import io.jverbs.verbs.ffi.rdma_conn_param;
+import io.jverbs.rdmacm.ffi.rdma_conn_param;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
