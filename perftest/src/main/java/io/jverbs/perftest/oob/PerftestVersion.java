@@ -21,6 +21,12 @@ public record PerftestVersion(String text) {
     public static final int WIRE_SIZE = 16;
 
     /**
+     * Number, then an optional build suffix ("6.06", "6.29-rc1"); perftest reads the number.
+     * Declared before {@link #JPERF}, whose construction uses it.
+     */
+    private static final Pattern VERSION = Pattern.compile("(\\d{1,4}\\.\\d{1,6})[0-9A-Za-z._+~-]{0,9}");
+
+    /**
      * What jperf advertises: 6.06, Debian bookworm's perftest, whose protocol jperf implements
      * byte for byte. It is below 6.28, so no C perftest (and no jperf) asks for the 6.28
      * binary parameter negotiation, whose struct embeds a raw {@code struct ibv_device_attr}
@@ -33,9 +39,6 @@ public record PerftestVersion(String text) {
     public static final double NEGOTIATION = 6.28;
     /** From this remote version on, perftest exchanges page and cache-line size. */
     public static final double SYSTEM_DATA = 5.32;
-
-    /** Number, then an optional build suffix ("6.06", "6.29-rc1"); perftest reads the number. */
-    private static final Pattern VERSION = Pattern.compile("(\\d{1,4}\\.\\d{1,6})[0-9A-Za-z._+~-]{0,9}");
 
     public PerftestVersion {
         if (!VERSION.matcher(text).matches()) {

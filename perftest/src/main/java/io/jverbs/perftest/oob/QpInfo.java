@@ -147,6 +147,11 @@ public record QpInfo(int lid, int outReads, int qpn, int psn, int rkey, long vad
      * @param localGidIndex this side's GID index, -1 for none
      */
     static void checkLayout(byte[] first59, int localGidIndex, String step) {
+        if (!prefixIsPerftest(first59)) {
+            throw new OobException(OobException.Kind.GARBAGE, step,
+                    "peer is not perftest/jperf: expected a QP message \"LID:OUT_READS:QPN:PSN:RKEY:VADDR:...\","
+                            + " got bytes " + Bytes.describe(first59));
+        }
         boolean peerEndsAt59 = first59[SIZE - 1] == 0;
         if (localGidIndex >= 0 && peerEndsAt59) {
             throw new OobException(OobException.Kind.MISMATCH, step,
@@ -160,7 +165,8 @@ public record QpInfo(int lid, int outReads, int qpn, int psn, int rkey, long vad
                         "GID usage differs: local uses no GID, peer sent a QP message with a GID"
                                 + " (108 bytes); give both sides the same kind of GID index (-x)");
             }
-            if (isHex(first59, PREFIX_END, 16) && first59[PREFIX_END + 16] == ':') {
+            // KEY_PRINT_FMT_DV: a second %016llx where the GID would start; its first 9 bytes fit here.
+            if (isHex(first59, PREFIX_END, SIZE - PREFIX_END)) {
                 throw new OobException(OobException.Kind.MISMATCH, step,
                         "peer sent a data-validation QP message (perftest --data_validation),"
                                 + " which jperf does not support");
@@ -234,6 +240,18 @@ public record QpInfo(int lid, int outReads, int qpn, int psn, int rkey, long vad
                     "peer is not perftest/jperf: expected " + what + " at byte " + pos + ", got bytes "
                             + Bytes.describe(wire));
         }
+    }
+
+    /** The fields every layout shares: fixed-width hex, each followed by ':'. */
+    private static boolean prefixIsPerftest(byte[] b) {
+        int pos = 0;
+        for (int width : PREFIX_WIDTHS) {
+            if (!isHex(b, pos, width) || b[pos + width] != ':') {
+                return false;
+            }
+            pos += width + 1;
+        }
+        return true;
     }
 
     private static boolean isHex(byte[] b, int pos, int width) {
