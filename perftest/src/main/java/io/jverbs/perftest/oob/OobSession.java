@@ -233,11 +233,22 @@ public final class OobSession implements AutoCloseable {
      * socket. Needs {@link #exchangeQpInfo} first.
      */
     public void closeConnection() {
+        closeConnection(stepTimeout);
+    }
+
+    /**
+     * {@code ctx_close_connection} waiting up to {@code timeout}: for the read_lat/atomic_lat
+     * server, which goes straight to it and waits there while the client runs the test.
+     */
+    public void closeConnection(Duration timeout) {
         if (firstLocal == null) {
             throw new IllegalStateException("closeConnection before exchangeQpInfo");
         }
-        handshake(firstLocal, stepTimeout, "closing handshake");
-        close();
+        try {
+            handshake(firstLocal, timeout, "closing handshake");
+        } finally {
+            close();
+        }
     }
 
     @Override
