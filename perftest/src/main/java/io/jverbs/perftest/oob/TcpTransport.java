@@ -75,34 +75,39 @@ public final class TcpTransport implements OobTransport {
         checkPort(port);
         String step = "connecting to " + host + ":" + port;
         long deadline = System.nanoTime() + connectTimeout.toNanos();
-        InetAddress address;
+        InetAddress[] addresses;
         try {
-            address = InetAddress.getByName(host);
+            addresses = InetAddress.getAllByName(host);
         } catch (UnknownHostException e) {
             throw new OobException(OobException.Kind.CONNECT, step, "unknown host " + host, e);
         }
         while (true) {
-            Socket s = new Socket();
-            try {
-                long leftMs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-                s.connect(new InetSocketAddress(address, port), (int) Math.min(leftMs, Integer.MAX_VALUE));
-                return new TcpTransport(s);
-            } catch (ConnectException e) {
-                closeQuietly(s);
-                if (System.nanoTime() + RETRY_PAUSE_MS * 1_000_000 - deadline > 0) {
-                    throw new OobException(OobException.Kind.CONNECT, step,
-                            "connection refused for " + seconds(connectTimeout)
-                                    + "; is the server (jperf or ib_*) running with the same -p?", e);
+            // Like perftest, try every address of the name (a C server listens on IPv4 only).
+            IOException last = null;
+            for (InetAddress address : addresses) {
+                Socket s = new Socket();
+                try {
+                    long leftMs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                    s.connect(new InetSocketAddress(address, port), (int) Math.min(leftMs, Integer.MAX_VALUE));
+                    return new TcpTransport(s);
+                } catch (IOException e) {
+                    closeQuietly(s);
+                    last = e;
                 }
-                sleep(RETRY_PAUSE_MS);
-            } catch (SocketTimeoutException e) {
-                closeQuietly(s);
-                throw new OobException(OobException.Kind.TIMEOUT, step,
-                        "no answer within " + seconds(connectTimeout), e);
-            } catch (IOException e) {
-                closeQuietly(s);
-                throw new OobException(OobException.Kind.CONNECT, step, e.getMessage(), e);
             }
+            if (last instanceof SocketTimeoutException) {
+                throw new OobException(OobException.Kind.TIMEOUT, step,
+                        "no answer within " + seconds(connectTimeout), last);
+            }
+            if (!(last instanceof ConnectException)) {
+                throw new OobException(OobException.Kind.CONNECT, step, String.valueOf(last.getMessage()), last);
+            }
+            if (System.nanoTime() + RETRY_PAUSE_MS * 1_000_000 - deadline > 0) {
+                throw new OobException(OobException.Kind.CONNECT, step,
+                        "connection refused for " + seconds(connectTimeout)
+                                + "; is the server (jperf or ib_*) running with the same -p?", last);
+            }
+            sleep(RETRY_PAUSE_MS);
         }
     }
 
