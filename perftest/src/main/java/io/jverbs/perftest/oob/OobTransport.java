@@ -1,0 +1,29 @@
+package io.jverbs.perftest.oob;
+
+import java.time.Duration;
+
+/**
+ * The byte pipe under the out-of-band protocol: perftest's TCP socket by default
+ * ({@link TcpTransport}), an rdma_cm control QP with {@code -z}. Every perftest exchange is one
+ * write of exactly N bytes and one read of exactly N bytes, so this is all the protocol needs.
+ * Implementations report every failure as an {@link OobException} naming {@code step}.
+ */
+public interface OobTransport extends AutoCloseable {
+
+    /** Sends all of {@code message}, as perftest's single {@code write(sockfd, msg, size)}. */
+    void write(byte[] message, String step);
+
+    /**
+     * Reads exactly {@code length} bytes, waiting at most {@code timeout} for all of them.
+     * Fewer bytes (peer closed) is {@link OobException.Kind#CLOSED}, nothing in time is
+     * {@link OobException.Kind#TIMEOUT}.
+     */
+    byte[] read(int length, Duration timeout, String step);
+
+    /** A short description of the peer for messages, e.g. {@code "10.0.0.2:18515"}. */
+    String peer();
+
+    /** Closes the connection; idempotent. */
+    @Override
+    void close();
+}
