@@ -1,5 +1,6 @@
 package io.jverbs.rdmacm;
 
+import io.jverbs.core.Errno;
 import io.jverbs.core.NativeCall;
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.Native;
@@ -11,6 +12,7 @@ import io.jverbs.rdmacm.ffi.RdmaCm;
 import io.jverbs.rdmacm.ffi.rdma_addr;
 import io.jverbs.rdmacm.ffi.rdma_cm_id;
 import io.jverbs.rdmacm.ffi.rdma_route;
+import io.jverbs.verbs.ffi.ibv_qp_attr;
 import io.jverbs.verbs.internal.Checks;
 import io.jverbs.verbs.internal.QpFactory;
 import io.jverbs.verbs.internal.VerbsAccess;
@@ -39,6 +41,10 @@ import java.util.Objects;
 public final class CmId extends NativeResource {
     /** {@code RDMA_PS_TCP}: reliable connected QPs. */
     static final int PS_TCP = 0x0106;
+    /** {@code RDMA_OPTION_ID}, {@code RDMA_OPTION_ID_ACK_TIMEOUT} (rdma_cma.h). */
+    private static final int OPTION_ID = 0, OPTION_ID_ACK_TIMEOUT = 3;
+    /** {@code IBV_QPS_INIT}. */
+    private static final int QP_STATE_INIT = 1;
 
     private final CmEventChannel channel;
     private final MemorySegment id;
@@ -185,6 +191,7 @@ public final class CmId extends NativeResource {
         checkOpen();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = parameters.encode(arena, ConnectionParameters.MAX_CONNECT_PRIVATE_DATA, "rdma_connect");
+            setAckTimeout(parameters, arena);
             check(RdmaCmCall.CONNECT, RdmaCm.rdma_connect(id, p));
         }
     }
@@ -194,8 +201,17 @@ public final class CmId extends NativeResource {
         checkOpen();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = parameters.encode(arena, ConnectionParameters.MAX_ACCEPT_PRIVATE_DATA, "rdma_accept");
+            setAckTimeout(parameters, arena);
             check(RdmaCmCall.ACCEPT, RdmaCm.rdma_accept(id, p));
         }
+    }
+
+    /** {@code rdma_set_option(RDMA_OPTION_ID_ACK_TIMEOUT)} when the parameters set one: it applies when the QP moves to RTS. */
+    private void setAckTimeout(ConnectionParameters parameters, Arena arena) {
+        if (parameters.ackTimeout < 0) return;
+        MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) parameters.ackTimeout);
+        int rc = RdmaCm.rdma_set_option(id, OPTION_ID, OPTION_ID_ACK_TIMEOUT, value, 1);
+        if (parameters.ackTimeoutSet) check(RdmaCmCall.SET_OPTION, rc); // the default is best effort: old kernels lack the option
     }
 
     /** Rejects the connection request of this id ({@code rdma_reject}); the peer sees REJECTED with reason 28. */
@@ -236,10 +252,18 @@ public final class CmId extends NativeResource {
      * event, or none within {@code timeout}; {@code step} names what was awaited in the message.
      */
     public CmEvent awaitEvent(CmEventType expected, Duration timeout, String step) {
+        return awaitEvent(expected, timeout, step, timeout, null);
+    }
+
+    /**
+     * As {@link #awaitEvent(CmEventType, Duration, String)}, but a timeout reports the caller's
+     * limit {@code reported} (named by {@code limit} unless null: the timeout), not {@code wait}.
+     */
+    CmEvent awaitEvent(CmEventType expected, Duration wait, String step, Duration reported, String limit) {
         checkOpen();
-        CmEvent e = channel.next(timeout);
+        CmEvent e = channel.next(wait);
         if (e == null) {
-            throw CmException.timeout(step, expected, timeout);
+            throw CmException.timeout(step, expected, reported, limit);
         }
         if (e.type() == expected && e.id() == this) {
             return e;
@@ -248,6 +272,21 @@ public final class CmId extends NativeResource {
             throw CmException.of(step, e);
         }
         throw CmException.unexpected(step, expected, e);
+    }
+
+    /**
+     * True when the kernel's CM no longer holds this id's connection: {@code rdma_init_qp_attr}
+     * for INIT fails with EINVAL, as rdma_create_qp and rdma_accept do then. For the id of a
+     * connection request this means the client went away (its REJ arrived) and, if that happened
+     * before the request was read, no event will ever say so (ucma drops it).
+     */
+    boolean connectionIsGone() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ibv_qp_attr.layout());
+            ibv_qp_attr.qp_state(attr, QP_STATE_INIT);
+            MemorySegment mask = arena.allocate(ValueLayout.JAVA_INT);
+            return RdmaCm.rdma_init_qp_attr(id, attr, mask) != 0 && Native.lastErrno() == Errno.EINVAL;
+        }
     }
 
     /** rdma_create_qp for {@link QueuePair}: the new {@code struct ibv_qp *}, or NULL with errno captured. */

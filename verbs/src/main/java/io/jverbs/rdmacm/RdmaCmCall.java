@@ -22,7 +22,9 @@ public enum RdmaCmCall implements NativeCall {
     CONNECT("rdma_connect", RdmaCmCall::connectHint),
     ACCEPT("rdma_accept", RdmaCmCall::acceptHint),
     REJECT("rdma_reject", RdmaCmCall::acceptHint),
-    DISCONNECT("rdma_disconnect");
+    DISCONNECT("rdma_disconnect"),
+    SET_OPTION("rdma_set_option", errno -> errno == Errno.ENOSYS || errno == Errno.EINVAL
+            ? "An older kernel's rdma_cm may not know RDMA_OPTION_ID_ACK_TIMEOUT: leave ConnectionParameters.ackTimeout unset" : null);
 
     private final String function;
     private final IntFunction<String> hint;

@@ -1,6 +1,7 @@
 package io.jverbs.rdmacm;
 
 import io.jverbs.core.NativeBuffer;
+import io.jverbs.core.ffi.LibC;
 import io.jverbs.rdmacm.CmConnection;
 import io.jverbs.rdmacm.CmEvent;
 import io.jverbs.rdmacm.CmEventChannel;
@@ -22,6 +23,7 @@ import io.jverbs.verbs.SendFlags;
 import io.jverbs.verbs.SendRequests;
 import io.jverbs.verbs.VerbsException;
 import io.jverbs.verbs.WcOpcode;
+import io.jverbs.verbs.WcStatus;
 import io.jverbs.verbs.WorkCompletions;
 import io.jverbs.verbs.WrOpcode;
 import io.jverbs.verbs.it.TestDevice;
@@ -309,6 +311,290 @@ class RdmaCmIT {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> id.createQueuePair(pd, QueuePair.Config.of(QpType.RC, cq)));
             assertTrue(e.getMessage().contains("CmId.context()"), e.getMessage());
+        }
+    }
+
+    /** A server and a client connection over {@code listener}, made in this JVM. */
+    private record Connected(CmConnection server, CmConnection client) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                client.close();
+            } finally {
+                server.close();
+            }
+        }
+    }
+
+    private static Connected connectPair(CmListener listener, CmConnection.Options serverOptions,
+                                         CmConnection.Options clientOptions) throws Exception {
+        CompletableFuture<CmConnection> server = CompletableFuture.supplyAsync(() -> listener.accept(serverOptions, TIMEOUT));
+        CmConnection client = CmConnection.connect(listener.localAddress(), clientOptions, TIMEOUT);
+        CmConnection s;
+        try {
+            s = get(server);
+            assertNotNull(s, "no connection request within " + TIMEOUT);
+        } catch (Exception | Error e) {
+            client.close();
+            throw e;
+        }
+        return new Connected(s, client);
+    }
+
+    @Test
+    void nextEventAndAwaitDisconnectAnswerThePeersDisconnectOnce() throws Exception {
+        try (CmListener listener = CmListener.listen(address(7477), 2)) {
+            // nextEvent: the DISCONNECTED it returns is answered, so the client's disconnect ends
+            // at once instead of after the CM's DREQ retries (about a minute)
+            try (Connected c = connectPair(listener, new CmConnection.Options(), new CmConnection.Options())) {
+                CompletableFuture<Long> clientDisconnect = CompletableFuture.supplyAsync(() -> {
+                    long start = System.nanoTime();
+                    c.client().disconnect(Duration.ofSeconds(8));
+                    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                });
+                CmEvent e = c.server().nextEvent(TIMEOUT);
+                assertNotNull(e, "no event within " + TIMEOUT);
+                assertEquals(CmEventType.DISCONNECTED, e.type());
+                assertTrue(c.server().isDisconnected());
+                long ms = get(clientDisconnect);
+                assertTrue(ms < 8000, "the client's disconnect took " + ms + " ms");
+                assertTrue(c.server().awaitDisconnect(Duration.ZERO));
+            }
+            // awaitDisconnect(ZERO) looks each time it is called
+            try (Connected c = connectPair(listener, new CmConnection.Options(), new CmConnection.Options())) {
+                assertFalse(c.server().awaitDisconnect(Duration.ZERO), "nobody disconnected yet");
+                CompletableFuture<Void> clientDisconnect = CompletableFuture.runAsync(() -> c.client().disconnect(Duration.ofSeconds(8)));
+                long deadline = System.nanoTime() + TIMEOUT.toNanos();
+                while (!c.server().awaitDisconnect(Duration.ZERO)) {
+                    assertTrue(System.nanoTime() < deadline, "awaitDisconnect(ZERO) never saw the DISCONNECTED");
+                    Thread.sleep(10);
+                }
+                get(clientDisconnect);
+            }
+        }
+    }
+
+    @Test
+    void completionWaitsReturnCompletionsTimeOutAndEndWhenThePeerDisconnects() throws Exception {
+        try (CmListener listener = CmListener.listen(address(7478), 2);
+             NativeBuffer serverBuf = NativeBuffer.allocate(4096);
+             NativeBuffer clientBuf = NativeBuffer.allocate(4096)) {
+            for (boolean events : new boolean[] {false, true}) {
+                String mode = events ? "completion channel, separate CQs" : "busy polling, one CQ";
+                MemoryRegion[] mr = new MemoryRegion[2];
+                ReceiveRequests recv = new ReceiveRequests(1, 1);
+                CmConnection.Options serverOptions = new CmConnection.Options().completionChannel(events)
+                        .separateCompletionQueues(events).beforeConnect(c -> {
+                            mr[0] = c.protectionDomain().register(serverBuf, Access.LOCAL_WRITE);
+                            c.queuePair().postReceive(recv.clear().add(1).sge(mr[0], 0, 64));
+                            c.queuePair().postReceive(recv.clear().add(2).sge(mr[0], 64, 64));
+                        });
+                CmConnection.Options clientOptions = new CmConnection.Options().completionChannel(events).separateCompletionQueues(events)
+                        .beforeConnect(c -> mr[1] = c.protectionDomain().register(clientBuf, Access.LOCAL_WRITE));
+                try (Connected c = connectPair(listener, serverOptions, clientOptions)) {
+                    CmConnection server = c.server(), client = c.client();
+                    if (events) {
+                        assertThrows(IllegalStateException.class, server::completionQueue, mode);
+                        assertNotNull(server.sendCompletionQueue().channel(), mode);
+                        assertFalse(server.sendCompletionQueue() == server.receiveCompletionQueue(), mode);
+                    } else {
+                        assertSame(server.completionQueue(), server.receiveCompletionQueue(), mode);
+                    }
+                    WorkCompletions wc = new WorkCompletions(4);
+                    long start = System.nanoTime();
+                    assertEquals(0, server.awaitReceiveCompletion(wc, Duration.ZERO), mode + ": nothing sent yet");
+                    assertEquals(0, server.awaitReceiveCompletion(wc, Duration.ofMillis(300)), mode);
+                    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    assertTrue(ms >= 250 && ms < 10_000, mode + ": waited " + ms + " ms");
+
+                    client.queuePair().postSend(new SendRequests(1, 1).add(7, WrOpcode.SEND, SendFlags.SIGNALED).sge(mr[1], 0, 16));
+                    assertEquals(1, client.awaitSendCompletion(wc, TIMEOUT), mode);
+                    assertEquals(WcOpcode.SEND, wc.opcode(0), mode);
+                    assertEquals(1, server.awaitReceiveCompletion(wc), mode);
+                    assertEquals(WcOpcode.RECV, wc.opcode(0), mode);
+                    assertEquals(16, wc.byteLength(0), mode);
+
+                    // the peer leaves while a receive is outstanding: the wait ends with a disconnect
+                    CompletableFuture<Void> leave = CompletableFuture.runAsync(() -> {
+                        sleep(300);
+                        client.disconnect(TIMEOUT);
+                    });
+                    start = System.nanoTime();
+                    CmException e = assertThrows(CmException.class, () -> server.awaitReceiveCompletion(wc, TIMEOUT), mode);
+                    ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    assertTrue(e.isDisconnected(), mode + ": " + e.getMessage());
+                    assertTrue(server.isDisconnected(), mode);
+                    assertTrue(ms < TIMEOUT.toMillis() / 2, mode + ": the disconnect was noticed after " + ms + " ms");
+                    get(leave); // the client's disconnect was answered
+                    assertThrows(CmException.class, () -> server.awaitSendCompletion(wc, Duration.ZERO), mode + ": still gone");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPeerThatStopsAnsweringFailsTheWaitWithRetryExceededWithinTheBound() throws Exception {
+        try (CmListener listener = CmListener.listen(address(7479), 2);
+             NativeBuffer clientBuf = NativeBuffer.allocate(4096)) {
+            // ackTimeout 14: 67 ms per try, 2 tries; defaults: about 7 x 0.54 s (ConnectionParameters)
+            ConnectionParameters[] cases = {new ConnectionParameters().ackTimeout(14).retryCount(1), new ConnectionParameters()};
+            assertEquals(ConnectionParameters.DEFAULT_ACK_TIMEOUT, cases[1].ackTimeout);
+            long[] took = new long[cases.length];
+            String[] outcome = new String[cases.length];
+            for (int i = 0; i < cases.length; i++) {
+                MemoryRegion[] mr = new MemoryRegion[1];
+                CmConnection.Options clientOptions = new CmConnection.Options().parameters(cases[i])
+                        .beforeConnect(c -> mr[0] = c.protectionDomain().register(clientBuf, Access.LOCAL_WRITE));
+                try (Connected c = connectPair(listener, new CmConnection.Options(), clientOptions)) {
+                    // silent: no DREQ, and the peer's device drops packets for a QP it no longer has
+                    c.server().queuePair().close();
+                    c.client().queuePair().postSend(new SendRequests(1, 1).add(3, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED)
+                            .sge(mr[0], 0, 16).rdma(0x1000, 1));
+                    WorkCompletions wc = new WorkCompletions(4);
+                    long start = System.nanoTime();
+                    try {
+                        int n = c.client().awaitSendCompletion(wc, Duration.ofSeconds(20));
+                        outcome[i] = n == 0 ? "no completion in 20 s" : "completed " + wc.status(0);
+                    } catch (CmException e) {
+                        outcome[i] = e.completionStatus() + " disconnected=" + e.isDisconnected() + " wrId=" + wc.wrId(0);
+                    }
+                    took[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    outcome[i] += " after " + took[i] + " ms";
+                }
+                System.out.println("retry case " + i + ": " + outcome[i]);
+            }
+            for (String o : outcome) assertTrue(o.startsWith("RETRY_EXC_ERR disconnected=true wrId=3"), o);
+            assertTrue(took[0] < 3000, "ackTimeout 14 x 2 tries is ~0.13 s: " + outcome[0]);
+            assertTrue(took[1] < 10_000, "the documented default bound is ~3.8 s: " + outcome[1]);
+            assertTrue(took[1] > took[0], "the default ACK timeout is longer than 2^14 x 4.096 us");
+        }
+    }
+
+    @Test
+    void connectTimeoutNamesTheCallersTimeoutAndRdmaToolShowsTheListener() throws Exception {
+        InetSocketAddress server = address(7480);
+        try (CmListener listener = CmListener.listen(server, 1)) { // listens, never accepts
+            // a script can see the listener: rdma(8) lists rdma_cm ids (ss does not: no TCP socket)
+            Process rdma = new ProcessBuilder("rdma", "resource", "show", "cm_id").redirectErrorStream(true).start();
+            String out = new String(rdma.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, rdma.waitFor(), out);
+            assertTrue(out.lines().anyMatch(l -> l.contains("LISTEN") && l.contains(TestDevice.ipv4() + ":" + server.getPort())), out);
+
+            Duration timeout = Duration.ofMillis(2500);
+            CmException e = assertThrows(CmException.class, () -> CmConnection.connect(server, new byte[0], timeout).close());
+            assertTrue(e.isTimeout(), e.getMessage());
+            assertTrue(e.getMessage().contains("no ESTABLISHED event within 2500 ms"), e.getMessage());
+        }
+    }
+
+    @Test
+    void clientsKilledBeforeAndDuringAcceptAreCmExceptionsAndTheListenerKeepsServing() throws Exception {
+        InetSocketAddress server = address(7481);
+        try (CmListener listener = CmListener.listen(server, 4)) {
+            for (boolean duringAccept : new boolean[] {false, true}) {
+                String when = duringAccept ? "killed during accept" : "killed before accept";
+                // rdma_client (rdmacm-utils) blocks in a synchronous rdma_connect until it is established
+                Process client = new ProcessBuilder("rdma_client", "-s", TestDevice.ipv4(), "-p", Integer.toString(server.getPort()))
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                try {
+                    assertTrue(LibC.awaitReadable(listener.id().channel().fd(), TIMEOUT.toMillis()), when + ": no connection request");
+                    CmConnection.Options o = new CmConnection.Options();
+                    if (duringAccept) {
+                        o.beforeConnect(c -> kill(client)); // the QP exists; rdma_accept comes next
+                    } else {
+                        kill(client);
+                    }
+                    long start = System.nanoTime();
+                    CmException e = assertThrows(CmException.class, () -> {
+                        CmConnection c = listener.accept(o, TIMEOUT);
+                        if (c != null) c.close();
+                    }, when);
+                    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    System.out.println(when + ": " + e.getMessage() + (e.getCause() == null ? "" : " <- " + e.getCause().getMessage()));
+                    assertTrue(e.isDisconnected(), when + ": " + e.getMessage());
+                    assertTrue(e.getMessage().contains("client went away"), e.getMessage());
+                    assertTrue(ms < TIMEOUT.toMillis() / 2, when + ": noticed after " + ms + " ms");
+                } finally {
+                    client.destroyForcibly().waitFor();
+                }
+            }
+            // and the next client is served
+            try (Connected c = connectPair(listener, new CmConnection.Options(), new CmConnection.Options())) {
+                assertEquals(QpState.RTS, c.server().queuePair().state());
+            }
+        }
+    }
+
+    @Test
+    void aPeerProcessKilledDuringATransferEndsTheWaitPromptly() throws Exception {
+        InetSocketAddress server = address(7482);
+        try (CmListener listener = CmListener.listen(server, 1);
+             NativeBuffer buf = NativeBuffer.allocate(RdmaCmPeer.SIZE)) {
+            String javaBin = ProcessHandle.current().info().command().orElseThrow();
+            Process peer = new ProcessBuilder(javaBin, "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), RdmaCmPeer.class.getName(), TestDevice.ipv4(),
+                    Integer.toString(server.getPort())).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+            MemoryRegion[] mr = new MemoryRegion[1];
+            CmConnection.Options o = new CmConnection.Options().completionChannel(true).separateCompletionQueues(true)
+                    .beforeConnect(c -> mr[0] = c.protectionDomain().register(buf, Access.LOCAL_WRITE));
+            try (CmConnection c = listener.accept(o, Duration.ofSeconds(90))) {
+                assertNotNull(c, "the peer JVM did not connect within 90 s");
+                java.nio.ByteBuffer pd = java.nio.ByteBuffer.wrap(c.peerPrivateData()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                long remote = pd.getLong();
+                int rkey = pd.getInt();
+                SendRequests read = new SendRequests(1, 1);
+                WorkCompletions wc = new WorkCompletions(4);
+                c.queuePair().postSend(read.clear().add(1, WrOpcode.RDMA_READ, SendFlags.SIGNALED).sge(mr[0], 0, RdmaCmPeer.SIZE).rdma(remote, rkey));
+                assertEquals(1, c.awaitSendCompletion(wc, TIMEOUT));
+                assertEquals(WcOpcode.RDMA_READ, wc.opcode(0));
+                for (int i = 0; i < RdmaCmPeer.SIZE; i += 997) {
+                    assertEquals((byte) i, buf.segment().get(ValueLayout.JAVA_BYTE, i), "byte " + i + " read from the peer");
+                }
+
+                // kill -9 while this side waits for a completion that will never come
+                CompletableFuture<Void> killer = CompletableFuture.runAsync(() -> {
+                    sleep(500);
+                    kill(peer);
+                });
+                c.queuePair().postSend(read.clear().add(2, WrOpcode.RDMA_READ, SendFlags.SIGNALED).sge(mr[0], 0, RdmaCmPeer.SIZE).rdma(remote, rkey));
+                assertEquals(1, c.awaitSendCompletion(wc, TIMEOUT), "the second read, before the kill");
+                long start = System.nanoTime();
+                CmException e = assertThrows(CmException.class, () -> c.awaitReceiveCompletion(wc, Duration.ofSeconds(60)));
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                get(killer);
+                System.out.println("peer killed: " + e.getMessage() + " after " + ms + " ms");
+                assertTrue(e.isDisconnected(), e.getMessage());
+                assertTrue(ms < 15_000, "the wait noticed the dead peer only after " + ms + " ms");
+
+                // a read posted now fails at once too
+                c.queuePair().postSend(read.clear().add(3, WrOpcode.RDMA_READ, SendFlags.SIGNALED).sge(mr[0], 0, RdmaCmPeer.SIZE).rdma(remote, rkey));
+                start = System.nanoTime();
+                CmException again = assertThrows(CmException.class, () -> c.awaitSendCompletion(wc, Duration.ofSeconds(60)));
+                assertTrue(again.isDisconnected(), again.getMessage());
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "after the disconnect, waits end at once");
+            } finally {
+                peer.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** SIGKILL, and wait until the process is gone (its kernel then tears its rdma_cm ids down). */
+    private static void kill(Process p) {
+        try {
+            p.destroyForcibly().waitFor();
+            Thread.sleep(300);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

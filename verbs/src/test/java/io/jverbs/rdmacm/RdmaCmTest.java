@@ -101,7 +101,7 @@ class RdmaCmTest {
             assertArrayEquals(data, rdma_conn_param.private_data(p).reinterpret(5).toArray(ValueLayout.JAVA_BYTE));
             assertEquals((byte) 0xff, rdma_conn_param.responder_resources(p), "RDMA_MAX_RESP_RES by default");
             assertEquals(4, rdma_conn_param.initiator_depth(p));
-            assertEquals(7, rdma_conn_param.retry_count(p));
+            assertEquals(6, rdma_conn_param.retry_count(p), "6, not 7: rxe retries forever with 7");
             assertEquals(3, rdma_conn_param.rnr_retry_count(p));
 
             MemorySegment none = new ConnectionParameters().encode(arena, 56, "rdma_connect");
@@ -163,6 +163,50 @@ class RdmaCmTest {
         assertTrue(timeout.isTimeout());
         assertNull(timeout.event());
         assertTrue(timeout.getMessage().contains("no ESTABLISHED event within 1500 ms"), timeout.getMessage());
+    }
+
+    @Test
+    void timeoutsNameTheCallersLimitNotTheTimeThatWasLeft() {
+        CmException resolve = CmException.timeout("rdma_resolve_addr /10.77.0.9:1", CmEventType.ADDR_RESOLVED,
+                java.time.Duration.ofSeconds(2), "Options.resolveTimeout, within a 5000 ms timeout");
+        assertTrue(resolve.isTimeout());
+        assertFalse(resolve.isDisconnected());
+        assertTrue(resolve.getMessage().contains("no ADDR_RESOLVED event within 2000 ms (Options.resolveTimeout, within a 5000 ms timeout)"),
+                resolve.getMessage());
+    }
+
+    @Test
+    void peerLeavingAndFailedCompletionsAreDisconnectsWithTheirCause() {
+        VerbsException cause = new VerbsException(RdmaCmCall.CREATE_QP, Errno.EINVAL, null);
+        CmException left = CmException.peerLeft("accept from /10.77.0.1:4000", CmEventType.REJECTED, 4, cause);
+        assertTrue(left.isDisconnected());
+        assertFalse(left.isTimeout());
+        assertSame(cause, left.getCause());
+        assertEquals(CmEventType.REJECTED, left.event());
+        assertTrue(left.getMessage().contains("client went away") && left.getMessage().contains("REJECTED (IB CM reject reason 4)"),
+                left.getMessage());
+
+        CmException retry = CmException.completion("send completion", "wr_id=1 status=RETRY_EXC_ERR", io.jverbs.verbs.WcStatus.RETRY_EXC_ERR, false);
+        assertTrue(retry.isDisconnected(), "nobody answered the retries: the peer is gone");
+        assertEquals(io.jverbs.verbs.WcStatus.RETRY_EXC_ERR, retry.completionStatus());
+        assertNull(retry.event());
+        assertFalse(retry.isTimeout());
+        assertTrue(retry.getMessage().contains("stopped answering"), retry.getMessage());
+
+        CmException access = CmException.completion("send completion", "wr_id=2 status=REM_ACCESS_ERR", io.jverbs.verbs.WcStatus.REM_ACCESS_ERR, false);
+        assertFalse(access.isDisconnected(), "a bad rkey is our bug, not the peer leaving");
+        assertTrue(CmException.completion("x", "y", io.jverbs.verbs.WcStatus.WR_FLUSH_ERR, true).isDisconnected());
+        assertTrue(CmException.disconnected("receive completion", null).isDisconnected());
+    }
+
+    @Test
+    void ackTimeoutIsAnExponentOrUnset() {
+        assertEquals(17, new ConnectionParameters().ackTimeout, "0.54 s per try by default, not rdma_cm's 2.1 s on RoCE");
+        assertFalse(new ConnectionParameters().ackTimeoutSet, "the default is applied best effort");
+        assertEquals(-1, new ConnectionParameters().ackTimeout(-1).ackTimeout);
+        assertEquals(14, new ConnectionParameters().ackTimeout(14).ackTimeout);
+        assertThrows(IllegalArgumentException.class, () -> new ConnectionParameters().ackTimeout(32));
+        assertThrows(IllegalArgumentException.class, () -> new ConnectionParameters().ackTimeout(-2));
     }
 
     @Test

@@ -76,7 +76,7 @@ public final class LibC {
     /** {@code POLLIN}. */
     public static final short POLLIN = 0x1;
     private static final ThreadLocal<MemorySegment> POLLFD =
-            ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(8, 4));
+            ThreadLocal.withInitial(() -> java.lang.foreign.Arena.ofAuto().allocate(16, 4));
 
     /**
      * Waits until {@code fd} is readable: {@code poll(2)} on one descriptor, restarted after EINTR
@@ -84,24 +84,38 @@ public final class LibC {
      * timeout waits forever.
      */
     public static boolean awaitReadable(int fd, long timeoutMillis) {
+        return awaitReadable(fd, -1, timeoutMillis) != 0;
+    }
+
+    /**
+     * Waits until {@code fd1} or {@code fd2} is readable: one {@code poll(2)} on both, restarted
+     * after EINTR with the time that is left. Returns a bit set (1: {@code fd1} is readable, 2:
+     * {@code fd2} is), 0 on timeout; a negative timeout waits forever. A negative {@code fd2} is
+     * ignored (poll(2) skips negative descriptors).
+     */
+    public static int awaitReadable(int fd1, int fd2, long timeoutMillis) {
         long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
         MemorySegment pfd = POLLFD.get();
         while (true) {
-            pfd.set(JAVA_INT, 0, fd);
+            pfd.set(JAVA_INT, 0, fd1);
             pfd.set(JAVA_SHORT, 4, POLLIN);
             pfd.set(JAVA_SHORT, 6, (short) 0);
+            pfd.set(JAVA_INT, 8, fd2);
+            pfd.set(JAVA_SHORT, 12, POLLIN);
+            pfd.set(JAVA_SHORT, 14, (short) 0);
             int wait = timeoutMillis < 0 ? -1 : (int) Math.max(0, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000L));
             int rc;
             try {
-                rc = (int) POLL.invokeExact(Native.errnoState(), pfd, 1L, wait);
+                rc = (int) POLL.invokeExact(Native.errnoState(), pfd, fd2 < 0 ? 1L : 2L, wait);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
             if (rc > 0) {
-                return true;
+                // POLLERR/POLLHUP count as readable: the read that follows reports the error
+                return (pfd.get(JAVA_SHORT, 6) != 0 ? 1 : 0) | (fd2 >= 0 && pfd.get(JAVA_SHORT, 14) != 0 ? 2 : 0);
             }
             if (rc == 0) {
-                if (wait == 0 || System.nanoTime() >= deadline) return false;
+                if (wait == 0 || System.nanoTime() >= deadline) return 0;
                 continue;
             }
             int errno = Native.lastErrno();
