@@ -97,7 +97,7 @@ class JperfCliTest {
         "-H, write_lat read_lat send_lat atomic_lat",
         "-U, write_lat read_lat send_lat atomic_lat",
         "--max-lat 5, write_lat read_lat send_lat atomic_lat",
-        "--hdr-log x.hlog, write_lat read_lat send_lat atomic_lat",
+        "--hdr-log target/flag-matrix.hlog, write_lat read_lat send_lat atomic_lat",
         "-r 64, send_bw send_lat",
         "-I 64, write_bw write_lat send_bw send_lat",
         "-e, read_bw read_lat send_bw send_lat atomic_bw atomic_lat",
