@@ -1,0 +1,70 @@
+package io.jverbs.perftest.cli;
+
+import io.jverbs.perftest.Measure;
+import io.jverbs.perftest.TestKind;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+
+/**
+ * One test subcommand ({@code write_bw} ...): the option groups perftest accepts for it, mixed
+ * into a picocli spec, and the typed values after parsing (null groups are not valid for the test).
+ */
+final class TestCommand {
+    final TestKind kind;
+    final Measure measure;
+    final Options.Common common = new Options.Common();
+    final Options.Size size;
+    final Options.Bw bw;
+    final Options.Lat lat;
+    final Options.Rx rx;
+    final Options.Inline inline;
+    final Options.Events events;
+    final Options.Outs outs;
+    final Options.Atomic atomic;
+    final CommandSpec spec;
+
+    TestCommand(TestKind kind, Measure measure) {
+        this.kind = kind;
+        this.measure = measure;
+        size = kind != TestKind.ATOMIC ? new Options.Size() : null;
+        bw = measure == Measure.BW ? new Options.Bw() : null;
+        lat = measure == Measure.LAT ? new Options.Lat() : null;
+        rx = kind == TestKind.SEND ? new Options.Rx() : null;
+        inline = kind == TestKind.WRITE || kind == TestKind.SEND ? new Options.Inline() : null;
+        events = kind != TestKind.WRITE ? new Options.Events() : null;
+        outs = kind == TestKind.READ || kind == TestKind.ATOMIC ? new Options.Outs() : null;
+        atomic = kind == TestKind.ATOMIC ? new Options.Atomic() : null;
+
+        spec = CommandSpec.create().name(name()).mixinStandardHelpOptions(true);
+        spec.usageMessage().description(description()).sortOptions(false);
+        spec.addPositional(PositionalParamSpec.builder().paramLabel("SERVER").arity("0..1").type(String.class)
+                .description("Server to connect to (client role); none: act as server").build());
+        for (Object group : new Object[] {common, size, bw, lat, rx, inline, events, outs, atomic}) {
+            if (group != null) {
+                spec.addMixin(group.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT),
+                        CommandSpec.forAnnotatedObject(group));
+            }
+        }
+    }
+
+    String name() {
+        return kind.name().toLowerCase(java.util.Locale.ROOT) + "_" + measure.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The server name typed, or null. */
+    String server() {
+        PositionalParamSpec p = spec.positionalParameters().getFirst();
+        return p.getValue();
+    }
+
+    private String description() {
+        String what = switch (kind) {
+            case WRITE -> "RDMA Write";
+            case READ -> "RDMA Read";
+            case SEND -> "Send/receive";
+            case ATOMIC -> "Atomic";
+        };
+        return what + (measure == Measure.BW ? " bandwidth" : " latency") + " test, like perftest's ib_" + name()
+                + ". Without SERVER it waits for a client.";
+    }
+}
