@@ -62,7 +62,7 @@ final class LatLoop {
             if ((w.duration || rcnt < iterations) && !(scnt < 1 && server)) {
                 rcnt++;
                 byte expect = (byte) rcnt;
-                while ((byte) BYTE.getVolatile(recvBuf, 0L, pollOffset) != expect) {
+                while ((byte) BYTE.getVolatile(recvBuf, pollOffset) != expect) {
                     long now = w.idle("the peer's RDMA write");
                     if (now != 0 && w.ended(now)) {
                         return;
@@ -80,7 +80,7 @@ final class LatLoop {
                 } else {
                     posted[(int) scnt] = t;
                 }
-                BYTE.setVolatile(sendBuf, 0L, postOffset, (byte) ++scnt);
+                BYTE.setVolatile(sendBuf, postOffset, (byte) ++scnt);
                 qp.postSend(send);
             }
             if (w.duration || ccnt < iterations) {
