@@ -50,7 +50,9 @@ public final class RdmaEngine implements Engine {
 
         static OobSession open(TestParameters p) {
             if (p.isServer()) {
-                return OobSession.server(p.port(), Duration.ZERO, stepTimeout());
+                // perftest waits for its client forever; property jperf.acceptSeconds bounds it (0 = forever).
+                return OobSession.server(p.port(), Duration.ofSeconds(Long.getLong("jperf.acceptSeconds", 0)),
+                        stepTimeout());
             }
             return OobSession.client(p.serverName(), p.port(), stepTimeout(), stepTimeout());
         }

@@ -40,6 +40,7 @@ class InteropIT {
         System.setProperty("jperf.stallSeconds", "10");
         System.setProperty("jperf.stepSeconds", "20");
         System.setProperty("jperf.serverWaitSeconds", "120");
+        System.setProperty("jperf.acceptSeconds", "60");
     }
 
     @BeforeEach
