@@ -128,40 +128,48 @@ final class Runs {
         }
     }
 
-    /** Waits until something listens on TCP {@code port} (read from /proc/net/tcp: no probe connection). */
-    static void awaitListening(int port, int seconds) {
-        String hex = String.format(":%04X ", port);
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        while (System.nanoTime() < end) {
+    /** Whether something listens on TCP {@code port}, IPv4 or IPv6 (/proc/net/tcp{,6}: no probe connection). */
+    static boolean listening(int port) {
+        String hex = String.format(":%04X", port);
+        for (String file : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
             try {
-                for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+                for (String line : Files.readAllLines(Path.of(file))) {
                     String[] f = line.trim().split("\\s+");
-                    if (f.length > 3 && (f[1] + " ").endsWith(hex) && f[3].equals("0A")) {
-                        return;
+                    if (f.length > 3 && f[1].endsWith(hex) && f[3].equals("0A")) {
+                        return true;
                     }
                 }
-                Thread.sleep(100);
-            } catch (IOException | InterruptedException e) {
-                throw new AssertionError(e);
+            } catch (IOException e) {
+                // no IPv6 here
             }
+        }
+        return false;
+    }
+
+    /** Waits until something listens on TCP {@code port}. */
+    static void awaitListening(int port, int seconds) {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            if (listening(port)) {
+                return;
+            }
+            sleep(100);
         }
         fail("nothing listens on port " + port + " after " + seconds + " s");
     }
 
-    /** Waits until nothing listens any more (the previous server is gone). */
+    /** Waits (up to 10 s) until nothing listens any more (the previous server is gone). */
     static void awaitPortFree(int port) {
-        String hex = String.format(":%04X ", port);
-        for (int i = 0; i < 100; i++) {
-            try {
-                boolean listening = Files.readAllLines(Path.of("/proc/net/tcp")).stream().map(l -> l.trim().split("\\s+"))
-                        .anyMatch(f -> f.length > 3 && (f[1] + " ").endsWith(hex) && f[3].equals("0A"));
-                if (!listening) {
-                    return;
-                }
-                Thread.sleep(100);
-            } catch (IOException | InterruptedException e) {
-                throw new AssertionError(e);
-            }
+        for (int i = 0; i < 100 && listening(port); i++) {
+            sleep(100);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
         }
     }
 
