@@ -141,8 +141,10 @@ class InteropIT {
         String[] a = args(test, extra);
         Runs.Side s = jperfServer ? jperf(T, a) : process(T, c(a));
         Runs.Result[] r = pair(s, () -> jperfServer ? process(T, c(concat(a, ip()))) : jperf(T, concat(a, ip())));
-        Runs.Result server = r[0].ok();
+        // The C side first: when it fails, its output says why the jperf side saw a closed socket.
+        Runs.Result server = jperfServer ? r[0] : r[0].ok();
         Runs.Result client = r[1].ok();
+        server.ok();
         Runs.Result mine = jperfServer ? server : client;
         List<String[]> rows = mine.rows();
         if (spec.contains("-a")) {
