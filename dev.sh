@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # jverbs entry point. On a fresh Debian 12 machine, as root, each command installs what is
 # missing (Debian packages, the Soft-RoCE VM kernel), checks for JDK 25, builds, and then:
-#   ./dev.sh demo    runs the main job: the Java rc_pingpong on an RDMA device, or inside the
-#                    Soft-RoCE VM when this machine has none
+#   ./dev.sh demo    runs the main job: jperf write_bw and send_lat (perftest in Java) on an RDMA
+#                    device, or inside the Soft-RoCE VM when this machine has none
 #   ./dev.sh test    runs every test: unit tests on the host, RDMA tests inside the VM, the
 #                    VM harness self-test (C perftest on one and on two hosts)
 #   ./dev.sh setup   only the set-up
@@ -78,24 +78,29 @@ wait_port() {
 }
 
 demo() {
-    local run="examples/run.sh RcPingPong"
+    # jperf (perftest in Java): a write_bw and a send_lat server and client, perftest's tables.
+    local jp="./jperf" n="-n 1000"
     if has_rdma_device; then
         local dev
         dev=$(ls /sys/class/infiniband | head -1)
-        say "RDMA device $dev found: running rc_pingpong server and client on it"
+        say "RDMA device $dev found: jperf write_bw and send_lat, server and client on it"
         set -o pipefail
-        $run -d "$dev" -n 1000 -s 4096 2>&1 | sed -u 's/^/[server] /' & local server=$!
-        wait_port 18515
-        $run -d "$dev" -n 1000 -s 4096 127.0.0.1 2>&1 | sed -u 's/^/[client] /'
-        wait $server
+        for t in write_bw send_lat; do
+            $jp $t -d "$dev" $n 2>&1 | sed -u 's/^/[server] /' & local server=$!
+            wait_port 18515
+            $jp $t -d "$dev" $n 127.0.0.1 2>&1 | sed -u 's/^/[client] /'
+            wait $server
+        done
     else
-        say "no RDMA device on this machine: running rc_pingpong inside the Soft-RoCE VM (rxe0)"
+        say "no RDMA device on this machine: jperf write_bw and send_lat inside the Soft-RoCE VM (rxe0)"
         native-test/softroce-vm.sh --timeout 600 -- bash -c "
-            set -o pipefail
-            $run -d \$JVERBS_RDMA_DEV -g \$JVERBS_GID_INDEX -n 1000 -s 4096 2>&1 | sed -u 's/^/[server] /' & server=\$!
-            until ss -ltn | grep -q ':18515 '; do sleep 0.5; done   # a JVM start in the VM takes seconds
-            $run -d \$JVERBS_RDMA_DEV -g \$JVERBS_GID_INDEX -n 1000 -s 4096 \$JVERBS_IPV4 2>&1 | sed -u 's/^/[client] /'; rc=\$?
-            wait \$server || rc=\$?
+            set -o pipefail; rc=0
+            for t in write_bw send_lat; do
+                $jp \$t -d \$JVERBS_RDMA_DEV -x \$JVERBS_GID_INDEX $n 2>&1 | sed -u 's/^/[server] /' & server=\$!
+                until ss -ltn | grep -q ':18515 '; do sleep 0.5; done   # a JVM start in the VM takes seconds
+                $jp \$t -d \$JVERBS_RDMA_DEV -x \$JVERBS_GID_INDEX $n \$JVERBS_IPV4 2>&1 | sed -u 's/^/[client] /' || rc=\$?
+                wait \$server || rc=\$?
+            done
             exit \$rc"
     fi
 }

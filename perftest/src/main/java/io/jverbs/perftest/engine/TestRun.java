@@ -1,0 +1,588 @@
+package io.jverbs.perftest.engine;
+
+import io.jverbs.core.NativeBuffer;
+import io.jverbs.perftest.Connection;
+import io.jverbs.perftest.AtomicType;
+import io.jverbs.perftest.Measure;
+import io.jverbs.perftest.TestKind;
+import io.jverbs.perftest.TestParameters;
+import io.jverbs.perftest.oob.BwReport;
+import io.jverbs.perftest.oob.OobSession;
+import io.jverbs.perftest.oob.QpInfo;
+import io.jverbs.perftest.oob.SystemData;
+import io.jverbs.perftest.report.Bandwidth;
+import io.jverbs.perftest.report.BwResult;
+import io.jverbs.perftest.report.BwTimestamps;
+import io.jverbs.perftest.report.Endpoint;
+import io.jverbs.perftest.report.HeaderFacts;
+import io.jverbs.perftest.report.LatencyRecorder;
+import io.jverbs.perftest.report.Reporter;
+import io.jverbs.verbs.Access;
+import io.jverbs.verbs.AddressHandle;
+import io.jverbs.verbs.CompletionQueue;
+import io.jverbs.verbs.Context;
+import io.jverbs.verbs.DeviceAttributes;
+import io.jverbs.verbs.Gid;
+import io.jverbs.verbs.LinkLayer;
+import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.Mtu;
+import io.jverbs.verbs.PathSettings;
+import io.jverbs.verbs.PortAttributes;
+import io.jverbs.verbs.ProtectionDomain;
+import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.QueuePair;
+import io.jverbs.verbs.ReceiveRequests;
+import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.WrOpcode;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/**
+ * One side of one jperf test, in perftest's order: open the device, connect the out-of-band
+ * session, agree on versions, system data and MTU, create buffer, PD, MR, CQs and QPs, exchange QP
+ * info, move the QPs to RTS, then the per-test handshakes around the measured loops (see the
+ * table in {@link io.jverbs.perftest.oob}). Not reusable: one instance per run.
+ */
+final class TestRun implements AutoCloseable {
+    /** {@code UD_ADDITION}: the GRH in front of every UD receive. */
+    static final int UD_GRH = 40;
+    /** perftest's {@code DEF_QKEY}. */
+    static final int QKEY = 0x11111111;
+    static final int CACHE_LINE = 64;
+
+    private final TestParameters p;
+    private final Reporter reporter;
+    private final boolean server;
+    private final Function<TestParameters, OobSession> connect;
+    private final long stallNs;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    private Context ctx;
+    private int gidIndex;
+    private Gid gid;
+    private int lid;
+    private int outReads;
+    private Mtu mtu;
+    private OobSession oob;
+    private List<Integer> sizes;
+    private long slot;
+    private NativeBuffer buffer;
+    private MemoryRegion mr;
+    private ProtectionDomain pd;
+    private CompletionQueue sendCq;
+    private CompletionQueue recvCq;
+    private QueuePair[] qps;
+    private int[] psns;
+    private List<QpInfo> local;
+    private List<QpInfo> remote;
+    private AddressHandle[] ahs;
+    private PathSettings path;
+
+    /**
+     * @param connect opens the out-of-band session for this side (TCP per perftest, or a test's)
+     * @param stallNs how long a wait in a measured loop may see nothing before the run fails
+     */
+    TestRun(TestParameters p, Reporter reporter, boolean server, Function<TestParameters, OobSession> connect,
+            long stallNs) {
+        this.p = p;
+        this.reporter = reporter;
+        this.server = server;
+        this.connect = connect;
+        this.stallNs = stallNs;
+    }
+
+    void run() {
+        openDevice();
+        if (server) {
+            reporter.waitingForClient();
+        }
+        oob = connect.apply(p);
+        closeables.add(oob);
+        oob.exchangeVersions();
+        oob.exchangeSystemData(new SystemData((int) NativeBuffer.pageSize(), CACHE_LINE));
+        mtu = Mtu.of(oob.exchangeMtu(mtu.code()));
+        sizes = sizes();
+        createResources();
+        reporter.header(new HeaderFacts(ctx.device().name(), ctx.device().transportType() == 1 ? "IW" : "IB",
+                ctx.queryPort(p.ibPort()).linkLayer() == LinkLayer.ETHERNET ? "Ethernet" : "IB", mtu.bytes(),
+                outReads, inlineSize(), false, false, 16));
+        if (p.measure() == Measure.BW) {
+            if (p.kind() == TestKind.SEND) {
+                sendBw();
+            } else {
+                rdmaBw();
+            }
+        } else {
+            switch (p.kind()) {
+                case WRITE -> writeLat();
+                case SEND -> sendLat();
+                default -> requestLat();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- set-up
+
+    private void openDevice() {
+        ctx = p.device() == null ? Context.openFirst() : Context.open(p.device());
+        closeables.add(ctx);
+        PortAttributes port = ctx.queryPort(p.ibPort());
+        if (!port.isActive()) {
+            throw new EngineException(ctx.device().name() + " port " + p.ibPort() + " is " + port.state()
+                    + ", not ACTIVE: check its link (ibv_devinfo -d " + ctx.device().name() + ")");
+        }
+        lid = port.lid();
+        if (p.gidIndex() >= 0) {
+            gidIndex = p.gidIndex();
+        } else {
+            gidIndex = port.linkLayer() == LinkLayer.ETHERNET ? ctx.bestGid(p.ibPort()).index() : -1;
+        }
+        gid = gidIndex >= 0 ? ctx.queryGid(p.ibPort(), gidIndex).gid() : null;
+        if (gid != null && gid.isZero()) {
+            throw new EngineException("GID index " + gidIndex + " of " + ctx.device().name() + " port " + p.ibPort()
+                    + " is empty: pick a populated one (jperf devices lists them)");
+        }
+        Mtu local = p.mtu() > 0 ? Mtu.ofBytes(p.mtu()) : port.activeMtu();
+        mtu = local.min(port.activeMtu());
+        DeviceAttributes dev = ctx.queryDevice();
+        if (p.kind() == TestKind.READ || p.kind() == TestKind.ATOMIC) {
+            int max = Math.max(1, dev.maxQpRdAtomic());
+            outReads = p.outReads() > 0 ? Math.min(p.outReads(), max) : max;
+        } else {
+            outReads = 1;
+        }
+    }
+
+    /** The sizes of the run; UD messages are at most one MTU, as perftest changes them. */
+    private List<Integer> sizes() {
+        List<Integer> all = p.sizes();
+        if (p.connection() != Connection.UD) {
+            return all;
+        }
+        List<Integer> out = new ArrayList<>();
+        for (int s : all) {
+            if (s <= mtu.bytes()) {
+                out.add(s);
+            }
+        }
+        if (out.isEmpty() || (!p.allSizes() && p.size() > mtu.bytes())) {
+            if (p.allSizes()) {
+                System.err.println(" Max msg size in UD is MTU " + mtu.bytes() + "\n Changing to this MTU");
+            }
+            out = List.of(mtu.bytes());
+        }
+        return out;
+    }
+
+    private int maxSize() {
+        int max = 1;
+        for (int s : sizes) {
+            max = Math.max(max, s);
+        }
+        return p.kind() == TestKind.ATOMIC ? 8 : max;
+    }
+
+    private int inlineSize() {
+        return p.kind() == TestKind.READ || p.kind() == TestKind.ATOMIC ? 0 : p.inlineSize();
+    }
+
+    /** Send area of QP i: the first half of the buffer. */
+    long sendOffset(int i) {
+        return i * slot;
+    }
+
+    /** Receive area of QP i (the address the peer writes to or reads from): the second half. */
+    long recvOffset(int i) {
+        return (qps.length + i) * slot;
+    }
+
+    private void createResources() {
+        int n = p.qps();
+        long page = NativeBuffer.pageSize();
+        int extra = p.connection() == Connection.UD ? UD_GRH : 0;
+        slot = align(Math.max(maxSize() + extra, page), CACHE_LINE);
+        buffer = NativeBuffer.allocate(2 * n * slot);
+        closeables.add(buffer);
+        pd = ctx.allocateProtectionDomain();
+        closeables.add(pd);
+        mr = pd.register(buffer, Access.ALL_REMOTE);
+        closeables.add(mr);
+        int tx = p.txDepth();
+        int rx = p.kind() == TestKind.SEND ? p.rxDepth() : 1;
+        sendCq = ctx.createCompletionQueue(Math.max(1, tx * n));
+        recvCq = ctx.createCompletionQueue(Math.max(1, rx * n));
+        closeables.add(sendCq);
+        closeables.add(recvCq);
+        QpType type = switch (p.connection()) {
+            case RC -> QpType.RC;
+            case UC -> QpType.UC;
+            case UD -> QpType.UD;
+            default -> throw new EngineException("jperf does not run -c " + p.connection() + " yet");
+        };
+        path = new PathSettings().port(p.ibPort()).gidIndex(gidIndex).mtu(mtu).serviceLevel(p.serviceLevel())
+                .timeout(p.qpTimeout()).hopLimit(255).maxDestReadAtomic(outReads).qkey(QKEY)
+                .access(type == QpType.UC ? Access.LOCAL_WRITE | Access.REMOTE_WRITE : Access.ALL_REMOTE);
+        qps = new QueuePair[n];
+        psns = new int[n];
+        local = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            qps[i] = pd.createQueuePair(new QueuePair.Config(type, sendCq, recvCq).maxSendWr(tx).maxRecvWr(rx)
+                    .maxSendSge(1).maxRecvSge(1).maxInlineData(inlineSize()));
+            closeables.add(qps[i]);
+            qps[i].toInit(path);
+            psns[i] = ThreadLocalRandom.current().nextInt() & 0xffffff;
+            local.add(new QpInfo(lid, outReads, qps[i].qpNumber(), psns[i], mr.rkey(), mr.address(recvOffset(i)),
+                    gid == null ? null : gid.toBytes(), 0));
+        }
+    }
+
+    /** ctx_connect: RTR with the peer's address, RTS with our PSN; UD gets an address handle per QP. */
+    private void connectQps() {
+        ahs = new AddressHandle[qps.length];
+        for (int i = 0; i < qps.length; i++) {
+            QpInfo r = remote.get(i);
+            io.jverbs.verbs.Endpoint peer = new io.jverbs.verbs.Endpoint(r.lid(), r.qpn(), r.psn(),
+                    r.gid() == null ? Gid.ZERO : Gid.of(r.gid()));
+            PathSettings s = path.maxReadAtomic(Math.max(1, r.outReads()));
+            qps[i].toRtr(peer, s);
+            qps[i].toRts(psns[i], s);
+            if (p.connection() == Connection.UD) {
+                ahs[i] = pd.createAddressHandle(peer, s);
+                closeables.add(ahs[i]);
+            }
+        }
+    }
+
+    private void exchange() {
+        remote = oob.exchangeQpInfo(local, gidIndex);
+    }
+
+    private void printAddresses(boolean localSide) {
+        List<QpInfo> list = localSide ? local : remote;
+        for (QpInfo q : list) {
+            reporter.endpoint(new Endpoint(q.lid(), q.outReads(), q.qpn(), q.psn(), q.rkey(), q.vaddr(), q.srqn(),
+                    q.gid()), localSide);
+        }
+    }
+
+    /** The server's wait while the client runs everything: bounded by the run's expected length. */
+    private Duration longWait() {
+        if (p.isDuration()) {
+            return Duration.ofSeconds(p.durationSeconds() + 60L);
+        }
+        return Duration.ofSeconds(Long.getLong("jperf.serverWaitSeconds", 600));
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    private SendRequests[] sendRequests(int size) {
+        SendRequests[] wrs = new SendRequests[qps.length];
+        for (int q = 0; q < qps.length; q++) {
+            wrs[q] = new SendRequests(p.measure() == Measure.BW ? p.postList() : 1, 1);
+            fillSend(wrs[q], q, size);
+        }
+        return wrs;
+    }
+
+    private void fillSend(SendRequests wrs, int q, int size) {
+        wrs.clear();
+        QpInfo r = remote.get(q);
+        int length = p.kind() == TestKind.ATOMIC ? 8 : size;
+        for (int j = 0; j < wrs.capacity(); j++) {
+            wrs.add(0, opcode(), 0).sge(mr.address(sendOffset(q)), length, mr.lkey());
+            switch (p.kind()) {
+                case WRITE, READ -> wrs.rdma(r.vaddr(), r.rkey());
+                case ATOMIC -> wrs.atomic(r.vaddr(), r.rkey(), p.atomicType() == AtomicType.FETCH_AND_ADD ? 1 : 0, 1);
+                case SEND -> {
+                    if (ahs[q] != null) {
+                        wrs.ud(ahs[q], r.qpn(), QKEY);
+                    }
+                }
+            }
+        }
+    }
+
+    private WrOpcode opcode() {
+        return switch (p.kind()) {
+            case WRITE -> WrOpcode.RDMA_WRITE;
+            case READ -> WrOpcode.RDMA_READ;
+            case SEND -> WrOpcode.SEND;
+            case ATOMIC -> p.atomicType() == AtomicType.FETCH_AND_ADD ? WrOpcode.ATOMIC_FETCH_AND_ADD
+                    : WrOpcode.ATOMIC_CMP_AND_SWP;
+        };
+    }
+
+    private int inlineFlag(int size) {
+        return size <= inlineSize() && (p.kind() == TestKind.WRITE || p.kind() == TestKind.SEND) ? SendFlags.INLINE : 0;
+    }
+
+    private ReceiveRequests[] receiveRequests() {
+        ReceiveRequests[] wrs = new ReceiveRequests[qps.length];
+        for (int q = 0; q < qps.length; q++) {
+            wrs[q] = new ReceiveRequests(1, 1);
+            wrs[q].add(q).sge(mr.address(recvOffset(q)), (int) slot, mr.lkey());
+        }
+        return wrs;
+    }
+
+    private Window window() {
+        return p.isDuration() ? Window.duration(p.durationSeconds(), p.marginSeconds(), stallNs) : Window.iterations(stallNs);
+    }
+
+    private int messages() {
+        return p.isDuration() ? 1 : Math.toIntExact(p.iterations() * p.qps());
+    }
+
+    // ---------------------------------------------------------------- bandwidth
+
+    /** write_bw, read_bw, atomic_bw: only the client measures unless -b; the server prints its report. */
+    private void rdmaBw() {
+        exchange();
+        connectQps();
+        printAddresses(true);
+        exchange();
+        printAddresses(false);
+        oob.barrier();
+        reporter.tableHeader();
+        boolean duplex = p.bidirectional();
+        if (server && !duplex) {
+            oob.barrier(longWait());
+            BwReport r = oob.exchangeBwReport(BwReport.NONE);
+            reporter.bandwidth(new BwResult(r.size(), r.iters(), r.bwPeak(), r.bwAvg(), r.msgRate()));
+            reporter.tableFooter();
+            oob.closeConnection();
+            return;
+        }
+        BwResult last = null;
+        for (int size : sizes) {
+            BwLoop sized = new BwLoop(qps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
+                    p.txDepth(), messages());
+            sized.baseFlags = inlineFlag(size);
+            if (duplex) {
+                oob.barrier();
+            }
+            BwResult mine = measureSend(sized, size, 0, duplex);
+            if (duplex) {
+                if (p.allSizes()) {
+                    oob.barrier(); // perftest's RUN_ALL handshakes after each size; RUN_REGULAR does not
+                }
+                BwReport r = oob.exchangeBwReport(toReport(mine));
+                reporter.bandwidth(mine.plus(new BwResult(r.size(), r.iters(), r.bwPeak(), r.bwAvg(), r.msgRate())));
+            }
+            last = mine;
+        }
+        if (!duplex) {
+            oob.barrier();
+            oob.exchangeBwReport(toReport(last));
+        }
+        reporter.tableFooter();
+        oob.closeConnection();
+    }
+
+    /** send_bw: the client sends, the server receives and measures too (each prints its own row). */
+    private void sendBw() {
+        exchange();
+        connectQps();
+        oob.barrier();
+        printAddresses(true);
+        exchange();
+        printAddresses(false);
+        reporter.tableHeader();
+        boolean duplex = p.bidirectional();
+        boolean sends = !server || duplex;
+        boolean receives = server || duplex;
+        ReceiveRequests[] recv = receives ? receiveRequests() : null;
+        for (int size : sizes) {
+            SendRequests[] wrs = sends ? sendRequests(size) : null;
+            BwLoop loop = new BwLoop(qps, sendCq, recvCq, wrs, recv, p.postList(), p.cqModeration(), p.txDepth(),
+                    messages());
+            loop.baseFlags = inlineFlag(size);
+            if (receives) {
+                loop.prepostReceives((int) Math.min(p.rxDepth(), p.isDuration() ? p.rxDepth() : p.iterations()));
+            }
+            oob.barrier();
+            BwResult mine;
+            if (sends) {
+                mine = measureSend(loop, size, duplex ? p.iterations() : 0, duplex);
+            } else {
+                mine = measureReceive(loop, size);
+            }
+            if (duplex && !p.isDuration()) {
+                BwReport r = oob.exchangeBwReport(toReport(mine));
+                reporter.bandwidth(mine.plus(new BwResult(r.size(), r.iters(), r.bwPeak(), r.bwAvg(), r.msgRate())));
+            }
+            if (p.allSizes()) {
+                oob.barrier();
+            }
+        }
+        reporter.tableFooter();
+        oob.closeConnection();
+    }
+
+    /** Runs the sender loop for one size and reports it (printed unless {@code quiet}). */
+    private BwResult measureSend(BwLoop loop, int size, long receiveIterations, boolean quiet) {
+        Window w = window();
+        long start = w.sampleStartNs;
+        Progress progress = now -> reporter.progress(now - start, loop.sampled, size);
+        loop.send(p.iterations(), w, receiveIterations, progress);
+        double unit = p.reporting().bytesPerBwUnit();
+        if (p.isDuration()) {
+            BwResult r = Bandwidth.fromTotals(size, loop.sampled, w.sampleEndNs - w.sampleStartNs, unit, 0);
+            if (!quiet) {
+                return reporter.bandwidthDuration(size, loop.sampled, w.sampleEndNs - w.sampleStartNs);
+            }
+            return r;
+        }
+        BwTimestamps t = new BwTimestamps(size, messages(), loop.posted, loop.completed, p.postList(), p.cqModeration());
+        return quiet ? Bandwidth.compute(t, unit, p.noPeak()) : reporter.bandwidth(t);
+    }
+
+    private BwResult measureReceive(BwLoop loop, int size) {
+        Window w = window();
+        long start = w.sampleStartNs;
+        Progress progress = now -> reporter.progress(now - start, loop.sampled, size);
+        long got = loop.receive(p.iterations(), w, progress);
+        double unit = p.reporting().bytesPerBwUnit();
+        if (p.isDuration()) {
+            return reporter.bandwidthDuration(size, loop.sampled, w.sampleEndNs - w.sampleStartNs);
+        }
+        long elapsed = Math.max(1, loop.lastNs - loop.firstReceiveNs);
+        BwResult r = Bandwidth.fromTotals(size, got, elapsed, unit, 0);
+        reporter.bandwidth(r);
+        return r;
+    }
+
+    private static BwReport toReport(BwResult r) {
+        return new BwReport(r.size(), r.iterations(), r.peak(), r.average(), r.msgRate());
+    }
+
+    // ---------------------------------------------------------------- latency
+
+    /** write_lat: both sides ping-pong; no closing handshake (perftest just closes). */
+    private void writeLat() {
+        exchange();
+        exchange();
+        connectQps();
+        printAddresses(true);
+        exchange();
+        printAddresses(false);
+        oob.barrier();
+        reporter.tableHeader();
+        for (int size : sizes) {
+            SendRequests wr = latRequest(size);
+            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, null, latIterations());
+            Window w = window();
+            LatencyRecorder recorder = new LatencyRecorder(p.kind());
+            loop.write(p.iterations(), server, buffer.segment(), sendOffset(0) + size - 1, buffer.segment(),
+                    recvOffset(0) + size - 1, w, recorder, now -> reporter.progress(now - w.sampleStartNs, recorder));
+            reportLatency(loop, w, size, recorder);
+        }
+        reporter.tableFooter();
+        oob.close();
+    }
+
+    /** send_lat: the client sends first; receives are posted before each size's handshake. */
+    private void sendLat() {
+        exchange();
+        connectQps();
+        oob.barrier();
+        printAddresses(true);
+        exchange();
+        printAddresses(false);
+        reporter.tableHeader();
+        ReceiveRequests recv = receiveRequests()[0];
+        int rxDepth = (int) Math.min(p.rxDepth(), p.isDuration() ? p.rxDepth() : p.iterations());
+        for (int size : sizes) {
+            SendRequests wr = latRequest(size);
+            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, recv, latIterations());
+            for (int i = 0; i < rxDepth; i++) {
+                qps[0].postReceive(recv);
+            }
+            oob.barrier();
+            Window w = window();
+            LatencyRecorder recorder = new LatencyRecorder(p.kind());
+            loop.send(p.iterations(), !server, rxDepth, w, recorder,
+                    now -> reporter.progress(now - w.sampleStartNs, recorder));
+            reportLatency(loop, w, size, recorder);
+        }
+        reporter.tableFooter();
+        oob.closeConnection();
+    }
+
+    /** read_lat, atomic_lat: the client alone measures; the server waits in the closing handshake. */
+    private void requestLat() {
+        exchange();
+        exchange();
+        connectQps();
+        printAddresses(true);
+        exchange();
+        printAddresses(false);
+        oob.barrier();
+        if (server) {
+            oob.closeConnection(longWait());
+            reporter.tableFooter();
+            return;
+        }
+        reporter.tableHeader();
+        List<Integer> run = p.kind() == TestKind.ATOMIC ? List.of(8) : sizes;
+        for (int size : run) {
+            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, latRequest(size), null, latIterations());
+            Window w = window();
+            LatencyRecorder recorder = new LatencyRecorder(p.kind());
+            loop.request(p.iterations(), w, recorder, now -> reporter.progress(now - w.sampleStartNs, recorder));
+            reportLatency(loop, w, size, recorder);
+        }
+        reporter.tableFooter();
+        oob.closeConnection();
+    }
+
+    private int latIterations() {
+        return p.isDuration() ? 1 : Math.toIntExact(p.iterations());
+    }
+
+    private SendRequests latRequest(int size) {
+        SendRequests wr = new SendRequests(1, 1);
+        fillSend(wr, 0, size);
+        wr.sendFlags(0, SendFlags.SIGNALED | inlineFlag(size));
+        return wr;
+    }
+
+    private void reportLatency(LatLoop loop, Window w, int size, LatencyRecorder recorder) {
+        if (p.isDuration()) {
+            if (loop.sampled == 0) {
+                throw new EngineException("no round trip completed in the " + (p.durationSeconds() - 2 * p.marginSeconds())
+                        + " s sample window: lengthen -D or shorten -f");
+            }
+            reporter.latencyDuration(size, loop.sampled, loop.sampleLastNs - loop.sampleFirstNs, recorder);
+        } else {
+            reporter.latency(size, loop.posted, Math.toIntExact(p.iterations()));
+        }
+    }
+
+    private static long align(long value, long to) {
+        return (value + to - 1) / to * to;
+    }
+
+    @Override
+    public void close() {
+        RuntimeException first = null;
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e instanceof RuntimeException r ? r : new EngineException(e.getMessage(), e);
+                }
+            }
+        }
+        closeables.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+}

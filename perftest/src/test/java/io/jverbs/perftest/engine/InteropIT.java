@@ -1,0 +1,264 @@
+package io.jverbs.perftest.engine;
+
+import static io.jverbs.perftest.engine.Runs.PORT;
+import static io.jverbs.perftest.engine.Runs.awaitListening;
+import static io.jverbs.perftest.engine.Runs.awaitPortFree;
+import static io.jverbs.perftest.engine.Runs.concat;
+import static io.jverbs.perftest.engine.Runs.device;
+import static io.jverbs.perftest.engine.Runs.ip;
+import static io.jverbs.perftest.engine.Runs.jperf;
+import static io.jverbs.perftest.engine.Runs.positive;
+import static io.jverbs.perftest.engine.Runs.process;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * jperf against jperf and against Debian's C perftest (6.06) on the RDMA device, both directions,
+ * every test, plus the options that change the wire or the loops. jperf runs inside this JVM; C
+ * perftest as processes. Every side is time-boxed.
+ */
+@Tag("rdma")
+class InteropIT {
+    private static final int T = 120;
+
+    @BeforeAll
+    static void bounds() {
+        System.setProperty("jperf.stallSeconds", "10");
+        System.setProperty("jperf.stepSeconds", "20");
+        System.setProperty("jperf.serverWaitSeconds", "120");
+        System.setProperty("jperf.acceptSeconds", "60");
+    }
+
+    @BeforeEach
+    void portFree() {
+        awaitPortFree(PORT);
+    }
+
+    private static String[] args(String test, String... extra) {
+        List<String> e = List.of(extra);
+        String[] base = e.contains("-n") || e.contains("-D") ? new String[] {test, "-d", device(), "-x", "1"}
+                : new String[] {test, "-d", device(), "-x", "1", "-n", "100"};
+        return concat(base, extra);
+    }
+
+    private static String[] c(String[] args) {
+        String[] cmd = args.clone();
+        cmd[0] = "ib_" + args[0];
+        return cmd;
+    }
+
+    /** Server first, wait for its port, then the client; returns {server, client}. */
+    private static Runs.Result[] pair(Runs.Side server, java.util.function.Supplier<Runs.Side> client) {
+        awaitListening(PORT, 60);
+        Runs.Side cl = client.get();
+        Runs.Result c = cl.await();
+        Runs.Result s = server.await();
+        return new Runs.Result[] {s, c};
+    }
+
+    private static boolean unidirectionalReport(String test, String... extra) {
+        return !test.startsWith("send") && test.endsWith("_bw") && !List.of(extra).contains("-b");
+    }
+
+    /** Checks both sides' tables: the jperf side's figures are finite and positive; exchanged figures agree. */
+    private static void check(String test, Runs.Result server, Runs.Result client, boolean jperfServer, boolean jperfClient,
+                              String... extra) {
+        server.ok();
+        client.ok();
+        boolean bw = test.endsWith("_bw");
+        boolean clientOnly = test.equals("read_lat") || test.equals("atomic_lat");
+        String[] cr = client.onlyRow();
+        if (jperfClient) {
+            positive(cr[bw ? 3 : 2], "client " + test + " figure");
+        }
+        if (clientOnly) {
+            assertTrue(server.rows().isEmpty(), "a read/atomic latency server prints no row: " + server);
+            return;
+        }
+        String[] sr = server.onlyRow();
+        assertEquals(cr[0], sr[0], "size");
+        if (jperfServer) {
+            positive(sr[bw ? 3 : 2], "server " + test + " figure");
+        }
+        if (unidirectionalReport(test, extra)) {
+            // The server prints the report the client sent over the OOB socket: the same figures.
+            for (int i = 1; i <= 4; i++) {
+                assertEquals(Double.parseDouble(cr[i]), Double.parseDouble(sr[i]), 0.011, "cell " + i + " of " + test);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"write_bw", "read_bw", "send_bw", "atomic_bw", "write_lat", "read_lat", "send_lat", "atomic_lat"})
+    void jperfWithJperf(String test) {
+        Runs.Side s = jperf(T, args(test));
+        Runs.Result[] r = pair(s, () -> jperf(T, concat(args(test), ip())));
+        check(test, r[0], r[1], true, true);
+        assertTrue(r[1].out().contains("local address:") && r[1].out().contains("remote address:"), r[1].out());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"write_bw", "read_bw", "send_bw", "atomic_bw", "write_lat", "read_lat", "send_lat", "atomic_lat"})
+    void cServerJperfClient(String test) {
+        Runs.Side s = process(T, c(args(test)));
+        Runs.Result[] r = pair(s, () -> jperf(T, concat(args(test), ip())));
+        check(test, r[0], r[1], false, true);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"write_bw", "read_bw", "send_bw", "atomic_bw", "write_lat", "read_lat", "send_lat", "atomic_lat"})
+    void jperfServerCClient(String test) {
+        Runs.Side s = jperf(T, args(test));
+        Runs.Result[] r = pair(s, () -> process(T, c(concat(args(test), ip()))));
+        check(test, r[0], r[1], true, false);
+    }
+
+    /** Options with C on one side: {test, jperfServer?, extra flags...}. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "write_bw C -q 4", "write_bw J -q 4", "write_bw C -b", "send_bw J -b", "send_bw C -c UC",
+            "send_bw J -c UD -s 512", "send_bw C -c UD -s 1024", "write_bw J --report_gbits", "write_bw C -D 3",
+            "send_lat J -D 3", "write_bw C -a -n 5", "write_lat J -c UC -n 100"})
+    void optionsWithC(String spec) {
+        String[] w = spec.split(" ");
+        String test = w[0];
+        boolean jperfServer = w[1].equals("J");
+        String[] extra = java.util.Arrays.copyOfRange(w, 2, w.length);
+        String[] a = args(test, extra);
+        Runs.Side s = jperfServer ? jperf(T, a) : process(T, c(a));
+        Runs.Result[] r = pair(s, () -> jperfServer ? process(T, c(concat(a, ip()))) : jperf(T, concat(a, ip())));
+        // The C side first: when it fails, its output says why the jperf side saw a closed socket.
+        Runs.Result server = jperfServer ? r[0] : r[0].ok();
+        Runs.Result client = r[1].ok();
+        server.ok();
+        Runs.Result mine = jperfServer ? server : client;
+        List<String[]> rows = mine.rows();
+        if (spec.contains("-a")) {
+            assertEquals(23, client.rows().size(), client.toString());
+            assertEquals("8388608", client.rows().get(22)[0]);
+            return;
+        }
+        assertEquals(1, rows.size(), mine.toString());
+        if (spec.contains("-q 4") && !jperfServer) {
+            assertEquals("400", rows.get(0)[1], "iterations × QPs");
+        }
+        if (spec.contains("-D")) {
+            positive(rows.get(0)[test.endsWith("_bw") ? 3 : 2], "duration figure");
+            assertTrue(mine.err().contains("[") , "progress lines on stderr: " + mine.err());
+        } else if (test.endsWith("_bw")) {
+            positive(rows.get(0)[3], "average");
+        }
+        if (spec.contains("--report_gbits")) {
+            assertTrue(mine.out().contains("BW average[Gb/sec]"), mine.out());
+            // The C client measured in Gb/s too and sent its report: both print the same figures.
+            assertEquals(client.onlyRow()[3], server.onlyRow()[3]);
+        }
+        if (spec.contains("-c UD")) {
+            assertTrue(Integer.parseInt(rows.get(0)[0]) <= 4096);
+        }
+    }
+
+    /** --hosts 2: server on the second device, client on the first, across the veth pair. */
+    @Test
+    void twoDevices() {
+        String dev2 = System.getenv("JVERBS_RDMA_DEV2");
+        String ip2 = System.getenv("JVERBS_IPV4_2");
+        assertNotNull(dev2, "this module's VM runs with --hosts 2 (JVERBS_RDMA_DEV2)");
+        Runs.Side s = process(T, "ib_write_bw", "-d", dev2, "-x", "1", "-n", "100");
+        Runs.Result[] r = pair(s, () -> jperf(T, "write_bw", "-d", device(), "-x", "1", "-n", "100", ip2));
+        check("write_bw", r[0], r[1], false, true);
+        awaitPortFree(PORT);
+        Runs.Side s2 = jperf(T, "send_lat", "-d", dev2, "-x", "1", "-n", "100");
+        Runs.Result[] r2 = pair(s2, () -> process(T, "ib_send_lat", "-d", device(), "-x", "1",
+                "-n", "100", ip2));
+        check("send_lat", r2[0], r2[1], true, false);
+    }
+
+    // ------------------------------------------------------------------ bad peers
+
+    private static void failsQuickly(Runs.Result r, long startNs, int boundSeconds) {
+        assertNotEquals(0, r.exit(), r.toString());
+        long took = (System.nanoTime() - startNs) / 1_000_000_000L;
+        assertTrue(took <= boundSeconds, "took " + took + " s: " + r);
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one error line: " + r.err());
+        assertTrue(lines[0].startsWith("jperf "), lines[0]);
+    }
+
+    @Test
+    void garbageServer() throws Exception {
+        try (ServerSocket ss = new ServerSocket(PORT)) {
+            Thread t = Thread.ofPlatform().daemon().start(() -> {
+                try (Socket s = ss.accept(); OutputStream o = s.getOutputStream()) {
+                    o.write("HTTP/1.1 200 OK\r\n\r\nhello".getBytes(StandardCharsets.US_ASCII));
+                    o.flush();
+                    Thread.sleep(30_000);
+                } catch (Exception ignored) {
+                    // the client leaves
+                }
+            });
+            long start = System.nanoTime();
+            Runs.Result r = jperf(60, concat(args("write_bw"), "127.0.0.1")).await();
+            failsQuickly(r, start, 30);
+            t.interrupt();
+        }
+    }
+
+    @Test
+    void oldVersionServer() throws Exception {
+        try (ServerSocket ss = new ServerSocket(PORT)) {
+            Thread.ofPlatform().daemon().start(() -> {
+                try (Socket s = ss.accept(); OutputStream o = s.getOutputStream()) {
+                    s.getInputStream().readNBytes(16);
+                    o.write(java.util.Arrays.copyOf("5.60".getBytes(StandardCharsets.US_ASCII), 16));
+                    o.flush();
+                    Thread.sleep(30_000);
+                } catch (Exception ignored) {
+                    // the client leaves
+                }
+            });
+            long start = System.nanoTime();
+            Runs.Result r = jperf(60, concat(args("send_lat"), "127.0.0.1")).await();
+            failsQuickly(r, start, 30);
+            assertTrue(r.err().contains("5.60"), r.err());
+        }
+    }
+
+    /** The C peer is killed mid-run: jperf ends with one line within the stall bound. */
+    @Test
+    void peerKilledMidRun() {
+        Runs.Side s = jperf(T, args("send_lat", "-n", "1000000"));
+        awaitListening(PORT, 60);
+        Runs.Side client = process(4, c(concat(args("send_lat", "-n", "1000000"), ip())));
+        client.await();  // killed after 4 s
+        long start = System.nanoTime();
+        Runs.Result r = s.await();
+        failsQuickly(r, start, 40);
+    }
+
+    /** RC against UC: nothing on perftest's wire says so; jperf's server stops waiting and says why. */
+    @Test
+    void mismatchedConnectionType() {
+        Runs.Side s = jperf(T, args("send_bw", "-c", "RC"));
+        awaitListening(PORT, 60);
+        long start = System.nanoTime();
+        Runs.Side client = process(40, c(concat(args("send_bw", "-c", "UC"), ip())));
+        Runs.Result r = s.await();
+        client.await();
+        failsQuickly(r, start, 60);
+    }
+}

@@ -1,0 +1,188 @@
+package io.jverbs.perftest.engine;
+
+import io.jverbs.perftest.cli.Jperf;
+import io.jverbs.perftest.system.SysfsRdma;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Runs jperf in this JVM (a JVM start costs many seconds under TCG) and C perftest as processes,
+ * each time-boxed, and parses their tables.
+ */
+final class Runs {
+    static final int PORT = 18515;
+    private static final Pattern ROW = Pattern.compile("^\\s*(\\d+)\\s+(\\d+)\\s+(\\S+)\\s+(\\S+)\\s+(\\S+)(.*)$");
+
+    /** A finished side: exit code and what it printed. */
+    record Result(String who, int exit, String out, String err) {
+        /** The table rows: lines that start with the size and the iteration count. */
+        List<String[]> rows() {
+            List<String[]> rows = new ArrayList<>();
+            for (String line : out.split("\n")) {
+                Matcher m = ROW.matcher(line);
+                if (m.matches()) {
+                    List<String> cells = new ArrayList<>(List.of(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)));
+                    cells.addAll(Arrays.asList(m.group(6).trim().split("\\s+")));
+                    rows.add(cells.toArray(String[]::new));
+                }
+            }
+            return rows;
+        }
+
+        Result ok() {
+            assertEquals(0, exit, () -> who + " failed (exit " + exit + ")\n--- out\n" + out + "\n--- err\n" + err);
+            return this;
+        }
+
+        String[] onlyRow() {
+            List<String[]> rows = rows();
+            assertEquals(1, rows.size(), () -> who + " printed " + rows.size() + " rows\n" + out + err);
+            return rows.get(0);
+        }
+
+        @Override
+        public String toString() {
+            return who + " exit " + exit + "\n" + out + err;
+        }
+    }
+
+    /** A side still running. */
+    interface Side {
+        Result await();
+    }
+
+    private Runs() {
+    }
+
+    static String device() {
+        return System.getenv().getOrDefault("JVERBS_RDMA_DEV", "rxe0");
+    }
+
+    static String ip() {
+        return System.getenv().getOrDefault("JVERBS_IPV4", "10.77.0.1");
+    }
+
+    /** jperf in a thread of this JVM, bounded by {@code seconds}. */
+    static Side jperf(int seconds, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CompletableFuture<Integer> f = CompletableFuture.supplyAsync(() -> new Jperf(
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                p -> Optional.of(new RdmaEngine()), SysfsRdma.system()).execute(args),
+                r -> Thread.ofPlatform().daemon().start(r));
+        String who = "jperf " + String.join(" ", args);
+        return () -> {
+            int exit;
+            try {
+                exit = f.get(seconds, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                fail(who + " did not finish in " + seconds + " s\n" + out + err);
+                return null;
+            } catch (Exception e) {
+                throw new AssertionError(who, e);
+            }
+            return new Result(who, exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        };
+    }
+
+    /** A process (C perftest), killed after {@code seconds}. */
+    static Side process(int seconds, String... command) {
+        try {
+            Path out = Files.createTempFile("perftest", ".out");
+            Path err = Files.createTempFile("perftest", ".err");
+            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            String who = String.join(" ", command);
+            return () -> {
+                try {
+                    boolean done = p.waitFor(seconds, TimeUnit.SECONDS);
+                    if (!done) {
+                        p.destroyForcibly().waitFor();
+                    }
+                    Result r = new Result(who, done ? p.exitValue() : 124, Files.readString(out), Files.readString(err));
+                    Files.deleteIfExists(out);
+                    Files.deleteIfExists(err);
+                    return r;
+                } catch (IOException | InterruptedException e) {
+                    throw new AssertionError(who, e);
+                }
+            };
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Whether something listens on TCP {@code port}, IPv4 or IPv6 (/proc/net/tcp{,6}: no probe connection). */
+    static boolean listening(int port) {
+        String hex = String.format(":%04X", port);
+        for (String file : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                for (String line : Files.readAllLines(Path.of(file))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 3 && f[1].endsWith(hex) && f[3].equals("0A")) {
+                        return true;
+                    }
+                }
+            } catch (IOException e) {
+                // no IPv6 here
+            }
+        }
+        return false;
+    }
+
+    /** Waits until something listens on TCP {@code port}. */
+    static void awaitListening(int port, int seconds) {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            if (listening(port)) {
+                return;
+            }
+            sleep(100);
+        }
+        fail("nothing listens on port " + port + " after " + seconds + " s");
+    }
+
+    /** Waits (up to 10 s) until nothing listens any more (the previous server is gone). */
+    static void awaitPortFree(int port) {
+        for (int i = 0; i < 100 && listening(port); i++) {
+            sleep(100);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    /** Asserts a number cell is a positive finite value. */
+    static double positive(String cell, String what) {
+        double v = Double.parseDouble(cell);
+        assertTrue(v > 0 && Double.isFinite(v), what + " = " + cell);
+        return v;
+    }
+}
