@@ -93,7 +93,8 @@ demo() {
         done
     else
         say "no RDMA device on this machine: jperf write_bw and send_lat inside the Soft-RoCE VM (rxe0)"
-        native-test/softroce-vm.sh --timeout 600 -- bash -c "
+        # C1 only in the guest: TCG can tear HotSpot's C1->C2 code patching (native-test/softroce/junit-in-vm.sh).
+        JVERBS_JAVA_OPTS="-XX:TieredStopAtLevel=1 ${JVERBS_JAVA_OPTS:-}" native-test/softroce-vm.sh --timeout 600 -- bash -c "
             set -o pipefail; rc=0
             for t in write_bw send_lat; do
                 $jp \$t -d \$JVERBS_RDMA_DEV -x \$JVERBS_GID_INDEX $n 2>&1 | sed -u 's/^/[server] /' & server=\$!
