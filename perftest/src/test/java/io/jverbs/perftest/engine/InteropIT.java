@@ -19,6 +19,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -62,12 +63,27 @@ class InteropIT {
     }
 
     /** Server first, wait for its port, then the client; returns {server, client}. */
-    private static Runs.Result[] pair(Runs.Side server, java.util.function.Supplier<Runs.Side> client) {
-        awaitListening(PORT, 60);
-        Runs.Side cl = client.get();
-        Runs.Result c = cl.await();
-        Runs.Result s = server.await();
-        return new Runs.Result[] {s, c};
+    /**
+     * Starts the server, then the client once the server listens; returns {server, client}. C
+     * perftest calibrates its cycle counter against gettimeofday before it reports, and under the
+     * VM's emulation on a busy host that fit sometimes fails ("Correlation coefficient r^2: ... <
+     * 0.9", "Can't produce a report", exit 1) however the peer behaved: such a pair is run again,
+     * twice at most. Any other failure is returned as it is.
+     */
+    private static Runs.Result[] pair(java.util.function.Supplier<Runs.Side> server, java.util.function.Supplier<Runs.Side> client) {
+        for (int attempt = 1; ; attempt++) {
+            Runs.Side sv = server.get();
+            awaitListening(PORT, 60);
+            Runs.Result c = client.get().await();
+            Runs.Result s = sv.await();
+            boolean calibration = Stream.of(s, c).anyMatch(r -> r.exit() != 0 && r.err().contains("Can't produce a report")
+                    && r.err().contains("Correlation coefficient"));
+            if (!calibration || attempt == 3) {
+                return new Runs.Result[] {s, c};
+            }
+            System.out.println("C perftest's cycle-counter calibration failed under emulation; running the pair again");
+            awaitPortFree(PORT);
+        }
     }
 
     private static boolean unidirectionalReport(String test, String... extra) {
@@ -105,8 +121,7 @@ class InteropIT {
     @ParameterizedTest
     @ValueSource(strings = {"write_bw", "read_bw", "send_bw", "atomic_bw", "write_lat", "read_lat", "send_lat", "atomic_lat"})
     void jperfWithJperf(String test) {
-        Runs.Side s = jperf(T, args(test));
-        Runs.Result[] r = pair(s, () -> jperf(T, concat(args(test), ip())));
+        Runs.Result[] r = pair(() -> jperf(T, args(test)), () -> jperf(T, concat(args(test), ip())));
         check(test, r[0], r[1], true, true);
         assertTrue(r[1].out().contains("local address:") && r[1].out().contains("remote address:"), r[1].out());
     }
@@ -114,16 +129,14 @@ class InteropIT {
     @ParameterizedTest
     @ValueSource(strings = {"write_bw", "read_bw", "send_bw", "atomic_bw", "write_lat", "read_lat", "send_lat", "atomic_lat"})
     void cServerJperfClient(String test) {
-        Runs.Side s = process(T, c(args(test)));
-        Runs.Result[] r = pair(s, () -> jperf(T, concat(args(test), ip())));
+        Runs.Result[] r = pair(() -> process(T, c(args(test))), () -> jperf(T, concat(args(test), ip())));
         check(test, r[0], r[1], false, true);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"write_bw", "read_bw", "send_bw", "atomic_bw", "write_lat", "read_lat", "send_lat", "atomic_lat"})
     void jperfServerCClient(String test) {
-        Runs.Side s = jperf(T, args(test));
-        Runs.Result[] r = pair(s, () -> process(T, c(concat(args(test), ip()))));
+        Runs.Result[] r = pair(() -> jperf(T, args(test)), () -> process(T, c(concat(args(test), ip()))));
         check(test, r[0], r[1], true, false);
     }
 
@@ -139,8 +152,8 @@ class InteropIT {
         boolean jperfServer = w[1].equals("J");
         String[] extra = java.util.Arrays.copyOfRange(w, 2, w.length);
         String[] a = args(test, extra);
-        Runs.Side s = jperfServer ? jperf(T, a) : process(T, c(a));
-        Runs.Result[] r = pair(s, () -> jperfServer ? process(T, c(concat(a, ip()))) : jperf(T, concat(a, ip())));
+        Runs.Result[] r = pair(() -> jperfServer ? jperf(T, a) : process(T, c(a)),
+                () -> jperfServer ? process(T, c(concat(a, ip()))) : jperf(T, concat(a, ip())));
         // The C side first: when it fails, its output says why the jperf side saw a closed socket.
         Runs.Result server = jperfServer ? r[0] : r[0].ok();
         Runs.Result client = r[1].ok();
@@ -178,12 +191,12 @@ class InteropIT {
         String dev2 = System.getenv("JVERBS_RDMA_DEV2");
         String ip2 = System.getenv("JVERBS_IPV4_2");
         assertNotNull(dev2, "this module's VM runs with --hosts 2 (JVERBS_RDMA_DEV2)");
-        Runs.Side s = process(T, "ib_write_bw", "-d", dev2, "-x", "1", "-n", "100");
-        Runs.Result[] r = pair(s, () -> jperf(T, "write_bw", "-d", device(), "-x", "1", "-n", "100", ip2));
+        Runs.Result[] r = pair(() -> process(T, "ib_write_bw", "-d", dev2, "-x", "1", "-n", "100"),
+                () -> jperf(T, "write_bw", "-d", device(), "-x", "1", "-n", "100", ip2));
         check("write_bw", r[0], r[1], false, true);
         awaitPortFree(PORT);
-        Runs.Side s2 = jperf(T, "send_lat", "-d", dev2, "-x", "1", "-n", "100");
-        Runs.Result[] r2 = pair(s2, () -> process(T, "ib_send_lat", "-d", device(), "-x", "1",
+        Runs.Result[] r2 = pair(() -> jperf(T, "send_lat", "-d", dev2, "-x", "1", "-n", "100"),
+                () -> process(T, "ib_send_lat", "-d", device(), "-x", "1",
                 "-n", "100", ip2));
         check("send_lat", r2[0], r2[1], true, false);
     }
