@@ -158,6 +158,36 @@ final class Runs {
         fail("nothing listens on port " + port + " after " + seconds + " s");
     }
 
+    /**
+     * Whether an rdma_cm id listens on {@code port}: rdma_cm ports are not TCP ports, so the
+     * kernel's list from iproute2's {@code rdma resource show cm_id} (state LISTEN, src-addr ip:port).
+     */
+    static boolean cmListening(int port) {
+        try {
+            Process p = new ProcessBuilder("rdma", "resource", "show", "cm_id").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(10, TimeUnit.SECONDS);
+            Pattern listen = Pattern.compile("state LISTEN.*src-addr \\S*:" + port + "\\b");
+            return out.lines().anyMatch(l -> listen.matcher(l).find());
+        } catch (IOException e) {
+            throw new AssertionError("iproute2's rdma tool is needed to see rdma_cm listeners", e);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Waits until an rdma_cm id listens on {@code port}. */
+    static void awaitCmListening(int port, int seconds) {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            if (cmListening(port)) {
+                return;
+            }
+            sleep(200);
+        }
+        fail("no rdma_cm id listens on port " + port + " after " + seconds + " s");
+    }
+
     /** Waits (up to 10 s) until nothing listens any more (the previous server is gone). */
     static void awaitPortFree(int port) {
         for (int i = 0; i < 100 && listening(port); i++) {
