@@ -148,14 +148,19 @@ final class Runs {
 
     /** Waits until something listens on TCP {@code port}. */
     static void awaitListening(int port, int seconds) {
+        await(() -> listening(port), seconds, "nothing listens on port " + port);
+    }
+
+    /** Polls {@code condition} every 100 ms for up to {@code seconds}; fails with {@code what}. */
+    private static void await(java.util.function.BooleanSupplier condition, int seconds, String what) {
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
-            if (listening(port)) {
+            if (condition.getAsBoolean()) {
                 return;
             }
             sleep(100);
         }
-        fail("nothing listens on port " + port + " after " + seconds + " s");
+        fail(what + " after " + seconds + " s");
     }
 
     /**
@@ -178,14 +183,7 @@ final class Runs {
 
     /** Waits until an rdma_cm id listens on {@code port}. */
     static void awaitCmListening(int port, int seconds) {
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        while (System.nanoTime() < end) {
-            if (cmListening(port)) {
-                return;
-            }
-            sleep(200);
-        }
-        fail("no rdma_cm id listens on port " + port + " after " + seconds + " s");
+        await(() -> cmListening(port), seconds, "no rdma_cm id listens on port " + port);
     }
 
     /** Waits (up to 10 s) until nothing listens any more (the previous server is gone). */
