@@ -139,7 +139,7 @@ final class CmQps implements AutoCloseable {
                 closeQuietly(qp);
                 closeQuietly(id);
                 closeQuietly(channel);
-                if (!e.isConnectionRefused() || deadline - System.nanoTime() < RETRY_PAUSE_MS * 1_000_000) {
+                if (!e.isConnectionRefused() || deadline - System.nanoTime() < io.jverbs.perftest.oob.CmTransport.MIN_ATTEMPT_NS) {
                     throw new EngineException(step + ": " + (e.isConnectionRefused() ? "rejected for "
                             + timeout.toSeconds() + " s; is the server running with -R and the same -p?" : e.getMessage()), e);
                 }

@@ -41,6 +41,8 @@ public final class CmTransport implements OobTransport {
     private static final int SLOT = 256;
     private static final long RECV_ID = 5; // perftest's SYNC_SPEC_ID
     private static final long RETRY_PAUSE_MS = 100;
+    /** A connection attempt is not started with less time than this left. */
+    public static final long MIN_ATTEMPT_NS = 1_000_000_000L;
 
     private final CmConnection connection;
     private final NativeBuffer buffer;
@@ -134,6 +136,7 @@ public final class CmTransport implements OobTransport {
         String step = "rdma_cm connect to " + host + ":" + port;
         InetSocketAddress remote = new InetSocketAddress(ipv4(host, step), port);
         long deadline = System.nanoTime() + connectTimeout.toNanos();
+        boolean refused = false;
         while (true) {
             Setup setup = new Setup();
             try {
@@ -142,10 +145,13 @@ public final class CmTransport implements OobTransport {
                 return new CmTransport(c, setup.buffer, setup.mr, stepTimeout);
             } catch (CmException e) {
                 setup.release();
-                boolean retry = e.isConnectionRefused() && deadline - System.nanoTime() > RETRY_PAUSE_MS * 1_000_000;
+                // An attempt gets at least a second; one cut short after rejections is still "rejected".
+                boolean rejected = e.isConnectionRefused() || (refused && e.isTimeout());
+                refused |= e.isConnectionRefused();
+                boolean retry = e.isConnectionRefused() && deadline - System.nanoTime() > MIN_ATTEMPT_NS;
                 if (!retry) {
-                    throw new OobException(e.isTimeout() ? OobException.Kind.TIMEOUT : OobException.Kind.CONNECT, step,
-                            e.isConnectionRefused() ? "rejected for " + TcpTransport.seconds(connectTimeout)
+                    throw new OobException(e.isTimeout() && !rejected ? OobException.Kind.TIMEOUT : OobException.Kind.CONNECT,
+                            step, rejected ? "rejected for " + TcpTransport.seconds(connectTimeout)
                                     + ": nothing listens there; is the server (jperf or ib_*) running with the same"
                                     + " -p and -z/-R?" : e.getMessage(), e);
                 }
