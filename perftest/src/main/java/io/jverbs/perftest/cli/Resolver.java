@@ -88,8 +88,8 @@ final class Resolver {
         int gid = o.gidIndex == null ? -1 : range("-x", o.gidIndex, -1, 0, 255);
         boolean rdmaCm = o.rdmaCm;
         boolean commRdmaCm = o.commRdmaCm || o.rdmaCm;
-        if (commRdmaCm && (connection == Connection.UC || connection == Connection.XRC || connection == Connection.DC)) {
-            throw new UsageException((rdmaCm ? "-R" : "-z") + " (rdma_cm) does not support -c " + connection);
+        if (rdmaCm && (connection == Connection.UC || connection == Connection.XRC || connection == Connection.DC)) {
+            throw new UsageException("-R (rdma_cm QPs) does not support -c " + connection);
         }
         if (o.tos != null && !rdmaCm) {
             throw new UsageException("-T (TOS) is only valid with -R (rdma_cm QPs)");

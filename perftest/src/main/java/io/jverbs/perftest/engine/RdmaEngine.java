@@ -3,6 +3,7 @@ package io.jverbs.perftest.engine;
 import io.jverbs.perftest.Connection;
 import io.jverbs.perftest.Engine;
 import io.jverbs.perftest.TestParameters;
+import io.jverbs.perftest.oob.CmTransport;
 import io.jverbs.perftest.oob.OobSession;
 import io.jverbs.perftest.report.Reporter;
 
@@ -10,7 +11,8 @@ import java.time.Duration;
 
 /**
  * jperf's RDMA engine: the eight perftest tests over libibverbs, RC/UC/UD, with perftest's TCP
- * out-of-band exchange, so either side may be C perftest ({@code ib_write_bw} ...). Registered in
+ * out-of-band exchange or its rdma_cm one ({@code -z}; {@code -R} also connects the test QPs with
+ * rdma_cm), so either side may be C perftest ({@code ib_write_bw} ...). Registered in
  * {@code META-INF/services/io.jverbs.perftest.Engine}.
  */
 public final class RdmaEngine implements Engine {
@@ -28,7 +30,9 @@ public final class RdmaEngine implements Engine {
     public boolean supports(TestParameters p) {
         boolean connection = p.connection() == Connection.RC || p.connection() == Connection.UC
                 || p.connection() == Connection.UD;
-        return connection && !p.rdmaCm() && !p.commRdmaCm() && !p.runInfinitely();
+        // -R connects RC QPs only (perftest's UD variant exchanges address handles jperf does not do)
+        boolean cm = !p.rdmaCm() || p.connection() == Connection.RC;
+        return connection && cm && !p.runInfinitely();
     }
 
     @Override
@@ -38,7 +42,7 @@ public final class RdmaEngine implements Engine {
             return;
         }
         boolean server = p.isServer();
-        try (TestRun run = new TestRun(p, reporter, server, TcpOob::open, stallNs())) {
+        try (TestRun run = new TestRun(p, reporter, server, p.commRdmaCm() ? CmOob::open : TcpOob::open, stallNs())) {
             run.run();
         }
     }
@@ -50,11 +54,29 @@ public final class RdmaEngine implements Engine {
 
         static OobSession open(TestParameters p) {
             if (p.isServer()) {
-                // perftest waits for its client forever; property jperf.acceptSeconds bounds it (0 = forever).
-                return OobSession.server(p.port(), Duration.ofSeconds(Long.getLong("jperf.acceptSeconds", 0)),
-                        stepTimeout());
+                return OobSession.server(p.port(), acceptTimeout(), stepTimeout());
             }
             return OobSession.client(p.serverName(), p.port(), stepTimeout(), stepTimeout());
         }
+    }
+
+    /** perftest's rdma_cm control channel (-z, implied by -R), with the same bounds as the TCP one. */
+    static final class CmOob {
+        private CmOob() {
+        }
+
+        static OobSession open(TestParameters p) {
+            if (p.isServer()) {
+                return OobSession.over(CmTransport.accept(p.port(), acceptTimeout(), stepTimeout()),
+                        OobSession.Role.SERVER, stepTimeout());
+            }
+            return OobSession.over(CmTransport.connect(p.serverName(), p.port(), stepTimeout(), stepTimeout()),
+                    OobSession.Role.CLIENT, stepTimeout());
+        }
+    }
+
+    /** perftest waits for its client forever; property {@code jperf.acceptSeconds} bounds it (0 = forever). */
+    static Duration acceptTimeout() {
+        return Duration.ofSeconds(Long.getLong("jperf.acceptSeconds", 0));
     }
 }

@@ -7,6 +7,7 @@ import io.jverbs.perftest.Measure;
 import io.jverbs.perftest.TestKind;
 import io.jverbs.perftest.TestParameters;
 import io.jverbs.perftest.oob.BwReport;
+import io.jverbs.perftest.oob.CmTransport;
 import io.jverbs.perftest.oob.OobSession;
 import io.jverbs.perftest.oob.QpInfo;
 import io.jverbs.perftest.oob.SystemData;
@@ -17,6 +18,7 @@ import io.jverbs.perftest.report.Endpoint;
 import io.jverbs.perftest.report.HeaderFacts;
 import io.jverbs.perftest.report.LatencyRecorder;
 import io.jverbs.perftest.report.Reporter;
+import io.jverbs.rdmacm.ConnectionParameters;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.CompletionQueue;
@@ -63,6 +65,8 @@ final class TestRun implements AutoCloseable {
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     private Context ctx;
+    /** Where PD, MR, CQs live: {@link #ctx}, or with -R the device context rdma_cm opened. */
+    private Context rctx;
     private int gidIndex;
     private Gid gid;
     private int lid;
@@ -107,10 +111,17 @@ final class TestRun implements AutoCloseable {
         oob.exchangeSystemData(new SystemData((int) NativeBuffer.pageSize(), CACHE_LINE));
         mtu = Mtu.of(oob.exchangeMtu(mtu.code()));
         sizes = sizes();
+        rctx = ctx;
+        if (p.rdmaCm()) {
+            if (!(oob.transport() instanceof CmTransport cm)) {
+                throw new IllegalStateException("-R needs the rdma_cm control channel");
+            }
+            rctx = cm.context();
+        }
         createResources();
         reporter.header(new HeaderFacts(ctx.device().name(), ctx.device().transportType() == 1 ? "IW" : "IB",
                 ctx.queryPort(p.ibPort()).linkLayer() == LinkLayer.ETHERNET ? "Ethernet" : "IB", mtu.bytes(),
-                outReads, inlineSize(), false, false, 16));
+                outReads, inlineSize(), false, false, 16, gidIndex));
         if (p.measure() == Measure.BW) {
             if (p.kind() == TestKind.SEND) {
                 sendBw();
@@ -208,14 +219,14 @@ final class TestRun implements AutoCloseable {
         slot = align(Math.max(maxSize() + extra, page), CACHE_LINE);
         buffer = NativeBuffer.allocate(2 * n * slot);
         closeables.add(buffer);
-        pd = ctx.allocateProtectionDomain();
+        pd = rctx.allocateProtectionDomain();
         closeables.add(pd);
         mr = pd.register(buffer, Access.ALL_REMOTE);
         closeables.add(mr);
         int tx = p.txDepth();
         int rx = p.kind() == TestKind.SEND ? p.rxDepth() : 1;
-        sendCq = ctx.createCompletionQueue(Math.max(1, tx * n));
-        recvCq = ctx.createCompletionQueue(Math.max(1, rx * n));
+        sendCq = rctx.createCompletionQueue(Math.max(1, tx * n));
+        recvCq = rctx.createCompletionQueue(Math.max(1, rx * n));
         closeables.add(sendCq);
         closeables.add(recvCq);
         QpType type = switch (p.connection()) {
@@ -230,20 +241,60 @@ final class TestRun implements AutoCloseable {
         qps = new QueuePair[n];
         psns = new int[n];
         local = new ArrayList<>(n);
+        QueuePair.Config config = new QueuePair.Config(type, sendCq, recvCq).maxSendWr(tx).maxRecvWr(rx)
+                .maxSendSge(1).maxRecvSge(1).maxInlineData(inlineSize());
+        if (p.rdmaCm()) {
+            connectWithRdmaCm(config);
+        }
         for (int i = 0; i < n; i++) {
-            qps[i] = pd.createQueuePair(new QueuePair.Config(type, sendCq, recvCq).maxSendWr(tx).maxRecvWr(rx)
-                    .maxSendSge(1).maxRecvSge(1).maxInlineData(inlineSize()));
-            closeables.add(qps[i]);
-            qps[i].toInit(path);
+            if (!p.rdmaCm()) {
+                qps[i] = pd.createQueuePair(config);
+                closeables.add(qps[i]);
+                qps[i].toInit(path);
+            }
             psns[i] = ThreadLocalRandom.current().nextInt() & 0xffffff;
             local.add(new QpInfo(lid, outReads, qps[i].qpNumber(), psns[i], mr.rkey(), mr.address(recvOffset(i)),
                     gid == null ? null : gid.toBytes(), 0));
         }
     }
 
+    /**
+     * -R, perftest's create_rdma_cm_connection: a handshake (with an all-zero QP message, as
+     * perftest's my_dest is still empty then), the rdma_cm connections of all test QPs on -p's
+     * port, another handshake. jperf's server listens before the first handshake, so a client
+     * never finds it not listening yet.
+     */
+    private void connectWithRdmaCm(QueuePair.Config config) {
+        QpInfo empty = new QpInfo(0, 0, 0, 0, 0, 0, gid == null ? null : new byte[16], 0);
+        ConnectionParameters params = new ConnectionParameters();
+        if (p.kind() == TestKind.READ || p.kind() == TestKind.ATOMIC) {
+            params.responderResources(outReads).initiatorDepth(outReads);
+        }
+        Duration timeout = RdmaEngine.stepTimeout();
+        CmQps cm;
+        if (server) {
+            cm = CmQps.listen(p.port(), qps.length);
+            closeables.add(cm);
+            oob.exchangeQpInfo(List.of(empty), gidIndex);
+            cm.accept(qps.length, pd, config, params, timeout);
+        } else {
+            oob.exchangeQpInfo(List.of(empty), gidIndex);
+            cm = CmQps.connect(p.serverName(), p.port(), qps.length, pd, config, params, timeout);
+            closeables.add(cm);
+        }
+        List<QueuePair> connected = cm.queuePairs();
+        for (int i = 0; i < qps.length; i++) {
+            qps[i] = connected.get(i);
+        }
+        oob.exchangeQpInfo(List.of(empty), gidIndex);
+    }
+
     /** ctx_connect: RTR with the peer's address, RTS with our PSN; UD gets an address handle per QP. */
     private void connectQps() {
         ahs = new AddressHandle[qps.length];
+        if (p.rdmaCm()) {
+            return; // rdma_cm moved the QPs to RTS already
+        }
         for (int i = 0; i < qps.length; i++) {
             QpInfo r = remote.get(i);
             io.jverbs.verbs.Endpoint peer = new io.jverbs.verbs.Endpoint(r.lid(), r.qpn(), r.psn(),

@@ -89,6 +89,11 @@ public final class OobSession implements AutoCloseable {
         return role;
     }
 
+    /** The byte pipe under this session (TCP, or rdma_cm with -z/-R). */
+    public OobTransport transport() {
+        return transport;
+    }
+
     /** The peer's address, for messages. */
     public String peer() {
         return transport.peer();
@@ -258,7 +263,7 @@ public final class OobSession implements AutoCloseable {
 
     /** {@code ctx_hand_shake}: the client writes its message then reads; the server the reverse. */
     private QpInfo handshake(QpInfo local, Duration timeout, String step) {
-        byte[] mine = local.encode();
+        byte[] mine = transport.binaryQpInfo() ? local.encodeBinary(gidIndex) : local.encode();
         if (role == Role.CLIENT) {
             transport.write(mine, step);
             return readQpInfo(timeout, step);
@@ -273,6 +278,9 @@ public final class OobSession implements AutoCloseable {
      * GID mismatch fails at once, not by timeout), then the rest of a 108-byte message.
      */
     private QpInfo readQpInfo(Duration timeout, String step) {
+        if (transport.binaryQpInfo()) {
+            return QpInfo.decodeBinary(transport.read(QpInfo.BINARY_SIZE, timeout, step), gidIndex >= 0, step);
+        }
         byte[] head = transport.read(QpInfo.SIZE, timeout, step);
         QpInfo.checkLayout(head, gidIndex, step);
         if (gidIndex < 0) {

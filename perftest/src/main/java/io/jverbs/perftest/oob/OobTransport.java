@@ -20,6 +20,15 @@ public interface OobTransport extends AutoCloseable {
      */
     byte[] read(int length, Duration timeout, String step);
 
+    /**
+     * Whether QP info travels as perftest's raw 56-byte {@code struct pingpong_dest}
+     * ({@link QpInfo#encodeBinary}), as over perftest's rdma_cm channel, instead of the text
+     * layouts of the TCP channel. Default false.
+     */
+    default boolean binaryQpInfo() {
+        return false;
+    }
+
     /** A short description of the peer for messages, e.g. {@code "10.0.0.2:18515"}. */
     String peer();
 

@@ -102,6 +102,51 @@ public record QpInfo(int lid, int outReads, int qpn, int psn, int rkey, long vad
         return wire;
     }
 
+    /** {@code sizeof(struct pingpong_dest)} on x86-64: what perftest sends raw over an rdma_cm channel. */
+    public static final int BINARY_SIZE = 56;
+
+    /**
+     * The 56 bytes {@code rdma_write_keys} sends over perftest's rdma_cm channel ({@code -z},
+     * {@code -R}): {@code struct pingpong_dest} with its integers big-endian ({@code htobe32},
+     * {@code htobe64}): lid, out_reads, qpn, psn, rkey at 0..20, 4 bytes of padding, vaddr at 24,
+     * the raw GID at 32 (zeros when there is none), srqn at 48, gid_index at 52.
+     */
+    public byte[] encodeBinary(int gidIndex) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(BINARY_SIZE);
+        b.putInt(lid).putInt(outReads).putInt(qpn).putInt(psn).putInt(rkey).putInt(0).putLong(vaddr);
+        b.put(gid == null ? new byte[16] : gid);
+        b.putInt(srqn).putInt(gidIndex);
+        return b.array();
+    }
+
+    /**
+     * Parses {@link #encodeBinary}'s layout as {@code rdma_read_keys} does (lid, out_reads, qpn,
+     * psn, rkey, vaddr, gid; perftest ignores the rest). Values that do not fit perftest's fields
+     * (a 24-bit QPN ...) are {@link OobException.Kind#GARBAGE}.
+     *
+     * @param withGid whether the result carries the GID (this side uses one), as in the text layout
+     */
+    public static QpInfo decodeBinary(byte[] wire, boolean withGid, String step) {
+        if (wire.length != BINARY_SIZE) {
+            throw new OobException(OobException.Kind.GARBAGE, step, "expected perftest's " + BINARY_SIZE
+                    + "-byte struct pingpong_dest, got " + wire.length + " bytes: " + Bytes.describe(wire));
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(wire);
+        int lid = b.getInt(0);
+        int outReads = b.getInt(4);
+        int qpn = b.getInt(8);
+        int psn = b.getInt(12);
+        int rkey = b.getInt(16);
+        long vaddr = b.getLong(24);
+        byte[] gid = withGid ? Arrays.copyOfRange(wire, 32, 48) : null;
+        try {
+            return new QpInfo(lid, outReads, qpn, psn, rkey, vaddr, gid, 0);
+        } catch (IllegalArgumentException e) {
+            throw new OobException(OobException.Kind.GARBAGE, step, "peer is not perftest/jperf: "
+                    + e.getMessage() + " in " + Bytes.describe(wire), e);
+        }
+    }
+
     /**
      * Parses a message of {@link #SIZE} or {@link #SIZE_GID} bytes. Every field must be hex of
      * its fixed width with ':' between, as C's printf produces; anything else is

@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param relaxedOrdering the MRs use IBV_ACCESS_RELAXED_ORDERING (perftest's "PCIe relax order")
  * @param wrApi           sends go through the ibv_wr_* API (perftest's "ibv_wr* API")
  * @param cqePollBatch    completions polled per ibv_poll_cq call, or 0 for "Dynamic" (upstream style only)
+ * @param gidIndex        the GID index in use (given with -x or chosen by the engine), -1 for none
  */
 public record HeaderFacts(String device, String transport, String linkLayer, int mtuBytes, int outReads,
-                          int inlineSize, boolean relaxedOrdering, boolean wrApi, int cqePollBatch) {
+                          int inlineSize, boolean relaxedOrdering, boolean wrApi, int cqePollBatch,
+                          int gidIndex) {
     public HeaderFacts {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(transport, "transport");

@@ -130,6 +130,7 @@ public final class JperfJson {
         m.put("mtu", f.mtuBytes());
         m.put("inline_size", f.inlineSize());
         m.put("out_reads", f.outReads());
+        m.put("gid_index", f.gidIndex());
         return m;
     }
 }

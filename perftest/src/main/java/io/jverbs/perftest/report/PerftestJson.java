@@ -57,8 +57,9 @@ public final class PerftestJson {
         }
         info.add(f("\"Mtu\": %d", facts == null ? p.mtu() : facts.mtuBytes()));
         info.add(f("\"Link_type\": \"%s\"", facts == null ? "Unknown" : facts.linkLayer()));
-        if (p.gidIndex() >= 0) {
-            info.add(f("\"GID_index\": %d", p.gidIndex()));
+        int gidIndex = facts == null ? p.gidIndex() : facts.gidIndex();
+        if (gidIndex >= 0) {
+            info.add(f("\"GID_index\": %d", gidIndex));
         }
         if (p.kind() != TestKind.READ && p.kind() != TestKind.ATOMIC) {
             info.add(f("\"Max_inline_data\": %d", facts == null ? p.inlineSize() : facts.inlineSize()));

@@ -91,8 +91,8 @@ public final class PerftestText {
         }
         s.append(f(" Mtu             : %d[B]\n", facts.mtuBytes()));
         s.append(f(" Link type       : %s\n", facts.linkLayer()));
-        if (p.gidIndex() >= 0) {
-            s.append(f(" GID index       : %d\n", p.gidIndex()));
+        if (facts.gidIndex() >= 0) {
+            s.append(f(" GID index       : %d\n", facts.gidIndex()));
         }
         if (p.kind() != TestKind.READ && p.kind() != TestKind.ATOMIC) {
             s.append(f(" Max inline data : %d[B]\n", facts.inlineSize()));

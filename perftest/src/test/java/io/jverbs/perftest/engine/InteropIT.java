@@ -1,6 +1,7 @@
 package io.jverbs.perftest.engine;
 
 import static io.jverbs.perftest.engine.Runs.PORT;
+import static io.jverbs.perftest.engine.Runs.awaitCmListening;
 import static io.jverbs.perftest.engine.Runs.awaitListening;
 import static io.jverbs.perftest.engine.Runs.awaitPortFree;
 import static io.jverbs.perftest.engine.Runs.concat;
@@ -199,6 +200,49 @@ class InteropIT {
                 () -> process(T, "ib_send_lat", "-d", device(), "-x", "1",
                 "-n", "100", ip2));
         check("send_lat", r2[0], r2[1], true, false);
+    }
+
+    // ------------------------------------------------------------------ rdma_cm: -R, -z
+
+    /**
+     * {@code "test mode pairing"}: pairing JJ (jperf both sides), CJ (C server, jperf client), JC
+     * (jperf server, C client). -z runs the control channel over rdma_cm; -R also the test QPs.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"write_bw -R JJ", "write_bw -R CJ", "write_bw -R JC", "send_lat -R CJ", "send_lat -R JC",
+            "send_lat -z JJ", "send_lat -z CJ", "send_lat -z JC", "write_bw -z CJ", "write_bw -z JC"})
+    void rdmaCm(String spec) {
+        String[] w = spec.split(" ");
+        String test = w[0];
+        boolean jperfServer = w[2].charAt(0) == 'J';
+        boolean jperfClient = w[2].charAt(1) == 'J';
+        String[] a = args(test, w[1], "-n", "50");
+        Runs.Side s = jperfServer ? jperf(T, a) : process(T, c(a));
+        awaitCmListening(PORT, 60);
+        String[] ca = concat(a, ip());
+        Runs.Side cl = jperfClient ? jperf(T, ca) : process(T, c(ca));
+        Runs.Result client = cl.await();
+        Runs.Result server = s.await();
+        check(test, server, client, jperfServer, jperfClient);
+        Runs.Result mine = jperfClient ? client : server;
+        assertTrue(mine.out().contains("Data ex. method : rdma_cm"), mine.out());
+        assertTrue(mine.out().contains(" rdma_cm QPs\t : " + (w[1].equals("-R") ? "ON" : "OFF")), mine.out());
+    }
+
+    /** No server listens: the rdma_cm client is rejected, retries until its step bound, then says why. */
+    @ParameterizedTest
+    @ValueSource(strings = {"-z", "-R"})
+    void rdmaCmNobodyListens(String mode) {
+        String old = System.getProperty("jperf.stepSeconds");
+        System.setProperty("jperf.stepSeconds", "5");
+        try {
+            long start = System.nanoTime();
+            Runs.Result r = jperf(60, concat(args("write_bw", mode), ip())).await();
+            failsQuickly(r, start, 25);
+            assertTrue(r.err().contains("rejected") && r.err().contains(mode), r.err());
+        } finally {
+            System.setProperty("jperf.stepSeconds", old);
+        }
     }
 
     // ------------------------------------------------------------------ bad peers

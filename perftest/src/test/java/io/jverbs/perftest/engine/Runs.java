@@ -148,14 +148,42 @@ final class Runs {
 
     /** Waits until something listens on TCP {@code port}. */
     static void awaitListening(int port, int seconds) {
+        await(() -> listening(port), seconds, "nothing listens on port " + port);
+    }
+
+    /** Polls {@code condition} every 100 ms for up to {@code seconds}; fails with {@code what}. */
+    private static void await(java.util.function.BooleanSupplier condition, int seconds, String what) {
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
-            if (listening(port)) {
+            if (condition.getAsBoolean()) {
                 return;
             }
             sleep(100);
         }
-        fail("nothing listens on port " + port + " after " + seconds + " s");
+        fail(what + " after " + seconds + " s");
+    }
+
+    /**
+     * Whether an rdma_cm id listens on {@code port}: rdma_cm ports are not TCP ports, so the
+     * kernel's list from iproute2's {@code rdma resource show cm_id} (state LISTEN, src-addr ip:port).
+     */
+    static boolean cmListening(int port) {
+        try {
+            Process p = new ProcessBuilder("rdma", "resource", "show", "cm_id").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(10, TimeUnit.SECONDS);
+            Pattern listen = Pattern.compile("state LISTEN.*src-addr \\S*:" + port + "\\b");
+            return out.lines().anyMatch(l -> listen.matcher(l).find());
+        } catch (IOException e) {
+            throw new AssertionError("iproute2's rdma tool is needed to see rdma_cm listeners", e);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Waits until an rdma_cm id listens on {@code port}. */
+    static void awaitCmListening(int port, int seconds) {
+        await(() -> cmListening(port), seconds, "no rdma_cm id listens on port " + port);
     }
 
     /** Waits (up to 10 s) until nothing listens any more (the previous server is gone). */

@@ -23,6 +23,25 @@ class QpInfoTest {
         return Arrays.copyOf(a, a.length + 1);
     }
 
+    /** rdma_write_keys over rdma_cm: struct pingpong_dest (x86-64), integers big-endian (htobe32/htobe64). */
+    @Test
+    void binaryIsPerftestsStructBigEndian() {
+        QpInfo q = new QpInfo(0x0001, 0x10, 0x000123, 0xabcdef, 0x1234abcd, 0x00007f1234560000L, V4_GID, 0);
+        byte[] wire = q.encodeBinary(1);
+        assertEquals(56, wire.length);
+        String hex = HexFormat.of().formatHex(wire);
+        assertEquals("00000001" + "00000010" + "00000123" + "00abcdef" + "1234abcd" + "00000000" + "00007f1234560000"
+                + HexFormat.of().formatHex(V4_GID) + "00000000" + "00000001", hex);
+        assertEquals(q, QpInfo.decodeBinary(wire, true, "t"));
+        assertFalse(QpInfo.decodeBinary(wire, false, "t").hasGid(), "no GID in use on this side: none kept");
+        OobException short_ = assertThrows(OobException.class, () -> QpInfo.decodeBinary(new byte[16], true, "t"));
+        assertEquals(OobException.Kind.GARBAGE, short_.kind());
+        byte[] bad = wire.clone();
+        bad[8] = 0x7f; // a 31-bit QPN: not perftest's
+        assertEquals(OobException.Kind.GARBAGE, assertThrows(OobException.class,
+                () -> QpInfo.decodeBinary(bad, true, "t")).kind());
+    }
+
     @Test
     void withoutGidIs59BytesInPerftestLayout() {
         QpInfo q = new QpInfo(0x0001, 0x10, 0x000123, 0xabcdef, 0x1234abcd, 0x00007f1234560000L, null, 0);

@@ -50,7 +50,7 @@ class OutputFilesTest {
     void strictJsonHasEverySizeAndPercentile() throws Exception {
         Path file = dir.resolve("run.json");
         RunReport r = report("send_lat", "-a", "--json", "--json-file", file.toString(), "--max-lat", "p99=1000", "h");
-        r.header(new HeaderFacts("rxe0", "IB", "Ethernet", 1024, 0, 236, false, false, 0));
+        r.header(new HeaderFacts("rxe0", "IB", "Ethernet", 1024, 0, 236, false, false, 0, -1));
         for (int size : new int[] {2, 4, 8}) {
             r.latency(size, posts(1000, 20_000), 1000);
         }
@@ -77,7 +77,7 @@ class OutputFilesTest {
     void perftestJsonLayoutForBandwidth() throws Exception {
         Path file = dir.resolve("perftest_out.json");
         RunReport r = report("write_bw", "--out_json_file", file.toString(), "-x", "1", "h");
-        r.header(new HeaderFacts("rxe0", "IB", "Ethernet", 1024, 0, 0, false, false, 0));
+        r.header(new HeaderFacts("rxe0", "IB", "Ethernet", 1024, 0, 0, false, false, 0, 1));
         r.bandwidth(new BwResult(65536, 5000, 23.456, 22.5, 0.00036));
         assertEquals(ExitCodes.OK, r.finish());
         String text = Files.readString(file);
@@ -185,7 +185,7 @@ class OutputFilesTest {
     void jsonModeKeepsStdoutPureJson() throws Exception {
         RunReport r = report("write_bw", "--json", "h");
         r.waitingForClient();
-        r.header(new HeaderFacts("rxe0", "IB", "Ethernet", 1024, 0, 0, false, false, 0));
+        r.header(new HeaderFacts("rxe0", "IB", "Ethernet", 1024, 0, 0, false, false, 0, -1));
         r.tableHeader();
         r.bandwidth(new BwResult(65536, 5000, Double.NaN, 22.5, 0.00036));
         r.tableFooter();

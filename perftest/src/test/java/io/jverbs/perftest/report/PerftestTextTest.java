@@ -1,6 +1,8 @@
 package io.jverbs.perftest.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.jverbs.perftest.TestParameters;
 import io.jverbs.perftest.cli.Jperf;
@@ -18,7 +20,12 @@ class PerftestTextTest {
     }
 
     static HeaderFacts rxe() {
-        return new HeaderFacts("rxe0", "IB", "Ethernet", 1024, 16, 0, false, false, 0);
+        return rxe(-1);
+    }
+
+    /** Facts with the GID index the engine uses (-x's, or its own choice). */
+    static HeaderFacts rxe(int gidIndex) {
+        return new HeaderFacts("rxe0", "IB", "Ethernet", 1024, 16, 0, false, false, 0, gidIndex);
     }
 
     @Test
@@ -51,7 +58,15 @@ class PerftestTextTest {
                 + " Max inline data : 0[B]\n"
                 + " rdma_cm QPs\t : OFF\n"
                 + " Data ex. method : Ethernet\n"
-                + LINE, text("write_bw", "-x", "1", "host").header(rxe()));
+                + LINE, text("write_bw", "-x", "1", "host").header(rxe(1)));
+    }
+
+    /** Without -x the engine picks the GID (perftest's get_best_gid_index): the header shows its choice. */
+    @Test
+    void gidIndexTheEngineChoseIsPrinted() throws Exception {
+        String h = text("write_bw", "host").header(rxe(3));
+        assertTrue(h.contains(" Link type       : Ethernet\n GID index       : 3\n Max inline data"), h);
+        assertFalse(text("write_bw", "host").header(rxe(-1)).contains("GID index"), "no GID in use: no line");
     }
 
     @Test
