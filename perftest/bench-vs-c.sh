@@ -52,17 +52,18 @@ run_pair() {
     timeout 300 "${cmd[@]}" -d "$dev" "${gid[@]}" -p "$p" "$@" >"$log.server" 2>&1 &
     local spid=$!
     for _ in $(seq 1 1200); do listening "$p" && break; sleep 0.1; done
-    timeout 300 "${cmd[@]}" -d "$dev" "${gid[@]}" -p "$p" "$@" 127.0.0.1 >"$log.client" 2>&1
+    timeout 300 "${cmd[@]}" -d "$dev" "${gid[@]}" -p "$p" "$@" 127.0.0.1 >"$log.client" 2>"$log.client.err"
     local crc=$?
     wait "$spid"
     local src=$?
     local value
-    value=$(awk -v c="$column" 'found && NF >= c { print $c; exit } /^ *#bytes/ { found = 1 }' "$log.client")
+    # The first table row after the " #bytes" header (jperf's -D progress lines go to stderr).
+    value=$(awk -v c="$column" 'found && $1 ~ /^[0-9]+$/ && NF >= c { print $c; exit } /^ *#bytes/ { found = 1 }' "$log.client")
     if [ $crc -ne 0 ] || [ $src -ne 0 ] || [ -z "$value" ]; then
-        { echo "FAILED: $impl $test (client $crc, server $src)"; cat "$log.client" "$log.server"; } >&2
+        { echo "FAILED: $impl $test (client $crc, server $src)"; cat "$log.client" "$log.client.err" "$log.server"; } >&2
         value=nan
     fi
-    rm -f "$log.client" "$log.server"
+    rm -f "$log.client" "$log.client.err" "$log.server"
     echo "$value"
 }
 
