@@ -186,6 +186,19 @@ class InteropIT {
         }
     }
 
+    /** --loopback: server and client of one test in one process, on one device; the client's table is printed. */
+    @ParameterizedTest
+    @ValueSource(strings = {"write_bw", "send_lat", "read_lat"})
+    void loopbackRunsBothSidesInOneProcess(String test) {
+        Runs.Result r = jperf(T, args(test, "--loopback")).await().ok();
+        String[] row = r.onlyRow();
+        assertEquals(test.endsWith("_bw") ? "65536" : "2", row[0], r.toString());
+        assertEquals("100", row[1], r.toString());
+        positive(row[test.endsWith("_bw") ? 3 : 2], test + " --loopback figure");
+        assertTrue(r.out().contains("local address") && r.out().contains("remote address"), r.toString());
+        awaitPortFree(PORT);
+    }
+
     /** --hosts 2: server on the second device, client on the first, across the veth pair. */
     @Test
     void twoDevices() {

@@ -1,0 +1,40 @@
+package io.jverbs.perftest.engine;
+
+import io.jverbs.perftest.ExitCodes;
+import io.jverbs.perftest.cli.Jperf;
+import io.jverbs.perftest.system.SysfsRdma;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Valid perftest command lines that jperf's engine does not run yet fail with one line naming the flag, before any device is opened. */
+class NotImplementedTest {
+    @Test
+    void namesWhatIsMissing() throws Exception {
+        assertTrue(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-c", "XRC")).startsWith("-c XRC"));
+        assertTrue(RdmaEngine.notImplemented(Jperf.parse("write_bw", "-c", "DC")).startsWith("-c DC"));
+        assertTrue(RdmaEngine.notImplemented(Jperf.parse("send_lat", "-e")).startsWith("-e"));
+        assertTrue(RdmaEngine.notImplemented(Jperf.parse("write_bw", "--run_infinitely")).startsWith("--run_infinitely"));
+        assertTrue(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-R", "-c", "UD")).startsWith("-R with -c UD"));
+        assertNull(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-c", "UD")));
+        assertNull(RdmaEngine.notImplemented(Jperf.parse("write_bw", "-R", "-q", "2")));
+    }
+
+    @Test
+    void theCliPrintsOneLineAndExitsWithFailure() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = new Jperf(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                p -> Optional.of(new RdmaEngine()), SysfsRdma.system()).execute("send_lat", "-e", "-d", "nodev", "host");
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertEquals(ExitCodes.FAILURE, code, e);
+        assertEquals(1, e.strip().lines().count(), e);
+        assertTrue(e.contains("not implemented in jperf yet: -e"), e);
+    }
+}
