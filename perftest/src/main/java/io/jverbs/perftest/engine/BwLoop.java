@@ -24,6 +24,8 @@ final class BwLoop {
     private final ReceiveRequests[] recv;
     private final WorkCompletions wc;
     private final WorkCompletions rwc;
+    /** -e: where an empty poll sleeps; null: it spins. */
+    private final CqEvents events;
     private final int postList;
     private final int cqMod;
     private final int txDepth;
@@ -49,6 +51,13 @@ final class BwLoop {
      */
     BwLoop(QueuePair[] qps, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests[] send, ReceiveRequests[] recv,
            int postList, int cqMod, int txDepth, int messages) {
+        this(qps, sendCq, recvCq, send, recv, postList, cqMod, txDepth, messages, null);
+    }
+
+    /** @param events -e's completion channel, or null to busy-poll */
+    BwLoop(QueuePair[] qps, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests[] send, ReceiveRequests[] recv,
+           int postList, int cqMod, int txDepth, int messages, CqEvents events) {
+        this.events = events;
         this.qps = qps;
         this.sendCq = sendCq;
         this.recvCq = recvCq;
@@ -129,13 +138,20 @@ final class BwLoop {
                     tots += postList;
                 }
             }
+            int got = 0;
             if (receiveTotal > 0 && received < receiveTotal) {
-                received += pollReceives(w, received);
+                got = pollReceives(w, received);
+                received += got;
             }
             if (totc < tots) {
                 int ne = sendCq.poll(wc);
                 if (ne == 0) {
-                    w.idle("send completions");
+                    if (events == null) {
+                        w.idle("send completions");
+                    } else if (got == 0) {
+                        // sleep only when every CQ waited for was empty at its last poll
+                        events.await("send completions");
+                    }
                     continue;
                 }
                 long t = System.nanoTime();
@@ -162,7 +178,11 @@ final class BwLoop {
                 }
                 lastNs = t;
             } else if (received < receiveTotal) {
-                w.idle("receives");
+                if (events == null) {
+                    w.idle("receives");
+                } else if (got == 0) {
+                    events.await("receives");
+                }
             }
         }
         return tots;
@@ -192,7 +212,11 @@ final class BwLoop {
             }
             int got = pollReceives(w, received);
             if (got == 0) {
-                w.idle("receives");
+                if (events == null) {
+                    w.idle("receives");
+                } else {
+                    events.await("receives");
+                }
             }
             received += got;
         }

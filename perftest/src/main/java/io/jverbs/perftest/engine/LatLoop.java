@@ -26,6 +26,8 @@ final class LatLoop {
     private final SendRequests send;
     private final ReceiveRequests recv;
     private final WorkCompletions wc = new WorkCompletions(1);
+    /** -e: where an empty poll sleeps; null: it spins. */
+    private final CqEvents events;
     final long[] posted;
     /** Round trips counted in the sample window of a duration run. */
     long sampled;
@@ -35,6 +37,13 @@ final class LatLoop {
 
     LatLoop(QueuePair qp, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests send, ReceiveRequests recv,
             int iterations) {
+        this(qp, sendCq, recvCq, send, recv, iterations, null);
+    }
+
+    /** @param events -e's completion channel, or null to busy-poll */
+    LatLoop(QueuePair qp, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests send, ReceiveRequests recv,
+            int iterations, CqEvents events) {
+        this.events = events;
         this.qp = qp;
         this.sendCq = sendCq;
         this.recvCq = recvCq;
@@ -105,6 +114,10 @@ final class LatLoop {
             if ((w.duration || rcnt < iterations) && !(scnt < 1 && client)) {
                 int ne;
                 while ((ne = recvCq.poll(wc)) == 0) {
+                    if (events != null) {
+                        events.await("the peer's send");
+                        continue;
+                    }
                     long now = w.idle("the peer's send");
                     if (now != 0 && w.ended(now)) {
                         return;
@@ -184,6 +197,10 @@ final class LatLoop {
     /** Waits for the one signalled send completion; false when a duration run ended meanwhile. */
     private boolean awaitSend(Window w) {
         while (sendCq.poll(wc) == 0) {
+            if (events != null) {
+                events.await("a send completion");
+                continue;
+            }
             long now = w.idle("a send completion");
             if (now != 0 && w.ended(now)) {
                 return false;

@@ -44,9 +44,6 @@ public final class RdmaEngine implements Engine {
         if (p.runInfinitely()) {
             return "--run_infinitely";
         }
-        if (p.events()) {
-            return "-e (completion events; jperf polls)";
-        }
         return null;
     }
 

@@ -21,6 +21,7 @@ import io.jverbs.perftest.report.Reporter;
 import io.jverbs.rdmacm.ConnectionParameters;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AddressHandle;
+import io.jverbs.verbs.CompletionChannel;
 import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.DeviceAttributes;
@@ -80,6 +81,8 @@ final class TestRun implements AutoCloseable {
     private ProtectionDomain pd;
     private CompletionQueue sendCq;
     private CompletionQueue recvCq;
+    /** -e: the completion channel both CQs report to; null when the loops poll. */
+    private CqEvents events;
     private QueuePair[] qps;
     private int[] psns;
     private List<QpInfo> local;
@@ -225,10 +228,21 @@ final class TestRun implements AutoCloseable {
         closeables.add(mr);
         int tx = p.txDepth();
         int rx = p.kind() == TestKind.SEND ? p.rxDepth() : 1;
-        sendCq = rctx.createCompletionQueue(Math.max(1, tx * n));
-        recvCq = rctx.createCompletionQueue(Math.max(1, rx * n));
-        closeables.add(sendCq);
-        closeables.add(recvCq);
+        if (p.events()) {
+            CompletionChannel channel = rctx.createCompletionChannel();
+            closeables.add(channel); // closed after the CQs, which ack their events on close
+            sendCq = rctx.createCompletionQueue(CompletionQueue.Config.of(Math.max(1, tx * n)).channel(channel));
+            closeables.add(sendCq);
+            recvCq = rctx.createCompletionQueue(CompletionQueue.Config.of(Math.max(1, rx * n)).channel(channel));
+            closeables.add(recvCq);
+            events = new CqEvents(channel, sendCq, recvCq, stallNs);
+            events.arm();
+        } else {
+            sendCq = rctx.createCompletionQueue(Math.max(1, tx * n));
+            closeables.add(sendCq);
+            recvCq = rctx.createCompletionQueue(Math.max(1, rx * n));
+            closeables.add(recvCq);
+        }
         QpType type = switch (p.connection()) {
             case RC -> QpType.RC;
             case UC -> QpType.UC;
@@ -412,7 +426,7 @@ final class TestRun implements AutoCloseable {
         BwResult last = null;
         for (int size : sizes) {
             BwLoop sized = new BwLoop(qps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
-                    p.txDepth(), messages());
+                    p.txDepth(), messages(), events);
             sized.baseFlags = inlineFlag(size);
             if (duplex) {
                 oob.barrier();
@@ -451,7 +465,7 @@ final class TestRun implements AutoCloseable {
         for (int size : sizes) {
             SendRequests[] wrs = sends ? sendRequests(size) : null;
             BwLoop loop = new BwLoop(qps, sendCq, recvCq, wrs, recv, p.postList(), p.cqModeration(), p.txDepth(),
-                    messages());
+                    messages(), events);
             loop.baseFlags = inlineFlag(size);
             if (receives) {
                 loop.prepostReceives((int) Math.min(p.rxDepth(), p.isDuration() ? p.rxDepth() : p.iterations()));
@@ -526,7 +540,7 @@ final class TestRun implements AutoCloseable {
         reporter.tableHeader();
         for (int size : sizes) {
             SendRequests wr = latRequest(size);
-            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, null, latIterations());
+            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, null, latIterations(), events);
             Window w = window();
             LatencyRecorder recorder = new LatencyRecorder(p.kind());
             loop.write(p.iterations(), server, buffer.segment(), sendOffset(0) + size - 1, buffer.segment(),
@@ -550,7 +564,7 @@ final class TestRun implements AutoCloseable {
         int rxDepth = (int) Math.min(p.rxDepth(), p.isDuration() ? p.rxDepth() : p.iterations());
         for (int size : sizes) {
             SendRequests wr = latRequest(size);
-            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, recv, latIterations());
+            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, recv, latIterations(), events);
             for (int i = 0; i < rxDepth; i++) {
                 qps[0].postReceive(recv);
             }
@@ -582,7 +596,7 @@ final class TestRun implements AutoCloseable {
         reporter.tableHeader();
         List<Integer> run = p.kind() == TestKind.ATOMIC ? List.of(8) : sizes;
         for (int size : run) {
-            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, latRequest(size), null, latIterations());
+            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, latRequest(size), null, latIterations(), events);
             Window w = window();
             LatencyRecorder recorder = new LatencyRecorder(p.kind());
             loop.request(p.iterations(), w, recorder, now -> reporter.progress(now - w.sampleStartNs, recorder));

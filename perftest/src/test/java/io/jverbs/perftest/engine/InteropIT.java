@@ -146,7 +146,9 @@ class InteropIT {
     @ValueSource(strings = {
             "write_bw C -q 4", "write_bw J -q 4", "write_bw C -b", "send_bw J -b", "send_bw C -c UC",
             "send_lat J -c UD -s 512", "send_bw C -c UD -s 1024", "write_bw J --report_gbits", "write_bw C -D 3",
-            "send_lat J -D 3", "write_bw C -a -n 5", "write_lat J -c UC -n 100"})
+            "send_lat J -D 3", "write_bw C -a -n 5", "write_lat J -c UC -n 100",
+            "send_lat J -e", "send_lat C -e", "read_bw C -e", "read_bw J -e", "send_bw J -e -b", "send_bw C -e -q 4",
+            "atomic_lat C -e"})
     void optionsWithC(String spec) {
         String[] w = spec.split(" ");
         String test = w[0];
