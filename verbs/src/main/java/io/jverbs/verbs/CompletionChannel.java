@@ -12,8 +12,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A completion channel ({@code struct ibv_comp_channel}): lets a thread sleep until a CQ armed
@@ -34,7 +32,14 @@ public final class CompletionChannel extends NativeResource {
 
     private final Context context;
     private final MemorySegment channel;
-    private final Map<Long, CompletionQueue> queues = new ConcurrentHashMap<>();
+    /**
+     * The CQs reporting here, by {@code struct ibv_cq *}: a copy-on-write pair of arrays scanned
+     * per event, which is short (a channel serves a few CQs) and, unlike a map keyed by a boxed
+     * {@code Long}, allocates nothing.
+     */
+    private volatile Registered registered = new Registered(new long[0], new CompletionQueue[0]);
+
+    private record Registered(long[] addresses, CompletionQueue[] queues) {}
 
     CompletionChannel(Context context) {
         super(context);
@@ -99,7 +104,15 @@ public final class CompletionChannel extends NativeResource {
             }
             checkOpen();
         }
-        CompletionQueue cq = queues.get(out[0].get(ValueLayout.ADDRESS, 0).address());
+        long address = out[0].get(ValueLayout.JAVA_LONG, 0);
+        Registered r = registered;
+        CompletionQueue cq = null;
+        for (int i = 0; i < r.addresses.length; i++) {
+            if (r.addresses[i] == address) {
+                cq = r.queues[i];
+                break;
+            }
+        }
         if (cq == null) {
             throw new IllegalStateException("completion event for a CQ this channel does not know");
         }
@@ -107,12 +120,28 @@ public final class CompletionChannel extends NativeResource {
         return cq;
     }
 
-    void register(CompletionQueue cq, long address) {
-        queues.put(address, cq);
+    synchronized void register(CompletionQueue cq, long address) {
+        Registered r = registered;
+        int n = r.addresses.length;
+        long[] addresses = java.util.Arrays.copyOf(r.addresses, n + 1);
+        CompletionQueue[] queues = java.util.Arrays.copyOf(r.queues, n + 1);
+        addresses[n] = address;
+        queues[n] = cq;
+        registered = new Registered(addresses, queues);
     }
 
-    void unregister(long address) {
-        queues.remove(address);
+    synchronized void unregister(long address) {
+        Registered r = registered;
+        int n = r.addresses.length, k = 0;
+        long[] addresses = new long[n];
+        CompletionQueue[] queues = new CompletionQueue[n];
+        for (int i = 0; i < n; i++) {
+            if (r.addresses[i] != address) {
+                addresses[k] = r.addresses[i];
+                queues[k++] = r.queues[i];
+            }
+        }
+        registered = new Registered(java.util.Arrays.copyOf(addresses, k), java.util.Arrays.copyOf(queues, k));
     }
 
     @Override
