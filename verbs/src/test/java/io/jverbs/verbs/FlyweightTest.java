@@ -26,22 +26,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * which checks every completion it polls.
  */
 class FlyweightTest {
+    private StubPair pair;
     private StubProvider stub;
     private QueuePair qp;
     private CompletionQueue cq;
 
     @BeforeEach
     void open() {
-        stub = new StubProvider(0x99);
-        qp = QueuePair.adopt(Context.adopt(stub.context()), stub.qp());
-        cq = CompletionQueue.adopt(Context.adopt(stub.context()), stub.cq());
+        pair = new StubPair(0x99);
+        stub = pair.provider();
+        qp = pair.qp();
+        cq = pair.cq();
     }
 
     @AfterEach
     void close() {
-        qp.close();
-        cq.close();
-        stub.close();
+        pair.close();
     }
 
     private static SendRequests threeKinds(SendRequests wrs) {

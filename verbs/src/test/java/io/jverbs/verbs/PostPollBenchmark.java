@@ -56,6 +56,7 @@ public class PostPollBenchmark {
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     }
 
+    private StubPair pair;
     private StubProvider stub;
     private QueuePair qp;
     private CompletionQueue cq;
@@ -73,9 +74,10 @@ public class PostPollBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        stub = new StubProvider(0x42);
-        qp = QueuePair.adopt(Context.adopt(stub.context()), stub.qp());
-        cq = CompletionQueue.adopt(Context.adopt(stub.context()), stub.cq());
+        pair = new StubPair(0x42);
+        stub = pair.provider();
+        qp = pair.qp();
+        cq = pair.cq();
         buffer = Arena.ofAuto().allocate(4096, 64).address();
         one = new SendRequests(1, 1);
         prebuilt = new SendRequests(1, 1).add(1, WrOpcode.SEND, SendFlags.SIGNALED).sge(buffer, 64, LKEY);
@@ -102,9 +104,7 @@ public class PostPollBenchmark {
         if (stub.pending() != 0) {
             throw new IllegalStateException(stub.pending() + " completions were never polled");
         }
-        qp.close();
-        cq.close();
-        stub.close();
+        pair.close();
     }
 
     /** (a) in C: bench_c.c's rebuild loop. */

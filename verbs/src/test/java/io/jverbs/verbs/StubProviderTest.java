@@ -26,22 +26,22 @@ class StubProviderTest {
     private static final int QPN = 0x4711;
     private static final long WR = ibv_send_wr.sizeof();
 
+    private StubPair pair;
     private StubProvider stub;
     private QueuePair qp;
     private CompletionQueue cq;
 
     @BeforeEach
     void open() {
-        stub = new StubProvider(QPN);
-        qp = QueuePair.adopt(Context.adopt(stub.context()), stub.qp());
-        cq = CompletionQueue.adopt(Context.adopt(stub.context()), stub.cq());
+        pair = new StubPair(QPN);
+        stub = pair.provider();
+        qp = pair.qp();
+        cq = pair.cq();
     }
 
     @AfterEach
     void close() {
-        qp.close();
-        cq.close();
-        stub.close();
+        pair.close();
     }
 
     @Test

@@ -1,9 +1,9 @@
 package io.jverbs.verbs;
 
 /**
- * The verbs test-jar's stub provider (native-test/stub) for perftest's host tests: a QP and a CQ
- * whose provider functions record and complete what is posted, through the public adopt API.
- * Lives in this package because {@link StubProvider} is package-private.
+ * The stub provider (native-test/stub) as jverbs objects: a QP and a CQ whose provider functions
+ * record and complete what is posted, adopted through the public adopt API. For verbs' host tests
+ * and benchmarks and, through the test-jar, perftest's.
  */
 public final class StubPair implements AutoCloseable {
     private final StubProvider stub;
@@ -12,8 +12,14 @@ public final class StubPair implements AutoCloseable {
 
     public StubPair(int qpn) {
         stub = new StubProvider(qpn);
-        qp = QueuePair.adopt(Context.adopt(stub.context()), stub.qp());
-        cq = CompletionQueue.adopt(Context.adopt(stub.context()), stub.cq());
+        Context context = Context.adopt(stub.context());
+        qp = QueuePair.adopt(context, stub.qp());
+        cq = CompletionQueue.adopt(context, stub.cq());
+    }
+
+    /** The native stub itself: its records of what the provider saw. */
+    StubProvider provider() {
+        return stub;
     }
 
     public QueuePair qp() {
