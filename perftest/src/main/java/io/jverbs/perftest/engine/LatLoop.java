@@ -34,6 +34,8 @@ final class LatLoop {
     /** First and last post of the sample window (ns), for a duration run's average. */
     long sampleFirstNs;
     long sampleLastNs;
+    /** A duration run's previous post (ns), 0 before the first. */
+    private long prevPostNs;
 
     LatLoop(QueuePair qp, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests send, ReceiveRequests recv,
             int iterations) {
@@ -65,7 +67,6 @@ final class LatLoop {
         long scnt = 0;
         long rcnt = 0;
         long ccnt = 0;
-        long prev = 0;
         begin();
         while (w.duration || scnt < iterations || ccnt < iterations || rcnt < iterations) {
             if ((w.duration || rcnt < iterations) && !(scnt < 1 && server)) {
@@ -80,14 +81,8 @@ final class LatLoop {
                 w.event();
             }
             if (w.duration || scnt < iterations) {
-                long t = System.nanoTime();
-                if (w.duration) {
-                    if (w.ended(t)) {
-                        return;
-                    }
-                    prev = sample(t, prev, w, recorder, progress);
-                } else {
-                    posted[(int) scnt] = t;
+                if (!stamp(scnt, w, recorder, progress)) {
+                    return;
                 }
                 BYTE.setVolatile(sendBuf, postOffset, (byte) ++scnt);
                 qp.postSend(send);
@@ -108,22 +103,12 @@ final class LatLoop {
     void send(long iterations, boolean client, int rxDepth, Window w, LatencyRecorder recorder, Progress progress) {
         long scnt = 0;
         long rcnt = 0;
-        long prev = 0;
         begin();
         while (w.duration || scnt < iterations || rcnt < iterations) {
             if ((w.duration || rcnt < iterations) && !(scnt < 1 && client)) {
-                int ne;
-                while ((ne = recvCq.poll(wc)) == 0) {
-                    if (events != null) {
-                        events.await("the peer's send");
-                        continue;
-                    }
-                    long now = w.idle("the peer's send");
-                    if (now != 0 && w.ended(now)) {
-                        return;
-                    }
+                if (!await(recvCq, "the peer's send", w)) {
+                    return;
                 }
-                w.event();
                 if (!wc.isSuccess(0)) {
                     throw new EngineException("receive completion with error after " + rcnt + " messages: " + wc.describe(0));
                 }
@@ -133,14 +118,8 @@ final class LatLoop {
                 }
             }
             if (w.duration || scnt < iterations) {
-                long t = System.nanoTime();
-                if (w.duration) {
-                    if (w.ended(t)) {
-                        return;
-                    }
-                    prev = sample(t, prev, w, recorder, progress);
-                } else {
-                    posted[(int) scnt] = t;
+                if (!stamp(scnt, w, recorder, progress)) {
+                    return;
                 }
                 scnt++;
                 qp.postSend(send);
@@ -153,17 +132,10 @@ final class LatLoop {
 
     /** read_lat and atomic_lat: the client alone, one request in flight, each a full round trip. */
     void request(long iterations, Window w, LatencyRecorder recorder, Progress progress) {
-        long prev = 0;
         begin();
         for (long scnt = 0; w.duration || scnt < iterations; scnt++) {
-            long t = System.nanoTime();
-            if (w.duration) {
-                if (w.ended(t)) {
-                    return;
-                }
-                prev = sample(t, prev, w, recorder, progress);
-            } else {
-                posted[(int) scnt] = t;
+            if (!stamp(scnt, w, recorder, progress)) {
+                return;
             }
             qp.postSend(send);
             if (!awaitSend(w)) {
@@ -176,10 +148,30 @@ final class LatLoop {
         sampled = 0;
         sampleFirstNs = 0;
         sampleLastNs = 0;
+        prevPostNs = 0;
+    }
+
+    /**
+     * Takes the time of post number {@code scnt}: an iteration run stores it in {@link #posted};
+     * a duration run samples the round trip since the previous post. False when the duration run
+     * has ended.
+     */
+    private boolean stamp(long scnt, Window w, LatencyRecorder recorder, Progress progress) {
+        long t = System.nanoTime();
+        if (!w.duration) {
+            posted[(int) scnt] = t;
+            return true;
+        }
+        if (w.ended(t)) {
+            return false;
+        }
+        sample(t, prevPostNs, w, recorder, progress);
+        prevPostNs = t;
+        return true;
     }
 
     /** Duration runs: records the round trip that ended at {@code t} if it lies in the sample window. */
-    private long sample(long t, long prev, Window w, LatencyRecorder recorder, Progress progress) {
+    private void sample(long t, long prev, Window w, LatencyRecorder recorder, Progress progress) {
         if (prev != 0 && w.sampling(t)) {
             recorder.record(t - prev);
             if (sampleFirstNs == 0) {
@@ -191,22 +183,33 @@ final class LatLoop {
         if (w.progressDue(t)) {
             progress.at(t);
         }
-        return t;
     }
 
-    /** Waits for the one signalled send completion; false when a duration run ended meanwhile. */
-    private boolean awaitSend(Window w) {
-        while (sendCq.poll(wc) == 0) {
+    /**
+     * Polls {@code cq} until it yields one completion into {@link #wc} (sleeping on the channel
+     * with -e); false when a duration run ended meanwhile. {@code what} names the wait in a stall
+     * error.
+     */
+    private boolean await(CompletionQueue cq, String what, Window w) {
+        while (cq.poll(wc) == 0) {
             if (events != null) {
-                events.await("a send completion");
+                events.await(what);
                 continue;
             }
-            long now = w.idle("a send completion");
+            long now = w.idle(what);
             if (now != 0 && w.ended(now)) {
                 return false;
             }
         }
         w.event();
+        return true;
+    }
+
+    /** Waits for the one signalled send completion; false when a duration run ended meanwhile. */
+    private boolean awaitSend(Window w) {
+        if (!await(sendCq, "a send completion", w)) {
+            return false;
+        }
         if (!wc.isSuccess(0)) {
             throw new EngineException("send completion with error: " + wc.describe(0));
         }
