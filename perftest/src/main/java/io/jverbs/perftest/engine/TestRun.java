@@ -418,7 +418,7 @@ final class TestRun implements AutoCloseable {
         if (server && !duplex) {
             oob.barrier(longWait());
             BwReport r = oob.exchangeBwReport(BwReport.NONE);
-            reporter.bandwidth(new BwResult(r.size(), r.iters(), r.bwPeak(), r.bwAvg(), r.msgRate()));
+            reporter.bandwidth(fromReport(r));
             reporter.tableFooter();
             oob.closeConnection();
             return;
@@ -437,7 +437,7 @@ final class TestRun implements AutoCloseable {
                     oob.barrier(); // perftest's RUN_ALL handshakes after each size; RUN_REGULAR does not
                 }
                 BwReport r = oob.exchangeBwReport(toReport(mine));
-                reporter.bandwidth(mine.plus(new BwResult(r.size(), r.iters(), r.bwPeak(), r.bwAvg(), r.msgRate())));
+                reporter.bandwidth(mine.plus(fromReport(r)));
             }
             last = mine;
         }
@@ -479,7 +479,7 @@ final class TestRun implements AutoCloseable {
             }
             if (duplex && !p.isDuration()) {
                 BwReport r = oob.exchangeBwReport(toReport(mine));
-                reporter.bandwidth(mine.plus(new BwResult(r.size(), r.iters(), r.bwPeak(), r.bwAvg(), r.msgRate())));
+                reporter.bandwidth(mine.plus(fromReport(r)));
             }
             if (p.allSizes()) {
                 oob.barrier();
@@ -524,6 +524,10 @@ final class TestRun implements AutoCloseable {
 
     private static BwReport toReport(BwResult r) {
         return new BwReport(r.size(), r.iterations(), r.peak(), r.average(), r.msgRate());
+    }
+
+    private static BwResult fromReport(BwReport r) {
+        return new BwResult(r.size(), r.iters(), r.bwPeak(), r.bwAvg(), r.msgRate());
     }
 
     // ---------------------------------------------------------------- latency
