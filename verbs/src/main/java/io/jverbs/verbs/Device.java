@@ -31,9 +31,6 @@ public record Device(String name, long guid, int nodeType, int transportType) {
      */
     public static final Device ADOPTED = new Device("(adopted)", 0, -1, -1);
 
-    /** How to get a device when there is none; part of every "no device" message. */
-    static final String HOW_TO_GET_ONE = Hints.HOW_TO_GET_A_DEVICE;
-
     /** The RDMA devices of this machine; empty when there are none (see {@link #first()}). */
     public static List<Device> list() {
         return withList(Device::readList);
@@ -118,6 +115,6 @@ public record Device(String name, long guid, int nodeType, int transportType) {
         if (errno == Errno.ENOSYS) {
             what += ": this kernel has no RDMA support (ibv_get_device_list: ENOSYS)";
         }
-        return new VerbsException(VerbsCall.GET_DEVICE_LIST, errno == 0 ? Errno.ENODEV : errno, what + ". " + HOW_TO_GET_ONE);
+        return new VerbsException(VerbsCall.GET_DEVICE_LIST, errno == 0 ? Errno.ENODEV : errno, what + ". " + Hints.HOW_TO_GET_A_DEVICE);
     }
 }
