@@ -45,6 +45,26 @@ find_jdk() {
     return 1
 }
 
+# DPDK and NativeBuffer's HUGEPAGES backing take 2 MiB pages from the hugetlbfs pool. Reserve
+# JVERBS_HUGEPAGES of them (default 512 = 1 GiB) and mount hugetlbfs where the machine allows it;
+# elsewhere DPDK runs with --no-huge (the tests do either way) and buffers use normal pages.
+reserve_hugepages() {
+    local want=${JVERBS_HUGEPAGES:-512} nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages have
+    have=$(cat "$nr" 2>/dev/null || echo 0)
+    if ((have < want)); then
+        { [[ $(id -u) == 0 ]] && echo "$want" > "$nr"; } 2>/dev/null || true
+        have=$(cat "$nr" 2>/dev/null || echo 0)
+    fi
+    if ((have > 0)) && ! mountpoint -q /dev/hugepages 2>/dev/null; then
+        { mkdir -p /dev/hugepages && mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages; } 2>/dev/null || true
+    fi
+    if ((have > 0)) && mountpoint -q /dev/hugepages 2>/dev/null; then
+        say "$have 2 MiB hugepages reserved, hugetlbfs on /dev/hugepages"
+    else
+        say "note: no 2 MiB hugepages (needs root and $nr writable): DPDK runs with --no-huge, buffers use normal pages"
+    fi
+}
+
 has_rdma_device() {
     compgen -G '/sys/class/infiniband/*' >/dev/null
 }
@@ -56,6 +76,7 @@ setup() {
 " package one: install Eclipse Temurin 25 (or any JDK 25+) and set JAVA_HOME to it."
     export JAVA_HOME
     export PATH="$JAVA_HOME/bin:$PATH"
+    reserve_hugepages
     # The VM is needed for the tests always, and for the demo when there is no device here.
     if [[ ${1:-} != demo ]] || ! has_rdma_device; then
         native-test/softroce/setup.sh --quiet
