@@ -38,10 +38,7 @@ class JperfXrcIT {
 
     @BeforeAll
     static void bounds() {
-        System.setProperty("jperf.stallSeconds", "10");
-        System.setProperty("jperf.stepSeconds", "20");
-        System.setProperty("jperf.serverWaitSeconds", "120");
-        System.setProperty("jperf.acceptSeconds", "60");
+        Runs.boundWaits();
         try (Context ctx = TestDevice.open()) {
             xrc = ctx.queryDevice().supportsXrc();
         }
