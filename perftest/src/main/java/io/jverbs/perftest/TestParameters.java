@@ -78,6 +78,24 @@ public record TestParameters(TestKind kind, Measure measure, String serverName, 
         return serverName == null && !loopback;
     }
 
+    /**
+     * Whether each side has both XRC initiator and XRC target QPs: perftest's XRC latency tests
+     * and bidirectional bandwidth tests double {@code num_of_qps}, the first half sending
+     * (XRC_SEND) and the second half receiving (XRC_RECV); a unidirectional XRC bandwidth client
+     * has only initiators, its server only targets.
+     */
+    public boolean xrcPaired() {
+        return connection == Connection.XRC && (measure == Measure.LAT || bidirectional);
+    }
+
+    /**
+     * The QPs each side creates and exchanges: {@link #qps()}, doubled by {@link #xrcPaired()}.
+     * perftest prints this number as "Number of qps".
+     */
+    public int qpsPerSide() {
+        return xrcPaired() ? 2 * qps : qps;
+    }
+
     /** True for {@code -D} (and {@code --run_infinitely}) runs. */
     public boolean isDuration() {
         return durationSeconds > 0;

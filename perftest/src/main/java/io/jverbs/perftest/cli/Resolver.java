@@ -131,6 +131,11 @@ final class Resolver {
         if (connection == Connection.DC && rx < qps) {
             rx = qps;
         }
+        if (connection == Connection.XRC && kind == TestKind.SEND && qps > rx) {
+            // perftest: "Using SRQ depth should be greater than number of QPs" (the SRQ holds -r receives for all)
+            throw new UsageException("-c XRC receives through one SRQ of -r " + rx + " entries: -q " + qps
+                    + " must not exceed it");
+        }
         if (size > CQ_MOD_SIZE_LIMIT && connection != Connection.UD && !all && !events && !cqModRequested) {
             cqMod = 1;
         }

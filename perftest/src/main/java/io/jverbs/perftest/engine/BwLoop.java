@@ -5,6 +5,7 @@ import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendFlags;
 import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.SharedReceiveQueue;
 import io.jverbs.verbs.WorkCompletions;
 
 /**
@@ -26,6 +27,8 @@ final class BwLoop {
     private final WorkCompletions rwc;
     /** -e: where an empty poll sleeps; null: it spins. */
     private final CqEvents events;
+    /** -c XRC: receives go to this XRC SRQ (request {@code q} = receive slot q); null: to {@code qps[q]}. */
+    private final SharedReceiveQueue srq;
     private final int postList;
     private final int cqMod;
     private final int txDepth;
@@ -57,7 +60,14 @@ final class BwLoop {
     /** @param events -e's completion channel, or null to busy-poll */
     BwLoop(QueuePair[] qps, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests[] send, ReceiveRequests[] recv,
            int postList, int cqMod, int txDepth, int messages, CqEvents events) {
+        this(qps, sendCq, recvCq, send, recv, postList, cqMod, txDepth, messages, events, null);
+    }
+
+    /** @param srq -c XRC's SRQ that every receive goes to, or null for each QP's own receive queue */
+    BwLoop(QueuePair[] qps, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests[] send, ReceiveRequests[] recv,
+           int postList, int cqMod, int txDepth, int messages, CqEvents events, SharedReceiveQueue srq) {
         this.events = events;
+        this.srq = srq;
         this.qps = qps;
         this.sendCq = sendCq;
         this.recvCq = recvCq;
@@ -79,7 +89,7 @@ final class BwLoop {
     void prepostReceives(int count) {
         for (int q = 0; q < qps.length; q++) {
             for (int i = 0; i < count; i++) {
-                qps[q].postReceive(recv[q]);
+                postReceive(q);
             }
             rposted[q] = count;
         }
@@ -240,7 +250,7 @@ final class BwLoop {
             }
             int q = (int) rwc.wrId(i);
             if (w.duration || rposted[q] < receiveLimit) {
-                qps[q].postReceive(recv[q]);
+                postReceive(q);
                 rposted[q]++;
             }
         }
@@ -249,6 +259,14 @@ final class BwLoop {
         }
         lastNs = t;
         return ne;
+    }
+
+    private void postReceive(int q) {
+        if (srq != null) {
+            srq.postReceive(recv[q]);
+        } else {
+            qps[q].postReceive(recv[q]);
+        }
     }
 
     private EngineException completionError(String what, int i, long count) {

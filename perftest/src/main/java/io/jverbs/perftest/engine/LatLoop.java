@@ -5,6 +5,7 @@ import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.SharedReceiveQueue;
 import io.jverbs.verbs.WorkCompletions;
 
 import java.lang.foreign.MemorySegment;
@@ -28,6 +29,8 @@ final class LatLoop {
     private final WorkCompletions wc = new WorkCompletions(1);
     /** -e: where an empty poll sleeps; null: it spins. */
     private final CqEvents events;
+    /** -c XRC: receives go to this XRC SRQ; null: to {@link #qp}. */
+    private final SharedReceiveQueue srq;
     final long[] posted;
     /** Round trips counted in the sample window of a duration run. */
     long sampled;
@@ -45,7 +48,14 @@ final class LatLoop {
     /** @param events -e's completion channel, or null to busy-poll */
     LatLoop(QueuePair qp, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests send, ReceiveRequests recv,
             int iterations, CqEvents events) {
+        this(qp, sendCq, recvCq, send, recv, iterations, events, null);
+    }
+
+    /** @param srq -c XRC's SRQ that receives go to, or null for the QP's own receive queue */
+    LatLoop(QueuePair qp, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests send, ReceiveRequests recv,
+            int iterations, CqEvents events, SharedReceiveQueue srq) {
         this.events = events;
+        this.srq = srq;
         this.qp = qp;
         this.sendCq = sendCq;
         this.recvCq = recvCq;
@@ -114,7 +124,7 @@ final class LatLoop {
                 }
                 rcnt++;
                 if (w.duration || rcnt + rxDepth <= iterations) {
-                    qp.postReceive(recv);
+                    postReceive();
                 }
             }
             if (w.duration || scnt < iterations) {
@@ -141,6 +151,15 @@ final class LatLoop {
             if (!awaitSend(w)) {
                 return;
             }
+        }
+    }
+
+    /** Posts the receive request to the SRQ (XRC) or the QP. */
+    void postReceive() {
+        if (srq != null) {
+            srq.postReceive(recv);
+        } else {
+            qp.postReceive(recv);
         }
     }
 

@@ -10,7 +10,7 @@ import io.jverbs.perftest.report.Reporter;
 import java.time.Duration;
 
 /**
- * jperf's RDMA engine: the eight perftest tests over libibverbs, RC/UC/UD, with perftest's TCP
+ * jperf's RDMA engine: the eight perftest tests over libibverbs, RC/UC/UD/XRC, with perftest's TCP
  * out-of-band exchange or its rdma_cm one ({@code -z}; {@code -R} also connects the test QPs with
  * rdma_cm), so either side may be C perftest ({@code ib_write_bw} ...). Registered in
  * {@code META-INF/services/io.jverbs.perftest.Engine}.
@@ -34,8 +34,8 @@ public final class RdmaEngine implements Engine {
 
     /** What perftest can do and jperf cannot yet, or null. */
     static String notImplemented(TestParameters p) {
-        if (p.connection() != Connection.RC && p.connection() != Connection.UC && p.connection() != Connection.UD) {
-            return "-c " + p.connection() + " (jperf runs RC, UC and UD)";
+        if (p.connection() == Connection.DC) {
+            return "-c DC (it needs mlx5 DC transport support: mlx5dv DCT/DCI)";
         }
         if (p.rdmaCm() && p.connection() != Connection.RC) {
             // perftest's UD variant exchanges address handles through rdma_cm; jperf's -R connects RC QPs only

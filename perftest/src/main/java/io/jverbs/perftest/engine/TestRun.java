@@ -1,6 +1,7 @@
 package io.jverbs.perftest.engine;
 
 import io.jverbs.core.NativeBuffer;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.perftest.Connection;
 import io.jverbs.perftest.AtomicType;
 import io.jverbs.perftest.Measure;
@@ -37,10 +38,13 @@ import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendFlags;
 import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.SharedReceiveQueue;
 import io.jverbs.verbs.WrOpcode;
+import io.jverbs.verbs.XrcDomain;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
@@ -83,7 +87,13 @@ final class TestRun implements AutoCloseable {
     private CompletionQueue recvCq;
     /** -e: the completion channel both CQs report to; null when the loops poll. */
     private CqEvents events;
+    /** Every QP of this side, in the order of the QP info exchange. */
     private QueuePair[] qps;
+    /** The QPs the loops run on: {@link #qps}, or with -c XRC on both roles the sending half. */
+    private QueuePair[] loopQps;
+    /** -c XRC: the domain and the one SRQ all XRC target QPs deliver into; null otherwise. */
+    private XrcDomain xrcd;
+    private SharedReceiveQueue srq;
     private int[] psns;
     private List<QpInfo> local;
     private List<QpInfo> remote;
@@ -216,7 +226,7 @@ final class TestRun implements AutoCloseable {
     }
 
     private void createResources() {
-        int n = p.qps();
+        int n = p.qpsPerSide();
         long page = NativeBuffer.pageSize();
         int extra = p.connection() == Connection.UD ? UD_GRH : 0;
         slot = align(Math.max(maxSize() + extra, page), CACHE_LINE);
@@ -247,29 +257,82 @@ final class TestRun implements AutoCloseable {
             case RC -> QpType.RC;
             case UC -> QpType.UC;
             case UD -> QpType.UD;
+            case XRC -> QpType.XRC_SEND;
             default -> throw new EngineException("jperf does not run -c " + p.connection() + " yet");
         };
+        if (type == QpType.XRC_SEND) {
+            openXrc();
+        }
         path = new PathSettings().port(p.ibPort()).gidIndex(gidIndex).mtu(mtu).serviceLevel(p.serviceLevel())
                 .timeout(p.qpTimeout()).hopLimit(255).maxDestReadAtomic(outReads).qkey(QKEY)
                 .access(type == QpType.UC ? Access.LOCAL_WRITE | Access.REMOTE_WRITE : Access.ALL_REMOTE);
         qps = new QueuePair[n];
         psns = new int[n];
         local = new ArrayList<>(n);
-        QueuePair.Config config = new QueuePair.Config(type, sendCq, recvCq).maxSendWr(tx).maxRecvWr(rx)
-                .maxSendSge(1).maxRecvSge(1).maxInlineData(inlineSize());
+        QueuePair.Config config = srq == null
+                ? new QueuePair.Config(type, sendCq, recvCq).maxSendWr(tx).maxRecvWr(rx).maxSendSge(1).maxRecvSge(1)
+                        .maxInlineData(inlineSize())
+                // an XRC initiator has no receive queue: its receives are the peer's SRQ
+                : new QueuePair.Config(type, sendCq, sendCq).maxSendWr(tx).maxRecvWr(0).maxSendSge(1).maxRecvSge(0)
+                        .maxInlineData(inlineSize());
         if (p.rdmaCm()) {
             connectWithRdmaCm(config);
         }
         for (int i = 0; i < n; i++) {
             if (!p.rdmaCm()) {
-                qps[i] = pd.createQueuePair(config);
+                qps[i] = pd.createQueuePair(xrcTarget(i) ? QueuePair.Config.xrcTarget(xrcd) : config);
                 closeables.add(qps[i]);
                 qps[i].toInit(path);
             }
             psns[i] = ThreadLocalRandom.current().nextInt() & 0xffffff;
             local.add(new QpInfo(lid, outReads, qps[i].qpNumber(), psns[i], mr.rkey(), mr.address(recvOffset(i)),
-                    gid == null ? null : gid.toBytes(), 0));
+                    gid == null ? null : gid.toBytes(), srq == null ? 0 : srq.srqNumber()));
         }
+        loopQps = p.xrcPaired() ? Arrays.copyOf(qps, p.qps()) : qps;
+    }
+
+    /**
+     * -c XRC, perftest's ctx_xrcd_create and ctx_xrc_srq_create: one XRC domain and one XRC SRQ
+     * of -r receives, whose number every QP info message carries. A device without XRC (rxe)
+     * refuses here, after the out-of-band connection, as C perftest does in ctx_init: the peer
+     * then sees the connection close instead of waiting for QP info.
+     */
+    private void openXrc() {
+        try {
+            xrcd = rctx.openXrcDomain();
+        } catch (NotSupportedException e) {
+            throw new EngineException("-c XRC: " + e.getMessage(), e);
+        }
+        closeables.add(xrcd);
+        srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(Math.max(1, p.rxDepth()), 1).xrc(xrcd, recvCq));
+        closeables.add(srq);
+    }
+
+    /**
+     * Whether QP {@code i} is an XRC target (XRC_RECV): with both roles (latency, -b) the second
+     * half, in a unidirectional XRC bandwidth test every QP of the server.
+     */
+    private boolean xrcTarget(int i) {
+        return srq != null && (p.xrcPaired() ? i >= p.qps() : server);
+    }
+
+    /**
+     * The peer's QP that QP {@code i} connects to (perftest's xrc_offset): with both XRC roles,
+     * initiator i pairs with the peer's target i and target i with the peer's initiator i.
+     */
+    private int peerIndex(int i) {
+        return p.xrcPaired() ? (i + p.qps()) % qps.length : i;
+    }
+
+    /** The QP whose advertised receive area loop slot {@code q} receives into (its target with both XRC roles). */
+    private int receiveIndex(int q) {
+        return p.xrcPaired() ? q + p.qps() : q;
+    }
+
+    /** Receives posted per loop slot before a send test; an SRQ (XRC) shares -r among all QPs, as perftest. */
+    private int receivesPerQp() {
+        int rx = (int) Math.min(p.rxDepth(), p.isDuration() ? p.rxDepth() : p.iterations());
+        return srq == null ? rx : Math.max(1, rx / qps.length);
     }
 
     /**
@@ -310,12 +373,14 @@ final class TestRun implements AutoCloseable {
             return; // rdma_cm moved the QPs to RTS already
         }
         for (int i = 0; i < qps.length; i++) {
-            QpInfo r = remote.get(i);
+            QpInfo r = remote.get(peerIndex(i));
             io.jverbs.verbs.Endpoint peer = new io.jverbs.verbs.Endpoint(r.lid(), r.qpn(), r.psn(),
                     r.gid() == null ? Gid.ZERO : Gid.of(r.gid()));
             PathSettings s = path.maxReadAtomic(Math.max(1, r.outReads()));
             qps[i].toRtr(peer, s);
-            qps[i].toRts(psns[i], s);
+            if (!xrcTarget(i)) { // an XRC target only responds: RTR is its working state
+                qps[i].toRts(psns[i], s);
+            }
             if (p.connection() == Connection.UD) {
                 ahs[i] = pd.createAddressHandle(peer, s);
                 closeables.add(ahs[i]);
@@ -346,8 +411,8 @@ final class TestRun implements AutoCloseable {
     // ---------------------------------------------------------------- requests
 
     private SendRequests[] sendRequests(int size) {
-        SendRequests[] wrs = new SendRequests[qps.length];
-        for (int q = 0; q < qps.length; q++) {
+        SendRequests[] wrs = new SendRequests[loopQps.length];
+        for (int q = 0; q < loopQps.length; q++) {
             wrs[q] = new SendRequests(p.measure() == Measure.BW ? p.postList() : 1, 1);
             fillSend(wrs[q], q, size);
         }
@@ -356,7 +421,7 @@ final class TestRun implements AutoCloseable {
 
     private void fillSend(SendRequests wrs, int q, int size) {
         wrs.clear();
-        QpInfo r = remote.get(q);
+        QpInfo r = remote.get(peerIndex(q));
         int length = p.kind() == TestKind.ATOMIC ? 8 : size;
         for (int j = 0; j < wrs.capacity(); j++) {
             wrs.add(0, opcode(), 0).sge(mr.address(sendOffset(q)), length, mr.lkey());
@@ -368,6 +433,9 @@ final class TestRun implements AutoCloseable {
                         wrs.ud(ahs[q], r.qpn(), QKEY);
                     }
                 }
+            }
+            if (srq != null) {
+                wrs.xrcRemoteSrq(r.srqn());
             }
         }
     }
@@ -387,10 +455,10 @@ final class TestRun implements AutoCloseable {
     }
 
     private ReceiveRequests[] receiveRequests() {
-        ReceiveRequests[] wrs = new ReceiveRequests[qps.length];
-        for (int q = 0; q < qps.length; q++) {
+        ReceiveRequests[] wrs = new ReceiveRequests[loopQps.length];
+        for (int q = 0; q < loopQps.length; q++) {
             wrs[q] = new ReceiveRequests(1, 1);
-            wrs[q].add(q).sge(mr.address(recvOffset(q)), (int) slot, mr.lkey());
+            wrs[q].add(q).sge(mr.address(recvOffset(receiveIndex(q))), (int) slot, mr.lkey());
         }
         return wrs;
     }
@@ -425,8 +493,8 @@ final class TestRun implements AutoCloseable {
         }
         BwResult last = null;
         for (int size : sizes) {
-            BwLoop sized = new BwLoop(qps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
-                    p.txDepth(), messages(), events);
+            BwLoop sized = new BwLoop(loopQps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
+                    p.txDepth(), messages(), events, srq);
             sized.baseFlags = inlineFlag(size);
             if (duplex) {
                 oob.barrier();
@@ -464,11 +532,11 @@ final class TestRun implements AutoCloseable {
         ReceiveRequests[] recv = receives ? receiveRequests() : null;
         for (int size : sizes) {
             SendRequests[] wrs = sends ? sendRequests(size) : null;
-            BwLoop loop = new BwLoop(qps, sendCq, recvCq, wrs, recv, p.postList(), p.cqModeration(), p.txDepth(),
-                    messages(), events);
+            BwLoop loop = new BwLoop(loopQps, sendCq, recvCq, wrs, recv, p.postList(), p.cqModeration(), p.txDepth(),
+                    messages(), events, srq);
             loop.baseFlags = inlineFlag(size);
             if (receives) {
-                loop.prepostReceives((int) Math.min(p.rxDepth(), p.isDuration() ? p.rxDepth() : p.iterations()));
+                loop.prepostReceives(receivesPerQp());
             }
             oob.barrier();
             BwResult mine;
@@ -548,7 +616,7 @@ final class TestRun implements AutoCloseable {
             Window w = window();
             LatencyRecorder recorder = new LatencyRecorder(p.kind());
             loop.write(p.iterations(), server, buffer.segment(), sendOffset(0) + size - 1, buffer.segment(),
-                    recvOffset(0) + size - 1, w, recorder, now -> reporter.progress(now - w.sampleStartNs, recorder));
+                    recvOffset(receiveIndex(0)) + size - 1, w, recorder, now -> reporter.progress(now - w.sampleStartNs, recorder));
             reportLatency(loop, w, size, recorder);
         }
         reporter.tableFooter();
@@ -565,12 +633,12 @@ final class TestRun implements AutoCloseable {
         printAddresses(false);
         reporter.tableHeader();
         ReceiveRequests recv = receiveRequests()[0];
-        int rxDepth = (int) Math.min(p.rxDepth(), p.isDuration() ? p.rxDepth() : p.iterations());
+        int rxDepth = receivesPerQp();
         for (int size : sizes) {
             SendRequests wr = latRequest(size);
-            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, recv, latIterations(), events);
+            LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, recv, latIterations(), events, srq);
             for (int i = 0; i < rxDepth; i++) {
-                qps[0].postReceive(recv);
+                loop.postReceive();
             }
             oob.barrier();
             Window w = window();

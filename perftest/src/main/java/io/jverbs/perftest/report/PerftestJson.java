@@ -37,7 +37,7 @@ public final class PerftestJson {
         }
         info.add("\"Dual_port\": \"OFF\"");
         info.add(f("\"Device\": \"%s\"", device(p, facts)));
-        info.add(f("\"Number_of_qps\": %d", p.qps()));
+        info.add(f("\"Number_of_qps\": %d", p.qpsPerSide()));
         info.add(f("\"Transport_type\": \"%s\"", facts == null ? "IB" : facts.transport()));
         info.add(f("\"Connection_type\": \"%s\"", p.connection()));
         info.add(f("\"Using_SRQ\": \"%s\"", p.useSrq() ? "ON" : "OFF"));

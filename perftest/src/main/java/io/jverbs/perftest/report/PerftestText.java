@@ -64,7 +64,7 @@ public final class PerftestText {
             s.append(f(" Test with events. Using %s_comp%d\n", facts.device(), 0));
         }
         s.append(f(" Dual-port       : %s\t\tDevice         : %s\n", "OFF", facts.device()));
-        s.append(f(" Number of qps   : %d\t\tTransport type : %s\n", p.qps(), facts.transport()));
+        s.append(f(" Number of qps   : %d\t\tTransport type : %s\n", p.qpsPerSide(), facts.transport()));
         s.append(f(" Connection type : %s\t\tUsing SRQ      : %s\n", p.connection(), onOff(p.useSrq())));
         if (style == ReportStyle.UPSTREAM) {
             s.append(f(" PCIe relax order: %s\t\tLock-free      : %s\n", onOff(facts.relaxedOrdering()), "OFF"));

@@ -152,6 +152,8 @@ class JperfCliTest {
         "write_bw -D 4 -f 2 | -D 4 must be greater than twice the margin",
         "write_bw -T 5 | -T (TOS) is only valid with -R",
         "send_bw -R -c UC | does not support -c UC",
+        "write_lat -R -c XRC | does not support -c XRC",
+        "send_bw -c XRC -q 8 -r 4 | -q 8 must not exceed it",
         "write_bw -m 1000 | -m must be 256",
         "write_bw -n 10 -l 3 | must be a multiple of the post list size",
         "write_bw -n 600 -Q 4 -l 6 | must be a multiple of the CQ moderation",
@@ -254,6 +256,24 @@ class JperfCliTest {
         assertEquals(1048576, Jperf.parse("read_bw", "-s", "1M").size());
         assertTrue(Jperf.parse("write_bw", "--loopback").loopback());
         assertFalse(Jperf.parse("write_bw", "--loopback").isServer());
+    }
+
+    /** perftest's -c XRC: every send/write/read/atomic test, bw and lat; an SRQ always; QPs doubled where a side both sends and receives. */
+    @Test
+    void xrcIsValidForEveryTestAndDoublesQpsWhereBothRolesRun() throws Exception {
+        for (String test : TESTS) {
+            TestParameters p = Jperf.parse(test, "-c", "XRC", "host");
+            assertEquals(Connection.XRC, p.connection(), test);
+            assertTrue(p.useSrq(), test + ": XRC always uses an SRQ");
+            boolean lat = test.endsWith("_lat");
+            assertEquals(lat, p.xrcPaired(), test);
+            assertEquals(lat ? 2 : 1, p.qpsPerSide(), test);
+        }
+        assertEquals(6, Jperf.parse("write_bw", "-c", "XRC", "-b", "-q", "3").qpsPerSide(), "-b: initiators and targets");
+        assertEquals(3, Jperf.parse("write_bw", "-c", "XRC", "-q", "3").qpsPerSide(), "unidirectional: one role per side");
+        assertEquals(3, Jperf.parse("write_bw", "-b", "-q", "3").qpsPerSide(), "RC is never doubled");
+        assertEquals(236, Jperf.parse("send_lat", "-c", "XRC").inlineSize(), "DEF_INLINE_SEND_RC_UC_XRC");
+        assertEquals(4, Jperf.parse("send_bw", "-c", "XRC", "-q", "4", "-r", "4").rxDepth(), "-q up to -r is fine");
     }
 
     @Test

@@ -39,10 +39,7 @@ class InteropIT {
 
     @BeforeAll
     static void bounds() {
-        System.setProperty("jperf.stallSeconds", "10");
-        System.setProperty("jperf.stepSeconds", "20");
-        System.setProperty("jperf.serverWaitSeconds", "120");
-        System.setProperty("jperf.acceptSeconds", "60");
+        Runs.boundWaits();
     }
 
     @BeforeEach

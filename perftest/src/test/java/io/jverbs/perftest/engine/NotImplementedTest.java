@@ -18,13 +18,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NotImplementedTest {
     @Test
     void namesWhatIsMissing() throws Exception {
-        assertTrue(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-c", "XRC")).startsWith("-c XRC"));
-        assertTrue(RdmaEngine.notImplemented(Jperf.parse("write_bw", "-c", "DC")).startsWith("-c DC"));
+        assertEquals("-c DC (it needs mlx5 DC transport support: mlx5dv DCT/DCI)",
+                RdmaEngine.notImplemented(Jperf.parse("write_bw", "-c", "DC")));
+        assertNull(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-c", "XRC")), "XRC runs (or the device refuses it)");
+        assertNull(RdmaEngine.notImplemented(Jperf.parse("read_lat", "-c", "XRC")));
         assertTrue(RdmaEngine.notImplemented(Jperf.parse("write_bw", "--run_infinitely")).startsWith("--run_infinitely"));
         assertTrue(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-R", "-c", "UD")).startsWith("-R with -c UD"));
         assertNull(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-c", "UD")));
         assertNull(RdmaEngine.notImplemented(Jperf.parse("send_lat", "-e")));
         assertNull(RdmaEngine.notImplemented(Jperf.parse("write_bw", "-R", "-q", "2")));
+    }
+
+    @Test
+    void dcIsRefusedInOneLineNamingWhatItNeeds() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = new Jperf(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                p -> Optional.of(new RdmaEngine()), SysfsRdma.system()).execute("send_lat", "-c", "DC", "-d", "nodev", "host");
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertEquals(ExitCodes.FAILURE, code, e);
+        assertEquals("jperf send_lat: not implemented in jperf yet: -c DC (it needs mlx5 DC transport support: mlx5dv DCT/DCI)",
+                e.strip());
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "refused before the header or any connection");
     }
 
     @Test

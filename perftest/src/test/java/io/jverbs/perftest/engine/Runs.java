@@ -71,6 +71,14 @@ final class Runs {
     private Runs() {
     }
 
+    /** The engine's wait bounds for device tests: short enough that a stuck side fails the test, not the job. */
+    static void boundWaits() {
+        System.setProperty("jperf.stallSeconds", "10");
+        System.setProperty("jperf.stepSeconds", "20");
+        System.setProperty("jperf.serverWaitSeconds", "120");
+        System.setProperty("jperf.acceptSeconds", "60");
+    }
+
     static String device() {
         return System.getenv().getOrDefault("JVERBS_RDMA_DEV", "rxe0");
     }

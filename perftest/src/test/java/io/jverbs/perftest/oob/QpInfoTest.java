@@ -97,6 +97,32 @@ class QpInfoTest {
         }
     }
 
+    /**
+     * -c XRC: every QP message carries the sender's XRC SRQ number in the last field
+     * ({@code ibv_get_srq_num} into {@code my_dest[i].srqn}), which the peer posts to as
+     * {@code qp_type.xrc.remote_srqn}. Golden bytes from KEY_PRINT_FMT / KEY_PRINT_FMT_GID.
+     */
+    @Test
+    void xrcSrqNumberTravelsInBothLayouts() {
+        QpInfo plain = new QpInfo(0x0005, 0x0010, 0x0000c9, 0x123456, 0x00a1b2c3, 0x00007f00deadb000L, null, 0x0000d4);
+        byte[] golden = cString("0005:0010:0000c9:123456:00a1b2c3:00007f00deadb000:000000d4");
+        assertArrayEquals(golden, plain.encode());
+        assertEquals(0xd4, QpInfo.decode(golden, "t").srqn());
+        assertEquals(plain, QpInfo.decode(golden, "t"));
+
+        QpInfo roce = new QpInfo(0, 0x0010, 0x0000ca, 0x654321, 0x00a1b2c3, 0x00007f00deadb000L, V4_GID, 0x00fe01);
+        byte[] goldenGid = cString("0000:0010:0000ca:654321:00a1b2c3:00007f00deadb000:"
+                + "00:00:00:00:00:00:00:00:00:00:ff:ff:0a:00:00:01:0000fe01:");
+        assertArrayEquals(goldenGid, roce.encode());
+        assertEquals(0xfe01, QpInfo.decode(goldenGid, "t").srqn());
+        assertEquals(roce, QpInfo.decode(goldenGid, "t"));
+
+        byte[] corrupt = goldenGid.clone();
+        corrupt[104] = 'g'; // inside the SRQN
+        OobException e = assertThrows(OobException.class, () -> QpInfo.decode(corrupt, "QP info exchange"));
+        assertTrue(e.getMessage().contains("field SRQN"), e.getMessage());
+    }
+
     @Test
     void decodesUppercaseHexAsStrtolDoes() {
         byte[] upper = cString("00AB:0001:0000FF:00BEEF:DEADBEEF:00007F0000000000:00000000");

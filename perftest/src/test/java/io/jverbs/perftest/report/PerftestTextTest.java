@@ -99,6 +99,18 @@ class PerftestTextTest {
         assertEquals("RDMA_Read Bidirectional Post List BW Test", text("read_bw", "-b", "-l", "2", "h").title());
     }
 
+    /** perftest prints the doubled num_of_qps of an XRC latency test and "Using SRQ : ON". */
+    @Test
+    void xrcHeaderCountsInitiatorsAndTargets() throws Exception {
+        String h = text("send_lat", "-c", "XRC", "h").header(rxe(1));
+        assertTrue(h.contains(" Number of qps   : 2\t\tTransport type : IB\n"), h);
+        assertTrue(h.contains(" Connection type : XRC\t\tUsing SRQ      : ON\n"), h);
+        String bw = text("write_bw", "-c", "XRC", "-q", "4", "h").header(rxe(1));
+        assertTrue(bw.contains(" Number of qps   : 4\t\tTransport type : IB\n"), bw);
+        assertTrue(text("write_bw", "-c", "XRC", "-q", "4", "-b", "h").header(rxe(1))
+                .contains(" Number of qps   : 8\t\t"));
+    }
+
     @Test
     void addressLinesWithCQuirks() throws Exception {
         byte[] gid = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 255, (byte) 255, 10, 77, 0, 1};
