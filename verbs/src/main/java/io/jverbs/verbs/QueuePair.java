@@ -388,9 +388,13 @@ public final class QueuePair extends NativeResource {
             MemorySegment a = arena.allocate(ibv_qp_attr.layout());
             ibv_qp_attr.qp_state(a, QpState.RTS.code());
             int mask = QpAttrMask.STATE;
-            if (type != QpType.RAW_PACKET && type != QpType.XRC_RECV) {
+            if (type != QpType.RAW_PACKET) {
                 ibv_qp_attr.sq_psn(a, sqPsn & 0xffffff);
                 mask |= QpAttrMask.SQ_PSN;
+            }
+            if (type == QpType.XRC_RECV) { // the kernel's qp_state_table requires both for an XRC target
+                ibv_qp_attr.timeout(a, (byte) o.timeout);
+                mask |= QpAttrMask.TIMEOUT;
             }
             if (type == QpType.RC || type == QpType.XRC_SEND) {
                 ibv_qp_attr.timeout(a, (byte) o.timeout);
