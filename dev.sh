@@ -14,9 +14,10 @@ say() { echo "jverbs: $*" >&2; }
 die() { echo "jverbs: ERROR: $*" >&2; exit 1; }
 
 # Host packages: the build (maven, gcc, python3 for the binding generator and its check) and
-# the libraries FFM binds (libibverbs, librdmacm; -dev for the ABI check's headers).
-HOST_PACKAGES=(maven gcc libc6-dev python3 libibverbs-dev librdmacm-dev ibverbs-providers rdma-core
-               ibverbs-utils perftest)
+# the libraries FFM binds (libibverbs, librdmacm, DPDK; -dev for the ABI check's headers and
+# pkg-config libdpdk; dpdk for its PMDs and dpdk-testpmd).
+HOST_PACKAGES=(maven gcc libc6-dev python3 pkg-config libibverbs-dev librdmacm-dev ibverbs-providers rdma-core
+               ibverbs-utils perftest libdpdk-dev dpdk)
 
 install_packages() {
     local missing=() p st

@@ -16,6 +16,7 @@ Spec syntax (indentation nests inline groups; '#' starts a comment):
                                          an embedded type from another package is imported)
   output verbs/src/main/java             source root
   include <infiniband/verbs.h>           header for the probe
+  pkgconfig libdpdk                      compile the probe with `pkg-config --cflags libdpdk`
   struct ibv_wc | union ibv_gid          a C type; the Java class gets its bare name
     wr_id u64                            leaf: u8 u16 u32 i32 u64 i64 ptr
     fw_ver u8[64]                        byte array (accessor returns a slice)
@@ -23,7 +24,12 @@ Spec syntax (indentation nests inline groups; '#' starts a comment):
     cap @ibv_qp_cap                      embedded struct declared elsewhere in the spec
     wr union / _ union                   inline named group / anonymous group, members below
   library IbVerbs libibverbs.so.1 libibverbs1   header class, soname, Debian package
-  fn ibv_open_device ptr ptr:device errno       return, args (type[:name]); 'errno' = capture
+  fn ibv_open_device ptr ptr:device errno       return, args (type[:name]); 'errno' = capture,
+                                         'critical' = Linker.Option.critical(false) (short, non-blocking)
+  data rte_eth_fp_ops                    exported data of the library above: its address (for a
+                                         thread-local symbol, dlsym gives the calling thread's copy)
+  const RTE_PKTMBUF_HEADROOM [EXPR]      a long constant of the library class, evaluated by gcc
+                                         (EXPR defaults to NAME; the rest of the line, no '#')
 """
 import os
 import re
@@ -56,10 +62,12 @@ class Library:
     def __init__(self, jname, soname, debpkg, package, output):
         self.jname, self.soname, self.debpkg, self.package, self.output = jname, soname, debpkg, package, output
         self.fns = []
+        self.data = []
+        self.consts = []  # (name, C expression); values filled in by the probe
 
 
 def parse(path):
-    types, libs, includes = [], [], []
+    types, libs, includes, pkgconfig = [], [], [], []
     package = output = None
     stack = []  # (indent, node)
     lib = None
@@ -78,6 +86,8 @@ def parse(path):
                 output = words[1]
             elif key == "include":
                 includes.append(words[1])
+            elif key == "pkgconfig":
+                pkgconfig.append(words[1])
             elif key in ("struct", "union"):
                 t = Type(" ".join(words[:2]), package, output)
                 types.append(t)
@@ -88,11 +98,17 @@ def parse(path):
                 libs.append(lib)
             elif key == "fn":
                 ret, name, args = words[2], words[1], []
-                capture = words[-1] == "errno"
-                for i, a in enumerate(words[3:len(words) - (1 if capture else 0)]):
+                flags = set()
+                while words[-1] in ("errno", "critical"):
+                    flags.add(words.pop())
+                for i, a in enumerate(words[3:]):
                     ty, _, an = a.partition(":")
                     args.append((ty, an or "arg%d" % i))
-                lib.fns.append((name, ret, args, capture))
+                lib.fns.append((name, ret, args, flags))
+            elif key == "data":
+                lib.data.append(words[1])
+            elif key == "const":
+                lib.consts.append([words[1], " ".join(words[2:]) or words[1], None])
             else:
                 sys.exit("unknown directive: " + line)
             continue
@@ -113,7 +129,7 @@ def parse(path):
         else:
             sys.exit("unknown field kind: " + line)
         parent.children.append(node)
-    return types, libs, includes
+    return types, libs, includes, pkgconfig
 
 
 def walk(node, prefix):
@@ -126,7 +142,7 @@ def walk(node, prefix):
             yield from walk(c, path)
 
 
-def probe(types, includes):
+def probe(types, includes, libs=(), cflags=()):
     lines = ["#include <stdio.h>", "#include <stddef.h>", "#include <stdalign.h>"]
     lines += ["#include %s" % i for i in includes]
     lines.append("int main(void) {")
@@ -135,11 +151,14 @@ def probe(types, includes):
         for path, _ in walk(t.root, ""):
             lines.append('printf("%%s|%s|%%zu|%%zu\\n", "%s", offsetof(%s, %s), sizeof(((%s*)0)->%s));'
                          % (path, t.ctype, t.ctype, path, t.ctype, path))
+    for lib in libs:
+        for c in lib.consts:
+            lines.append('printf("const|%s|%%lld|0\\n", (long long)(%s));' % (c[0], c[1]))
     lines.append("return 0; }")
     with tempfile.TemporaryDirectory() as d:
         src, exe = os.path.join(d, "probe.c"), os.path.join(d, "probe")
         open(src, "w").write("\n".join(lines) + "\n")
-        subprocess.run(["gcc", "-o", exe, src], check=True)
+        subprocess.run(["gcc"] + list(cflags) + ["-o", exe, src], check=True)
         out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
     facts = {}
     for line in out.splitlines():
@@ -288,13 +307,21 @@ def emit_library(lib, spec):
          "public final class %s {" % lib.jname,
          "    private %s() {}\n" % lib.jname,
          "    public static final NativeLibrary LIBRARY = NativeLibrary.of(\"%s\", \"%s\");\n" % (lib.soname, lib.debpkg)]
-    for name, ret, args, capture in lib.fns:
+    for c in lib.consts:
+        b.append("    public static final long %s = %dL;" % (c[0], c[2]))
+    if lib.consts:
+        b.append("")
+    for d in lib.data:
+        b += ["    /** The address of the exported data {@code %s} (of the calling thread's copy if thread-local). */" % d,
+              "    public static MemorySegment %s() { return LIBRARY.find(\"%s\"); }\n" % (d, d)]
+    for name, ret, args, flags in lib.fns:
+        capture = "errno" in flags
         desc_args = ", ".join(JLAYOUT[a] for a, _ in args)
         if ret == "void":
             desc = "FunctionDescriptor.ofVoid(%s)" % desc_args
         else:
             desc = "FunctionDescriptor.of(%s)" % ", ".join([JLAYOUT[ret]] + [JLAYOUT[a] for a, _ in args])
-        opts = ", Native.CAPTURE_ERRNO" if capture else ""
+        opts = (", Native.CAPTURE_ERRNO" if capture else "") + (", Native.CRITICAL" if "critical" in flags else "")
         params = ", ".join("%s %s" % (JTYPE[a], n) for a, n in args)
         call_args = ", ".join((["Native.errnoState()"] if capture else []) + [n for _, n in args])
         cast = "" if ret == "void" else "(%s) " % JTYPE[ret]
@@ -336,10 +363,16 @@ def main():
         out = args[i + 1]
         del args[i:i + 2]
     spec = args[0]
-    types, libs, includes = parse(spec)
+    types, libs, includes, pkgconfig = parse(spec)
     for x in (types + libs) if out else ():
         x.output = out
-    facts = probe(types, includes)
+    cflags = []
+    for p in pkgconfig:
+        cflags += subprocess.run(["pkg-config", "--cflags", p], check=True, capture_output=True, text=True).stdout.split()
+    facts = probe(types, includes, libs, cflags)
+    for lib in libs:
+        for c in lib.consts:
+            c[2] = facts[("const", c[0])][0]
     sizes = {t.jname: facts[(t.ctype, "-")][0] for t in types}
     for t in types:
         t.align = facts[(t.ctype, "-")][1]

@@ -7,5 +7,5 @@
  */
 module io.jverbs.core {
     exports io.jverbs.core;
-    exports io.jverbs.core.ffi to io.jverbs.verbs;
+    exports io.jverbs.core.ffi to io.jverbs.verbs, io.jverbs.dpdk;
 }

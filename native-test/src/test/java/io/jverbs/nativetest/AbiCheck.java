@@ -35,14 +35,16 @@ final class AbiCheck {
     private AbiCheck() {}
 
     /**
-     * One generated package per native library (verbs.spec's {@code package} lines).
+     * One generated package per native library (the specs' {@code package} lines).
      *
+     * @param spec     the spec that generates it, relative to the repository root
+     * @param sourceRoot the source root it is generated into, relative to the repository root
      * @param name     the Java package
      * @param anchor   a class the package is known to contain, to find it when it has no resource of its own
      * @param cPrefixes the C type names that belong to this library; a type elsewhere is in the wrong package
      * @param minTypes fewer layouts than this means the package was not found or the spec lost types
      */
-    record FfiPackage(String name, String anchor, List<String> cPrefixes, int minTypes) {
+    record FfiPackage(String spec, String sourceRoot, String name, String anchor, List<String> cPrefixes, int minTypes) {
         String dir() { return name.replace('.', '/'); }
 
         boolean owns(String ctype) {
@@ -52,10 +54,19 @@ final class AbiCheck {
     }
 
     static final List<FfiPackage> FFI_PACKAGES = List.of(
-            new FfiPackage("io.jverbs.verbs.ffi", "ibv_sge", List.of("ibv_", "verbs_"), 40),
-            new FfiPackage("io.jverbs.rdmacm.ffi", "rdma_cm_id", List.of("rdma_"), 7));
-    static final List<String> HEADERS = List.of("infiniband/verbs.h", "rdma/rdma_cma.h");
-    static final String DEBIAN_PACKAGES = "gcc, libibverbs-dev, librdmacm-dev";
+            new FfiPackage("native-test/abi/verbs.spec", "verbs/src/main/java", "io.jverbs.verbs.ffi", "ibv_sge",
+                    List.of("ibv_", "verbs_"), 40),
+            new FfiPackage("native-test/abi/verbs.spec", "verbs/src/main/java", "io.jverbs.rdmacm.ffi", "rdma_cm_id",
+                    List.of("rdma_"), 7),
+            new FfiPackage("native-test/abi/dpdk.spec", "dpdk/src/main/java", "io.jverbs.dpdk.ffi", "rte_mbuf",
+                    List.of("rte_"), 20));
+    /** The specs, each run once by GeneratedBindingsUpToDateTest. */
+    static final List<String> SPECS = FFI_PACKAGES.stream().map(FfiPackage::spec).distinct().toList();
+    static final List<String> HEADERS = List.of("infiniband/verbs.h", "rdma/rdma_cma.h", "rte_eal.h", "rte_mempool.h",
+            "rte_mbuf.h", "rte_ethdev.h", "rte_ether.h");
+    /** pkg-config packages whose --cflags the probes compile with (DPDK's headers need them). */
+    static final List<String> PKG_CONFIG = List.of("libdpdk");
+    static final String DEBIAN_PACKAGES = "gcc, pkg-config, libibverbs-dev, librdmacm-dev, libdpdk-dev";
 
     /** A C type as Java sees it: the layout's name is the C type ("struct ibv_wc", "union ibv_gid"). */
     record TypeLayout(String javaClass, GroupLayout layout) {
@@ -115,8 +126,38 @@ final class AbiCheck {
         }
     }
 
+    private static List<String> cflags;
+
+    /** {@code pkg-config --cflags} of {@link #PKG_CONFIG}, once; fails naming the packages. */
+    static synchronized List<String> cflags(Path workDir) {
+        if (cflags == null) {
+            List<String> cmd = new ArrayList<>(List.of("pkg-config", "--cflags"));
+            cmd.addAll(PKG_CONFIG);
+            try {
+                Run r = run(workDir, cmd);
+                if (r.exit() != 0) {
+                    throw new AssertionError(String.join(" ", cmd) + " failed (exit " + r.exit() + "): " + r.err()
+                            + "\nThe ABI check needs the Debian packages " + DEBIAN_PACKAGES);
+                }
+                cflags = List.of(r.out().trim().split("\\s+"));
+            } catch (IOException e) {
+                throw new AssertionError("pkg-config not found on PATH (" + e.getMessage() + "); install the Debian packages "
+                        + DEBIAN_PACKAGES, e);
+            }
+        }
+        return cflags;
+    }
+
+    /** gcc with the DPDK flags, then {@code args}. */
+    static List<String> gcc(Path workDir, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("gcc"));
+        cmd.addAll(cflags(workDir));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
     /**
-     * Fails, naming the Debian packages, unless gcc runs and both headers preprocess. Never skips:
+     * Fails, naming the Debian packages, unless gcc runs and every header preprocesses. Never skips:
      * a host that cannot check the ABI must not pass the ABI check.
      */
     static void requireToolchain(Path workDir) {
@@ -137,7 +178,7 @@ final class AbiCheck {
             for (String h : HEADERS) {
                 Path src = workDir.resolve("header_probe.c");
                 Files.writeString(src, "#include <" + h + ">\nint main(void) { return 0; }\n");
-                Run r = run(workDir, List.of("gcc", "-E", "-o", workDir.resolve("header_probe.i").toString(),
+                Run r = run(workDir, gcc(workDir, "-E", "-o", workDir.resolve("header_probe.i").toString(),
                         src.toString()));
                 if (r.exit() != 0) {
                     missing.add("<" + h + "> (" + firstLine(r.err()) + ")");
@@ -147,9 +188,9 @@ final class AbiCheck {
             throw new UncheckedIOException(e);
         }
         if (!missing.isEmpty()) {
-            throw new AssertionError("rdma-core headers not found by gcc: " + String.join(", ", missing)
-                    + ". <infiniband/verbs.h> is in the Debian package libibverbs-dev and <rdma/rdma_cma.h> in"
-                    + " librdmacm-dev; " + install);
+            throw new AssertionError("headers not found by gcc: " + String.join(", ", missing)
+                    + ". <infiniband/verbs.h> is in the Debian package libibverbs-dev, <rdma/rdma_cma.h> in"
+                    + " librdmacm-dev, <rte_*.h> in libdpdk-dev; " + install);
         }
     }
 
@@ -334,7 +375,7 @@ final class AbiCheck {
             Path src = dir.resolve("abi_check.c");
             Path exe = dir.resolve("abi_check");
             Files.writeString(src, cProgram(types), StandardCharsets.UTF_8);
-            Run cc = run(dir, List.of("gcc", "-std=gnu11", "-Wall", "-o", exe.toString(), src.toString()));
+            Run cc = run(dir, gcc(dir, "-std=gnu11", "-Wall", "-o", exe.toString(), src.toString()));
             if (cc.exit() != 0) {
                 throw new AssertionError("gcc could not compile the ABI probe " + src + " (exit " + cc.exit()
                         + "). Errors name Java member paths or type names that do not exist in the installed"
@@ -407,8 +448,9 @@ final class AbiCheck {
     static String report(Result r) {
         return r.mismatches().size() + " ABI mismatch(es) between the Java layouts in "
                 + FFI_PACKAGES.stream().map(FfiPackage::name).toList()
-                + " and the installed rdma-core headers. If the committed bindings are stale, regenerate them"
-                + " from the repository root with `python3 native-test/abi/gen_ffi.py native-test/abi/verbs.spec`;"
+                + " and the installed rdma-core and DPDK headers. If the committed bindings are stale, regenerate them"
+                + " from the repository root with `python3 native-test/abi/gen_ffi.py native-test/abi/<spec>` for "
+                + SPECS + ";"
                 + " if they are up to date (GeneratedBindingsUpToDateTest passes), native-test/abi/gen_ffi.py"
                 + " itself is wrong:\n"
                 + String.format("%-28s %-36s %-8s %s%n", "TYPE", "PATH", "WHAT", "VALUES")

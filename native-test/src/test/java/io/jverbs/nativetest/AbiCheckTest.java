@@ -17,8 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Checks every generated layout in {@code io.jverbs.verbs.ffi} (libibverbs) and
- * {@code io.jverbs.rdmacm.ffi} (librdmacm) against the rdma-core headers installed on this host: a
+ * Checks every generated layout in {@code io.jverbs.verbs.ffi} (libibverbs),
+ * {@code io.jverbs.rdmacm.ffi} (librdmacm) and {@code io.jverbs.dpdk.ffi} (DPDK, compiled with
+ * {@code pkg-config --cflags libdpdk}) against the headers installed on this host: a
  * C probe (target/abi/abi_check.c, kept for debugging) prints sizeof, alignof, offsetof and member
  * sizeof as gcc sees them, and every value must equal the Java one; each type must also sit in
  * the package of its library.
@@ -41,14 +42,14 @@ class AbiCheckTest {
             List<AbiCheck.TypeLayout> found = AbiCheck.scan(AbiCheckTest.class.getClassLoader(), ffi);
             if (found.size() < ffi.minTypes()) {
                 problems.add("only " + found.size() + " layouts found in " + ffi.name() + " (expected >= "
-                        + ffi.minTypes() + "): is jverbs-verbs on the test class path? found "
+                        + ffi.minTypes() + "): are jverbs-verbs and jverbs-dpdk on the test class path? found "
                         + found.stream().map(AbiCheck.TypeLayout::javaClass).toList());
             }
             // One package per native library: an rdma_* struct in io.jverbs.verbs.ffi is misplaced.
             for (AbiCheck.TypeLayout t : found) {
                 if (!ffi.owns(t.ctype())) {
                     problems.add(t.ctype() + " is generated into " + ffi.name() + ", which holds only "
-                            + ffi.cPrefixes() + "* types: fix its package line in native-test/abi/verbs.spec");
+                            + ffi.cPrefixes() + "* types: fix its package line in " + ffi.spec());
                 }
                 layouts.add(t.layout());
             }
@@ -59,8 +60,8 @@ class AbiCheckTest {
             fail(AbiCheck.report(r) + "\n(probe source: " + work.resolve("abi_check.c") + ")");
         }
         assertEquals(layouts.size(), r.types());
-        assertTrue(r.fields() >= 400, "only " + r.fields() + " fields checked (expected >= 400)");
-        System.out.printf("ABI check: %d types, %d fields match rdma-core headers%n", r.types(), r.fields());
+        assertTrue(r.fields() >= 600, "only " + r.fields() + " fields checked (expected >= 600)");
+        System.out.printf("ABI check: %d types, %d fields match the rdma-core and DPDK headers%n", r.types(), r.fields());
     }
 
     /** The same comparison must catch a wrong layout: ibv_sge with lkey and length swapped. */

@@ -1,0 +1,162 @@
+package io.jverbs.dpdk;
+
+import io.jverbs.core.Errno;
+import io.jverbs.dpdk.ffi.RteMbuf;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MbufPoolTest {
+    /** rte_mbuf_check: DPDK's own validation of an mbuf header (0 = valid). */
+    static void assertValid(long mbuf) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment reason = a.allocate(ValueLayout.ADDRESS);
+            int rc = RteMbuf.rte_mbuf_check(MemorySegment.ofAddress(mbuf), 1, reason);
+            assertEquals(0, rc, () -> "rte_mbuf_check: " + reason.get(ValueLayout.ADDRESS, 0).reinterpret(200).getString(0));
+        }
+    }
+
+    @Test
+    void allocatedMbufsAreResetAndValid() {
+        Eal eal = TestEal.get();
+        try (MbufPool pool = MbufPool.create(eal, "reset-pool", 511);
+             MbufArray a = new MbufArray(eal, 32)) {
+            assertEquals(511, pool.size());
+            assertEquals(256, pool.cacheSize());
+            assertEquals(MbufPool.DEFAULT_DATA_ROOM, pool.dataRoom());
+            assertEquals(511, pool.available());
+            pool.allocate(a, 32);
+            assertEquals(32, a.count());
+            assertEquals(32, pool.inUse());
+            Set<Long> distinct = new HashSet<>();
+            for (int i = 0; i < 32; i++) {
+                Mbuf m = a.get(i);
+                distinct.add(m.address());
+                assertValid(m.address());
+                assertEquals(Mbuf.HEADROOM, m.headroom());
+                assertEquals(0, m.dataLength());
+                assertEquals(0, m.packetLength());
+                assertEquals(1, m.segmentCount());
+                assertEquals(1, m.refcnt());
+                assertEquals(Mbuf.PORT_INVALID, m.port());
+                assertEquals(0, m.next());
+                assertEquals(pool.address(), m.pool());
+                assertEquals(MbufPool.DEFAULT_DATA_ROOM, m.bufferLength());
+                // dirty it: the next allocation must reset what a user changed
+                m.length(100).port(3).offloadFlags(RteMbuf.RTE_MBUF_F_TX_IPV4).packetType(0x11).vlanTci(7).txOffload(14);
+                m.prepend(4);
+            }
+            assertEquals(32, distinct.size());
+            a.freeAll();
+            assertEquals(0, a.count());
+            assertEquals(511, pool.available());
+            // Take the whole pool: every mbuf, including the dirtied ones, comes back reset.
+            MbufArray all = new MbufArray(eal, 511);
+            pool.allocate(all, 511);
+            for (int i = 0; i < 511; i++) {
+                Mbuf m = all.get(i);
+                assertEquals(Mbuf.HEADROOM, m.headroom());
+                assertEquals(0, m.packetLength());
+                assertEquals(0, m.offloadFlags());
+                assertEquals(0, m.packetType());
+                assertEquals(0, m.vlanTci());
+                assertEquals(0, m.txOffload());
+                assertEquals(Mbuf.PORT_INVALID, m.port());
+            }
+            all.freeAll();
+            all.close();
+        }
+    }
+
+    @Test
+    void anExhaustedPoolThrowsNamingItOrReturnsZero() {
+        Eal eal = TestEal.get();
+        try (MbufPool pool = MbufPool.create(eal, "tiny-pool", 63, 0, 2176, MbufPool.SOCKET_ANY);
+             MbufArray a = new MbufArray(eal, 64);
+             MbufArray b = new MbufArray(eal, 8)) {
+            pool.allocate(a, 60);
+            assertEquals(0, pool.tryAllocate(b, 8), "all or nothing, as rte_pktmbuf_alloc_bulk");
+            assertEquals(0, b.count());
+            assertEquals(3, pool.available(), "a failed allocation takes nothing");
+            DpdkException e = assertThrows(DpdkException.class, () -> pool.allocate(b, 8));
+            assertEquals(Errno.ENOBUFS, e.errno());
+            assertTrue(e.getMessage().contains("'tiny-pool' (63 mbufs") && e.getMessage().contains("3 are free"), e.getMessage());
+            assertEquals(3, pool.tryAllocate(b, 3));
+            a.freeAll();
+            b.freeAll();
+            assertEquals(63, pool.available());
+        }
+    }
+
+    @Test
+    void aRegisteredThreadAllocatesThroughItsCache() throws Exception {
+        Eal eal = TestEal.get();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try (MbufPool pool = MbufPool.create(eal, "cached-pool", 2047, 64, 2176, MbufPool.SOCKET_ANY)) {
+            Thread t = Thread.ofPlatform().start(() -> {
+                try (MbufArray a = new MbufArray(eal, 48)) {
+                    eal.registerThread();
+                    try {
+                        // first get: cache empty, refilled with cache size + n from the ring
+                        pool.allocate(a, 48);
+                        long lastFreed = a.address(47);
+                        a.freeAll(); // into this lcore's cache
+                        assertEquals(2047, pool.available(), "avail_count counts the caches");
+                        pool.allocate(a, 48);
+                        assertEquals(lastFreed, a.address(0), "the cache is LIFO: the last mbuf freed comes back first");
+                        for (int i = 0; i < 48; i++) assertValid(a.address(i));
+                        // drain the pool across cache and ring, then over-ask: all or nothing
+                        MbufArray rest = new MbufArray(eal, 2047);
+                        pool.allocate(rest, 2047 - 48);
+                        assertEquals(0, pool.available());
+                        MbufArray one = new MbufArray(eal, 1);
+                        assertEquals(0, pool.tryAllocate(one, 1));
+                        rest.freeAll();
+                        a.freeAll();
+                        assertEquals(2047, pool.available());
+                        Set<Long> seen = new HashSet<>();
+                        pool.allocate(rest, 2047);
+                        for (int i = 0; i < 2047; i++) assertTrue(seen.add(rest.address(i)), "an mbuf handed out twice");
+                        rest.freeAll();
+                        rest.close();
+                        one.close();
+                    } finally {
+                        eal.unregisterThread();
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            t.join();
+            if (failure.get() != null) throw new AssertionError(failure.get());
+            assertEquals(2047, pool.available());
+        }
+    }
+
+    @Test
+    void useAfterCloseThrows() {
+        Eal eal = TestEal.get();
+        MbufPool pool = MbufPool.create(eal, "closed-pool", 127, 0, 2176, MbufPool.SOCKET_ANY);
+        MbufArray a = new MbufArray(eal, 4);
+        pool.close();
+        pool.close();
+        assertTrue(pool.isClosed());
+        assertThrows(IllegalStateException.class, () -> pool.allocate(a, 1));
+        assertThrows(IllegalStateException.class, pool::available);
+        a.close();
+        assertThrows(IllegalStateException.class, () -> a.get(0));
+        assertThrows(IllegalStateException.class, a::freeAll);
+        assertThrows(IllegalStateException.class, () -> new Mbuf().dataLength());
+        assertFalse(eal.isClosed());
+    }
+}

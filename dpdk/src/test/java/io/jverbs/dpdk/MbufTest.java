@@ -1,0 +1,94 @@
+package io.jverbs.dpdk;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The rte_pktmbuf_* mutators, on real mbufs, checked with DPDK's rte_mbuf_check after each. */
+class MbufTest {
+    private static MbufPool pool;
+    private static MbufArray a;
+
+    @BeforeAll
+    static void pool() {
+        Eal eal = TestEal.get();
+        pool = MbufPool.create(eal, "mbuf-test", 255, 0, 2176, MbufPool.SOCKET_ANY);
+        a = new MbufArray(eal, 4);
+    }
+
+    @AfterAll
+    static void close() {
+        a.close();
+        pool.close();
+    }
+
+    @Test
+    void appendPrependAdjTrim() {
+        pool.allocate(a, 1);
+        Mbuf m = a.get(0);
+        int room = m.tailroom();
+        assertEquals(2176 - Mbuf.HEADROOM, room);
+        long tail = m.append(60);
+        assertEquals(m.dataAddress(), tail);
+        assertEquals(60, m.dataLength());
+        assertEquals(60, m.packetLength());
+        m.write(0, new byte[] {1, 2, 3});
+        assertEquals(0, m.append(room), "no room: nothing changes");
+        assertEquals(60, m.dataLength());
+        long start = m.prepend(14);
+        assertEquals(m.dataAddress(), start);
+        assertEquals(Mbuf.HEADROOM - 14, m.headroom());
+        assertEquals(74, m.packetLength());
+        assertArrayEquals(new byte[] {1, 2, 3}, m.read(14, 3));
+        assertEquals(0, m.prepend(Mbuf.HEADROOM), "headroom too small");
+        m.adj(14);
+        assertEquals(1, m.getByte(0));
+        assertEquals(60, m.dataLength());
+        assertTrue(m.trim(10));
+        assertFalse(m.trim(51));
+        assertEquals(50, m.packetLength());
+        assertThrows(IndexOutOfBoundsException.class, () -> m.read(45, 6));
+        MbufPoolTest.assertValid(m.address());
+        a.freeAll();
+    }
+
+    @Test
+    void chainingTwoSegments() {
+        pool.allocate(a, 2);
+        Mbuf head = new Mbuf().wrap(a.address(0));
+        Mbuf tail = new Mbuf().wrap(a.address(1));
+        head.append(100);
+        tail.append(40);
+        assertTrue(head.chain(tail.address()));
+        assertEquals(2, head.segmentCount());
+        assertEquals(140, head.packetLength());
+        assertEquals(tail.address(), head.next());
+        assertEquals(tail.address(), head.lastSegment());
+        // append and trim work on the last segment
+        head.append(10);
+        assertEquals(50, tail.dataLength());
+        assertEquals(150, head.packetLength());
+        assertTrue(head.trim(5));
+        assertEquals(45, tail.dataLength());
+        MbufPoolTest.assertValid(head.address());
+        // free the chain through its head only: both segments go back
+        int before = pool.available();
+        a.free(0, 1);
+        assertEquals(before + 2, pool.available());
+        a.count(0);
+    }
+
+    @Test
+    void anUnwrappedViewThrows() {
+        assertThrows(IllegalStateException.class, () -> new Mbuf().packetLength());
+        assertThrows(IllegalArgumentException.class, () -> new Mbuf().wrap(0));
+        assertNotEquals("", new Mbuf().toString());
+    }
+}
