@@ -1,5 +1,14 @@
 package io.jverbs.rdmacm;
 
+import io.jverbs.verbs.AddressHandle;
+import io.jverbs.verbs.ProtectionDomain;
+import io.jverbs.verbs.ffi.ibv_ah_attr;
+import io.jverbs.verbs.internal.VerbsAccess;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * One {@code struct rdma_cm_event}, copied to Java: {@link CmEventChannel#next} acknowledges the
  * native event ({@code rdma_ack_cm_event}) as soon as it is copied, so a CmEvent needs no release
@@ -19,14 +28,62 @@ public final class CmEvent {
     public record Parameters(int responderResources, int initiatorDepth, boolean flowControl, int retryCount,
                              int rnrRetryCount, boolean srq, int qpNumber) {}
 
+    /**
+     * What a UD (SIDR) connection's ESTABLISHED event carries ({@code param.ud}): the passive
+     * side's QP number and qkey, and the address to reach it ({@code struct ibv_ah_attr}, kept as
+     * its bytes).
+     */
+    public static final class UdParameters {
+        private final int qpNumber;
+        private final int qkey;
+        private final byte[] ahAttr;
+
+        UdParameters(int qpNumber, int qkey, byte[] ahAttr) {
+            this.qpNumber = qpNumber;
+            this.qkey = qkey;
+            this.ahAttr = ahAttr;
+        }
+
+        /** The remote QP number for UD sends. */
+        public int qpNumber() {
+            return qpNumber;
+        }
+
+        /** The remote qkey for UD sends ({@link CmId#UDP_QKEY} for rdma_cm's own QPs). */
+        public int qkey() {
+            return qkey;
+        }
+
+        /** Creates an address handle to the peer from the event's {@code ah_attr} ({@code ibv_create_ah}). */
+        public AddressHandle createAddressHandle(ProtectionDomain pd) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment attr = arena.allocate(ibv_ah_attr.layout());
+                MemorySegment.copy(ahAttr, 0, attr, ValueLayout.JAVA_BYTE, 0, ahAttr.length);
+                return VerbsAccess.get().createAddressHandle(pd, attr);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "UdParameters[qpn 0x" + Integer.toHexString(qpNumber) + ", qkey 0x" + Integer.toHexString(qkey) + "]";
+        }
+    }
+
     private final CmEventType type;
     private final int status;
     private final CmId id;
     private final CmId listenId;
     private final byte[] privateData;
     private final Parameters parameters;
+    private final UdParameters ud;
 
     CmEvent(CmEventType type, int status, CmId id, CmId listenId, byte[] privateData, Parameters parameters) {
+        this(type, status, id, listenId, privateData, parameters, null);
+    }
+
+    CmEvent(CmEventType type, int status, CmId id, CmId listenId, byte[] privateData, Parameters parameters,
+            UdParameters ud) {
+        this.ud = ud;
         this.type = type;
         this.status = status;
         this.id = id;
@@ -64,6 +121,11 @@ public final class CmEvent {
 
     public Parameters parameters() {
         return parameters;
+    }
+
+    /** For ESTABLISHED on a UDP-space id ({@link CmId#createUdpId()}): the peer's UD parameters; else null. */
+    public UdParameters ud() {
+        return ud;
     }
 
     @Override

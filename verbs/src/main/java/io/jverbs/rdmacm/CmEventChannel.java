@@ -7,6 +7,8 @@ import io.jverbs.rdmacm.ffi.RdmaCm;
 import io.jverbs.rdmacm.ffi.rdma_cm_event;
 import io.jverbs.rdmacm.ffi.rdma_conn_param;
 import io.jverbs.rdmacm.ffi.rdma_event_channel;
+import io.jverbs.rdmacm.ffi.rdma_ud_param;
+import io.jverbs.verbs.ffi.ibv_ah_attr;
 import io.jverbs.verbs.internal.Checks;
 import io.jverbs.verbs.internal.JfrEvents;
 
@@ -55,7 +57,16 @@ public final class CmEventChannel extends NativeResource {
     /** Creates an id for reliable connections ({@code rdma_create_id} with {@code RDMA_PS_TCP}). */
     public CmId createId() {
         checkOpen();
-        return new CmId(this);
+        return new CmId(this, CmId.PS_TCP);
+    }
+
+    /**
+     * Creates an id for unreliable datagrams ({@code rdma_create_id} with {@code RDMA_PS_UDP}):
+     * its QP is UD, its connect is a SIDR exchange whose result is {@link CmEvent#ud()}.
+     */
+    public CmId createUdpId() {
+        checkOpen();
+        return new CmId(this, CmId.PS_UDP);
     }
 
     /** The channel's file descriptor, readable when an event is pending (for epoll/select). */
@@ -118,6 +129,7 @@ public final class CmEventChannel extends NativeResource {
         long idAddress, listenAddress;
         byte[] data;
         CmEvent.Parameters params;
+        CmEvent.UdParameters ud = null;
         try {
             type = CmEventType.of(rdma_cm_event.event(raw));
             status = rdma_cm_event.status(raw);
@@ -131,6 +143,19 @@ public final class CmEventChannel extends NativeResource {
                     Byte.toUnsignedInt(rdma_conn_param.initiator_depth(conn)), rdma_conn_param.flow_control(conn) != 0,
                     Byte.toUnsignedInt(rdma_conn_param.retry_count(conn)), Byte.toUnsignedInt(rdma_conn_param.rnr_retry_count(conn)),
                     rdma_conn_param.srq(conn) != 0, rdma_conn_param.qp_num(conn) & 0xffffff);
+            if (type == CmEventType.ESTABLISHED) {
+                CmId known = ids.get(idAddress);
+                if (known != null && known.isUdp()) {
+                    // param is a union: its ud member is what a SIDR reply carried (rdma_get_cm_event(3))
+                    MemorySegment u = rdma_cm_event.param_ud(raw);
+                    MemorySegment udData = rdma_ud_param.private_data(u);
+                    int udLen = Byte.toUnsignedInt(rdma_ud_param.private_data_len(u));
+                    data = Native.isNull(udData) || udLen == 0 ? new byte[0]
+                            : udData.reinterpret(udLen).toArray(ValueLayout.JAVA_BYTE);
+                    ud = new CmEvent.UdParameters(rdma_ud_param.qp_num(u) & 0xffffff, rdma_ud_param.qkey(u),
+                            rdma_ud_param.ah_attr(u).toArray(ValueLayout.JAVA_BYTE));
+                }
+            }
         } finally {
             Checks.check(RdmaCmCall.ACK_CM_EVENT, RdmaCm.rdma_ack_cm_event(raw));
         }
@@ -142,13 +167,13 @@ public final class CmEventChannel extends NativeResource {
                 RdmaCm.rdma_destroy_id(newId); // its listener was closed meanwhile: nobody will accept it
                 return null;
             }
-            return new CmEvent(type, status, adoptRequest(newId), listener, data, params);
+            return new CmEvent(type, status, adoptRequest(newId), listener, data, params, null);
         }
         CmId id = ids.get(idAddress);
         if (id == null) {
             return null;
         }
-        return new CmEvent(type, status, id, null, data, params);
+        return new CmEvent(type, status, id, null, data, params, ud);
     }
 
     /** Wraps the id of a connection request: on this channel, or moved to a new one of its own. */

@@ -24,6 +24,8 @@ public final class CmException extends JverbsException {
 
     /** {@code IB_CM_REJ_INVALID_SERVICE_ID}: the peer's CM has no listener on that port. */
     public static final int REJECT_INVALID_SERVICE_ID = 8;
+    /** {@code IB_SIDR_UNSUPPORTED}: status of the UNREACHABLE event of a UD (SIDR) request nobody listens for. */
+    public static final int SIDR_UNSUPPORTED = 1;
     /** {@code IB_CM_REJ_CONSUMER_DEFINED}: the peer application called rdma_reject. */
     public static final int REJECT_CONSUMER_DEFINED = 28;
 
@@ -87,7 +89,8 @@ public final class CmException extends JverbsException {
 
     /** True when the peer has no listener on the port (the RDMA analogue of ECONNREFUSED). */
     public boolean isConnectionRefused() {
-        return event == CmEventType.REJECTED && (status == REJECT_INVALID_SERVICE_ID || status == -Errno.ECONNREFUSED);
+        return event == CmEventType.REJECTED && (status == REJECT_INVALID_SERVICE_ID || status == -Errno.ECONNREFUSED)
+                || event == CmEventType.UNREACHABLE && status == SIDR_UNSUPPORTED;
     }
 
     /** Private data that came with a rejection (padded by the transport), or an empty array. */
@@ -151,7 +154,9 @@ public final class CmException extends JverbsException {
                     : "no RDMA device can reach that address: check the address and routes (ip route get <addr>)";
             case ROUTE_ERROR -> "no route to the peer was found in time";
             case UNREACHABLE, CONNECT_ERROR -> status == -Errno.ETIMEDOUT
-                    ? "the peer did not answer: is it alive, and does its RDMA device use the address?" : null;
+                    ? "the peer did not answer: is it alive, and does its RDMA device use the address?"
+                    : type == CmEventType.UNREACHABLE && status == SIDR_UNSUPPORTED
+                    ? "nothing listens for UD (RDMA_PS_UDP) requests on that port" : null;
             case DEVICE_REMOVAL -> "the RDMA device was removed";
             default -> null;
         };

@@ -25,9 +25,16 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * An rdma_cm communication identifier ({@code struct rdma_cm_id}, port space {@code RDMA_PS_TCP}):
- * the rdma_cm counterpart of a socket. Created by {@link CmEventChannel#createId()}, or delivered
- * by a {@link CmEventType#CONNECT_REQUEST} event; its events arrive on its {@link #channel()}.
+ * An rdma_cm communication identifier ({@code struct rdma_cm_id}): the rdma_cm counterpart of a
+ * socket. Created by {@link CmEventChannel#createId()} (port space {@code RDMA_PS_TCP}, RC QPs) or
+ * {@link CmEventChannel#createUdpId()} ({@code RDMA_PS_UDP}, UD QPs), or delivered by a
+ * {@link CmEventType#CONNECT_REQUEST} event (in its listener's port space); its events arrive on
+ * its {@link #channel()}.
+ *
+ * <p>UD ({@code RDMA_PS_UDP}): {@link #connect} sends a SIDR request; the active side's
+ * ESTABLISHED event carries the passive side's QP number, qkey and address
+ * ({@link CmEvent#ud()}); the passive side accepts and gets no ESTABLISHED (SIDR has no third
+ * message). Both QPs are at RTS with qkey {@link #UDP_QKEY} once created.
  *
  * <p>Active side: {@link #resolveAddress} (wait for ADDR_RESOLVED), {@link #resolveRoute} (wait
  * for ROUTE_RESOLVED), {@link #createQueuePair}, {@link #connect} (wait for ESTABLISHED). Passive
@@ -41,6 +48,10 @@ import java.util.Objects;
 public final class CmId extends NativeResource {
     /** {@code RDMA_PS_TCP}: reliable connected QPs. */
     static final int PS_TCP = 0x0106;
+    /** {@code RDMA_PS_UDP}: unreliable datagram QPs. */
+    static final int PS_UDP = 0x0111;
+    /** {@code RDMA_UDP_QKEY}: the qkey rdma_cm gives the UD QPs of {@code RDMA_PS_UDP} ids. */
+    public static final int UDP_QKEY = 0x01234567;
     /** {@code RDMA_OPTION_ID}, {@code RDMA_OPTION_ID_ACK_TIMEOUT} (rdma_cma.h). */
     private static final int OPTION_ID = 0, OPTION_ID_ACK_TIMEOUT = 3;
     /** {@code IBV_QPS_INIT}. */
@@ -48,15 +59,17 @@ public final class CmId extends NativeResource {
 
     private final CmEventChannel channel;
     private final MemorySegment id;
+    private final boolean udp;
     private volatile QueuePair queuePair;
 
-    /** A new id on {@code channel} ({@code rdma_create_id}). */
-    CmId(CmEventChannel channel) {
+    /** A new id on {@code channel} ({@code rdma_create_id}) in port space {@code portSpace}. */
+    CmId(CmEventChannel channel, int portSpace) {
         super(channel);
         this.channel = channel;
+        this.udp = portSpace == PS_UDP;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
-            if (RdmaCm.rdma_create_id(channel.segment(), slot, MemorySegment.NULL, PS_TCP) != 0) {
+            if (RdmaCm.rdma_create_id(channel.segment(), slot, MemorySegment.NULL, portSpace) != 0) {
                 throw Checks.fromErrno(RdmaCmCall.CREATE_ID, null);
             }
             this.id = slot.get(ValueLayout.ADDRESS, 0).reinterpret(rdma_cm_id.sizeof());
@@ -70,8 +83,14 @@ public final class CmId extends NativeResource {
         super(channel);
         this.channel = channel;
         this.id = raw.reinterpret(rdma_cm_id.sizeof());
+        this.udp = rdma_cm_id.ps(id) == PS_UDP;
         attach();
         channel.register(this, id.address());
+    }
+
+    /** Whether this id is in port space {@code RDMA_PS_UDP} (UD QPs, SIDR connections). */
+    public boolean isUdp() {
+        return udp;
     }
 
     /** The channel this id's events arrive on. */
@@ -141,8 +160,9 @@ public final class CmId extends NativeResource {
     }
 
     /**
-     * Creates this id's RC queue pair ({@code rdma_create_qp}); rdma_cm moves it to RTR/RTS on
-     * connect/accept and to ERR on disconnect. {@code pd} must come from {@link #context()}.
+     * Creates this id's queue pair ({@code rdma_create_qp}): RC for a TCP-space id, which rdma_cm
+     * moves to RTR/RTS on connect/accept and to ERR on disconnect; UD for a UDP-space id, at RTS
+     * with qkey {@link #UDP_QKEY} at once. {@code pd} must come from {@link #context()}.
      */
     public QueuePair createQueuePair(ProtectionDomain pd, QueuePair.Config config) {
         checkOpen();

@@ -19,13 +19,24 @@ public final class AddressHandle extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_ah_attr.layout());
             fill(attr, remote, options);
-            MemorySegment a = IbVerbs.ibv_create_ah(pd.segment(), attr);
-            if (Native.isNull(a)) {
-                throw Checks.fromErrno(VerbsCall.CREATE_AH, pd.context().device().name());
-            }
-            this.ah = a.reinterpret(ibv_ah.sizeof());
+            this.ah = create(pd, attr);
         }
         attach();
+    }
+
+    /** An AH from a filled native {@code struct ibv_ah_attr} (rdma_cm's UD parameters, or a received completion's). */
+    AddressHandle(ProtectionDomain pd, MemorySegment attr) {
+        super(pd);
+        this.ah = create(pd, attr);
+        attach();
+    }
+
+    private static MemorySegment create(ProtectionDomain pd, MemorySegment attr) {
+        MemorySegment a = IbVerbs.ibv_create_ah(pd.segment(), attr);
+        if (Native.isNull(a)) {
+            throw Checks.fromErrno(VerbsCall.CREATE_AH, pd.context().device().name());
+        }
+        return a.reinterpret(ibv_ah.sizeof());
     }
 
     /** The {@code struct ibv_ah *}. */

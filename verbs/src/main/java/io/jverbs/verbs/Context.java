@@ -67,6 +67,11 @@ public final class Context extends NativeResource {
             public QueuePair createQueuePair(ProtectionDomain pd, QueuePair.Config config, QpFactory factory) {
                 return pd.createQueuePair(config, factory);
             }
+
+            @Override
+            public AddressHandle createAddressHandle(ProtectionDomain pd, MemorySegment ahAttr) {
+                return new AddressHandle(pd, ahAttr);
+            }
         });
     }
 

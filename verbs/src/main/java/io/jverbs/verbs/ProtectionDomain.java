@@ -4,17 +4,23 @@ import io.jverbs.core.NativeBuffer;
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
+import io.jverbs.verbs.ffi.ibv_ah_attr;
 import io.jverbs.verbs.ffi.ibv_pd;
+import io.jverbs.verbs.ffi.ibv_wc;
 import io.jverbs.verbs.internal.Checks;
 import io.jverbs.verbs.internal.QpFactory;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A protection domain ({@code struct ibv_pd}): memory regions, queue pairs, SRQs and address
  * handles created from it may only be used together.
  */
 public final class ProtectionDomain extends NativeResource {
+    /** The Global Routing Header a UD receive starts with (also on RoCE, where it holds the IP header). */
+    public static final int GRH_BYTES = 40;
     private final Context context;
     private final MemorySegment pd;
 
@@ -106,6 +112,27 @@ public final class ProtectionDomain extends NativeResource {
     public AddressHandle createAddressHandle(Endpoint remote, PathSettings options) {
         checkOpen();
         return new AddressHandle(this, remote, options);
+    }
+
+    /**
+     * Creates an address handle back to the sender of UD receive {@code index} of {@code wcs}
+     * ({@code ibv_create_ah_from_wc}): {@code grh} is the first 40 bytes of that receive's
+     * buffer, which the device filled with the packet's GRH; {@code port} is the port it arrived on.
+     */
+    public AddressHandle createAddressHandle(int port, WorkCompletions wcs, int index, MemorySegment grh) {
+        checkOpen();
+        Objects.checkIndex(index, wcs.capacity());
+        if (grh.byteSize() < GRH_BYTES) {
+            throw new IllegalArgumentException("the GRH is " + GRH_BYTES + " bytes, got a segment of " + grh.byteSize());
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ibv_ah_attr.layout());
+            MemorySegment wc = wcs.segment().asSlice(index * ibv_wc.sizeof(), ibv_wc.sizeof());
+            if (IbVerbs.ibv_init_ah_from_wc(context().segment(), (byte) port, wc, grh, attr) != 0) {
+                throw Checks.fromErrno(VerbsCall.INIT_AH_FROM_WC, context().device().name());
+            }
+            return new AddressHandle(this, attr);
+        }
     }
 
     @Override

@@ -59,6 +59,8 @@ public enum VerbsCall implements NativeCall {
     POST_SRQ_RECV("ibv_post_srq_recv"),
     DESTROY_SRQ("ibv_destroy_srq", VerbsCall::busyHint),
     CREATE_AH("ibv_create_ah"),
+    INIT_AH_FROM_WC("ibv_init_ah_from_wc", errno -> "the completion must be a UD receive (with its GRH on RoCE)"
+            + " whose source GID is in the port's GID table"),
     DESTROY_AH("ibv_destroy_ah"),
     OPEN_XRCD("ibv_open_xrcd"),
     CLOSE_XRCD("ibv_close_xrcd");

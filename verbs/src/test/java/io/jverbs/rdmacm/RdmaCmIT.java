@@ -209,6 +209,106 @@ class RdmaCmIT {
         }
     }
 
+    /**
+     * RDMA_PS_UDP, as perftest's -R -c UD: the client's SIDR connect yields the server's QP number,
+     * qkey and address in ESTABLISHED; the client sends with an AH made from them; the server answers
+     * with an AH made from the received completion and its GRH (ibv_create_ah_from_wc).
+     */
+    @Test
+    void udpIdsConnectBySidrAndBothSidesSendWithAddressHandlesFromTheEventAndTheCompletion() throws Exception {
+        InetSocketAddress server = address(7479);
+        try (CmEventChannel serverChannel = CmEventChannel.create(); CmEventChannel clientChannel = CmEventChannel.create()) {
+            CmId listenId = serverChannel.createUdpId();
+            assertTrue(listenId.isUdp());
+            listenId.bind(server);
+            listenId.listen(1);
+            CmId client = clientChannel.createUdpId();
+            client.resolveAddress(null, server, Duration.ofSeconds(2));
+            client.awaitEvent(CmEventType.ADDR_RESOLVED, TIMEOUT, "resolve");
+            client.resolveRoute(Duration.ofSeconds(2));
+            client.awaitEvent(CmEventType.ROUTE_RESOLVED, TIMEOUT, "route");
+            Context ctx = client.context();
+            ProtectionDomain pd = ctx.allocateProtectionDomain();
+            CompletionQueue cq = ctx.createCompletionQueue(16);
+            NativeBuffer buf = NativeBuffer.allocate(4096);
+            MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE);
+            QueuePair clientQp = client.createQueuePair(pd, QueuePair.Config.of(QpType.UD, cq));
+            assertEquals(QpState.RTS, clientQp.state(), "rdma_cm readies a UD QP at once");
+            client.connect(new ConnectionParameters());
+
+            CmEvent request = next(serverChannel, CmEventType.CONNECT_REQUEST);
+            CmId accepted = request.id();
+            assertTrue(accepted.isUdp(), "a request's id is in its listener's port space");
+            QueuePair serverQp = accepted.createQueuePair(pd, QueuePair.Config.of(QpType.UD, cq));
+            ReceiveRequests recv = new ReceiveRequests(1, 1);
+            recv.add(7).sge(mr.address(2048), 2048, mr.lkey());
+            serverQp.postReceive(recv);
+            accepted.accept(new ConnectionParameters());
+            CmEvent established = client.awaitEvent(CmEventType.ESTABLISHED, TIMEOUT, "SIDR connect");
+            CmEvent.UdParameters ud = established.ud();
+            assertNotNull(ud, "ESTABLISHED of a UDP id carries param.ud");
+            assertEquals(serverQp.qpNumber(), ud.qpNumber());
+            assertEquals(CmId.UDP_QKEY, ud.qkey());
+            assertNull(serverChannel.next(Duration.ofMillis(300)), "SIDR has no ESTABLISHED on the passive side");
+
+            var ah = ud.createAddressHandle(pd);
+            buf.segment().set(ValueLayout.JAVA_INT_UNALIGNED, 0, 0x5a5a1234);
+            SendRequests send = new SendRequests(1, 1);
+            send.add(1, WrOpcode.SEND_WITH_IMM, SendFlags.SIGNALED).sge(mr.address(0), 4, mr.lkey())
+                    .ud(ah, ud.qpNumber(), ud.qkey()).immediate(clientQp.qpNumber());
+            clientQp.postSend(send);
+            WorkCompletions wc = new WorkCompletions(4);
+            boolean sent = false, received = false;
+            int receivedAt = -1;
+            WorkCompletions got = new WorkCompletions(1);
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (!(sent && received) && System.nanoTime() < deadline) {
+                int n = cq.poll(wc);
+                for (int i = 0; i < n; i++) {
+                    assertTrue(wc.isSuccess(i), wc.describe(i));
+                    if (wc.opcode(i) == WcOpcode.RECV) {
+                        received = true;
+                        assertEquals(clientQp.qpNumber(), wc.immediateData(i));
+                        assertEquals(clientQp.qpNumber(), wc.sourceQp(i));
+                        MemorySegment.copy(wc.segment(), (long) i * 48, got.segment(), 0, 48);
+                    } else {
+                        sent = true;
+                    }
+                }
+            }
+            assertTrue(sent && received, "send " + sent + ", receive " + received);
+            assertEquals(0x5a5a1234, buf.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 2048 + ProtectionDomain.GRH_BYTES));
+
+            // the server answers the sender the completion names, through an AH built from it
+            var back = pd.createAddressHandle(accepted.portNumber(), got, 0, buf.segment().asSlice(2048, ProtectionDomain.GRH_BYTES));
+            ReceiveRequests clientRecv = new ReceiveRequests(1, 1);
+            clientRecv.add(8).sge(mr.address(1024), 1024, mr.lkey());
+            clientQp.postReceive(clientRecv);
+            SendRequests reply = new SendRequests(1, 1);
+            reply.add(2, WrOpcode.SEND, SendFlags.SIGNALED).sge(mr.address(0), 4, mr.lkey())
+                    .ud(back, got.sourceQp(0), CmId.UDP_QKEY);
+            serverQp.postSend(reply);
+            int replies = 0;
+            deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (replies < 2 && System.nanoTime() < deadline) {
+                int n = cq.poll(wc);
+                for (int i = 0; i < n; i++) {
+                    assertTrue(wc.isSuccess(i), wc.describe(i));
+                    if (wc.opcode(i) == WcOpcode.RECV) {
+                        assertEquals(serverQp.qpNumber(), wc.sourceQp(i));
+                    }
+                    replies++;
+                }
+            }
+            assertEquals(2, replies, "the reply's send and receive completions");
+            assertThrows(IllegalArgumentException.class,
+                    () -> pd.createAddressHandle(1, got, 0, buf.segment().asSlice(0, 8)), "a GRH is 40 bytes");
+            pd.close();
+            cq.close();
+            buf.close();
+        }
+    }
+
     /** The next event on {@code channel}, which must be {@code type}. */
     private static CmEvent next(CmEventChannel channel, CmEventType type) {
         CmEvent e = channel.next(TIMEOUT);

@@ -149,6 +149,12 @@ class RdmaCmTest {
         assertTrue(refused.getMessage().contains("nothing listens"), refused.getMessage());
         assertTrue(refused.getMessage().contains("reject reason 8"), refused.getMessage());
 
+        CmException sidr = CmException.of("rdma_connect (UD)", new CmEvent(CmEventType.UNREACHABLE,
+                CmException.SIDR_UNSUPPORTED, null, null, new byte[0], null));
+        assertTrue(sidr.isConnectionRefused(), "a SIDR request nobody listens for is refused, as a REQ is");
+        assertFalse(CmException.of("rdma_connect", new CmEvent(CmEventType.UNREACHABLE, -Errno.ETIMEDOUT, null, null,
+                new byte[0], null)).isConnectionRefused(), "an unreachable peer is not a refusal");
+
         CmException byServer = CmException.of("rdma_connect", new CmEvent(CmEventType.REJECTED,
                 CmException.REJECT_CONSUMER_DEFINED, null, null, new byte[] {1, 2}, null));
         assertFalse(byServer.isConnectionRefused());

@@ -105,6 +105,9 @@ final class Resolver {
             mtu = o.mtu;
         }
         boolean events = c.events != null && c.events.events;
+        if (events && runInfinitely) {
+            throw new UsageException("--run_infinitely does not support -e (events): it polls");
+        }
         if (events && duration > 0) {
             throw new UsageException("-e cannot be used with -D: duration mode polls");
         }
@@ -173,7 +176,7 @@ final class Resolver {
         }
         return new TestParameters(kind, measure, server, port, o.ibDev, ibPort, size, all, duration > 0 ? 0 : iters,
                 duration, margin, qps, tx, rx, inlineSize, cqMod, postList, connection, connection.usesSrq(), gid,
-                rdmaCm, commRdmaCm, bidirectional, c.bw != null && c.bw.noPeak, events, outReads, atomicType, o.cpuFreq,
+                rdmaCm, commRdmaCm, bidirectional, c.bw != null && c.bw.noPeak || runInfinitely, events, outReads, atomicType, o.cpuFreq,
                 qpTimeout, sl, tos, mtu, runInfinitely, o.loopback, reporting(c, duration));
     }
 

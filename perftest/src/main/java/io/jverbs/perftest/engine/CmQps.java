@@ -6,8 +6,17 @@ import io.jverbs.rdmacm.CmEventType;
 import io.jverbs.rdmacm.CmException;
 import io.jverbs.rdmacm.CmId;
 import io.jverbs.rdmacm.ConnectionParameters;
+import io.jverbs.verbs.AddressHandle;
+import io.jverbs.verbs.CompletionQueue;
+import io.jverbs.verbs.MemoryRegion;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QueuePair;
+import io.jverbs.verbs.ReceiveRequests;
+import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.WcOpcode;
+import io.jverbs.verbs.WorkCompletions;
+import io.jverbs.verbs.WrOpcode;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -25,6 +34,14 @@ import java.util.List;
  * (rkeys and addresses still travel over the control channel). QPs share the caller's PD and CQs,
  * which must come from the rdma_cm context of the device.
  *
+ * <p>UD ({@code -c UD}), as perftest: {@code RDMA_PS_UDP} ids, so a connect is a SIDR exchange.
+ * The client takes the server's QP number, qkey and address from ESTABLISHED ({@code param.ud})
+ * and makes its AH from them. When the server sends too (send_lat, {@code -b}), the client then
+ * sends it its QP number as the immediate data of a 4-byte SEND_WITH_IMM, which the server
+ * receives into a buffer posted before accepting and turns into an AH with
+ * {@code ibv_create_ah_from_wc} (perftest's {@code rdma_cm_request_ud_connection_parameters},
+ * {@code rdma_cm_initialize_ud_connection_parameters}, {@code rdma_cm_send_ud_connection_parameters}).
+ *
  * <p>Unlike perftest (10 tries 100 ms apart), the client retries a rejected request until its
  * deadline: the C server starts listening only after a handshake, so the first request may come
  * too early. jperf's server listens before that handshake ({@link #listen}).
@@ -36,19 +53,38 @@ final class CmQps implements AutoCloseable {
     private final List<CmEventChannel> channels = new ArrayList<>();
     private final List<CmId> ids = new ArrayList<>();
     private final List<QueuePair> qps = new ArrayList<>();
+    /** UD: per QP, how to reach the peer's QP (null entries where this side never sends). */
+    private final List<UdPeer> peers = new ArrayList<>();
     private CmEventChannel listenChannel;
     private CmId listenId;
 
-    private CmQps() {
+    /** A UD peer: the AH and remote QP number and qkey of the sends to it. */
+    record UdPeer(AddressHandle ah, int qpn, int qkey) {
     }
 
-    /** Server: binds all IPv4 addresses on {@code port} and listens with backlog {@code n}. */
-    static CmQps listen(int port, int n) {
-        CmQps q = new CmQps();
+    /**
+     * What UD connections need besides the QPs: whether the client sends its QP number (the server
+     * sends too), where the message goes ({@code buffer.applyAsLong(i)}: an address in {@code mr}
+     * with room for the GRH and 4 bytes), and the CQs it completes on.
+     */
+    record Ud(boolean exchangeQpn, MemoryRegion mr, java.util.function.IntToLongFunction buffer,
+              CompletionQueue sendCq, CompletionQueue recvCq) {
+        static final int MESSAGE = 4;
+    }
+
+    private final Ud ud;
+
+    private CmQps(Ud ud) {
+        this.ud = ud;
+    }
+
+    /** Server: binds all IPv4 addresses on {@code port} and listens with backlog {@code n}; {@code ud} null for RC. */
+    static CmQps listen(int port, int n, Ud ud) {
+        CmQps q = new CmQps(ud);
         try {
             q.listenChannel = CmEventChannel.create();
             q.channels.add(q.listenChannel);
-            q.listenId = q.listenChannel.createId();
+            q.listenId = ud != null ? q.listenChannel.createUdpId() : q.listenChannel.createId();
             q.listenId.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[4]), port));
             q.listenId.listen(n);
             return q;
@@ -78,8 +114,20 @@ final class CmQps implements AutoCloseable {
                 if (e.type() == CmEventType.CONNECT_REQUEST && ids.size() < n) {
                     CmId id = e.id();
                     ids.add(id);
-                    qps.add(id.createQueuePair(pd, config));
+                    QueuePair qp = id.createQueuePair(pd, config);
+                    qps.add(qp);
+                    if (ud != null && ud.exchangeQpn()) {
+                        ReceiveRequests r = new ReceiveRequests(1, 1);
+                        r.add(0).sge(ud.buffer().applyAsLong(qps.size() - 1), ProtectionDomain.GRH_BYTES + Ud.MESSAGE,
+                                ud.mr().lkey());
+                        qp.postReceive(r);
+                    }
                     id.accept(params);
+                    if (ud != null) {
+                        // SIDR ends with our reply: no ESTABLISHED here
+                        peers.add(ud.exchangeQpn() ? receiveQpn(id, pd, deadline) : null);
+                        established++;
+                    }
                 } else if (e.type() == CmEventType.ESTABLISHED) {
                     established++;
                 } else if (e.type().isError() || e.type() == CmEventType.DISCONNECTED) {
@@ -99,8 +147,8 @@ final class CmQps implements AutoCloseable {
      * rejected request (the server is not listening yet) until {@code timeout} has passed.
      */
     static CmQps connect(String host, int port, int n, ProtectionDomain pd, QueuePair.Config config,
-                         ConnectionParameters params, Duration timeout) {
-        CmQps q = new CmQps();
+                         ConnectionParameters params, Duration timeout, Ud ud) {
+        CmQps q = new CmQps(ud);
         try {
             InetSocketAddress remote = new InetSocketAddress(ipv4(host), port);
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -122,7 +170,7 @@ final class CmQps implements AutoCloseable {
             CmId id = null;
             QueuePair qp = null;
             try {
-                id = channel.createId();
+                id = ud != null ? channel.createUdpId() : channel.createId();
                 id.resolveAddress(null, remote, RESOLVE);
                 id.awaitEvent(CmEventType.ADDR_RESOLVED, RESOLVE.plusMillis(500), step);
                 id.resolveRoute(RESOLVE);
@@ -130,10 +178,18 @@ final class CmQps implements AutoCloseable {
                 qp = id.createQueuePair(pd, config);
                 id.connect(params);
                 long left = Math.max(1, deadline - System.nanoTime());
-                id.awaitEvent(CmEventType.ESTABLISHED, Duration.ofNanos(left), step);
+                CmEvent e = id.awaitEvent(CmEventType.ESTABLISHED, Duration.ofNanos(left), step);
                 channels.add(channel);
                 ids.add(id);
                 qps.add(qp);
+                if (ud != null) {
+                    CmEvent.UdParameters server = e.ud();
+                    AddressHandle ah = server.createAddressHandle(pd);
+                    peers.add(new UdPeer(ah, server.qpNumber(), server.qkey()));
+                    if (ud.exchangeQpn()) {
+                        sendQpn(qp, peers.getLast(), qps.size() - 1, deadline);
+                    }
+                }
                 return;
             } catch (CmException e) {
                 closeQuietly(qp);
@@ -155,6 +211,48 @@ final class CmQps implements AutoCloseable {
 
     List<QueuePair> queuePairs() {
         return List.copyOf(qps);
+    }
+
+    /** UD: the peer of each QP (an entry is null where this side only receives). */
+    List<UdPeer> udPeers() {
+        return java.util.Collections.unmodifiableList(peers);
+    }
+
+    /** Client, UD: our QP number as the immediate data of a 4-byte send, waited for. */
+    private void sendQpn(QueuePair qp, UdPeer peer, int i, long deadline) {
+        SendRequests s = new SendRequests(1, 1);
+        s.add(0, WrOpcode.SEND_WITH_IMM, SendFlags.SIGNALED).sge(ud.buffer().applyAsLong(i), Ud.MESSAGE, ud.mr().lkey())
+                .ud(peer.ah(), peer.qpn(), peer.qkey()).immediate(qp.qpNumber());
+        qp.postSend(s);
+        WorkCompletions wc = awaitOne(ud.sendCq(), deadline, "the send of our QP number to the server");
+        if (!wc.isSuccess(0)) {
+            throw new EngineException("-R: the send of our QP number to the server failed: " + wc.describe(0));
+        }
+    }
+
+    /** Server, UD: the client's QP number message, and an AH back to where it came from. */
+    private UdPeer receiveQpn(CmId id, ProtectionDomain pd, long deadline) {
+        WorkCompletions wc = awaitOne(ud.recvCq(), deadline, "the client's QP number (perftest's UD connection parameters)");
+        if (!wc.isSuccess(0) || wc.opcode(0) != WcOpcode.RECV || (wc.flags(0) & WorkCompletions.FLAG_WITH_IMM) == 0) {
+            throw new EngineException("-R: expected the client's QP number as a send with immediate data, got "
+                    + wc.describe(0));
+        }
+        long at = ud.buffer().applyAsLong(qps.size() - 1);
+        java.lang.foreign.MemorySegment grh = java.lang.foreign.MemorySegment.ofAddress(at)
+                .reinterpret(ProtectionDomain.GRH_BYTES);
+        AddressHandle ah = pd.createAddressHandle(id.portNumber(), wc, 0, grh);
+        return new UdPeer(ah, wc.immediateData(0) & 0xffffff, CmId.UDP_QKEY); // rdma_cm gives its UD QPs this qkey (perftest queries it)
+    }
+
+    private static WorkCompletions awaitOne(CompletionQueue cq, long deadline, String what) {
+        WorkCompletions wc = new WorkCompletions(1);
+        while (cq.poll(wc) == 0) {
+            if (deadline - System.nanoTime() < 0) {
+                throw new EngineException("-R: no completion for " + what + " in time; is the peer perftest/jperf with -R -c UD?");
+            }
+            Thread.onSpinWait();
+        }
+        return wc;
     }
 
     private static InetAddress ipv4(String host) {
@@ -193,7 +291,16 @@ final class CmQps implements AutoCloseable {
     /** Disconnects (each peer sees DISCONNECTED), destroys the QPs, ids and channels. */
     @Override
     public void close() {
+        for (UdPeer peer : peers) {
+            if (peer != null) {
+                closeQuietly(peer.ah());
+            }
+        }
+        peers.clear();
         for (CmId id : ids) {
+            if (id.isUdp()) {
+                continue; // SIDR leaves nothing to disconnect (perftest skips it for UD too)
+            }
             try {
                 id.disconnect();
             } catch (RuntimeException ignored) {

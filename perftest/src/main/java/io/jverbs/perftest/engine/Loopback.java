@@ -69,6 +69,7 @@ final class Loopback {
         }
         @Override public void progress(long elapsedNs, long messages, long size) { }
         @Override public void progress(long elapsedNs, io.jverbs.perftest.report.LatencyRecorder recorder) { }
+        @Override public void message(String text) { }
         @Override public void tableFooter() { }
     }
 }

@@ -12,7 +12,7 @@ import java.time.Duration;
 /**
  * jperf's RDMA engine: the eight perftest tests over libibverbs, RC/UC/UD/XRC, with perftest's TCP
  * out-of-band exchange or its rdma_cm one ({@code -z}; {@code -R} also connects the test QPs with
- * rdma_cm), so either side may be C perftest ({@code ib_write_bw} ...). Registered in
+ * rdma_cm, RC or UD), iterations, {@code -D} or {@code --run_infinitely}, so either side may be C perftest ({@code ib_write_bw} ...). Registered in
  * {@code META-INF/services/io.jverbs.perftest.Engine}.
  */
 public final class RdmaEngine implements Engine {
@@ -37,12 +37,11 @@ public final class RdmaEngine implements Engine {
         if (p.connection() == Connection.DC) {
             return "-c DC (it needs mlx5 DC transport support: mlx5dv DCT/DCI)";
         }
-        if (p.rdmaCm() && p.connection() != Connection.RC) {
-            // perftest's UD variant exchanges address handles through rdma_cm; jperf's -R connects RC QPs only
-            return "-R with -c " + p.connection() + " (jperf's -R connects RC QPs)";
+        if (p.runInfinitely() && p.bidirectional()) {
+            return "--run_infinitely with -b";
         }
-        if (p.runInfinitely()) {
-            return "--run_infinitely";
+        if (p.runInfinitely() && p.loopback()) {
+            return "--run_infinitely with --loopback";
         }
         return null;
     }

@@ -98,6 +98,11 @@ final class TestRun implements AutoCloseable {
     private List<QpInfo> local;
     private List<QpInfo> remote;
     private AddressHandle[] ahs;
+    /** UD: remote QP number and qkey of each QP's sends (from the QP info, or rdma_cm's with -R). */
+    private int[] udQpns;
+    private int[] udQkeys;
+    /** -R -c UD: each QP's peer as rdma_cm gave it. */
+    private List<CmQps.UdPeer> cmPeers;
     private PathSettings path;
 
     /**
@@ -348,27 +353,46 @@ final class TestRun implements AutoCloseable {
             params.responderResources(outReads).initiatorDepth(outReads);
         }
         Duration timeout = RdmaEngine.stepTimeout();
+        CmQps.Ud ud = null;
+        if (p.connection() == Connection.UD) {
+            // perftest: the server learns the client's QPN only when it sends too (latency, -b)
+            boolean exchange = p.measure() == Measure.LAT || p.bidirectional();
+            ud = new CmQps.Ud(exchange, mr, i -> mr.address(recvOffset(i)), sendCq, recvCq);
+        }
         CmQps cm;
         if (server) {
-            cm = CmQps.listen(p.port(), qps.length);
+            cm = CmQps.listen(p.port(), qps.length, ud);
             closeables.add(cm);
             oob.exchangeQpInfo(List.of(empty), gidIndex);
             cm.accept(qps.length, pd, config, params, timeout);
         } else {
             oob.exchangeQpInfo(List.of(empty), gidIndex);
-            cm = CmQps.connect(p.serverName(), p.port(), qps.length, pd, config, params, timeout);
+            cm = CmQps.connect(p.serverName(), p.port(), qps.length, pd, config, params, timeout, ud);
             closeables.add(cm);
         }
         List<QueuePair> connected = cm.queuePairs();
         for (int i = 0; i < qps.length; i++) {
             qps[i] = connected.get(i);
         }
+        cmPeers = ud == null ? null : cm.udPeers();
         oob.exchangeQpInfo(List.of(empty), gidIndex);
     }
 
     /** ctx_connect: RTR with the peer's address, RTS with our PSN; UD gets an address handle per QP. */
     private void connectQps() {
         ahs = new AddressHandle[qps.length];
+        udQpns = new int[qps.length];
+        udQkeys = new int[qps.length];
+        for (int i = 0; i < qps.length; i++) {
+            udQpns[i] = remote.get(i).qpn();
+            udQkeys[i] = QKEY;
+            CmQps.UdPeer peer = cmPeers == null ? null : cmPeers.get(i);
+            if (peer != null) {
+                ahs[i] = peer.ah(); // CmQps closes it
+                udQpns[i] = peer.qpn();
+                udQkeys[i] = peer.qkey();
+            }
+        }
         if (p.rdmaCm()) {
             return; // rdma_cm moved the QPs to RTS already
         }
@@ -430,7 +454,7 @@ final class TestRun implements AutoCloseable {
                 case ATOMIC -> wrs.atomic(r.vaddr(), r.rkey(), p.atomicType() == AtomicType.FETCH_AND_ADD ? 1 : 0, 1);
                 case SEND -> {
                     if (ahs[q] != null) {
-                        wrs.ud(ahs[q], r.qpn(), QKEY);
+                        wrs.ud(ahs[q], udQpns[q], udQkeys[q]);
                     }
                 }
             }
@@ -482,6 +506,10 @@ final class TestRun implements AutoCloseable {
         printAddresses(false);
         oob.barrier();
         reporter.tableHeader();
+        if (p.runInfinitely()) {
+            rdmaBwInfinitely();
+            return;
+        }
         boolean duplex = p.bidirectional();
         if (server && !duplex) {
             oob.barrier(longWait());
@@ -526,6 +554,10 @@ final class TestRun implements AutoCloseable {
         exchange();
         printAddresses(false);
         reporter.tableHeader();
+        if (p.runInfinitely()) {
+            sendBwInfinitely();
+            return;
+        }
         boolean duplex = p.bidirectional();
         boolean sends = !server || duplex;
         boolean receives = server || duplex;
@@ -555,6 +587,99 @@ final class TestRun implements AutoCloseable {
         }
         reporter.tableFooter();
         oob.closeConnection();
+    }
+
+    // ---------------------------------------------------------------- --run_infinitely
+
+    /**
+     * write_bw, read_bw, atomic_bw {@code --run_infinitely} (perftest's write_bw.c main and
+     * {@code run_iter_bw_infinitely}): the client sends until SIGINT/SIGTERM, printing a row every
+     * {@code -D} seconds, then (as perftest since its SIGINT handler) prints "User stopped
+     * traffic", the closing line, and ends like a finished run: barrier, BW reports, closing
+     * handshake. The server waits in that barrier as long as the client runs (keepalive notices a
+     * vanished host); it prints "Client closed connection" (the client's report, as 6.06, with
+     * {@code --style debian}).
+     */
+    private void rdmaBwInfinitely() {
+        int size = sizes.getFirst();
+        if (server) {
+            oob.barrier(OobSession.FOREVER);
+            BwReport r = oob.exchangeBwReport(BwReport.NONE);
+            if (p.reporting().style() == io.jverbs.perftest.ReportStyle.DEBIAN) {
+                reporter.bandwidth(fromReport(r));
+            } else {
+                reporter.message(" Client closed connection\n");
+            }
+            reporter.tableFooter();
+            oob.closeConnection();
+            return;
+        }
+        BwLoop loop = new BwLoop(qps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
+                p.txDepth(), 1, null);
+        loop.baseFlags = inlineFlag(size);
+        BwResult total = runInfinitely(loop, size, false);
+        oob.barrier();
+        oob.exchangeBwReport(toReport(total));
+        oob.closeConnection();
+    }
+
+    /**
+     * send_bw {@code --run_infinitely} (perftest's send_bw.c main, {@code run_iter_bw_infinitely}
+     * and {@code run_iter_bw_infinitely_server}): receives posted, one barrier, then the client
+     * sends and the server receives, each printing its own row every {@code -D} seconds. A C
+     * server never reads the channel again; a jperf client, stopped by a signal, sends its barrier
+     * message without waiting and closes, and a jperf server, which looks at the channel at each
+     * row, ends on that message with exit 0, or with an error if the channel closed without it.
+     */
+    private void sendBwInfinitely() {
+        int size = sizes.getFirst();
+        ReceiveRequests[] recv = server ? receiveRequests() : null;
+        BwLoop loop = new BwLoop(qps, sendCq, recvCq, server ? null : sendRequests(size), recv, p.postList(),
+                p.cqModeration(), p.txDepth(), 1, null);
+        loop.baseFlags = inlineFlag(size);
+        if (server) {
+            loop.prepostReceives(p.rxDepth());
+        }
+        oob.barrier();
+        runInfinitely(loop, size, server);
+        if (server) {
+            oob.awaitFinished();
+        } else {
+            oob.finishWithoutAnswer();
+        }
+    }
+
+    /**
+     * Runs {@code loop} (sending, or receiving for {@code receiver}) until a signal or the peer
+     * ends it, one row per {@code -D} seconds of the messages completed in that interval (perftest
+     * counts from its print thread's previous row; the peak is not measured). Returns the totals.
+     */
+    private BwResult runInfinitely(BwLoop loop, int size, boolean receiver) {
+        boolean[] peerFinished = {false};
+        Window w;
+        long messages;
+        try (StopSignals signals = StopSignals.install()) {
+            w = Window.infinite(p.durationSeconds(), () -> signals.getAsBoolean() || peerFinished[0], stallNs);
+            IntervalRows rows = new IntervalRows(reporter, size, w.startNs);
+            Progress row = now -> {
+                rows.at(now, loop.sampled);
+                switch (oob.peerState()) {
+                    case CLOSED -> throw new EngineException((receiver ? "the client" : "the server")
+                            + " closed the out-of-band connection during --run_infinitely: it exited or failed");
+                    case SENT -> peerFinished[0] = receiver;
+                    case QUIET -> { }
+                }
+            };
+            messages = receiver ? loop.receive(0, w, row) : loop.send(0, w, 0, row);
+            if (signals.received() != null) {
+                reporter.message("\n User stopped traffic\n");
+            } else {
+                reporter.message(" Client closed connection\n");
+            }
+        }
+        reporter.tableFooter();
+        long elapsed = Math.max(1, loop.lastNs - w.startNs);
+        return Bandwidth.fromTotals(size, receiver ? messages : loop.sampled, elapsed, p.reporting().bytesPerBwUnit(), 0);
     }
 
     /** Runs the sender loop for one size and reports it (printed unless {@code quiet}). */

@@ -1,9 +1,11 @@
 package io.jverbs.perftest.engine;
 
+import java.util.function.BooleanSupplier;
+
 /**
  * The clock of one measured run: perftest's {@code -D} states (START for the margin, SAMPLE,
- * END; perftest drives them with SIGALRM, jperf reads {@link System#nanoTime()} in the loop) and
- * the stall bound of every wait. Allocation-free; one per measured size, one thread.
+ * END; perftest drives them with SIGALRM, jperf reads {@link System#nanoTime()} in the loop), the
+ * open-ended window of {@code --run_infinitely}, and the stall bound of every wait. Allocation-free; one per measured size, one thread.
  */
 final class Window {
     /** Empty polls between two clock reads in a wait: reading the clock costs more than a poll. */
@@ -14,18 +16,29 @@ final class Window {
     final long sampleStartNs;
     final long sampleEndNs;
     final long stallNs;
+    /** Between two progress calls: 1 s for -D's progress lines, -D seconds for --run_infinitely's rows. */
+    private final long periodNs;
+    /** --run_infinitely: ends the window when it answers true (read once per loop pass); else null. */
+    private final BooleanSupplier stop;
     private long nextProgressNs;
     private long lastEventNs;
     private boolean seen;
     private int spins;
 
     private Window(boolean duration, long startNs, long sampleStartNs, long sampleEndNs, long stallNs) {
+        this(duration, startNs, sampleStartNs, sampleEndNs, stallNs, 1_000_000_000L, null);
+    }
+
+    private Window(boolean duration, long startNs, long sampleStartNs, long sampleEndNs, long stallNs, long periodNs,
+                   BooleanSupplier stop) {
         this.duration = duration;
         this.startNs = startNs;
         this.sampleStartNs = sampleStartNs;
         this.sampleEndNs = sampleEndNs;
         this.stallNs = stallNs;
-        this.nextProgressNs = sampleStartNs + 1_000_000_000L;
+        this.periodNs = periodNs;
+        this.stop = stop;
+        this.nextProgressNs = sampleStartNs + periodNs;
         this.lastEventNs = startNs;
     }
 
@@ -45,9 +58,19 @@ final class Window {
         return new Window(true, now, now + margin, now + durationSeconds * 1_000_000_000L - margin, stallNs);
     }
 
-    /** Duration runs: whether {@code now} is past the sample window (perftest's END_STATE). */
+    /**
+     * {@code --run_infinitely}: counted from now, with no end but {@code stop} (perftest's SIGINT
+     * flag); progress (a result row) is due every {@code periodSeconds} (perftest's print thread
+     * sleeps {@code -D} seconds between rows).
+     */
+    static Window infinite(int periodSeconds, BooleanSupplier stop, long stallNs) {
+        long now = System.nanoTime();
+        return new Window(true, now, now, Long.MAX_VALUE, stallNs, periodSeconds * 1_000_000_000L, stop);
+    }
+
+    /** Duration runs: whether {@code now} is past the sample window (perftest's END_STATE), or a stop was asked for. */
     boolean ended(long now) {
-        return duration && now >= sampleEndNs;
+        return duration && (now >= sampleEndNs || stop != null && stop.getAsBoolean());
     }
 
     /** Duration runs: whether {@code now} is inside the sample window (perftest's SAMPLE_STATE). */
@@ -60,7 +83,9 @@ final class Window {
         if (!duration || now < nextProgressNs) {
             return false;
         }
-        nextProgressNs += 1_000_000_000L;
+        do {
+            nextProgressNs += periodNs; // a late check skips the periods it missed: one call, not a burst
+        } while (nextProgressNs <= now);
         return true;
     }
 

@@ -256,6 +256,43 @@ public final class OobSession implements AutoCloseable {
         }
     }
 
+    /** A wait that ends only with the peer: the server of {@code --run_infinitely} waits so for its client. */
+    public static final Duration FOREVER = Duration.ofDays(365L * 100);
+
+    /** The transport's {@link OobTransport#peerState()}: whether the peer sent something or went away. */
+    public OobTransport.PeerState peerState() {
+        return transport.peerState();
+    }
+
+    /**
+     * jperf's end of a {@code --run_infinitely} send_bw client: its barrier message, sent without
+     * waiting for an answer (a C server never reads during the run), then close. A jperf server
+     * sees it with {@link #peerState()} and takes it with {@link #awaitFinished()}.
+     */
+    public void finishWithoutAnswer() {
+        if (firstLocal == null) {
+            throw new IllegalStateException("finish before exchangeQpInfo");
+        }
+        try {
+            transport.write(transport.binaryQpInfo() ? firstLocal.encodeBinary(gidIndex) : firstLocal.encode(),
+                    "finishing (barrier message)");
+        } finally {
+            close();
+        }
+    }
+
+    /** The server's side of {@link #finishWithoutAnswer()}: reads the client's barrier message, then closes. */
+    public void awaitFinished() {
+        if (firstLocal == null) {
+            throw new IllegalStateException("awaitFinished before exchangeQpInfo");
+        }
+        try {
+            readQpInfo(stepTimeout, "client's finishing message");
+        } finally {
+            close();
+        }
+    }
+
     @Override
     public void close() {
         transport.close();

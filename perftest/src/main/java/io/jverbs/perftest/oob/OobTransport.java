@@ -29,6 +29,25 @@ public interface OobTransport extends AutoCloseable {
         return false;
     }
 
+    /** What {@link #peerState()} saw. */
+    enum PeerState {
+        /** Nothing to read, connection open (or the transport cannot tell). */
+        QUIET,
+        /** Bytes are waiting; none was consumed. */
+        SENT,
+        /** The peer closed the connection or its process ended. */
+        CLOSED
+    }
+
+    /**
+     * Looks at the connection without waiting (at most a millisecond) and without consuming
+     * anything: for {@code --run_infinitely}, whose loops never read the channel. Default
+     * {@link PeerState#QUIET}: a transport that cannot tell relies on the loops' stall bound.
+     */
+    default PeerState peerState() {
+        return PeerState.QUIET;
+    }
+
     /** A short description of the peer for messages, e.g. {@code "10.0.0.2:18515"}. */
     String peer();
 

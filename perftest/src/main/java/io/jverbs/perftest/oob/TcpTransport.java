@@ -3,6 +3,7 @@ package io.jverbs.perftest.oob;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PushbackInputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -11,6 +12,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * perftest's default control channel: one TCP connection (perftest_communication.c
@@ -25,14 +27,18 @@ public final class TcpTransport implements OobTransport {
     private static final long RETRY_PAUSE_MS = 100;
 
     private final Socket socket;
-    private final InputStream in;
+    /** TCP keepalive: a peer host that vanished (no FIN) fails a wait after idle + count × interval ≈ 25 s. */
+    private static final int KEEPALIVE_IDLE_S = 10, KEEPALIVE_INTERVAL_S = 5, KEEPALIVE_COUNT = 3;
+
+    private final PushbackInputStream in;
     private final OutputStream out;
     private final String peer;
 
     private TcpTransport(Socket socket) throws IOException {
         this.socket = socket;
         socket.setTcpNoDelay(true);
-        this.in = socket.getInputStream();
+        keepAlive(socket);
+        this.in = new PushbackInputStream(socket.getInputStream(), 1);
         this.out = socket.getOutputStream();
         this.peer = socket.getInetAddress().getHostAddress() + ":" + socket.getPort();
     }
@@ -154,6 +160,42 @@ public final class TcpTransport implements OobTransport {
             throw new OobException(OobException.Kind.CLOSED, step,
                     "connection to " + peer + " failed after " + got + " of " + length + " bytes ("
                             + e.getMessage() + "); the peer has exited", e);
+        }
+    }
+
+    /** One read with a 1 ms timeout; a byte that arrived is pushed back for the next {@link #read}. */
+    @Override
+    public PeerState peerState() {
+        try {
+            if (in.available() > 0) {
+                return PeerState.SENT;
+            }
+            socket.setSoTimeout(1);
+            int b = in.read();
+            if (b < 0) {
+                return PeerState.CLOSED;
+            }
+            in.unread(b);
+            return PeerState.SENT;
+        } catch (SocketTimeoutException e) {
+            return PeerState.QUIET;
+        } catch (IOException e) {
+            return PeerState.CLOSED; // reset by the peer's kernel
+        }
+    }
+
+    /**
+     * Keepalive probes on the otherwise silent channel: the server of {@code --run_infinitely}
+     * waits in one read for as long as the client runs, and must still notice a dead host.
+     */
+    private static void keepAlive(Socket s) throws IOException {
+        s.setKeepAlive(true);
+        try {
+            s.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, KEEPALIVE_IDLE_S);
+            s.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, KEEPALIVE_INTERVAL_S);
+            s.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, KEEPALIVE_COUNT);
+        } catch (UnsupportedOperationException e) {
+            // not Linux: the kernel's keepalive defaults (hours) apply
         }
     }
 

@@ -51,6 +51,12 @@ public interface Reporter {
     /** A -D LAT progress line: percentiles of the samples recorded since the previous line. */
     void progress(long elapsedNs, LatencyRecorder recorder);
 
+    /**
+     * A line perftest prints between the rows and the closing line, given with its newlines, e.g.
+     * {@code "\n User stopped traffic\n"} after {@code --run_infinitely} was stopped.
+     */
+    void message(String text);
+
     /** The closing result line. */
     void tableFooter();
 }

@@ -183,6 +183,11 @@ public final class RunReport implements Reporter {
     }
 
     @Override
+    public void message(String text) {
+        print(text);
+    }
+
+    @Override
     public void tableFooter() {
         print(PerftestText.RESULT_LINE);
     }

@@ -170,6 +170,10 @@ class JperfCliTest {
         "send_bw -e -D 4 | -e cannot be used with -D",
         "write_lat -H -D 4 | not available with -D",
         "write_bw --report-both | --report-both needs -b",
+        "send_bw --run_infinitely -e | --run_infinitely does not support -e",
+        "send_bw --run_infinitely -b | not supported in bidirectional send_bw",
+        "send_lat --run_infinitely | Unknown option: '--run_infinitely'",
+        "send_bw -R -c UC | -R (rdma_cm QPs) does not support -c UC",
         "write_bw --style=fancy | --style must be upstream or debian",
         "nonsense_bw | Unmatched argument",
     })
@@ -245,6 +249,9 @@ class JperfCliTest {
         assertEquals(0, d.iterations());
         assertTrue(d.isDuration());
         assertEquals(5, Jperf.parse("write_bw", "--run_infinitely").durationSeconds());
+        assertEquals(2, Jperf.parse("write_bw", "--run_infinitely", "-D", "2").durationSeconds(), "rows every -D s");
+        assertTrue(Jperf.parse("write_bw", "--run_infinitely").noPeak(), "perftest forces noPeak in infinite mode");
+        assertFalse(Jperf.parse("write_bw", "-D", "5").noPeak());
         assertTrue(Jperf.parse("send_bw", "-c", "XRC").useSrq());
         assertTrue(Jperf.parse("write_bw", "-R").commRdmaCm(), "-R implies rdma_cm data exchange");
         assertTrue(Jperf.parse("write_lat", "-U").reporting().histogram(), "-U implies -H");

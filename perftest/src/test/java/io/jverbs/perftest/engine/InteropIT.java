@@ -222,13 +222,16 @@ class InteropIT {
      */
     @ParameterizedTest
     @ValueSource(strings = {"write_bw -R JJ", "write_bw -R CJ", "write_bw -R JC", "send_lat -R CJ", "send_lat -R JC",
-            "send_lat -z JJ", "send_lat -z CJ", "send_lat -z JC", "write_bw -z CJ", "write_bw -z JC"})
+            "send_lat -z JJ", "send_lat -z CJ", "send_lat -z JC", "write_bw -z CJ", "write_bw -z JC",
+            "send_bw -R -c UD JJ", "send_bw -R -c UD CJ", "send_bw -R -c UD JC",
+            "send_lat -R -c UD JJ", "send_lat -R -c UD CJ", "send_lat -R -c UD JC"})
     void rdmaCm(String spec) {
         String[] w = spec.split(" ");
         String test = w[0];
-        boolean jperfServer = w[2].charAt(0) == 'J';
-        boolean jperfClient = w[2].charAt(1) == 'J';
-        String[] a = args(test, w[1], "-n", "50");
+        String pairing = w[w.length - 1];
+        boolean jperfServer = pairing.charAt(0) == 'J';
+        boolean jperfClient = pairing.charAt(1) == 'J';
+        String[] a = args(test, concat(java.util.Arrays.copyOfRange(w, 1, w.length - 1), "-n", "50"));
         Runs.Side s = jperfServer ? jperf(T, a) : process(T, c(a));
         awaitCmListening(PORT, 60);
         String[] ca = concat(a, ip());

@@ -22,8 +22,13 @@ class NotImplementedTest {
                 RdmaEngine.notImplemented(Jperf.parse("write_bw", "-c", "DC")));
         assertNull(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-c", "XRC")), "XRC runs (or the device refuses it)");
         assertNull(RdmaEngine.notImplemented(Jperf.parse("read_lat", "-c", "XRC")));
-        assertTrue(RdmaEngine.notImplemented(Jperf.parse("write_bw", "--run_infinitely")).startsWith("--run_infinitely"));
-        assertTrue(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-R", "-c", "UD")).startsWith("-R with -c UD"));
+        assertTrue(RdmaEngine.notImplemented(Jperf.parse("write_bw", "--run_infinitely", "-b")).startsWith("--run_infinitely with -b"));
+        assertTrue(RdmaEngine.notImplemented(Jperf.parse("write_bw", "--run_infinitely", "--loopback"))
+                .startsWith("--run_infinitely with --loopback"));
+        assertNull(RdmaEngine.notImplemented(Jperf.parse("write_bw", "--run_infinitely")));
+        assertNull(RdmaEngine.notImplemented(Jperf.parse("send_bw", "--run_infinitely", "-c", "UD")));
+        assertNull(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-R", "-c", "UD")));
+        assertNull(RdmaEngine.notImplemented(Jperf.parse("send_lat", "-R", "-c", "UD")));
         assertNull(RdmaEngine.notImplemented(Jperf.parse("send_bw", "-c", "UD")));
         assertNull(RdmaEngine.notImplemented(Jperf.parse("send_lat", "-e")));
         assertNull(RdmaEngine.notImplemented(Jperf.parse("write_bw", "-R", "-q", "2")));
@@ -45,10 +50,10 @@ class NotImplementedTest {
     void theCliPrintsOneLineAndExitsWithFailure() {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int code = new Jperf(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-                p -> Optional.of(new RdmaEngine()), SysfsRdma.system()).execute("write_bw", "--run_infinitely", "-d", "nodev", "host");
+                p -> Optional.of(new RdmaEngine()), SysfsRdma.system()).execute("write_bw", "--run_infinitely", "-b", "-d", "nodev", "host");
         String e = err.toString(StandardCharsets.UTF_8);
         assertEquals(ExitCodes.FAILURE, code, e);
         assertEquals(1, e.strip().lines().count(), e);
-        assertTrue(e.contains("not implemented in jperf yet: --run_infinitely"), e);
+        assertTrue(e.contains("not implemented in jperf yet: --run_infinitely with -b"), e);
     }
 }

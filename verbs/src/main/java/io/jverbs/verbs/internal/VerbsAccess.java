@@ -1,5 +1,6 @@
 package io.jverbs.verbs.internal;
 
+import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QueuePair;
@@ -17,6 +18,9 @@ public interface VerbsAccess {
 
     /** A QP whose native object {@code factory} creates and destroys. */
     QueuePair createQueuePair(ProtectionDomain pd, QueuePair.Config config, QpFactory factory);
+
+    /** An address handle from a native {@code struct ibv_ah_attr} (rdma_cm's UD parameters). */
+    AddressHandle createAddressHandle(ProtectionDomain pd, MemorySegment ahAttr);
 
     static VerbsAccess get() {
         Holder.ensureInitialized();
