@@ -123,7 +123,7 @@ public final class CmEvent {
         return parameters;
     }
 
-    /** For ESTABLISHED on a UDP-space id ({@link CmId#createUdpId()}): the peer's UD parameters; else null. */
+    /** For ESTABLISHED on a UDP-space id ({@link CmEventChannel#createUdpId()}): the peer's UD parameters; else null. */
     public UdParameters ud() {
         return ud;
     }
