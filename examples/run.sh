@@ -6,7 +6,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd -P)
 if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
-    echo "Usage: examples/run.sh NAME [ARGS...]   (NAME: RcPingPong, UdPingPong, SrqPingPong, QuickStart, ...)" >&2
+    echo "Usage: examples/run.sh NAME [ARGS...]   (NAME: RcPingPong, UdPingPong, SrqPingPong, QuickStart, DpdkForward, ...)" >&2
     exit 2
 fi
 name=$1; shift

@@ -23,5 +23,18 @@
  * it is freed; anything used after close throws {@link java.lang.IllegalStateException}. Failed
  * DPDK calls throw {@link io.jverbs.dpdk.DpdkException} naming the call, the errno
  * ({@code rte_errno} of the failing thread, or the negated return value) and the usual fix.
+ *
+ * <p>Where this differs from a C program: {@code rte_eal_init} runs on a dedicated thread that
+ * owns the main lcore (so the caller keeps its CPU affinity), and jverbs launches no worker
+ * lcores: packets are handled by ordinary Java threads, each of which calls
+ * {@link io.jverbs.dpdk.Eal#registerThread()} to get an lcore id and with it the mempool's
+ * per-lcore cache. The functions DPDK keeps inline in its headers ({@code rte_eth_rx_burst},
+ * {@code rte_eth_tx_burst}, {@code rte_pktmbuf_alloc_bulk}, the {@code rte_pktmbuf_*} field
+ * helpers) are done in Java the way the headers do them, through function pointers cached at
+ * {@link io.jverbs.dpdk.EthPort#start()} and pool creation. Ownership of mbufs is DPDK's: the
+ * application owns what it allocated or received until it frees it or a tx burst takes it, and
+ * the mbufs a tx burst did not take are still the caller's to retry or free. The repository's
+ * {@code docs/dpdk.md} covers set-up (hugepages, virtual devices, NICs, mlx5 flow isolation) and
+ * {@code examples/run.sh DpdkForward} is a complete forwarding program.
  */
 package io.jverbs.dpdk;
