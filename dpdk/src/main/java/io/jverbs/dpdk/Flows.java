@@ -1,5 +1,6 @@
 package io.jverbs.dpdk;
 
+import io.jverbs.core.Errno;
 import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.dpdk.ffi.RteFlow;
@@ -27,7 +28,7 @@ import java.util.List;
  * bifurcation: with mlx5, or net_tap with {@code remote=}, the rest stays with the kernel).
  *
  * <p>A refusal is a {@link FlowNotSupportedException} when the PMD answers {@code ENOTSUP} (it
- * cannot match or do that), else a {@link FlowException}; both carry the PMD's
+ * cannot match or do that) or {@code ENOSYS} (it has no flow API, e.g. net_null), else a {@link FlowException}; both carry the PMD's
  * {@code rte_flow_error} (the part it blames, its message, and which item or action that is).
  *
  * <p><b>When to isolate.</b> {@link #isolate} must run while the port is stopped: after
@@ -297,7 +298,8 @@ public final class Flows {
                 n == null ? null : n.describe(cause));
         String device = port.name() + " (" + port.driverName() + ")";
         String subject = what != null ? what : rule == null ? "" : "flow rule [" + rule + "]";
-        if (NotSupportedException.isNotSupported(errno) || errno == DpdkCall.ENOTSUP) {
+        // ENOSYS: the PMD has no flow API at all (rte_flow_ops_get).
+        if (NotSupportedException.isNotSupported(errno) || errno == Errno.ENOSYS) {
             return new FlowNotSupportedException(subject.isEmpty() ? call.function() : subject, device, call, errno, fe);
         }
         return new FlowException(call, errno, fe, subject.isEmpty() ? device : subject + " on " + device);
