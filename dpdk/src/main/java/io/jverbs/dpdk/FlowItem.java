@@ -33,8 +33,9 @@ public final class FlowItem {
         }
     }
 
-    // Wire offsets (IEEE 802.3, RFC 791, RFC 768, RFC 793); FlowItemTest holds them against gcc's
-    // offsetof in the rte_*_hdr bindings.
+    // Wire offsets (IEEE 802.3, RFC 791, RFC 768, RFC 793). DPDK's rte_ipv4/udp/tcp_hdr are packed
+    // copies of these headers, so the bytes go to the item's hdr unchanged (FlowTest's refusals
+    // name the right item, and the isolation test matches a real dst port through them).
     static final int ETH_DST = 0, ETH_SRC = 6, ETH_TYPE = 12;
     static final int IPV4_TOS = 1, IPV4_TTL = 8, IPV4_PROTO = 9, IPV4_SRC = 12, IPV4_DST = 16;
     static final int L4_SRC_PORT = 0, L4_DST_PORT = 2;

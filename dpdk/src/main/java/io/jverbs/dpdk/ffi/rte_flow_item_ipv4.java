@@ -14,7 +14,7 @@ public final class rte_flow_item_ipv4 {
     private rte_flow_item_ipv4() {}
 
     private static final GroupLayout LAYOUT = MemoryLayout.structLayout(
-        rte_ipv4_hdr.layout().withName("hdr")).withName("struct rte_flow_item_ipv4");
+        MemoryLayout.sequenceLayout(20, JAVA_BYTE).withName("hdr")).withName("struct rte_flow_item_ipv4");
 
     public static GroupLayout layout() { return LAYOUT; }
     public static long sizeof() { return 20L; }

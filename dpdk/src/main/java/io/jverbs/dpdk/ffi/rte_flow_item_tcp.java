@@ -14,7 +14,7 @@ public final class rte_flow_item_tcp {
     private rte_flow_item_tcp() {}
 
     private static final GroupLayout LAYOUT = MemoryLayout.structLayout(
-        rte_tcp_hdr.layout().withName("hdr")).withName("struct rte_flow_item_tcp");
+        MemoryLayout.sequenceLayout(20, JAVA_BYTE).withName("hdr")).withName("struct rte_flow_item_tcp");
 
     public static GroupLayout layout() { return LAYOUT; }
     public static long sizeof() { return 20L; }

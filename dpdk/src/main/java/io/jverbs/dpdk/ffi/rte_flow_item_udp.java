@@ -14,7 +14,7 @@ public final class rte_flow_item_udp {
     private rte_flow_item_udp() {}
 
     private static final GroupLayout LAYOUT = MemoryLayout.structLayout(
-        rte_udp_hdr.layout().withName("hdr")).withName("struct rte_flow_item_udp");
+        MemoryLayout.sequenceLayout(8, JAVA_BYTE).withName("hdr")).withName("struct rte_flow_item_udp");
 
     public static GroupLayout layout() { return LAYOUT; }
     public static long sizeof() { return 8L; }
