@@ -28,7 +28,17 @@ public enum DpdkCall implements NativeCall {
             return errno == Errno.ENOMEM ? "All RTE_MAX_LCORE lcore ids are taken: unregister threads that no longer use DPDK" : null;
         }
     },
-    DEV_PROBE("rte_dev_probe"),
+    DEV_PROBE("rte_dev_probe") {
+        @Override
+        public String hint(int errno) {
+            return switch (errno) {
+                case Errno.EEXIST -> "A device of this name exists already: give each vdev a unique name (net_tap0, net_tap1, ...)";
+                case Errno.EINVAL, Errno.ENOENT, Errno.ENODEV -> "The driver is not installed (librte-net-*23) or rejected its arguments; "
+                        + "EAL's log names the device";
+                default -> null;
+            };
+        }
+    },
     PKTMBUF_POOL_CREATE("rte_pktmbuf_pool_create") {
         @Override
         public String hint(int errno) {
@@ -82,7 +92,13 @@ public enum DpdkCall implements NativeCall {
     ETH_PROMISCUOUS_ENABLE("rte_eth_promiscuous_enable"),
     ETH_PROMISCUOUS_DISABLE("rte_eth_promiscuous_disable"),
     ETH_DEV_SET_MTU("rte_eth_dev_set_mtu"),
-    ETH_DEV_GET_MTU("rte_eth_dev_get_mtu");
+    ETH_DEV_GET_MTU("rte_eth_dev_get_mtu"),
+    // rte_flow: the PMD's own rte_flow_error message says more than any hint here.
+    FLOW_VALIDATE("rte_flow_validate"),
+    FLOW_CREATE("rte_flow_create"),
+    FLOW_DESTROY("rte_flow_destroy"),
+    FLOW_FLUSH("rte_flow_flush"),
+    FLOW_ISOLATE("rte_flow_isolate");
 
     /** {@code ENOTSUP}, which DPDK uses apart from EOPNOTSUPP (the same value on Linux). */
     static final int ENOTSUP = 95;

@@ -10,7 +10,7 @@ import io.jverbs.core.NativeException;
  * DPDK's own ({@code E_RTE_SECONDARY}, {@code E_RTE_NO_CONFIG}); the message then carries
  * {@code rte_strerror}'s text.
  */
-public final class DpdkException extends NativeException {
+public class DpdkException extends NativeException {
     private static final long serialVersionUID = 1L;
 
     /** A failure of {@code call} with {@code errno}, hinted by the call. */

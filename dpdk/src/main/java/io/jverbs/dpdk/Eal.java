@@ -196,6 +196,26 @@ public final class Eal extends NativeResource {
         return RteEal.rte_eal_has_hugepages() != 0;
     }
 
+    /**
+     * Adds a device after init ({@code rte_dev_probe}, hotplug), e.g.
+     * {@code "net_tap1,iface=dtap1"} or {@code "net_af_packet0,iface=veth0"}: for a network
+     * device EAL creates a port that {@link EthPort#byName} finds by the name before the comma.
+     * Lets a program (or a test) add a vdev whose kernel side it set up after EAL started.
+     *
+     * @throws DpdkException when EAL cannot probe it (no such driver, bad arguments, a name in use)
+     */
+    public void probe(String devargs) {
+        checkOpen();
+        int rc;
+        try (Arena arena = Arena.ofConfined()) {
+            rc = RteEal.rte_dev_probe(arena.allocateFrom(devargs));
+        }
+        if (rc < 0) {
+            String hint = DpdkCall.DEV_PROBE.hint(-rc);
+            throw new DpdkException(DpdkCall.DEV_PROBE, -rc, (hint == null ? "" : hint + "; ") + "devargs were '" + devargs + "'");
+        }
+    }
+
     /** {@code rte_eth_dev_count_avail()}: the ports EAL probed (vdevs and bound NICs). */
     public int portCount() {
         checkOpen();

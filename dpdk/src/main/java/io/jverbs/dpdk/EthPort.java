@@ -71,6 +71,7 @@ public final class EthPort extends NativeResource {
     private int txQueues;
     private MbufPool rxPool;
     private boolean configured;
+    private final Flows flows = new Flows(this);
 
     // The fast path's state, read again at every start.
     private boolean started;
@@ -154,6 +155,29 @@ public final class EthPort extends NativeResource {
 
     public boolean isStarted() {
         return started;
+    }
+
+    /** The port's generic flow API (rte_flow): rules, and isolation between configure and start. */
+    public Flows flows() {
+        checkOpen();
+        return flows;
+    }
+
+    boolean isConfigured() {
+        return configured;
+    }
+
+    void ensureOpen() {
+        checkOpen();
+    }
+
+    /** The PMD's name for error messages, e.g. {@code net_tap}; never throws. */
+    String driverName() {
+        try {
+            return info().driverName();
+        } catch (RuntimeException e) {
+            return "driver unknown";
+        }
     }
 
     /** Rx queues set up by {@link #configure}. */
