@@ -343,6 +343,45 @@ public final class Mbuf {
         return this;
     }
 
+    /** The 16-bit value at data {@code offset}, in network byte order (big-endian), as packet headers hold it. */
+    public int getShort(int offset) {
+        checkData(offset, 2);
+        return Short.toUnsignedInt(Memory.ALL.get(Memory.SHORT_BE, dataAddress() + offset));
+    }
+
+    /** Stores a 16-bit value at data {@code offset} in network byte order (an EtherType, a port…). */
+    public Mbuf putShort(int offset, int value) {
+        checkData(offset, 2);
+        Memory.ALL.set(Memory.SHORT_BE, dataAddress() + offset, (short) value);
+        return this;
+    }
+
+    /** The 32-bit value at data {@code offset}, in network byte order. */
+    public int getInt(int offset) {
+        checkData(offset, 4);
+        return Memory.ALL.get(Memory.INT_BE, dataAddress() + offset);
+    }
+
+    /** Stores a 32-bit value at data {@code offset} in network byte order (an IPv4 address…). */
+    public Mbuf putInt(int offset, int value) {
+        checkData(offset, 4);
+        Memory.ALL.set(Memory.INT_BE, dataAddress() + offset, value);
+        return this;
+    }
+
+    /** The 64-bit value at data {@code offset}, in network byte order. */
+    public long getLong(int offset) {
+        checkData(offset, 8);
+        return Memory.ALL.get(Memory.LONG_BE, dataAddress() + offset);
+    }
+
+    /** Stores a 64-bit value at data {@code offset} in network byte order (e.g. both MAC addresses' first 8 bytes). */
+    public Mbuf putLong(int offset, long value) {
+        checkData(offset, 8);
+        Memory.ALL.set(Memory.LONG_BE, dataAddress() + offset, value);
+        return this;
+    }
+
     private void checkData(long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > dataLength()) {
             throw new IndexOutOfBoundsException("bytes " + offset + ".." + (offset + length) + " outside the segment's "
