@@ -27,7 +27,8 @@ public final class MbufArray extends NativeResource {
     public static final int MAX_CAPACITY = 0xFFFF;
 
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment table;
+    /** The pointers; accesses through it check the array is open (its shared arena) without a volatile read. */
+    final MemorySegment table;
     /** {@code table.address()}, read once for the burst path. */
     final long address;
     private final int capacity;

@@ -69,6 +69,8 @@ public final class MbufPool extends NativeResource {
     private final int dataRoom;
     /** {@code mp->local_cache}, or 0 without a cache. */
     private final long localCache;
+    /** The RTE_MAX_LCORE per-lcore caches from {@code localCache}, or null. */
+    private final MemorySegment caches;
     /** {@code rte_mempool_ops_table.ops[mp->ops_index].dequeue}. */
     private final MemorySegment dequeue;
     final CopyOnWriteArrayList<EthPort> rxUsers = new CopyOnWriteArrayList<>();
@@ -82,6 +84,7 @@ public final class MbufPool extends NativeResource {
         this.size = rte_mempool.size(pool);
         this.cacheSize = rte_mempool.cache_size(pool);
         this.localCache = cacheSize == 0 ? 0 : rte_mempool.local_cache(pool).address();
+        this.caches = localCache == 0 ? null : Memory.ALL.asSlice(localCache, CACHE_SIZEOF * RteEal.RTE_MAX_LCORE);
         // rte_mempool_get_priv: the private area follows the header and, with a cache, the per-lcore caches
         long header = rte_mempool.sizeof() + (cacheSize == 0 ? 0 : CACHE_SIZEOF * RteEal.RTE_MAX_LCORE);
         MemorySegment priv = MemorySegment.ofAddress(mp + header).reinterpret(rte_pktmbuf_pool_private.sizeof());
@@ -181,14 +184,15 @@ public final class MbufPool extends NativeResource {
         checkOpen();
         into.ensureOpen();
         into.checkRange(0, n);
-        long table = into.address;
-        int rc = getBulk(table, n);
+        // Long-lived segments only on this path (the array's table, the pool's caches): a view
+        // made per call is free only when the JIT inlines all of it, which it does not always do.
+        MemorySegment t = into.table;
+        int rc = getBulk(t, n);
         if (rc < 0) {
             Reference.reachabilityFence(into);
             into.count = 0;
             return 0;
         }
-        MemorySegment t = Memory.ALL.asSlice(table, 8L * n);
         for (int i = 0; i < n; i++) {
             reset(t.getAtIndex(Memory.LONG, i));
         }
@@ -211,16 +215,18 @@ public final class MbufPool extends NativeResource {
     }
 
     /** {@code rte_mempool_do_generic_get} with this thread's cache: 0, or a negative errno from the driver. */
-    private int getBulk(long table, int n) {
+    private int getBulk(MemorySegment t, int n) {
         int lcore = Lcore.current();
         long cache = localCache != 0 && Lcore.hasCache(lcore) ? localCache + lcore * CACHE_SIZEOF : 0;
+        long table = t.address();
         int remaining = n;
         if (cache != 0) {
             int cached = Memory.getInt(cache + CACHE_LEN);
             int len = Math.min(remaining, cached);
             long objs = cache + CACHE_OBJS;
+            long objsAt = lcore * CACHE_SIZEOF + CACHE_OBJS; // in caches
             // The most recently freed (cache-hot) objects first, as in C.
-            copyReversed(objs + 8L * (cached - len), table, len);
+            copyReversed(objsAt + 8L * (cached - len), t, 0, len);
             Memory.putInt(cache + CACHE_LEN, cached - len);
             remaining -= len;
             if (remaining == 0) {
@@ -230,7 +236,7 @@ public final class MbufPool extends NativeResource {
             if (remaining <= MAX_CACHE_SIZE) {
                 int size = Memory.getInt(cache + CACHE_SIZE);
                 if (dequeue(objs, size + remaining) >= 0) {
-                    copyReversed(objs + 8L * size, table, remaining);
+                    copyReversed(objsAt + 8L * size, t, len, remaining);
                     Memory.putInt(cache + CACHE_LEN, size);
                     return 0;
                 }
@@ -252,13 +258,12 @@ public final class MbufPool extends NativeResource {
         }
     }
 
-    /** Copies {@code n} pointers from {@code from} to {@code to}, last first (the cache is a LIFO stack). */
-    private static void copyReversed(long from, long to, int n) {
-        // Views of exactly the two ranges: one bounds check each, none per element in the loop.
-        MemorySegment src = Memory.ALL.asSlice(from, 8L * n);
-        MemorySegment dst = Memory.ALL.asSlice(to, 8L * n);
+    /** Copies {@code n} pointers from {@code caches} at byte {@code from} to {@code to[index..]}, last first (the cache is a LIFO stack). */
+    private void copyReversed(long from, MemorySegment to, int index, int n) {
+        MemorySegment src = caches;
+        long last = from + 8L * (n - 1);
         for (int i = 0; i < n; i++) {
-            dst.setAtIndex(Memory.LONG, i, src.getAtIndex(Memory.LONG, n - 1 - i));
+            to.setAtIndex(Memory.LONG, index + i, src.get(Memory.LONG, last - 8L * i));
         }
     }
 
