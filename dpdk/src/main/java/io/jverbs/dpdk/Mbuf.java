@@ -22,6 +22,8 @@ public final class Mbuf {
     /** {@code RTE_MBUF_PORT_INVALID}. */
     public static final int PORT_INVALID = (int) RteMbuf.RTE_MBUF_PORT_INVALID;
 
+    /** {@code sizeof(struct rte_mbuf)}. */
+    static final long SIZE = rte_mbuf.sizeof();
     static final long BUF_ADDR = rte_mbuf.buf_addr$offset();
     static final long BUF_IOVA = rte_mbuf.buf_iova$offset();
     static final long DATA_OFF = rte_mbuf.data_off$offset();
@@ -63,6 +65,14 @@ public final class Mbuf {
         return a;
     }
 
+    /**
+     * The mbuf's struct as a segment of its exact size: one bounds check, after which the JIT
+     * needs none for the constant field offsets (the segment itself is scalar-replaced).
+     */
+    private MemorySegment struct() {
+        return Memory.ALL.asSlice(at(), SIZE);
+    }
+
     /** The {@code struct rte_mbuf *} this view points at. */
     public long address() {
         return m;
@@ -80,12 +90,13 @@ public final class Mbuf {
 
     /** {@code buf_len}. */
     public int bufferLength() {
-        return Memory.getShort(at() + BUF_LEN);
+        return Short.toUnsignedInt(struct().get(Memory.SHORT, BUF_LEN));
     }
 
     /** {@code rte_pktmbuf_mtod}: the address of this segment's first data byte. */
     public long dataAddress() {
-        return Memory.getLong(at() + BUF_ADDR) + Memory.getShort(at() + DATA_OFF);
+        MemorySegment s = struct();
+        return s.get(Memory.LONG, BUF_ADDR) + Short.toUnsignedInt(s.get(Memory.SHORT, DATA_OFF));
     }
 
     /** This segment's data as a segment of {@link #dataLength()} bytes (allocates a view: not for the hot path). */
@@ -95,7 +106,7 @@ public final class Mbuf {
 
     /** {@code data_off}, which is also the headroom ({@code rte_pktmbuf_headroom}). */
     public int dataOffset() {
-        return Memory.getShort(at() + DATA_OFF);
+        return Short.toUnsignedInt(struct().get(Memory.SHORT, DATA_OFF));
     }
 
     public int headroom() {
@@ -109,11 +120,11 @@ public final class Mbuf {
 
     /** {@code data_len}: bytes of data in this segment. */
     public int dataLength() {
-        return Memory.getShort(at() + DATA_LEN);
+        return Short.toUnsignedInt(struct().get(Memory.SHORT, DATA_LEN));
     }
 
     public Mbuf dataLength(int length) {
-        Memory.putShort(at() + DATA_LEN, length);
+        struct().set(Memory.SHORT, DATA_LEN, (short) length);
         return this;
     }
 
@@ -123,18 +134,19 @@ public final class Mbuf {
     }
 
     public Mbuf packetLength(int length) {
-        Memory.putInt(at() + PKT_LEN, length);
+        struct().set(Memory.INT, PKT_LEN, length);
         return this;
     }
 
     /** Sets both lengths of a one-segment packet. */
     public Mbuf length(int length) {
-        if (length < 0 || dataOffset() + length > bufferLength()) {
-            throw new IndexOutOfBoundsException("length " + length + " does not fit: " + (bufferLength() - dataOffset())
-                    + " bytes after the headroom");
+        MemorySegment s = struct();
+        int room = Short.toUnsignedInt(s.get(Memory.SHORT, BUF_LEN)) - Short.toUnsignedInt(s.get(Memory.SHORT, DATA_OFF));
+        if (length < 0 || length > room) {
+            throw new IndexOutOfBoundsException("length " + length + " does not fit: " + room + " bytes after the headroom");
         }
-        Memory.putShort(at() + DATA_LEN, length);
-        Memory.putInt(at() + PKT_LEN, length);
+        s.set(Memory.SHORT, DATA_LEN, (short) length);
+        s.set(Memory.INT, PKT_LEN, length);
         return this;
     }
 
@@ -341,6 +353,49 @@ public final class Mbuf {
         checkData(offset, 1);
         Memory.ALL.set(ValueLayout.JAVA_BYTE, dataAddress() + offset, value);
         return this;
+    }
+
+    /** The 16-bit value at data {@code offset}, in network byte order (big-endian), as packet headers hold it. */
+    public int getShort(int offset) {
+        return Short.toUnsignedInt(Memory.ALL.get(Memory.SHORT_BE, dataAt(offset, 2)));
+    }
+
+    /** Stores a 16-bit value at data {@code offset} in network byte order (an EtherType, a port…). */
+    public Mbuf putShort(int offset, int value) {
+        Memory.ALL.set(Memory.SHORT_BE, dataAt(offset, 2), (short) value);
+        return this;
+    }
+
+    /** The 32-bit value at data {@code offset}, in network byte order. */
+    public int getInt(int offset) {
+        return Memory.ALL.get(Memory.INT_BE, dataAt(offset, 4));
+    }
+
+    /** Stores a 32-bit value at data {@code offset} in network byte order (an IPv4 address…). */
+    public Mbuf putInt(int offset, int value) {
+        Memory.ALL.set(Memory.INT_BE, dataAt(offset, 4), value);
+        return this;
+    }
+
+    /** The 64-bit value at data {@code offset}, in network byte order. */
+    public long getLong(int offset) {
+        return Memory.ALL.get(Memory.LONG_BE, dataAt(offset, 8));
+    }
+
+    /** Stores a 64-bit value at data {@code offset} in network byte order (e.g. both MAC addresses' first 8 bytes). */
+    public Mbuf putLong(int offset, long value) {
+        Memory.ALL.set(Memory.LONG_BE, dataAt(offset, 8), value);
+        return this;
+    }
+
+    /** The address of data bytes {@code offset..offset+n}, which must be within {@link #dataLength()}. */
+    private long dataAt(int offset, int n) {
+        MemorySegment s = struct();
+        int len = Short.toUnsignedInt(s.get(Memory.SHORT, DATA_LEN));
+        if (offset < 0 || offset > len - n) {
+            checkData(offset, n); // throws
+        }
+        return s.get(Memory.LONG, BUF_ADDR) + Short.toUnsignedInt(s.get(Memory.SHORT, DATA_OFF)) + offset;
     }
 
     private void checkData(long offset, long length) {

@@ -27,7 +27,8 @@ public final class MbufArray extends NativeResource {
     public static final int MAX_CAPACITY = 0xFFFF;
 
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment table;
+    /** The pointers; accesses through it check the array is open (its shared arena) without a volatile read. */
+    final MemorySegment table;
     /** {@code table.address()}, read once for the burst path. */
     final long address;
     private final int capacity;
@@ -66,13 +67,23 @@ public final class MbufArray extends NativeResource {
     /** The {@code rte_mbuf *} at {@code index}. */
     public long address(int index) {
         checkIndex(index);
-        return Memory.getLong(address + 8L * index);
+        try {
+            // The table's own liveness check (a shared arena: closing it is safe against readers)
+            // instead of the volatile closed flag, which would be read once per packet.
+            return table.getAtIndex(ValueLayout.JAVA_LONG, index);
+        } catch (IllegalStateException closed) {
+            throw closedException();
+        }
     }
 
     /** Stores an {@code rte_mbuf *} at {@code index} (ownership moves into this array). */
     public void set(int index, long mbuf) {
         checkIndex(index);
-        Memory.putLong(address + 8L * index, mbuf);
+        try {
+            table.setAtIndex(ValueLayout.JAVA_LONG, index, mbuf);
+        } catch (IllegalStateException closed) {
+            throw closedException();
+        }
     }
 
     /** The mbuf at {@code index}, through this array's one flyweight (re-pointed by every call). */
@@ -114,7 +125,6 @@ public final class MbufArray extends NativeResource {
     }
 
     private void checkIndex(int index) {
-        checkOpen();
         if (index < 0 || index >= capacity) {
             throw new IndexOutOfBoundsException("index " + index + " outside 0.." + (capacity - 1));
         }

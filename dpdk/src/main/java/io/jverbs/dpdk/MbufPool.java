@@ -56,6 +56,10 @@ public final class MbufPool extends NativeResource {
     /** data_off, refcnt, nb_segs and port are 4 consecutive u16 ("rearm_data"): one store resets them. */
     private static final boolean REARM_WORD = Mbuf.REFCNT == Mbuf.DATA_OFF + 2 && Mbuf.NB_SEGS == Mbuf.DATA_OFF + 4
             && Mbuf.PORT == Mbuf.DATA_OFF + 6;
+    /** packet_type and pkt_len are consecutive u32: one 8-byte store zeroes both. */
+    private static final boolean TYPE_LEN_WORD = Mbuf.PKT_LEN == Mbuf.PACKET_TYPE + 4;
+    /** data_len and vlan_tci are consecutive u16: one 4-byte store zeroes both. */
+    private static final boolean DATA_LEN_VLAN_WORD = Mbuf.VLAN_TCI == Mbuf.DATA_LEN + 2;
 
     private final Eal eal;
     private final String name;
@@ -65,6 +69,8 @@ public final class MbufPool extends NativeResource {
     private final int dataRoom;
     /** {@code mp->local_cache}, or 0 without a cache. */
     private final long localCache;
+    /** The RTE_MAX_LCORE per-lcore caches from {@code localCache}, or null. */
+    private final MemorySegment caches;
     /** {@code rte_mempool_ops_table.ops[mp->ops_index].dequeue}. */
     private final MemorySegment dequeue;
     final CopyOnWriteArrayList<EthPort> rxUsers = new CopyOnWriteArrayList<>();
@@ -78,6 +84,7 @@ public final class MbufPool extends NativeResource {
         this.size = rte_mempool.size(pool);
         this.cacheSize = rte_mempool.cache_size(pool);
         this.localCache = cacheSize == 0 ? 0 : rte_mempool.local_cache(pool).address();
+        this.caches = localCache == 0 ? null : Memory.ALL.asSlice(localCache, CACHE_SIZEOF * RteEal.RTE_MAX_LCORE);
         // rte_mempool_get_priv: the private area follows the header and, with a cache, the per-lcore caches
         long header = rte_mempool.sizeof() + (cacheSize == 0 ? 0 : CACHE_SIZEOF * RteEal.RTE_MAX_LCORE);
         MemorySegment priv = MemorySegment.ofAddress(mp + header).reinterpret(rte_pktmbuf_pool_private.sizeof());
@@ -177,16 +184,19 @@ public final class MbufPool extends NativeResource {
         checkOpen();
         into.ensureOpen();
         into.checkRange(0, n);
-        long table = into.address;
-        int rc = getBulk(table, n);
-        Reference.reachabilityFence(into);
+        // Long-lived segments only on this path (the array's table, the pool's caches): a view
+        // made per call is free only when the JIT inlines all of it, which it does not always do.
+        MemorySegment t = into.table;
+        int rc = getBulk(t, n);
         if (rc < 0) {
+            Reference.reachabilityFence(into);
             into.count = 0;
             return 0;
         }
         for (int i = 0; i < n; i++) {
-            reset(Memory.getLong(table + 8L * i));
+            reset(t.getAtIndex(Memory.LONG, i));
         }
+        Reference.reachabilityFence(into);
         into.count = n;
         return n;
     }
@@ -205,18 +215,18 @@ public final class MbufPool extends NativeResource {
     }
 
     /** {@code rte_mempool_do_generic_get} with this thread's cache: 0, or a negative errno from the driver. */
-    private int getBulk(long table, int n) {
+    private int getBulk(MemorySegment t, int n) {
         int lcore = Lcore.current();
         long cache = localCache != 0 && Lcore.hasCache(lcore) ? localCache + lcore * CACHE_SIZEOF : 0;
+        long table = t.address();
         int remaining = n;
         if (cache != 0) {
             int cached = Memory.getInt(cache + CACHE_LEN);
             int len = Math.min(remaining, cached);
             long objs = cache + CACHE_OBJS;
+            long objsAt = lcore * CACHE_SIZEOF + CACHE_OBJS; // in caches
             // The most recently freed (cache-hot) objects first, as in C.
-            for (int i = 0; i < len; i++) {
-                Memory.putLong(table + 8L * i, Memory.getLong(objs + 8L * (cached - 1 - i)));
-            }
+            copyReversed(objsAt + 8L * (cached - len), t, 0, len);
             Memory.putInt(cache + CACHE_LEN, cached - len);
             remaining -= len;
             if (remaining == 0) {
@@ -226,10 +236,7 @@ public final class MbufPool extends NativeResource {
             if (remaining <= MAX_CACHE_SIZE) {
                 int size = Memory.getInt(cache + CACHE_SIZE);
                 if (dequeue(objs, size + remaining) >= 0) {
-                    int top = size + remaining;
-                    for (int i = 0; i < remaining; i++) {
-                        Memory.putLong(table + 8L * i, Memory.getLong(objs + 8L * (top - 1 - i)));
-                    }
+                    copyReversed(objsAt + 8L * size, t, len, remaining);
                     Memory.putInt(cache + CACHE_LEN, size);
                     return 0;
                 }
@@ -251,25 +258,45 @@ public final class MbufPool extends NativeResource {
         }
     }
 
+    /** Copies {@code n} pointers from {@code caches} at byte {@code from} to {@code to[index..]}, last first (the cache is a LIFO stack). */
+    private void copyReversed(long from, MemorySegment to, int index, int n) {
+        MemorySegment src = caches;
+        long last = from + 8L * (n - 1);
+        for (int i = 0; i < n; i++) {
+            to.setAtIndex(Memory.LONG, index + i, src.get(Memory.LONG, last - 8L * i));
+        }
+    }
+
     /** {@code rte_pktmbuf_reset}: what a freshly allocated mbuf looks like. */
     private static void reset(long m) {
-        int headroom = Math.min(Mbuf.HEADROOM, Memory.getShort(m + Mbuf.BUF_LEN));
-        Memory.putLong(m + Mbuf.NEXT, 0);
-        Memory.putInt(m + Mbuf.PKT_LEN, 0);
-        Memory.putLong(m + Mbuf.TX_OFFLOAD, 0);
-        Memory.putShort(m + Mbuf.VLAN_TCI, 0);
-        Memory.putShort(m + Mbuf.VLAN_TCI_OUTER, 0);
+        // One bounds check for the mbuf: the view's length is a constant (the JIT keeps the view in
+        // registers), so the accesses at constant offsets below need none.
+        MemorySegment s = Memory.ALL.asSlice(m, Mbuf.SIZE);
+        int headroom = Math.min(Mbuf.HEADROOM, Short.toUnsignedInt(s.get(Memory.SHORT, Mbuf.BUF_LEN)));
+        s.set(Memory.LONG, Mbuf.NEXT, 0);
+        s.set(Memory.LONG, Mbuf.TX_OFFLOAD, 0);
+        s.set(Memory.SHORT, Mbuf.VLAN_TCI_OUTER, (short) 0);
+        if (TYPE_LEN_WORD) {
+            s.set(Memory.LONG, Mbuf.PACKET_TYPE, 0); // packet_type = 0, pkt_len = 0
+        } else {
+            s.set(Memory.INT, Mbuf.PACKET_TYPE, 0);
+            s.set(Memory.INT, Mbuf.PKT_LEN, 0);
+        }
+        if (DATA_LEN_VLAN_WORD) {
+            s.set(Memory.INT, Mbuf.DATA_LEN, 0); // data_len = 0, vlan_tci = 0
+        } else {
+            s.set(Memory.SHORT, Mbuf.DATA_LEN, (short) 0);
+            s.set(Memory.SHORT, Mbuf.VLAN_TCI, (short) 0);
+        }
         if (REARM_WORD) {
             // data_off = headroom, refcnt = 1 (what every pooled mbuf holds), nb_segs = 1, port = invalid
-            Memory.putLong(m + Mbuf.DATA_OFF, headroom | 1L << 16 | 1L << 32 | (long) Mbuf.PORT_INVALID << 48);
+            s.set(Memory.LONG, Mbuf.DATA_OFF, headroom | 1L << 16 | 1L << 32 | (long) Mbuf.PORT_INVALID << 48);
         } else {
-            Memory.putShort(m + Mbuf.DATA_OFF, headroom);
-            Memory.putShort(m + Mbuf.NB_SEGS, 1);
-            Memory.putShort(m + Mbuf.PORT, Mbuf.PORT_INVALID);
+            s.set(Memory.SHORT, Mbuf.DATA_OFF, (short) headroom);
+            s.set(Memory.SHORT, Mbuf.NB_SEGS, (short) 1);
+            s.set(Memory.SHORT, Mbuf.PORT, (short) Mbuf.PORT_INVALID);
         }
-        Memory.putLong(m + Mbuf.OL_FLAGS, Memory.getLong(m + Mbuf.OL_FLAGS) & EXTERNAL);
-        Memory.putInt(m + Mbuf.PACKET_TYPE, 0);
-        Memory.putShort(m + Mbuf.DATA_LEN, 0);
+        s.set(Memory.LONG, Mbuf.OL_FLAGS, s.get(Memory.LONG, Mbuf.OL_FLAGS) & EXTERNAL);
     }
 
     void ensureLive() {

@@ -13,6 +13,10 @@ final class Memory {
     static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** Packet data is in network byte order. */
+    static final ValueLayout.OfLong LONG_BE = LONG.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfInt INT_BE = INT.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfShort SHORT_BE = SHORT.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     private Memory() {}
 

@@ -29,6 +29,38 @@ class MbufTest {
         pool.close();
     }
 
+    /** The data accessors store in network byte order, and only within data_len. */
+    @Test
+    void networkOrderFieldsWithinTheData() {
+        pool.allocate(a, 1);
+        Mbuf m = a.get(0);
+        m.length(14).putLong(0, 0x0200_0000_0002_0200L).putInt(8, 1).putShort(12, 0x0800);
+        assertArrayEquals(new byte[] {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0}, m.read(0, 14));
+        assertEquals(0x0800, m.getShort(12));
+        assertEquals(1, m.getInt(8));
+        assertEquals(0x0200_0000_0002_0200L, m.getLong(0));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.putLong(7, 0), "bytes 7..15 of 14");
+        assertThrows(IndexOutOfBoundsException.class, () -> m.putShort(-1, 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.getInt(11));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.length(2176 - Mbuf.HEADROOM + 1));
+        assertEquals(0x0800, m.getShort(12), "a refused store changed nothing");
+        MbufPoolTest.assertValid(m.address());
+        a.freeAll();
+    }
+
+    /** A closed array throws its own IllegalStateException instead of reading freed memory. */
+    @Test
+    void aClosedArrayThrows() {
+        MbufArray b = new MbufArray(TestEal.get(), 2);
+        b.set(1, 0x1000);
+        assertEquals(0x1000, b.address(1));
+        b.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> b.address(1));
+        assertTrue(e.getMessage().contains("MbufArray[2] is closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> b.set(0, 0x1000));
+        assertThrows(IndexOutOfBoundsException.class, () -> a.address(4));
+    }
+
     @Test
     void appendPrependAdjTrim() {
         pool.allocate(a, 1);

@@ -1,0 +1,205 @@
+package io.jverbs.dpdk;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The Java side of {@code dpdk/bench-vs-c.sh} (a benchmark, not a test): one forwarding loop on
+ * the vdevs of the EAL arguments it is given, the same arguments dpdk-testpmd and
+ * {@code dpdk/bench/alloc_loop.c} get, through the public API only.
+ *
+ * <pre>
+ * BurstBench EAL-ARGS... -- io    CPU WARMUP WINDOW PORT [PORT]   testpmd's io forwarding
+ * BurstBench EAL-ARGS... -- alloc CPU WARMUP WINDOW PORT          alloc+fill+tx+rx+free on one port
+ * </pre>
+ *
+ * {@code io}: with one port, rx from it and tx back to it (testpmd's loop topology); with two,
+ * rx from each and tx to the other (paired), one thread for both streams as one testpmd lcore.
+ * Like {@code start tx_first}, each port first sends one burst of 64-byte frames. {@code alloc}:
+ * the loop of alloc_loop.c. The loop runs on a registered thread pinned to CPU (testpmd's
+ * forwarding lcore), warms up for WARMUP seconds, then counts received packets over WINDOW
+ * seconds and prints {@code Mpps <rate> cpu-s <s> wall-s <s> bursts <n> bytes-per-burst <b>}: the
+ * thread's CPU time in the window (on a shared machine the rate per CPU second is the fairer
+ * figure), and its allocated bytes over the window per burst (one loop iteration).
+ */
+public final class BurstBench {
+    static final int BURST = 32;
+    /** The 14-byte Ethernet header alloc_loop.c writes: 02:00:00:00:00:02 from 02:00:00:00:00:01, IPv4. */
+    static final long ETH_0 = 0x0200_0000_0002_0200L;
+    static final int ETH_8 = 0x0000_0001;
+    static final int ETH_TYPE = 0x0800;
+
+    private BurstBench() {}
+
+    public static void main(String[] argv) throws Exception {
+        int sep = Arrays.asList(argv).indexOf("--");
+        if (sep < 0 || argv.length - sep < 6) {
+            System.err.println("usage: BurstBench EAL-ARGS... -- io|alloc CPU WARMUP WINDOW PORT [PORT]");
+            System.exit(2);
+        }
+        String[] eal = Arrays.copyOfRange(argv, 0, sep);
+        String mode = argv[sep + 1];
+        int cpu = Integer.parseInt(argv[sep + 2]);
+        double warmup = Double.parseDouble(argv[sep + 3]);
+        double window = Double.parseDouble(argv[sep + 4]);
+        List<String> portNames = List.of(Arrays.copyOfRange(argv, sep + 5, argv.length));
+        try (Eal e = Eal.init(EalOptions.builder().arg(eal).build())) {
+            // The pool and queues of alloc_loop.c and of the testpmd command line in the script.
+            MbufPool pool = MbufPool.create(e, "bench", 8191, 256, MbufPool.DEFAULT_DATA_ROOM, MbufPool.SOCKET_ANY);
+            List<EthPort> ports = new ArrayList<>();
+            for (String n : portNames) {
+                EthPort p = EthPort.byName(e, n);
+                p.configure(PortConfig.simple(pool).withDescriptors(1024, 1024));
+                p.start();
+                ports.add(p);
+            }
+            String[] result = new String[1];
+            Throwable[] failure = new Throwable[1];
+            Thread t = Thread.ofPlatform().name("bench-lcore").unstarted(() -> {
+                try {
+                    pin(cpu);
+                    e.registerThread();
+                    try {
+                        result[0] = switch (mode) {
+                            case "io" -> io(e, pool, ports, warmup, window);
+                            case "alloc" -> alloc(e, pool, ports.getFirst(), warmup, window);
+                            default -> throw new IllegalArgumentException("mode io or alloc, got " + mode);
+                        };
+                    } finally {
+                        e.unregisterThread();
+                    }
+                } catch (Throwable x) {
+                    failure[0] = x;
+                }
+            });
+            t.start();
+            t.join();
+            if (failure[0] != null) {
+                failure[0].printStackTrace();
+                System.exit(1);
+            }
+            System.out.println(result[0]);
+            for (EthPort p : ports) p.close();
+            pool.close();
+        }
+    }
+
+    /** testpmd's io forwarding: per stream rx burst, tx burst of what came, free what tx refused. */
+    private static String io(Eal eal, MbufPool pool, List<EthPort> ports, double warmup, double window) {
+        int n = ports.size();
+        EthPort[] rx = ports.toArray(EthPort[]::new);
+        EthPort[] tx = new EthPort[n];
+        MbufArray[] bufs = new MbufArray[n];
+        for (int i = 0; i < n; i++) {
+            tx[i] = rx[n == 1 ? i : i ^ 1];
+            bufs[i] = new MbufArray(eal, BURST);
+            // start tx_first: one burst of 64-byte frames per port
+            pool.allocate(bufs[i], BURST);
+            for (int j = 0; j < BURST; j++) fill(bufs[i].get(j));
+            int sent = rx[i].txBurst(0, bufs[i]);
+            if (sent < BURST) bufs[i].free(sent, BURST - sent);
+        }
+        Window w = new Window(warmup, window);
+        long received = 0;
+        do {
+            for (int k = 0; k < 1024; k++) {
+                for (int i = 0; i < n; i++) {
+                    MbufArray b = bufs[i];
+                    int got = rx[i].rxBurst(0, b);
+                    if (got == 0) continue;
+                    int sent = tx[i].txBurst(0, b, 0, got);
+                    if (sent < got) b.free(sent, got - sent);
+                    received += got;
+                }
+            }
+        } while (w.next(received, 1024));
+        for (MbufArray b : bufs) b.close();
+        return w.result();
+    }
+
+    /** alloc_loop.c's loop: alloc 32, fill each as a 64-byte frame, tx, rx, free. */
+    private static String alloc(Eal eal, MbufPool pool, EthPort port, double warmup, double window) {
+        try (MbufArray tx = new MbufArray(eal, BURST); MbufArray rx = new MbufArray(eal, BURST)) {
+            Window w = new Window(warmup, window);
+            long received = 0;
+            do {
+                for (int k = 0; k < 1024; k++) {
+                    pool.allocate(tx, BURST);
+                    for (int j = 0; j < BURST; j++) fill(tx.get(j));
+                    int sent = port.txBurst(0, tx);
+                    if (sent < BURST) tx.free(sent, BURST - sent);
+                    received += port.rxBurst(0, rx);
+                    rx.freeAll();
+                }
+            } while (w.next(received, 1024));
+            return w.result();
+        }
+    }
+
+    /** A 64-byte frame: both lengths and the Ethernet header. */
+    private static void fill(Mbuf m) {
+        m.length(64).putLong(0, ETH_0).putInt(8, ETH_8).putShort(12, ETH_TYPE);
+    }
+
+    /** The warm-up, then the measured window: packets, bursts and allocated bytes over it. */
+    private static final class Window {
+        private final long measureAt;
+        private final long window;
+        private boolean measuring;
+        private final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        private long t0, t1, received0, received1, bursts, bytes0, bytes1, cpu0, cpu1;
+
+        Window(double warmup, double window) {
+            this.measureAt = System.nanoTime() + (long) (warmup * 1e9);
+            this.window = (long) (window * 1e9);
+        }
+
+        /** Called every {@code iterations} loop iterations; false when the window is over. */
+        boolean next(long received, int iterations) {
+            long t = System.nanoTime();
+            if (!measuring) {
+                if (t >= measureAt) {
+                    measuring = true;
+                    cpu0 = threads.getCurrentThreadCpuTime();
+                    bytes0 = AllocatedBytes.current();
+                    t0 = System.nanoTime();
+                    received0 = received;
+                }
+                return true;
+            }
+            bursts += iterations;
+            if (t - t0 < window) return true;
+            bytes1 = AllocatedBytes.current();
+            t1 = t;
+            cpu1 = threads.getCurrentThreadCpuTime();
+            received1 = received;
+            return false;
+        }
+
+        String result() {
+            double mpps = (received1 - received0) / ((t1 - t0) / 1e9) / 1e6;
+            return String.format("Mpps %.2f cpu-s %.3f wall-s %.3f bursts %d bytes-per-burst %.4f bytes %d", mpps, (cpu1 - cpu0) / 1e9,
+                    (t1 - t0) / 1e9, bursts, (double) (bytes1 - bytes0) / bursts, bytes1 - bytes0);
+        }
+    }
+
+    /** Pins the calling thread to {@code cpu} (sched_setaffinity), as EAL pins an lcore. */
+    private static void pin(int cpu) throws Throwable {
+        Linker linker = Linker.nativeLinker();
+        MethodHandle setaffinity = linker.downcallHandle(linker.defaultLookup().findOrThrow("sched_setaffinity"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment mask = a.allocate(128); // cpu_set_t
+            mask.set(ValueLayout.JAVA_LONG, 8L * (cpu / 64), 1L << (cpu % 64));
+            int rc = (int) setaffinity.invokeExact(0, 128L, mask);
+            if (rc != 0) throw new IllegalStateException("sched_setaffinity(CPU " + cpu + ") failed");
+        }
+    }
+}
