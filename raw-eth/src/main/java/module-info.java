@@ -1,0 +1,10 @@
+/**
+ * Raw Ethernet for Java. {@code io.jverbs.raweth.wire} is the pure-Java layer of wire formats:
+ * checked flyweight views and parsed representations of Ethernet II, 802.1Q, ARP, IPv4, ICMPv4, UDP
+ * and TCP headers over {@link java.lang.foreign.MemorySegment}s, with the Internet checksum. It
+ * calls no native code; {@code io.jverbs.core} is read for the exception root only.
+ */
+module io.jverbs.raweth {
+    requires transitive io.jverbs.core;
+    exports io.jverbs.raweth.wire;
+}
