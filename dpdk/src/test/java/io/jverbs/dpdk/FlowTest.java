@@ -3,6 +3,7 @@ package io.jverbs.dpdk;
 import io.jverbs.core.Errno;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.net.Inet4Address;
@@ -22,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * has not (this host's 6.18 build: no CONFIG_NET_SCH_MULTIQ, NET_CLS_FLOWER, NET_ACT_GACT,
  * NET_ACT_SKBEDIT) it checks the PMD's refusal instead, and says so.
  */
+@Tag("tc")
 class FlowTest {
     static final Inet4Address KERNEL_IP = Frames.ip("10.201.8.1");
     static final Inet4Address JAVA_IP = Frames.ip("10.201.8.2");
@@ -137,6 +139,9 @@ class FlowTest {
     @Test
     void isolationLetsOnlyTheMatchingFlowReachJava() throws Exception {
         if (!kernelHasTcFlower) {
+            // The VM run (-Psoftroce) is where isolation itself is proved: there, a refusal is a failure.
+            assertFalse("1".equals(System.getenv("JVERBS_SOFTROCE")),
+                    "the Soft-RoCE VM's kernel must hold net_tap's tc rules (sch_multiq, cls_flower, act_gact, act_skbedit)");
             // This kernel cannot hold net_tap's tc rules: isolation is refused in the PMD's words.
             FlowNotSupportedException e = assertThrows(FlowNotSupportedException.class, () -> port.flows().isolate(true));
             assertEquals("TC rule creation failed", e.flowError().message(), e.getMessage());
