@@ -23,7 +23,8 @@ Spec syntax (indentation nests inline groups; '#' starts a comment):
     mutex opaque                         bytes Java never reads (size from gcc)
     cap @ibv_qp_cap                      embedded struct declared elsewhere in the spec
     wr union / _ union                   inline named group / anonymous group, members below
-  library IbVerbs libibverbs.so.1 libibverbs1   header class, soname, Debian package
+  library IbVerbs libibverbs.so.1 libibverbs1   header class, soname, Debian package (the same
+                                         line again later continues that class)
   fn ibv_open_device ptr ptr:device errno       return, args (type[:name]); 'errno' = capture,
                                          'critical' = Linker.Option.critical(false) (short, non-blocking)
   data rte_eth_fp_ops                    exported data of the library above: its address (for a
@@ -94,8 +95,13 @@ def parse(path):
                 stack = [(0, t.root)]
                 lib = None
             elif key == "library":
-                lib = Library(words[1], words[2], words[3], package, output)
-                libs.append(lib)
+                # Naming a library again continues it, so a feature's functions can sit in a block of their own.
+                lib = next((l for l in libs if l.jname == words[1]), None)
+                if lib is None:
+                    lib = Library(words[1], words[2], words[3], package, output)
+                    libs.append(lib)
+                elif (lib.soname, lib.debpkg) != (words[2], words[3]):
+                    sys.exit("library %s named again with another soname or package: %s" % (words[1], line))
             elif key == "fn":
                 ret, name, args = words[2], words[1], []
                 flags = set()

@@ -51,6 +51,33 @@ public enum DpdkCall implements NativeCall {
             };
         }
     },
+    PKTMBUF_POOL_CREATE_EXTBUF("rte_pktmbuf_pool_create_extbuf") {
+        @Override
+        public String hint(int errno) {
+            return PKTMBUF_POOL_CREATE.hint(errno);
+        }
+    },
+    EXTMEM_REGISTER("rte_extmem_register") {
+        @Override
+        public String hint(int errno) {
+            return switch (errno) {
+                case Errno.EEXIST -> "The range overlaps memory DPDK knows already (another ExternalMemory of the same pages): "
+                        + "register each range once";
+                case Errno.ENOSPC -> "No free memseg list left (RTE_MAX_MEMSEG_LISTS): close ExternalMemory that is no longer used";
+                case Errno.EINVAL -> "Bad range: address and length must be multiples of the page size";
+                default -> null;
+            };
+        }
+    },
+    EXTMEM_UNREGISTER("rte_extmem_unregister"),
+    DEV_DMA_MAP("rte_dev_dma_map") {
+        @Override
+        public String hint(int errno) {
+            return errno == ENOTSUP ? "The device's bus or driver cannot map memory for DMA: a device that copies "
+                    + "through the kernel (a vdev) needs no mapping" : null;
+        }
+    },
+    DEV_DMA_UNMAP("rte_dev_dma_unmap"),
     MEMPOOL_GET_BULK("rte_mempool_get_bulk"),
     ETH_DEV_GET_PORT_BY_NAME("rte_eth_dev_get_port_by_name") {
         @Override

@@ -10,6 +10,7 @@ import io.jverbs.dpdk.ffi.rte_mempool;
 import io.jverbs.dpdk.ffi.rte_mempool_cache;
 import io.jverbs.dpdk.ffi.rte_mempool_ops;
 import io.jverbs.dpdk.ffi.rte_mempool_ops_table;
+import io.jverbs.dpdk.ffi.rte_pktmbuf_extmem;
 import io.jverbs.dpdk.ffi.rte_pktmbuf_pool_private;
 
 import java.lang.foreign.Arena;
@@ -35,6 +36,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Closing the pool first closes the ports whose rx queues take mbufs from it (a port must
  * not refill from freed memory), then {@code rte_mempool_free}.
+ *
+ * <p>{@link #createExternal} makes a pool whose mbufs' data buffers lie in {@link ExternalMemory}
+ * (a {@link io.jverbs.core.NativeBuffer} registered with DPDK), while the mbuf headers stay in
+ * DPDK memory; such a pool is also a child of that memory, so closing the buffer closes the pool.
  */
 public final class MbufPool extends NativeResource {
     /** {@code RTE_MBUF_DEFAULT_BUF_SIZE}: 2048 bytes of data room plus the headroom. */
@@ -62,6 +67,7 @@ public final class MbufPool extends NativeResource {
     private static final boolean DATA_LEN_VLAN_WORD = Mbuf.VLAN_TCI == Mbuf.DATA_LEN + 2;
 
     private final Eal eal;
+    private final ExternalMemory external;
     private final String name;
     private final long mp;
     private final int size;
@@ -75,9 +81,10 @@ public final class MbufPool extends NativeResource {
     private final MemorySegment dequeue;
     final CopyOnWriteArrayList<EthPort> rxUsers = new CopyOnWriteArrayList<>();
 
-    private MbufPool(Eal eal, String name, long mp) {
-        super(eal);
+    private MbufPool(Eal eal, ExternalMemory external, String name, long mp) {
+        super(eal, external);
         this.eal = eal;
+        this.external = external;
         this.name = name;
         this.mp = mp;
         MemorySegment pool = MemorySegment.ofAddress(mp).reinterpret(rte_mempool.sizeof());
@@ -105,6 +112,59 @@ public final class MbufPool extends NativeResource {
      * @param socket    NUMA socket, or {@link #SOCKET_ANY}
      */
     public static MbufPool create(Eal eal, String name, int count, int cacheSize, int dataRoom, int socket) {
+        checkParameters(name, count, dataRoom);
+        eal.checkLive();
+        long mp;
+        try (Arena arena = Arena.ofConfined()) {
+            mp = RteMbuf.rte_pktmbuf_pool_create(arena.allocateFrom(name), count, cacheSize, (short) 0, (short) dataRoom, socket).address();
+        }
+        if (mp == 0) {
+            throw createFailed(DpdkCall.PKTMBUF_POOL_CREATE, name, count, cacheSize, dataRoom);
+        }
+        return new MbufPool(eal, null, name, mp);
+    }
+
+    /**
+     * {@code rte_pktmbuf_pool_create_extbuf}: a pool of {@code count} mbufs whose data buffers
+     * ({@code dataRoom} bytes each, headroom included) are laid end to end in {@code memory}
+     * from {@code offset}, so {@code count * dataRoom} bytes of it are used. Mbufs keep their
+     * buffer for life ({@code RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF}): whatever a port receives into
+     * one of them is in {@code memory}. The pool is a child of {@code memory} and of its EAL.
+     *
+     * @param socket NUMA socket of the mbuf headers, or {@link #SOCKET_ANY}
+     * @throws IllegalArgumentException when the buffers do not fit in {@code memory} from {@code offset}
+     */
+    public static MbufPool createExternal(ExternalMemory memory, long offset, String name, int count, int cacheSize, int dataRoom,
+                                          int socket) {
+        checkParameters(name, count, dataRoom);
+        if (dataRoom == 0) {
+            throw new IllegalArgumentException("an external-buffer pool needs a positive dataRoom");
+        }
+        memory.checkRange(offset, (long) count * dataRoom);
+        Eal eal = memory.eal();
+        eal.checkLive();
+        long mp;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ext = arena.allocate(rte_pktmbuf_extmem.layout());
+            rte_pktmbuf_extmem.buf_ptr(ext, MemorySegment.ofAddress(memory.address() + offset));
+            rte_pktmbuf_extmem.buf_iova(ext, memory.iova(offset));
+            rte_pktmbuf_extmem.buf_len(ext, (long) count * dataRoom);
+            rte_pktmbuf_extmem.elt_size(ext, (short) dataRoom);
+            mp = RteMbuf.rte_pktmbuf_pool_create_extbuf(arena.allocateFrom(name), count, cacheSize, (short) 0, (short) dataRoom,
+                    socket, ext, 1).address();
+        }
+        if (mp == 0) {
+            throw createFailed(DpdkCall.PKTMBUF_POOL_CREATE_EXTBUF, name, count, cacheSize, dataRoom);
+        }
+        return new MbufPool(eal, memory, name, mp);
+    }
+
+    /** {@link #createExternal(ExternalMemory, long, String, int, int, int, int)} from the start of {@code memory}, with a cache as {@link #create(Eal, String, int)} picks. */
+    public static MbufPool createExternal(ExternalMemory memory, String name, int count, int dataRoom) {
+        return createExternal(memory, 0, name, count, Math.min(256, (int) (count / 1.5)), dataRoom, SOCKET_ANY);
+    }
+
+    private static void checkParameters(String name, int count, int dataRoom) {
         if (name == null || name.isEmpty() || name.length() >= RteMempool.RTE_MEMPOOL_NAMESIZE) {
             throw new IllegalArgumentException("pool name must be 1.." + (RteMempool.RTE_MEMPOOL_NAMESIZE - 1) + " characters, got " + name);
         }
@@ -114,18 +174,12 @@ public final class MbufPool extends NativeResource {
         if (dataRoom < 0 || dataRoom > 0xFFFF) {
             throw new IllegalArgumentException("dataRoom must be 0..65535, got " + dataRoom);
         }
-        eal.checkLive();
-        long mp;
-        try (Arena arena = Arena.ofConfined()) {
-            mp = RteMbuf.rte_pktmbuf_pool_create(arena.allocateFrom(name), count, cacheSize, (short) 0, (short) dataRoom, socket).address();
-        }
-        if (mp == 0) {
-            int errno = RteErrno.get();
-            throw new DpdkException(DpdkCall.PKTMBUF_POOL_CREATE, errno,
-                    join(DpdkCall.PKTMBUF_POOL_CREATE.hint(errno), "pool '" + name + "', " + count + " mbufs of " + dataRoom
-                            + " bytes, cache " + cacheSize));
-        }
-        return new MbufPool(eal, name, mp);
+    }
+
+    private static DpdkException createFailed(DpdkCall call, String name, int count, int cacheSize, int dataRoom) {
+        int errno = RteErrno.get();
+        return new DpdkException(call, errno, join(call.hint(errno), "pool '" + name + "', " + count + " mbufs of " + dataRoom
+                + " bytes, cache " + cacheSize));
     }
 
     /** A pool with a cache of up to 256 (at most count / 1.5) and {@link #DEFAULT_DATA_ROOM}-byte buffers on any socket. */
@@ -301,6 +355,11 @@ public final class MbufPool extends NativeResource {
 
     void ensureLive() {
         checkOpen();
+    }
+
+    /** The external memory that holds this pool's data buffers, or null for a pool in DPDK memory. */
+    public ExternalMemory externalMemory() {
+        return external;
     }
 
     /** The Eal this pool belongs to. */

@@ -18,6 +18,13 @@
  * }                                             // closes ports and pools, then rte_eal_cleanup
  * }
  *
+ * <p>Memory shared with RDMA: {@link io.jverbs.dpdk.ExternalMemory} registers a
+ * {@link io.jverbs.core.NativeBuffer} with DPDK ({@code rte_extmem_register}) and
+ * {@link io.jverbs.dpdk.MbufPool#createExternal} puts a pool's data buffers in it, so frames a
+ * port receives lie in memory that an ibverbs memory region over the same buffer also covers.
+ * Both registrations are children of the buffer: closing it frees the pool, unregisters the
+ * memory and deregisters the MR before it unmaps ({@code examples/DpdkToRdma}).
+ *
  * <p>Lifetimes follow {@link io.jverbs.core.NativeResource}: pools, ports and mbuf arrays are
  * children of the {@link io.jverbs.dpdk.Eal}; a pool closes the ports that refill from it before
  * it is freed; anything used after close throws {@link java.lang.IllegalStateException}. Failed

@@ -35,6 +35,10 @@ public final class RteEal {
     public static final long RTE_LOG_NOTICE = 6L;
     public static final long RTE_LOG_INFO = 7L;
     public static final long RTE_LOG_DEBUG = 8L;
+    public static final long RTE_IOVA_DC = 0L;
+    public static final long RTE_IOVA_PA = 1L;
+    public static final long RTE_IOVA_VA = 2L;
+    public static final long RTE_BAD_IOVA = -1L;
 
     /** The address of the exported data {@code per_lcore__rte_errno} (of the calling thread's copy if thread-local). */
     public static MemorySegment per_lcore__rte_errno() { return LIBRARY.find("per_lcore__rte_errno"); }
@@ -279,6 +283,138 @@ public final class RteEal {
         MethodHandle h = rte_dev_probe$handle();
         try {
             return (int) h.invokeExact(devargs);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_eal_iova_mode$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_eal_iova_mode") ? LIBRARY.downcall("rte_eal_iova_mode", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_eal_iova_mode$descriptor() { return rte_eal_iova_mode$.DESC; }
+    public static MemorySegment rte_eal_iova_mode$address() { return LIBRARY.find("rte_eal_iova_mode"); }
+    public static MethodHandle rte_eal_iova_mode$handle() {
+        MethodHandle h = rte_eal_iova_mode$.HANDLE;
+        if (h == null) LIBRARY.find("rte_eal_iova_mode"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int rte_eal_iova_mode() {
+        MethodHandle h = rte_eal_iova_mode$handle();
+        try {
+            return (int) h.invokeExact();
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_extmem_register$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_extmem_register") ? LIBRARY.downcall("rte_extmem_register", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_extmem_register$descriptor() { return rte_extmem_register$.DESC; }
+    public static MemorySegment rte_extmem_register$address() { return LIBRARY.find("rte_extmem_register"); }
+    public static MethodHandle rte_extmem_register$handle() {
+        MethodHandle h = rte_extmem_register$.HANDLE;
+        if (h == null) LIBRARY.find("rte_extmem_register"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int rte_extmem_register(MemorySegment va_addr, long len, MemorySegment iova_addrs, int n_pages, long page_sz) {
+        MethodHandle h = rte_extmem_register$handle();
+        try {
+            return (int) h.invokeExact(va_addr, len, iova_addrs, n_pages, page_sz);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_extmem_unregister$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_extmem_unregister") ? LIBRARY.downcall("rte_extmem_unregister", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_extmem_unregister$descriptor() { return rte_extmem_unregister$.DESC; }
+    public static MemorySegment rte_extmem_unregister$address() { return LIBRARY.find("rte_extmem_unregister"); }
+    public static MethodHandle rte_extmem_unregister$handle() {
+        MethodHandle h = rte_extmem_unregister$.HANDLE;
+        if (h == null) LIBRARY.find("rte_extmem_unregister"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int rte_extmem_unregister(MemorySegment va_addr, long len) {
+        MethodHandle h = rte_extmem_unregister$handle();
+        try {
+            return (int) h.invokeExact(va_addr, len);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_mem_virt2memseg_list$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_mem_virt2memseg_list") ? LIBRARY.downcall("rte_mem_virt2memseg_list", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_mem_virt2memseg_list$descriptor() { return rte_mem_virt2memseg_list$.DESC; }
+    public static MemorySegment rte_mem_virt2memseg_list$address() { return LIBRARY.find("rte_mem_virt2memseg_list"); }
+    public static MethodHandle rte_mem_virt2memseg_list$handle() {
+        MethodHandle h = rte_mem_virt2memseg_list$.HANDLE;
+        if (h == null) LIBRARY.find("rte_mem_virt2memseg_list"); // throws, naming the symbol
+        return h;
+    }
+
+    public static MemorySegment rte_mem_virt2memseg_list(MemorySegment virt) {
+        MethodHandle h = rte_mem_virt2memseg_list$handle();
+        try {
+            return (MemorySegment) h.invokeExact(virt);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_dev_dma_map$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_dev_dma_map") ? LIBRARY.downcall("rte_dev_dma_map", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_dev_dma_map$descriptor() { return rte_dev_dma_map$.DESC; }
+    public static MemorySegment rte_dev_dma_map$address() { return LIBRARY.find("rte_dev_dma_map"); }
+    public static MethodHandle rte_dev_dma_map$handle() {
+        MethodHandle h = rte_dev_dma_map$.HANDLE;
+        if (h == null) LIBRARY.find("rte_dev_dma_map"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int rte_dev_dma_map(MemorySegment dev, MemorySegment addr, long iova, long len) {
+        MethodHandle h = rte_dev_dma_map$handle();
+        try {
+            return (int) h.invokeExact(dev, addr, iova, len);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_dev_dma_unmap$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_dev_dma_unmap") ? LIBRARY.downcall("rte_dev_dma_unmap", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_dev_dma_unmap$descriptor() { return rte_dev_dma_unmap$.DESC; }
+    public static MemorySegment rte_dev_dma_unmap$address() { return LIBRARY.find("rte_dev_dma_unmap"); }
+    public static MethodHandle rte_dev_dma_unmap$handle() {
+        MethodHandle h = rte_dev_dma_unmap$.HANDLE;
+        if (h == null) LIBRARY.find("rte_dev_dma_unmap"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int rte_dev_dma_unmap(MemorySegment dev, MemorySegment addr, long iova, long len) {
+        MethodHandle h = rte_dev_dma_unmap$handle();
+        try {
+            return (int) h.invokeExact(dev, addr, iova, len);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }

@@ -40,6 +40,7 @@ public final class RteMbuf {
     public static final long RTE_MBUF_F_TX_TCP_CKSUM = 4503599627370496L;
     public static final long RTE_MBUF_F_TX_UDP_CKSUM = 13510798882111488L;
     public static final long RTE_MBUF_F_TX_VLAN = 144115188075855872L;
+    public static final long RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF = 1L;
 
     private static final class rte_pktmbuf_pool_create$ {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_SHORT, JAVA_SHORT, JAVA_INT);
@@ -102,6 +103,28 @@ public final class RteMbuf {
         MethodHandle h = rte_mbuf_check$handle();
         try {
             return (int) h.invokeExact(m, is_header, reason);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_pktmbuf_pool_create_extbuf$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_SHORT, JAVA_SHORT, JAVA_INT, ADDRESS, JAVA_INT);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_pktmbuf_pool_create_extbuf") ? LIBRARY.downcall("rte_pktmbuf_pool_create_extbuf", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_pktmbuf_pool_create_extbuf$descriptor() { return rte_pktmbuf_pool_create_extbuf$.DESC; }
+    public static MemorySegment rte_pktmbuf_pool_create_extbuf$address() { return LIBRARY.find("rte_pktmbuf_pool_create_extbuf"); }
+    public static MethodHandle rte_pktmbuf_pool_create_extbuf$handle() {
+        MethodHandle h = rte_pktmbuf_pool_create_extbuf$.HANDLE;
+        if (h == null) LIBRARY.find("rte_pktmbuf_pool_create_extbuf"); // throws, naming the symbol
+        return h;
+    }
+
+    public static MemorySegment rte_pktmbuf_pool_create_extbuf(MemorySegment name, int n, int cache_size, short priv_size, short data_room_size, int socket_id, MemorySegment ext_mem, int ext_num) {
+        MethodHandle h = rte_pktmbuf_pool_create_extbuf$handle();
+        try {
+            return (MemorySegment) h.invokeExact(name, n, cache_size, priv_size, data_room_size, socket_id, ext_mem, ext_num);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
