@@ -716,4 +716,92 @@ public final class RteEthdev {
         }
     }
 
+    private static final class rte_eth_add_rx_callback$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, JAVA_SHORT, JAVA_SHORT, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_eth_add_rx_callback") ? LIBRARY.downcall("rte_eth_add_rx_callback", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_eth_add_rx_callback$descriptor() { return rte_eth_add_rx_callback$.DESC; }
+    public static MemorySegment rte_eth_add_rx_callback$address() { return LIBRARY.find("rte_eth_add_rx_callback"); }
+    public static MethodHandle rte_eth_add_rx_callback$handle() {
+        MethodHandle h = rte_eth_add_rx_callback$.HANDLE;
+        if (h == null) LIBRARY.find("rte_eth_add_rx_callback"); // throws, naming the symbol
+        return h;
+    }
+
+    public static MemorySegment rte_eth_add_rx_callback(short port_id, short queue_id, MemorySegment fn, MemorySegment user_param) {
+        MethodHandle h = rte_eth_add_rx_callback$handle();
+        try {
+            return (MemorySegment) h.invokeExact(port_id, queue_id, fn, user_param);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_eth_remove_rx_callback$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, JAVA_SHORT, ADDRESS);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_eth_remove_rx_callback") ? LIBRARY.downcall("rte_eth_remove_rx_callback", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_eth_remove_rx_callback$descriptor() { return rte_eth_remove_rx_callback$.DESC; }
+    public static MemorySegment rte_eth_remove_rx_callback$address() { return LIBRARY.find("rte_eth_remove_rx_callback"); }
+    public static MethodHandle rte_eth_remove_rx_callback$handle() {
+        MethodHandle h = rte_eth_remove_rx_callback$.HANDLE;
+        if (h == null) LIBRARY.find("rte_eth_remove_rx_callback"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int rte_eth_remove_rx_callback(short port_id, short queue_id, MemorySegment user_cb) {
+        MethodHandle h = rte_eth_remove_rx_callback$handle();
+        try {
+            return (int) h.invokeExact(port_id, queue_id, user_cb);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_eth_add_tx_callback$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, JAVA_SHORT, JAVA_SHORT, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_eth_add_tx_callback") ? LIBRARY.downcall("rte_eth_add_tx_callback", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_eth_add_tx_callback$descriptor() { return rte_eth_add_tx_callback$.DESC; }
+    public static MemorySegment rte_eth_add_tx_callback$address() { return LIBRARY.find("rte_eth_add_tx_callback"); }
+    public static MethodHandle rte_eth_add_tx_callback$handle() {
+        MethodHandle h = rte_eth_add_tx_callback$.HANDLE;
+        if (h == null) LIBRARY.find("rte_eth_add_tx_callback"); // throws, naming the symbol
+        return h;
+    }
+
+    public static MemorySegment rte_eth_add_tx_callback(short port_id, short queue_id, MemorySegment fn, MemorySegment user_param) {
+        MethodHandle h = rte_eth_add_tx_callback$handle();
+        try {
+            return (MemorySegment) h.invokeExact(port_id, queue_id, fn, user_param);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class rte_eth_remove_tx_callback$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, JAVA_SHORT, ADDRESS);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_eth_remove_tx_callback") ? LIBRARY.downcall("rte_eth_remove_tx_callback", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_eth_remove_tx_callback$descriptor() { return rte_eth_remove_tx_callback$.DESC; }
+    public static MemorySegment rte_eth_remove_tx_callback$address() { return LIBRARY.find("rte_eth_remove_tx_callback"); }
+    public static MethodHandle rte_eth_remove_tx_callback$handle() {
+        MethodHandle h = rte_eth_remove_tx_callback$.HANDLE;
+        if (h == null) LIBRARY.find("rte_eth_remove_tx_callback"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int rte_eth_remove_tx_callback(short port_id, short queue_id, MemorySegment user_cb) {
+        MethodHandle h = rte_eth_remove_tx_callback$handle();
+        try {
+            return (int) h.invokeExact(port_id, queue_id, user_cb);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
 }
