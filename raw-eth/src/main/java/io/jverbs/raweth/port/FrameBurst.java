@@ -1,0 +1,140 @@
+package io.jverbs.raweth.port;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A reusable burst of frames: for each entry, where the frame is in the port's memory, its
+ * length, the room it has, offload flags, and a token the port uses to take it back. Made once per
+ * thread and filled by {@link PacketPort#receive} or {@link PacketPort#allocate} for every burst;
+ * it allocates nothing after construction.
+ *
+ * <p>All frames of a burst lie in one segment, {@link #memory()}, set by the port that filled it
+ * (a ring, a registered buffer, or for DPDK the whole address space); entry {@code i} is the
+ * {@link #length(int)} bytes at {@link #offset(int)} in it. The wire views read them in place:
+ * {@code eth.wrap(burst.memory(), burst.offset(i), burst.length(i))}.
+ *
+ * <p>The accessors for the caller are {@code count}, {@code memory}, {@code offset},
+ * {@code length}, {@code capacity} and {@code flags}; {@code set}, {@code count(int)} and
+ * {@code handle} are for port implementations. Not thread-safe.
+ */
+public final class FrameBurst {
+    /** Received: the device checked the IPv4 header checksum and found it good. */
+    public static final int RX_IP_CHECKSUM_GOOD = 1;
+    /** Received: the device checked the TCP/UDP checksum and found it good. */
+    public static final int RX_L4_CHECKSUM_GOOD = 1 << 1;
+    /** Transmit: the device fills the IPv4 header checksum. */
+    public static final int TX_IP_CHECKSUM = 1 << 8;
+    /** Transmit: the device fills the TCP/UDP checksum (the field holds the pseudo-header sum). */
+    public static final int TX_L4_CHECKSUM = 1 << 9;
+    /** Transmit: the device segments this TCP frame at {@link PortCapabilities#tsoMaxSegment()}. */
+    public static final int TX_TCP_SEGMENTATION = 1 << 10;
+
+    private final long[] offsets;
+    private final int[] lengths;
+    private final int[] capacities;
+    private final int[] flags;
+    private final long[] handles;
+    private MemorySegment memory = MemorySegment.NULL;
+    private int count;
+
+    /** A burst of at most {@code capacity} frames. */
+    public FrameBurst(int capacity) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("capacity " + capacity + " must be positive");
+        }
+        offsets = new long[capacity];
+        lengths = new int[capacity];
+        capacities = new int[capacity];
+        flags = new int[capacity];
+        handles = new long[capacity];
+    }
+
+    /** The most frames this burst holds. */
+    public int capacity() {
+        return offsets.length;
+    }
+
+    /** How many frames it holds now. */
+    public int count() {
+        return count;
+    }
+
+    /** The segment all frames of this burst lie in. */
+    public MemorySegment memory() {
+        return memory;
+    }
+
+    /** Where frame {@code i} starts in {@link #memory()}. */
+    public long offset(int i) {
+        return offsets[Objects.checkIndex(i, count)];
+    }
+
+    /** Frame {@code i}'s length in bytes. */
+    public int length(int i) {
+        return lengths[Objects.checkIndex(i, count)];
+    }
+
+    /** Sets frame {@code i}'s length, up to its {@link #capacity(int)}: how much of a transmit buffer to send. */
+    public void length(int i, int length) {
+        Objects.checkIndex(i, count);
+        if (length < 0 || length > capacities[i]) {
+            throw new IllegalArgumentException("length " + length + " outside [0, " + capacities[i] + "] of frame " + i);
+        }
+        lengths[i] = length;
+    }
+
+    /** The room frame {@code i}'s buffer has. */
+    public int capacity(int i) {
+        return capacities[Objects.checkIndex(i, count)];
+    }
+
+    /** Frame {@code i}'s offload flags ({@code RX_*} on receive, {@code TX_*} requested for transmit). */
+    public int flags(int i) {
+        return flags[Objects.checkIndex(i, count)];
+    }
+
+    /** Sets frame {@code i}'s offload flags for transmit. */
+    public void flags(int i, int value) {
+        flags[Objects.checkIndex(i, count)] = value;
+    }
+
+    // ---- for port implementations ----
+
+    /** Port use: the segment the port's frames lie in. */
+    public void memory(MemorySegment segment) {
+        memory = Objects.requireNonNull(segment, "segment");
+    }
+
+    /** Port use: entry {@code i} (below {@link #capacity()}), and what the port needs to take it back. */
+    public void set(int i, long offset, int length, int capacity, int frameFlags, long handle) {
+        Objects.checkIndex(i, offsets.length);
+        offsets[i] = offset;
+        lengths[i] = length;
+        capacities[i] = capacity;
+        flags[i] = frameFlags;
+        handles[i] = handle;
+    }
+
+    /** Port use: the number of valid entries. */
+    public void count(int n) {
+        count = Objects.checkIndex(n, offsets.length + 1);
+    }
+
+    /** Port use: the token the port stored with frame {@code i} (an mbuf, a ring slot, a receive id). */
+    public long handle(int i) {
+        return handles[Objects.checkIndex(i, count)];
+    }
+
+    /** Port use: drops entries {@code [0, n)} and moves the rest to the front (after a partial transmit). */
+    public void removeFirst(int n) {
+        Objects.checkIndex(n, count + 1);
+        int rest = count - n;
+        System.arraycopy(offsets, n, offsets, 0, rest);
+        System.arraycopy(lengths, n, lengths, 0, rest);
+        System.arraycopy(capacities, n, capacities, 0, rest);
+        System.arraycopy(flags, n, flags, 0, rest);
+        System.arraycopy(handles, n, handles, 0, rest);
+        count = rest;
+    }
+}
