@@ -8,4 +8,5 @@ module io.jverbs.raweth {
     requires transitive io.jverbs.core;
     exports io.jverbs.raweth.wire;
     exports io.jverbs.raweth.port;
+    uses io.jverbs.raweth.port.PortOpener;
 }
