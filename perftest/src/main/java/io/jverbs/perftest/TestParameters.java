@@ -48,6 +48,8 @@ import java.util.stream.IntStream;
  * @param runInfinitely   {@code --run_infinitely}: print BW every duration until killed
  * @param loopback        {@code --loopback}: server and client in this process on one device
  * @param reporting       output options
+ * @param raw             the raw Ethernet settings of {@code raw_ethernet_*} runs (connection
+ *                        {@link Connection#RAW_ETH}), else null
  */
 public record TestParameters(TestKind kind, Measure measure, String serverName, int port, String device, int ibPort,
                              int size, boolean allSizes, long iterations, int durationSeconds, int marginSeconds,
@@ -55,7 +57,8 @@ public record TestParameters(TestKind kind, Measure measure, String serverName, 
                              Connection connection, boolean useSrq, int gidIndex, boolean rdmaCm,
                              boolean commRdmaCm, boolean bidirectional, boolean noPeak, boolean events, int outReads,
                              AtomicType atomicType, boolean cpuFreqNoWarn, int qpTimeout, int serviceLevel, int tos,
-                             int mtu, boolean runInfinitely, boolean loopback, Reporting reporting) {
+                             int mtu, boolean runInfinitely, boolean loopback, Reporting reporting,
+                             RawEthernet raw) {
 
     /** perftest's largest message size ({@code MAX_SIZE}, 8 MiB): the last size of {@code -a}. */
     public static final int MAX_SIZE = 1 << 23;
@@ -66,15 +69,24 @@ public record TestParameters(TestKind kind, Measure measure, String serverName, 
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(atomicType, "atomicType");
         Objects.requireNonNull(reporting, "reporting");
+        if ((raw != null) != (connection == Connection.RAW_ETH)) {
+            throw new IllegalArgumentException("raw Ethernet settings go with connection RAW_ETH and only with it");
+        }
     }
 
     /** The subcommand name, e.g. {@code write_bw}. */
     public String testName() {
+        if (raw != null) {
+            return "raw_ethernet_" + measure.name().toLowerCase(java.util.Locale.ROOT);
+        }
         return kind.name().toLowerCase(java.util.Locale.ROOT) + "_" + measure.name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** True without a server name: this side listens. */
+    /** True without a server name (raw Ethernet: with {@code --server}): this side listens. */
     public boolean isServer() {
+        if (raw != null) {
+            return raw.server();
+        }
         return serverName == null && !loopback;
     }
 

@@ -23,7 +23,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * jperf's command line: {@code jperf TEST [options] [SERVER]} for the eight perftest tests, plus
+ * jperf's command line: {@code jperf TEST [options] [SERVER]} for the eight perftest RDMA tests and
+ * the two raw Ethernet tests ({@code raw_ethernet_bw}, {@code raw_ethernet_lat}), plus
  * {@code devices}, {@code doctor} and {@code completion}. Exit codes: {@link ExitCodes}.
  */
 public final class Jperf {
@@ -101,7 +102,7 @@ public final class Jperf {
         }
         if (!parsed.hasSubcommand()) {
             return usage("jperf", "no test given (write_bw, write_lat, read_bw, read_lat, send_bw, send_lat, atomic_bw,"
-                    + " atomic_lat, devices, doctor, completion)");
+                    + " atomic_lat, raw_ethernet_bw, raw_ethernet_lat, devices, doctor, completion)");
         }
         String name = parsed.subcommand().commandSpec().name();
         return switch (name) {
@@ -124,7 +125,7 @@ public final class Jperf {
         }
         Optional<Engine> engine = engines.apply(p);
         if (engine.isEmpty()) {
-            err.println("jperf " + test.name() + ": no RDMA engine on the class path runs this test");
+            err.println("jperf " + test.name() + ": no engine on the class path runs this test");
             return ExitCodes.FAILURE;
         }
         RunReport report = new RunReport(p, out, err);
@@ -158,6 +159,10 @@ public final class Jperf {
                 TestCommand t = new TestCommand(kind, measure);
                 tests.put(t.name(), t);
             }
+        }
+        for (Measure measure : Measure.values()) {
+            TestCommand t = TestCommand.raw(measure);
+            tests.put(t.name(), t);
         }
         return tests;
     }

@@ -11,10 +11,8 @@ final class Options {
     private Options() {
     }
 
-    /** Options every test has. */
+    /** Options every test has (RDMA and raw Ethernet). */
     static final class Common {
-        @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "Listen on/connect to TCP port PORT (default 18515)")
-        Integer port;
         @Option(names = {"-d", "--ib-dev"}, paramLabel = "DEV", description = "Use RDMA device DEV (default first device found)")
         String ibDev;
         @Option(names = {"-i", "--ib-port"}, paramLabel = "PORT", description = "Use port PORT of the device (default 1)")
@@ -25,24 +23,8 @@ final class Options {
         Integer duration;
         @Option(names = {"-f", "--margin"}, paramLabel = "SEC", description = "Exclude SEC seconds at both ends of a -D run (default D/4)")
         Integer margin;
-        @Option(names = {"-c", "--connection"}, paramLabel = "TYPE", description = "Connection type RC/UC/UD/XRC/DC, as valid for the test (default RC)")
-        String connection;
-        @Option(names = {"-x", "--gid-index"}, paramLabel = "IDX", description = "Use GID index IDX (default: none on IB, the best RoCE GID on Ethernet)")
-        Integer gidIndex;
-        @Option(names = {"-R", "--rdma_cm"}, description = "Connect the test QPs with rdma_cm")
-        boolean rdmaCm;
-        @Option(names = {"-z", "--comm_rdma_cm", "--com_rdma_cm"}, description = "Exchange data over rdma_cm instead of TCP")
-        boolean commRdmaCm;
         @Option(names = {"-F", "--CPU-freq"}, description = "Accepted for compatibility (jperf never warns about CPU frequency)")
         boolean cpuFreq;
-        @Option(names = {"-u", "--qp-timeout"}, paramLabel = "T", description = "QP timeout exponent: 4.096 usec * 2^T (default 14)")
-        Integer qpTimeout;
-        @Option(names = {"-S", "--sl"}, paramLabel = "SL", description = "Service level 0-15 (default 0)")
-        Integer sl;
-        @Option(names = {"-T", "--tos"}, paramLabel = "TOS", description = "Type of service 0-255 of rdma_cm QPs (only with -R)")
-        Integer tos;
-        @Option(names = {"-m", "--mtu"}, paramLabel = "MTU", description = "Path MTU 256/512/1024/2048/4096 (default the port's)")
-        Integer mtu;
         @Option(names = "--output", paramLabel = "WHAT", description = "Print one number: bandwidth or message_rate (BW), latency (LAT)")
         String output;
         @Option(names = "--out_json", description = "Save the report in perftest's JSON layout")
@@ -55,12 +37,69 @@ final class Options {
         String jsonFile;
         @Option(names = "--plot", paramLabel = "FILE", description = "jperf: chart to FILE.png or FILE.svg (latency percentiles; BW by size or over time)")
         String plot;
-        @Option(names = "--loopback", description = "jperf: server and client in this process on one device")
-        boolean loopback;
         @Option(names = "--debug", description = "jperf: stack traces and protocol details on errors")
         boolean debug;
         @Option(names = "--style", paramLabel = "STYLE", description = "jperf: text like upstream perftest 6.29 (upstream, MiB/sec; default) or Debian's 6.06 (debian, MB/sec)")
         String style;
+    }
+
+    /** Options of the RDMA tests (the out-of-band exchange, the QP connection); not raw Ethernet. */
+    static final class Rdma {
+        @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "Listen on/connect to TCP port PORT (default 18515)")
+        Integer port;
+        @Option(names = {"-c", "--connection"}, paramLabel = "TYPE", description = "Connection type RC/UC/UD/XRC/DC, as valid for the test (default RC)")
+        String connection;
+        @Option(names = {"-x", "--gid-index"}, paramLabel = "IDX", description = "Use GID index IDX (default: none on IB, the best RoCE GID on Ethernet)")
+        Integer gidIndex;
+        @Option(names = {"-R", "--rdma_cm"}, description = "Connect the test QPs with rdma_cm")
+        boolean rdmaCm;
+        @Option(names = {"-z", "--comm_rdma_cm", "--com_rdma_cm"}, description = "Exchange data over rdma_cm instead of TCP")
+        boolean commRdmaCm;
+        @Option(names = {"-u", "--qp-timeout"}, paramLabel = "T", description = "QP timeout exponent: 4.096 usec * 2^T (default 14)")
+        Integer qpTimeout;
+        @Option(names = {"-S", "--sl"}, paramLabel = "SL", description = "Service level 0-15 (default 0)")
+        Integer sl;
+        @Option(names = {"-T", "--tos"}, paramLabel = "TOS", description = "Type of service 0-255 of rdma_cm QPs (only with -R)")
+        Integer tos;
+        @Option(names = {"-m", "--mtu"}, paramLabel = "MTU", description = "Path MTU 256/512/1024/2048/4096 (default the port's)")
+        Integer mtu;
+        @Option(names = "--loopback", description = "jperf: server and client in this process on one device")
+        boolean loopback;
+    }
+
+    /**
+     * Raw Ethernet options ({@code raw_ethernet_bw}, {@code raw_ethernet_lat}): the back end and
+     * perftest's frame fields. As in perftest, {@code -B}/{@code -E} are this side's and the peer's
+     * MAC, while {@code -J}/{@code -j} and {@code -K}/{@code -k} name the server's and the client's
+     * IP and port on both sides.
+     */
+    static final class Raw {
+        @Option(names = "--port", paramLabel = "BACKEND:ARG", description = "jperf: the packet port: verbs:<dev>, dpdk:<EAL args>, afpacket:<iface> or tap:<name> (-d DEV means verbs:DEV)")
+        String port;
+        @Option(names = {"-B", "--source_mac"}, paramLabel = "MAC", description = "This side's MAC XX:XX:XX:XX:XX:XX (required; frames to it are received)")
+        String sourceMac;
+        @Option(names = {"-E", "--dest_mac"}, paramLabel = "MAC", description = "The peer's MAC (required but for a bw server)")
+        String destMac;
+        @Option(names = {"-J", "--dest_ip"}, paramLabel = "IP", description = "The server's IPv4 address (frames get an IPv4 header)")
+        String serverIp;
+        @Option(names = {"-j", "--source_ip"}, paramLabel = "IP", description = "The client's IPv4 address")
+        String clientIp;
+        @Option(names = {"-K", "--dest_port"}, paramLabel = "PORT", description = "The server's UDP/TCP port (needs -k, -J and -j)")
+        Integer serverPort;
+        @Option(names = {"-k", "--source_port"}, paramLabel = "PORT", description = "The client's UDP/TCP port")
+        Integer clientPort;
+        @Option(names = {"-Y", "--ethertype"}, paramLabel = "0xXXXX", description = "EtherType of the frames (default IPv4 with -J/-j, else the 802.3 length)")
+        String ethertype;
+        @Option(names = {"-Z", "--server"}, description = "This side is the server (receives in bw, answers in lat)")
+        boolean server;
+        @Option(names = {"-P", "--client"}, description = "This side is the client (sends in bw, starts the ping-pong in lat)")
+        boolean client;
+        @Option(names = "--tcp", description = "TCP headers instead of UDP (needs -J -j -K -k)")
+        boolean tcp;
+        @Option(names = {"-L", "--hop_limit"}, paramLabel = "TTL", description = "IPv4 TTL 0-255 (default 64)")
+        Integer ttl;
+        @Option(names = "--idle-timeout", paramLabel = "SEC", description = "jperf: a receiver that got frames stops after SEC seconds without one and reports what came (default 2)")
+        Integer idleTimeout;
     }
 
     /** {@code -s} and {@code -a}: every test but atomic (fixed 8 bytes). */

@@ -30,15 +30,19 @@ final class Resolver {
     }
 
     static TestParameters resolve(TestCommand c) throws UsageException {
+        if (c.raw != null) {
+            return RawResolver.resolve(c);
+        }
         Options.Common o = c.common;
+        Options.Rdma r = c.rdma;
         TestKind kind = c.kind;
         Measure measure = c.measure;
         boolean isBw = measure == Measure.BW;
         String server = c.server();
-        if (o.loopback && server != null) {
+        if (r.loopback && server != null) {
             throw new UsageException("--loopback runs both sides here: give no server name");
         }
-        int port = range("-p", o.port, DEFAULT_PORT, 1, 65535);
+        int port = range("-p", r.port, DEFAULT_PORT, 1, 65535);
         int ibPort = range("-i", o.ibPort, 1, 1, 255);
 
         boolean all = c.size != null && c.size.all;
@@ -74,35 +78,35 @@ final class Resolver {
         }
 
         Connection connection = Connection.RC;
-        if (o.connection != null) {
+        if (r.connection != null) {
             try {
-                connection = Connection.valueOf(o.connection.toUpperCase(Locale.ROOT));
+                connection = Connection.valueOf(r.connection.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new UsageException("-c " + o.connection + " is not a connection type (" + names(Connection.validFor(kind)) + ")");
+                throw new UsageException("-c " + r.connection + " is not a connection type (" + names(Connection.validFor(kind)) + ")");
             }
             if (!Connection.validFor(kind).contains(connection)) {
                 throw new UsageException("-c " + connection + " is not valid for " + c.name() + " ("
                         + names(Connection.validFor(kind)) + ")");
             }
         }
-        int gid = o.gidIndex == null ? -1 : range("-x", o.gidIndex, -1, 0, 255);
-        boolean rdmaCm = o.rdmaCm;
-        boolean commRdmaCm = o.commRdmaCm || o.rdmaCm;
+        int gid = r.gidIndex == null ? -1 : range("-x", r.gidIndex, -1, 0, 255);
+        boolean rdmaCm = r.rdmaCm;
+        boolean commRdmaCm = r.commRdmaCm || r.rdmaCm;
         if (rdmaCm && (connection == Connection.UC || connection == Connection.XRC || connection == Connection.DC)) {
             throw new UsageException("-R (rdma_cm QPs) does not support -c " + connection);
         }
-        if (o.tos != null && !rdmaCm) {
+        if (r.tos != null && !rdmaCm) {
             throw new UsageException("-T (TOS) is only valid with -R (rdma_cm QPs)");
         }
-        int tos = o.tos == null ? -1 : range("-T", o.tos, -1, 0, 255);
-        int sl = range("-S", o.sl, 0, 0, 15);
-        int qpTimeout = range("-u", o.qpTimeout, 14, 0, 31);
+        int tos = r.tos == null ? -1 : range("-T", r.tos, -1, 0, 255);
+        int sl = range("-S", r.sl, 0, 0, 15);
+        int qpTimeout = range("-u", r.qpTimeout, 14, 0, 31);
         int mtu = 0;
-        if (o.mtu != null) {
-            if (!Set.of(256, 512, 1024, 2048, 4096).contains(o.mtu)) {
-                throw new UsageException("-m must be 256, 512, 1024, 2048 or 4096, not " + o.mtu);
+        if (r.mtu != null) {
+            if (!Set.of(256, 512, 1024, 2048, 4096).contains(r.mtu)) {
+                throw new UsageException("-m must be 256, 512, 1024, 2048 or 4096, not " + r.mtu);
             }
-            mtu = o.mtu;
+            mtu = r.mtu;
         }
         boolean events = c.events != null && c.events.events;
         if (events && runInfinitely) {
@@ -177,10 +181,10 @@ final class Resolver {
         return new TestParameters(kind, measure, server, port, o.ibDev, ibPort, size, all, duration > 0 ? 0 : iters,
                 duration, margin, qps, tx, rx, inlineSize, cqMod, postList, connection, connection.usesSrq(), gid,
                 rdmaCm, commRdmaCm, bidirectional, c.bw != null && c.bw.noPeak || runInfinitely, events, outReads, atomicType, o.cpuFreq,
-                qpTimeout, sl, tos, mtu, runInfinitely, o.loopback, reporting(c, duration));
+                qpTimeout, sl, tos, mtu, runInfinitely, r.loopback, reporting(c, duration), null);
     }
 
-    private static Reporting reporting(TestCommand c, int duration) throws UsageException {
+    static Reporting reporting(TestCommand c, int duration) throws UsageException {
         Options.Common o = c.common;
         ReportStyle style = ReportStyle.UPSTREAM;
         if (o.style != null) {
@@ -273,7 +277,7 @@ final class Resolver {
         return (int) value;
     }
 
-    private static int range(String flag, Integer value, int dflt, int min, int max) throws UsageException {
+    static int range(String flag, Integer value, int dflt, int min, int max) throws UsageException {
         if (value == null) {
             return dflt;
         }

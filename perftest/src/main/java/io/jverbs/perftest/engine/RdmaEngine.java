@@ -29,7 +29,7 @@ public final class RdmaEngine implements Engine {
     /** Every valid command line: what this engine does not implement fails in {@link #run} saying so. */
     @Override
     public boolean supports(TestParameters p) {
-        return true;
+        return p.connection() != Connection.RAW_ETH;
     }
 
     /** What perftest can do and jperf cannot yet, or null. */

@@ -57,7 +57,8 @@ public final class PerftestText {
     /** The header block between two {@link #RESULT_LINE}s ({@code ctx_print_test_info}). */
     public String header(HeaderFacts facts) {
         boolean server = p.isServer();
-        boolean duplex = p.bidirectional();
+        // perftest runs raw_ethernet_lat as duplex: both sides send and receive.
+        boolean duplex = p.bidirectional() || p.raw() != null && p.measure() == Measure.LAT;
         StringBuilder s = new StringBuilder(RESULT_LINE);
         s.append(" ".repeat(20)).append(title()).append('\n');
         if (p.events()) {
@@ -65,7 +66,7 @@ public final class PerftestText {
         }
         s.append(f(" Dual-port       : %s\t\tDevice         : %s\n", "OFF", facts.device()));
         s.append(f(" Number of qps   : %d\t\tTransport type : %s\n", p.qpsPerSide(), facts.transport()));
-        s.append(f(" Connection type : %s\t\tUsing SRQ      : %s\n", p.connection(), onOff(p.useSrq())));
+        s.append(f(" Connection type : %s\t\tUsing SRQ      : %s\n", p.connection().perftestName(), onOff(p.useSrq())));
         if (style == ReportStyle.UPSTREAM) {
             s.append(f(" PCIe relax order: %s\t\tLock-free      : %s\n", onOff(facts.relaxedOrdering()), "OFF"));
             s.append(f(" ibv_wr* API     : %s\t\tUsing Enhanced Reorder      : %s\n", onOff(facts.wrApi()), "OFF"));

@@ -349,7 +349,7 @@ class JperfCliTest {
         int code = new Jperf(new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true), p -> Optional.empty(),
                 SysfsRdma.system()).execute("write_bw", "host");
         assertEquals(ExitCodes.FAILURE, code);
-        assertEquals("jperf write_bw: no RDMA engine on the class path runs this test\n", err.toString());
+        assertEquals("jperf write_bw: no engine on the class path runs this test\n", err.toString());
     }
 
     @Test
