@@ -7,7 +7,14 @@ import io.jverbs.perftest.Connection;
 import io.jverbs.perftest.Measure;
 import io.jverbs.perftest.ReportStyle;
 import io.jverbs.perftest.TestKind;
+import io.jverbs.perftest.RawEthernet;
 import io.jverbs.perftest.TestParameters;
+import io.jverbs.raweth.wire.EthernetFrame;
+import io.jverbs.raweth.wire.Ipv4Address;
+import io.jverbs.raweth.wire.Ipv4Packet;
+import io.jverbs.raweth.wire.TcpPacket;
+import io.jverbs.raweth.wire.UdpPacket;
+import java.lang.foreign.MemorySegment;
 
 /**
  * perftest's text output, character for character: each method returns what the C program prints
@@ -221,6 +228,98 @@ public final class PerftestText {
             return f("%f\n", averageUsec);
         }
         return f(" %-7d       %d            %-7.2f        %-7.2f\n", size, iterations, averageUsec, tps);
+    }
+
+    /**
+     * The receive-side flow rule as perftest prints it ({@code print_spec}) on a server and on both
+     * sides of a latency test: the MAC it matches, then the IPs and ports when both are given. A
+     * client's rule has no IPs (perftest fills them on the server only) and the ports seen from the
+     * client: source the server's, destination the client's.
+     */
+    public String rawFlowSpec(RawEthernet raw) {
+        StringBuilder s = new StringBuilder("MAC attached  :");
+        appendMac(s, raw.ownMac().value());
+        s.append('\n');
+        if (raw.serverIp() != null && raw.clientIp() != null) {
+            s.append("spec_info - dst_ip   : ").append(Ipv4Address.toString(raw.server() ? raw.ownIp() : 0)).append('\n');
+            s.append("spec_info - src_ip   : ").append(Ipv4Address.toString(raw.server() ? raw.peerIp() : 0)).append('\n');
+        }
+        if (raw.hasL4()) {
+            s.append(f("spec_info - dst_port : %d\n", raw.server() ? raw.serverPort() : raw.clientPort()));
+            s.append(f("spec_info - src_port : %d\n", raw.server() ? raw.clientPort() : raw.serverPort()));
+        }
+        return s.toString();
+    }
+
+    /**
+     * The frame a sender builds, as perftest prints it ({@code print_pkt}): the Ethernet table,
+     * then the IPv4 and the UDP or TCP tables when the frame has them.
+     *
+     * @param frame the frame (Ethernet header first), as sent
+     */
+    public String rawPacket(RawEthernet raw, MemorySegment frame) {
+        EthernetFrame eth = new EthernetFrame().wrapOrThrow(frame, 0, (int) frame.byteSize());
+        StringBuilder s = new StringBuilder("**raw ethernet header****************************************\n\n");
+        s.append("--------------------------------------------------------------\n");
+        s.append("| Dest MAC         | Src MAC          | Packet Type          |\n");
+        s.append("|------------------------------------------------------------|\n");
+        s.append('|');
+        appendMac(s, eth.destination());
+        s.append('|');
+        appendMac(s, eth.source());
+        s.append('|');
+        String type = eth.etherType() == 0x0800 ? "IPv4" : eth.etherType() == 0x86dd ? "IPv6" : "DEFAULT";
+        s.append(f("%-22s|\n", type));
+        s.append("|------------------------------------------------------------|\n\n");
+        if (!raw.hasIp()) {
+            return s.toString();
+        }
+        Ipv4Packet ip = new Ipv4Packet().wrapOrThrow(frame, EthernetFrame.HEADER_LENGTH,
+                (int) frame.byteSize() - EthernetFrame.HEADER_LENGTH);
+        s.append("**IP header**************\n");
+        s.append("|-----------------------|\n");
+        s.append(f("|Version   |%-12d|\n", ip.version()));
+        s.append(f("|Ihl       |%-12d|\n", ip.headerLength() / 4));
+        s.append(f("|TOS       |%-12d|\n", ip.dscp() << 2 | ip.ecn()));
+        s.append(f("|TOT LEN   |%-12d|\n", ip.totalLength()));
+        s.append(f("|ID        |%-12d|\n", ip.identification()));
+        s.append(f("|Frag      |%-12d|\n", ip.fragmentOffset() / 8));
+        s.append(f("|TTL       |%-12d|\n", ip.ttl()));
+        s.append(f("|protocol  |%-12s|\n", ip.protocol() == 0 ? "EMPTY" : ip.protocol() == 17 ? "UDP" : "TCP"));
+        s.append(f("|Check sum |%-12X|\n", ip.checksum()));
+        s.append(f("|Source IP |%-12s|\n", Ipv4Address.toString(ip.source())));
+        s.append(f("|Dest IP   |%-12s|\n", Ipv4Address.toString(ip.destination())));
+        s.append("|-----------------------|\n\n");
+        if (!raw.hasL4()) {
+            return s.toString();
+        }
+        long l4 = EthernetFrame.HEADER_LENGTH + ip.headerLength();
+        if (raw.tcp()) {
+            TcpPacket tcp = new TcpPacket().wrapOrThrow(frame, l4, ip.payloadLength());
+            s.append("**TCP header***********\n");
+            s.append("|---------------------|\n");
+            s.append(f("|Src  Port |%-10d|\n", tcp.sourcePort()));
+            s.append(f("|Dest Port |%-10d|\n", tcp.destinationPort()));
+            s.append(f("|offset    |%-10d|\n", tcp.headerLength() / 4));
+            s.append(f("|window    |%-10d|\n", tcp.window()));
+        } else {
+            UdpPacket udp = new UdpPacket().wrapOrThrow(frame, l4, ip.payloadLength());
+            s.append("**UDP header***********\n");
+            s.append("|---------------------|\n");
+            s.append(f("|Src  Port |%-10d|\n", udp.sourcePort()));
+            s.append(f("|Dest Port |%-10d|\n", udp.destinationPort()));
+            s.append(f("|Len       |%-10d|\n", udp.datagramLength()));
+            s.append(f("|check sum |%-10d|\n", udp.checksum()));
+        }
+        return s.append("|---------------------|\n").toString();
+    }
+
+    /** perftest's {@code PERF_MAC_FMT}: a space, then six upper-case hex octets. */
+    private static void appendMac(StringBuilder s, long mac) {
+        s.append(' ');
+        for (int i = 5; i >= 0; i--) {
+            s.append(f("%02X", (mac >>> (8 * i)) & 0xff)).append(i > 0 ? ":" : "");
+        }
     }
 
     private static String onOff(boolean on) {
