@@ -159,6 +159,7 @@ public abstract class PortConformance {
     }
 
     private Link link;
+    private long timeoutNanos;
     private PacketPort a;
     private PacketPort b;
     private int nonce;
@@ -186,6 +187,7 @@ public abstract class PortConformance {
 
     @BeforeEach
     final void openTheLink() throws Exception {
+        timeoutNanos = timeout().toNanos();
         link = openLink();
         assertNotNull(link, "openLink() returned null");
         a = link.a();
@@ -213,7 +215,7 @@ public abstract class PortConformance {
     }
 
     private long deadline() {
-        return System.nanoTime() + timeout().toNanos();
+        return System.nanoTime() + timeoutNanos; // a field: Duration.toNanos per call would allocate unless inlined
     }
 
     // ---------------------------------------------------------------- tests
@@ -441,7 +443,7 @@ public abstract class PortConformance {
         int burst = Math.min(a.capabilities().maxBurst(), receiver.capabilities().maxBurst());
         FrameBurst tx = new FrameBurst(burst);
         byte[] frame = link.kernelPeer() ? echoRequest(60, 1) : marked(a, b, 60, 1);
-        long end = deadline() + timeout().toNanos() * 4;
+        long end = deadline() + timeoutNanos * 4;
         int received = 0;
         while (received < cycles) {
             int n = a.allocate(tx, burst);
@@ -583,7 +585,7 @@ public abstract class PortConformance {
             byte[] bytes = link.kernelPeer() ? echoRequest(128, 9) : marked(a, b, 128, 9);
             MemorySegment template = arena.allocate(bytes.length);
             MemorySegment.copy(bytes, 0, template, ValueLayout.JAVA_BYTE, 0, bytes.length);
-            long end = deadline() + timeout().toNanos() * 6;
+            long end = deadline() + timeoutNanos * 6;
             for (int i = 0; i < 5_000; i++) { // warm: C2 compiles the ports' paths and this loop
                 round(receiver, tx, burst, template, end);
             }
