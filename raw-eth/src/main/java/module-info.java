@@ -8,4 +8,6 @@ module io.jverbs.raweth {
     requires transitive io.jverbs.core;
     exports io.jverbs.raweth.wire;
     exports io.jverbs.raweth.port;
+    exports io.jverbs.raweth.linux;
+    exports io.jverbs.raweth.linux.ffi;
 }
