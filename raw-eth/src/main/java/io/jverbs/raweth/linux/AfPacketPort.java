@@ -21,9 +21,12 @@ import io.jverbs.raweth.wire.MacAddress;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A {@link PacketPort} on a Linux network interface through an {@code AF_PACKET} socket with
@@ -38,6 +41,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * any order. A caller that holds frames holds their blocks, so it should not keep more than a few
  * blocks' worth. Because a block is handed over at the latest after its timeout, one frame alone on
  * the wire waits up to that long: V3 rings trade latency for throughput.
+ * An 802.1Q tag, which the kernel strips into the ring's frame header, is put back in place, so frames
+ * read as they were on the wire.
  * The port sets {@code PACKET_IGNORE_OUTGOING}: it receives what arrives on the interface, not what
  * this host sends through it.
  *
@@ -79,6 +84,12 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     private static final int TP_STATUS_USER = (int) LinuxLibc.TP_STATUS_USER;
     private static final int TP_STATUS_CSUMNOTREADY = (int) LinuxLibc.TP_STATUS_CSUMNOTREADY;
     private static final int TP_STATUS_KERNEL = (int) LinuxLibc.TP_STATUS_KERNEL;
+    private static final int TP_STATUS_VLAN_VALID = (int) LinuxLibc.TP_STATUS_VLAN_VALID;
+    private static final int TP_STATUS_VLAN_TPID_VALID = (int) LinuxLibc.TP_STATUS_VLAN_TPID_VALID;
+    private static final int ETH_P_8021Q = (int) LinuxLibc.ETH_P_8021Q;
+    /** A tag can be put back only if the ring header (with its sockaddr_ll) ends 4 bytes before the frame. */
+    private static final int VLAN_ROOM = (int) LinuxLibc.TPACKET3_HDRLEN + 4;
+    private static final ValueLayout.OfShort JAVA_SHORT_BE = JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int TP_STATUS_AVAILABLE = (int) LinuxLibc.TP_STATUS_AVAILABLE;
     private static final int TP_STATUS_SEND_REQUEST = (int) LinuxLibc.TP_STATUS_SEND_REQUEST;
     private static final int TP_STATUS_WRONG_FORMAT = (int) LinuxLibc.TP_STATUS_WRONG_FORMAT;
@@ -315,9 +326,14 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                 int snap = rx.get(JAVA_INT, frame + tpacket3_hdr.tp_snaplen$offset());
                 int len = rx.get(JAVA_INT, frame + tpacket3_hdr.tp_len$offset());
                 int status = rx.get(JAVA_INT, frame + tpacket3_hdr.tp_status$offset());
-                int mac = Short.toUnsignedInt(rx.get(java.lang.foreign.ValueLayout.JAVA_SHORT, frame + tpacket3_hdr.tp_mac$offset()));
+                int mac = Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + tpacket3_hdr.tp_mac$offset()));
                 rxOffset += rx.get(JAVA_INT, frame + tpacket3_hdr.tp_next_offset$offset());
                 rxLeft--;
+                if ((status & TP_STATUS_VLAN_VALID) != 0 && mac >= VLAN_ROOM) {
+                    mac = reinsertVlanTag(frame, mac, status);
+                    len += 4;
+                    snap += 4;
+                }
                 if (snap != len || len > maxFrameLength || (status & TP_STATUS_CSUMNOTREADY) != 0) {
                     rxErrors++; // truncated, a GSO super-frame or an unfilled checksum: see the class doc
                 } else {
@@ -373,6 +389,23 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         } else {
             throw new IllegalArgumentException("the burst holds frames of another port, not of " + name);
         }
+    }
+
+    /**
+     * The kernel strips a received 802.1Q tag into the frame's header ({@code tp_vlan_tci}); put it
+     * back where it was on the wire. The 14 or more bytes between the ring header and {@code tp_mac}
+     * are the frame's own, so the MAC addresses move 4 bytes down and the tag goes after them.
+     * Returns the frame's new start.
+     */
+    private int reinsertVlanTag(long frame, int mac, int status) {
+        long at = frame + mac - 4;
+        MemorySegment.copy(rx, frame + mac, rx, at, 12);
+        int tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0
+                ? Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + tpacket3_hdr.hv1_tp_vlan_tpid$offset())) : ETH_P_8021Q;
+        int tci = rx.get(JAVA_INT, frame + tpacket3_hdr.hv1_tp_vlan_tci$offset());
+        rx.set(JAVA_SHORT_BE, at + 12, (short) tpid);
+        rx.set(JAVA_SHORT_BE, at + 14, (short) tci);
+        return mac - 4;
     }
 
     /** Hands fully released blocks back to the kernel, in ring order. */

@@ -48,6 +48,9 @@ public final class LinuxLibc {
     public static final long TP_STATUS_LOSING = 4L;
     public static final long TP_STATUS_CSUMNOTREADY = 8L;
     public static final long TP_STATUS_CSUM_VALID = 128L;
+    public static final long TP_STATUS_VLAN_VALID = 16L;
+    public static final long TP_STATUS_VLAN_TPID_VALID = 64L;
+    public static final long ETH_P_8021Q = 33024L;
     public static final long TP_STATUS_AVAILABLE = 0L;
     public static final long TP_STATUS_SEND_REQUEST = 1L;
     public static final long TP_STATUS_SENDING = 2L;
