@@ -8,5 +8,9 @@ module io.jverbs.raweth {
     requires transitive io.jverbs.core;
     exports io.jverbs.raweth.wire;
     exports io.jverbs.raweth.port;
+    exports io.jverbs.raweth.linux;
+    exports io.jverbs.raweth.linux.ffi;
     uses io.jverbs.raweth.port.PortOpener;
+    provides io.jverbs.raweth.port.PortOpener with io.jverbs.raweth.linux.AfPacketOpener,
+            io.jverbs.raweth.linux.TapOpener;
 }
