@@ -17,7 +17,7 @@ die() { echo "jverbs: ERROR: $*" >&2; exit 1; }
 # the libraries FFM binds (libibverbs, librdmacm, DPDK; -dev for the ABI check's headers and
 # pkg-config libdpdk; dpdk for its PMDs and dpdk-testpmd).
 HOST_PACKAGES=(maven gcc libc6-dev python3 pkg-config libibverbs-dev librdmacm-dev ibverbs-providers rdma-core
-               ibverbs-utils perftest libdpdk-dev dpdk)
+               ibverbs-utils perftest libdpdk-dev dpdk iproute2 ethtool tcpdump tshark)
 
 install_packages() {
     local missing=() p st
