@@ -26,7 +26,8 @@ Spec syntax (indentation nests inline groups; '#' starts a comment):
   library IbVerbs libibverbs.so.1 libibverbs1   header class, soname, Debian package (the same
                                          line again later continues that class)
   fn ibv_open_device ptr ptr:device errno       return, args (type[:name]); 'errno' = capture,
-                                         'critical' = Linker.Option.critical(false) (short, non-blocking)
+                                         'critical' = Linker.Option.critical(false) (short, non-blocking),
+                                         'varargs:N' = variadic from argument N (ioctl, open)
   data rte_eth_fp_ops                    exported data of the library above: its address (for a
                                          thread-local symbol, dlsym gives the calling thread's copy)
   const RTE_PKTMBUF_HEADROOM [EXPR]      a long constant of the library class, evaluated by gcc
@@ -105,7 +106,7 @@ def parse(path):
             elif key == "fn":
                 ret, name, args = words[2], words[1], []
                 flags = set()
-                while words[-1] in ("errno", "critical"):
+                while words[-1] in ("errno", "critical") or words[-1].startswith("varargs:"):
                     flags.add(words.pop())
                 for i, a in enumerate(words[3:]):
                     ty, _, an = a.partition(":")
@@ -328,6 +329,8 @@ def emit_library(lib, spec):
         else:
             desc = "FunctionDescriptor.of(%s)" % ", ".join([JLAYOUT[ret]] + [JLAYOUT[a] for a, _ in args])
         opts = (", Native.CAPTURE_ERRNO" if capture else "") + (", Native.CRITICAL" if "critical" in flags else "")
+        for f in sorted(x for x in flags if x.startswith("varargs:")):  # C '...' starts at this argument
+            opts += ", java.lang.foreign.Linker.Option.firstVariadicArg(%d)" % int(f.split(":")[1])
         params = ", ".join("%s %s" % (JTYPE[a], n) for a, n in args)
         call_args = ", ".join((["Native.errnoState()"] if capture else []) + [n for _, n in args])
         cast = "" if ret == "void" else "(%s) " % JTYPE[ret]

@@ -7,5 +7,5 @@
  */
 module io.jverbs.core {
     exports io.jverbs.core;
-    exports io.jverbs.core.ffi to io.jverbs.verbs, io.jverbs.dpdk;
+    exports io.jverbs.core.ffi to io.jverbs.verbs, io.jverbs.dpdk, io.jverbs.raweth;
 }

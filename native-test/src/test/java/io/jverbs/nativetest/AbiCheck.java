@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 
 /**
  * The machinery of {@link AbiCheckTest}: finds the generated layouts, turns them into a C probe that
- * gcc compiles against the installed rdma-core headers, and compares what the probe prints with
+ * gcc compiles against the installed rdma-core, DPDK and Linux headers, and compares what the probe prints with
  * what the Java layouts say. Kept apart from the test so the negative test runs the same code.
  */
 final class AbiCheck {
@@ -59,14 +59,16 @@ final class AbiCheck {
             new FfiPackage("native-test/abi/verbs.spec", "verbs/src/main/java", "io.jverbs.rdmacm.ffi", "rdma_cm_id",
                     List.of("rdma_"), 7),
             new FfiPackage("native-test/abi/dpdk.spec", "dpdk/src/main/java", "io.jverbs.dpdk.ffi", "rte_mbuf",
-                    List.of("rte_"), 20));
+                    List.of("rte_"), 20),
+            new FfiPackage("native-test/abi/linux.spec", "raw-eth/src/main/java", "io.jverbs.raweth.linux.ffi", "tpacket3_hdr",
+                    List.of("sockaddr_ll", "packet_mreq", "tpacket", "ifreq"), 8));
     /** The specs, each run once by GeneratedBindingsUpToDateTest. */
     static final List<String> SPECS = FFI_PACKAGES.stream().map(FfiPackage::spec).distinct().toList();
     static final List<String> HEADERS = List.of("infiniband/verbs.h", "rdma/rdma_cma.h", "rte_eal.h", "rte_mempool.h",
-            "rte_mbuf.h", "rte_ethdev.h", "rte_ether.h");
+            "rte_mbuf.h", "rte_ethdev.h", "rte_ether.h", "sys/socket.h", "net/if.h", "linux/if_packet.h", "linux/if_tun.h");
     /** pkg-config packages whose --cflags the probes compile with (DPDK's headers need them). */
     static final List<String> PKG_CONFIG = List.of("libdpdk");
-    static final String DEBIAN_PACKAGES = "gcc, pkg-config, libibverbs-dev, librdmacm-dev, libdpdk-dev";
+    static final String DEBIAN_PACKAGES = "gcc, pkg-config, libibverbs-dev, librdmacm-dev, libdpdk-dev, libc6-dev, linux-libc-dev";
 
     /** A C type as Java sees it: the layout's name is the C type ("struct ibv_wc", "union ibv_gid"). */
     record TypeLayout(String javaClass, GroupLayout layout) {
@@ -190,7 +192,7 @@ final class AbiCheck {
         if (!missing.isEmpty()) {
             throw new AssertionError("headers not found by gcc: " + String.join(", ", missing)
                     + ". <infiniband/verbs.h> is in the Debian package libibverbs-dev, <rdma/rdma_cma.h> in"
-                    + " librdmacm-dev, <rte_*.h> in libdpdk-dev; " + install);
+                    + " librdmacm-dev, <rte_*.h> in libdpdk-dev, <sys/socket.h> and <net/if.h> in libc6-dev, <linux/*.h> in linux-libc-dev; " + install);
         }
     }
 
@@ -448,7 +450,7 @@ final class AbiCheck {
     static String report(Result r) {
         return r.mismatches().size() + " ABI mismatch(es) between the Java layouts in "
                 + FFI_PACKAGES.stream().map(FfiPackage::name).toList()
-                + " and the installed rdma-core and DPDK headers. If the committed bindings are stale, regenerate them"
+                + " and the installed rdma-core, DPDK and Linux headers. If the committed bindings are stale, regenerate them"
                 + " from the repository root with `python3 native-test/abi/gen_ffi.py native-test/abi/<spec>` for "
                 + SPECS + ";"
                 + " if they are up to date (GeneratedBindingsUpToDateTest passes), native-test/abi/gen_ffi.py"

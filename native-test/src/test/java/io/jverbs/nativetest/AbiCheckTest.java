@@ -18,8 +18,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Checks every generated layout in {@code io.jverbs.verbs.ffi} (libibverbs),
- * {@code io.jverbs.rdmacm.ffi} (librdmacm) and {@code io.jverbs.dpdk.ffi} (DPDK, compiled with
- * {@code pkg-config --cflags libdpdk}) against the headers installed on this host: a
+ * {@code io.jverbs.rdmacm.ffi} (librdmacm), {@code io.jverbs.dpdk.ffi} (DPDK, compiled with
+ * {@code pkg-config --cflags libdpdk}) and {@code io.jverbs.raweth.linux.ffi} (AF_PACKET rings,
+ * TUN/TAP and netdevice ioctls from glibc and the kernel's UAPI headers) against the headers installed on this host: a
  * C probe (target/abi/abi_check.c, kept for debugging) prints sizeof, alignof, offsetof and member
  * sizeof as gcc sees them, and every value must equal the Java one; each type must also sit in
  * the package of its library.
@@ -42,7 +43,7 @@ class AbiCheckTest {
             List<AbiCheck.TypeLayout> found = AbiCheck.scan(AbiCheckTest.class.getClassLoader(), ffi);
             if (found.size() < ffi.minTypes()) {
                 problems.add("only " + found.size() + " layouts found in " + ffi.name() + " (expected >= "
-                        + ffi.minTypes() + "): are jverbs-verbs and jverbs-dpdk on the test class path? found "
+                        + ffi.minTypes() + "): are jverbs-verbs, jverbs-dpdk and jverbs-raw-eth on the test class path? found "
                         + found.stream().map(AbiCheck.TypeLayout::javaClass).toList());
             }
             // One package per native library: an rdma_* struct in io.jverbs.verbs.ffi is misplaced.
@@ -61,7 +62,7 @@ class AbiCheckTest {
         }
         assertEquals(layouts.size(), r.types());
         assertTrue(r.fields() >= 600, "only " + r.fields() + " fields checked (expected >= 600)");
-        System.out.printf("ABI check: %d types, %d fields match the rdma-core and DPDK headers%n", r.types(), r.fields());
+        System.out.printf("ABI check: %d types, %d fields match the rdma-core, DPDK and Linux headers%n", r.types(), r.fields());
     }
 
     /** The same comparison must catch a wrong layout: ibv_sge with lkey and length swapped. */

@@ -16,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The committed bindings, verbs/src/main/java io/jverbs/verbs/ffi (libibverbs) and
- * io/jverbs/rdmacm/ffi (librdmacm) from verbs.spec, and dpdk/src/main/java io/jverbs/dpdk/ffi from
- * dpdk.spec, must be exactly what native-test/abi/gen_ffi.py makes from the spec and the installed
+ * io/jverbs/rdmacm/ffi (librdmacm) from verbs.spec, dpdk/src/main/java io/jverbs/dpdk/ffi from
+ * dpdk.spec, and raw-eth/src/main/java io/jverbs/raweth/linux/ffi from linux.spec, must be exactly what native-test/abi/gen_ffi.py makes from the spec and the installed
  * headers: nobody edits them by hand, and a spec change is not forgotten.
  */
 class GeneratedBindingsUpToDateTest {

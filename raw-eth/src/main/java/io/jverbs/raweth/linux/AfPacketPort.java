@@ -1,0 +1,545 @@
+package io.jverbs.raweth.linux;
+
+import io.jverbs.core.Errno;
+import io.jverbs.core.NativeException;
+import io.jverbs.core.NativeResource;
+import io.jverbs.core.ffi.LibC;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.raweth.linux.ffi.LinuxLibc;
+import io.jverbs.raweth.linux.ffi.packet_mreq;
+import io.jverbs.raweth.linux.ffi.sockaddr_ll;
+import io.jverbs.raweth.linux.ffi.tpacket3_hdr;
+import io.jverbs.raweth.linux.ffi.tpacket_block_desc;
+import io.jverbs.raweth.linux.ffi.tpacket_hdr_v1;
+import io.jverbs.raweth.linux.ffi.tpacket_req3;
+import io.jverbs.raweth.linux.ffi.tpacket_stats_v3;
+import io.jverbs.raweth.port.FrameBurst;
+import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.port.PortCapabilities;
+import io.jverbs.raweth.port.PortStats;
+import io.jverbs.raweth.wire.MacAddress;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * A {@link PacketPort} on a Linux network interface through an {@code AF_PACKET} socket with
+ * {@code TPACKET_V3} rings (packet(7)): one socket bound to the interface, an RX ring of blocks
+ * and a TX ring of fixed slots, both mapped into this process. Needs {@code CAP_NET_RAW}.
+ *
+ * <h2>Receive</h2>
+ * The kernel fills RX blocks and hands a block over when it is full or its retire timeout
+ * ({@link Options#retireTimeoutMillis()}) passes. {@link #receive} delivers the frames in place:
+ * {@link FrameBurst#memory()} is the RX ring, nothing is copied. {@link #release} gives blocks back
+ * to the kernel in ring order once every frame of a block is released; frames may be released in
+ * any order. A caller that holds frames holds their blocks, so it should not keep more than a few
+ * blocks' worth. Because a block is handed over at the latest after its timeout, one frame alone on
+ * the wire waits up to that long: V3 rings trade latency for throughput.
+ * An 802.1Q tag, which the kernel strips into the ring's frame header, is put back in place, so frames
+ * read as they were on the wire.
+ * The port sets {@code PACKET_IGNORE_OUTGOING}: it receives what arrives on the interface, not what
+ * this host sends through it.
+ *
+ * <h2>Transmit</h2>
+ * {@link #allocate} hands out TX ring slots in ring order and {@link #transmit} marks them
+ * {@code TP_STATUS_SEND_REQUEST} and kicks the kernel with one non-blocking {@code sendto} per
+ * burst. The kernel sends slots strictly in ring order, so frames must be transmitted in the order
+ * they were allocated; allocated frames that are not sent can be released only if they are the
+ * newest allocated (the usual "allocated 32, sent 20" case). A slot is free again once the kernel
+ * has sent it. TPACKET_V3 TX rings need Linux 4.11. {@link Options#qdiscBypass()} sets
+ * {@code PACKET_QDISC_BYPASS} (no queueing discipline, and tcpdump on the host no longer sees the
+ * frames).
+ *
+ * <h2>Offloads: veth and checksums</h2>
+ * The port offers no offloads and sets no offload flags: frames are sent as given, received as
+ * the kernel saw them. A peer that offloads checksums or segmentation to the interface (the Linux
+ * stack on the other end of a veth does, by default) delivers frames whose TCP/UDP checksum is not
+ * filled in ({@code TP_STATUS_CSUMNOTREADY}) and 64 KB GSO frames. This port drops both and counts
+ * them in {@link PortStats#rxErrors()}; to receive such a peer's traffic, turn the offloads off on
+ * the sending interface: {@code ethtool -K <peer veth> tx off tso off gso off}. Reading
+ * {@code PACKET_VNET_HDR} instead would keep the offloads but needs per-frame checksum completion
+ * and software segmentation here; the ethtool setting is what the tests use.
+ *
+ * <h2>Threads and lifetime</h2>
+ * As {@link PacketPort}: one data-path thread; {@link #stats()} and {@link #close()} from any. After
+ * close the ring segments are invalid: a frame read through an old burst throws
+ * {@link IllegalStateException} rather than touching unmapped memory.
+ */
+public final class AfPacketPort extends NativeResource implements PacketPort {
+    /** Ethernet header plus an 802.1Q tag: what a frame adds to the MTU. */
+    private static final int FRAME_OVERHEAD = 18;
+    /** Handles of TX slots carry this bit; RX handles are block numbers. */
+    private static final long TX_TAG = 1L << 62;
+    private static final VarHandle INT = JAVA_INT.varHandle();
+
+    private static final long BLOCK_STATUS = tpacket_block_desc.hdr_bh1$offset() + tpacket_hdr_v1.block_status$offset();
+    private static final long BLOCK_NUM_PKTS = tpacket_block_desc.hdr_bh1$offset() + tpacket_hdr_v1.num_pkts$offset();
+    private static final long BLOCK_FIRST = tpacket_block_desc.hdr_bh1$offset() + tpacket_hdr_v1.offset_to_first_pkt$offset();
+    private static final int TP_STATUS_USER = (int) LinuxLibc.TP_STATUS_USER;
+    private static final int TP_STATUS_CSUMNOTREADY = (int) LinuxLibc.TP_STATUS_CSUMNOTREADY;
+    private static final int TP_STATUS_KERNEL = (int) LinuxLibc.TP_STATUS_KERNEL;
+    private static final int TP_STATUS_VLAN_VALID = (int) LinuxLibc.TP_STATUS_VLAN_VALID;
+    private static final int TP_STATUS_VLAN_TPID_VALID = (int) LinuxLibc.TP_STATUS_VLAN_TPID_VALID;
+    private static final int ETH_P_8021Q = (int) LinuxLibc.ETH_P_8021Q;
+    /** A tag can be put back only if the ring header (with its sockaddr_ll) ends 4 bytes before the frame. */
+    private static final int VLAN_ROOM = (int) LinuxLibc.TPACKET3_HDRLEN + 4;
+    private static final ValueLayout.OfShort JAVA_SHORT_BE = JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final int TP_STATUS_AVAILABLE = (int) LinuxLibc.TP_STATUS_AVAILABLE;
+    private static final int TP_STATUS_SEND_REQUEST = (int) LinuxLibc.TP_STATUS_SEND_REQUEST;
+    private static final int TP_STATUS_WRONG_FORMAT = (int) LinuxLibc.TP_STATUS_WRONG_FORMAT;
+
+    /**
+     * Ring geometry and socket options.
+     *
+     * @param blockSize RX block size in bytes, a power of two and a multiple of the page size
+     * @param blockCount RX blocks
+     * @param retireTimeoutMillis how long the kernel keeps a partly filled RX block before handing it over (at least 1)
+     * @param txFrames TX ring slots (rounded up to whole TX blocks)
+     * @param maxBurst the burst size the port advertises
+     * @param promiscuous receive frames for any MAC ({@code PACKET_MR_PROMISC}, undone when the socket closes)
+     * @param qdiscBypass send past the queueing discipline ({@code PACKET_QDISC_BYPASS})
+     */
+    public record Options(int blockSize, int blockCount, int retireTimeoutMillis, int txFrames, int maxBurst,
+                          boolean promiscuous, boolean qdiscBypass) {
+        /** 16 RX blocks of 256 KiB, 1 ms retire timeout, 256 TX slots, bursts of 64, promiscuous. */
+        public static final Options DEFAULTS = new Options(256 << 10, 16, 1, 256, 64, true, false);
+
+        public Options {
+            if (blockSize <= 0 || Integer.bitCount(blockSize) != 1 || blockSize % LibC.pageSize() != 0) {
+                throw new IllegalArgumentException("blockSize " + blockSize + " must be a power of two and a multiple of "
+                        + LibC.pageSize());
+            }
+            if (blockCount < 2 || retireTimeoutMillis < 1 || txFrames < 1 || maxBurst < 1) {
+                throw new IllegalArgumentException("need blockCount >= 2, retireTimeoutMillis >= 1, txFrames >= 1 and"
+                        + " maxBurst >= 1: " + this);
+            }
+        }
+
+        public Options withPromiscuous(boolean on) {
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, on, qdiscBypass);
+        }
+
+        public Options withQdiscBypass(boolean on) {
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, on);
+        }
+
+        public Options withRing(int blockSize, int blockCount, int retireTimeoutMillis, int txFrames) {
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, qdiscBypass);
+        }
+    }
+
+    private final String name;
+    private final String ifname;
+    private final int fd;
+    private final Arena ringArena;
+    private final long mapAddress;
+    private final long mapLength;
+    private final MemorySegment rx;
+    private final MemorySegment tx;
+    private final PortCapabilities capabilities;
+    private final int maxFrameLength;
+
+    // RX: block geometry, the block being read, and per block what the caller still holds
+    private final int blockSize;
+    private final int blockCount;
+    private final int[] held;
+    private final boolean[] delivered;
+    private int rxBlock;
+    private boolean rxOpen;
+    private int rxLeft;
+    private int rxOffset;
+    private int returnCursor;
+
+    // TX: fixed slots in ring order; [txCommit, txAlloc) is allocated and not yet sent
+    private final int txSlots;
+    private final int txSlotSize;
+    private final int txDataOffset;
+    private int txAlloc;
+    private int txCommit;
+    private int txOutstanding;
+
+    private long rxFrames, rxBytes, txFrames, txBytes, rxErrors, txErrors;
+    private long kernelDrops;
+
+    private AfPacketPort(String ifname, int fd, Arena ringArena, long mapAddress, long mapLength, MemorySegment ring,
+                         long rxSize, PortCapabilities capabilities, int blockSize, int blockCount, int txSlots,
+                         int txSlotSize, int txDataOffset) {
+        super(null);
+        this.name = "afpacket:" + ifname;
+        this.ifname = ifname;
+        this.fd = fd;
+        this.ringArena = ringArena;
+        this.mapAddress = mapAddress;
+        this.mapLength = mapLength;
+        this.rx = ring.asSlice(0, rxSize);
+        this.tx = ring.asSlice(rxSize);
+        this.capabilities = capabilities;
+        this.maxFrameLength = capabilities.maxFrameLength();
+        this.blockSize = blockSize;
+        this.blockCount = blockCount;
+        this.held = new int[blockCount];
+        this.delivered = new boolean[blockCount];
+        this.txSlots = txSlots;
+        this.txSlotSize = txSlotSize;
+        this.txDataOffset = txDataOffset;
+        attach();
+    }
+
+    /** Opens a port on {@code ifname} with {@link Options#DEFAULTS}. */
+    public static AfPacketPort open(String ifname) {
+        return open(ifname, Options.DEFAULTS);
+    }
+
+    /**
+     * Opens a port on the interface {@code ifname} of this process's network namespace.
+     *
+     * @throws NativeException naming the failed call: {@code EPERM} from {@code socket} without
+     *         CAP_NET_RAW, {@code ENODEV} from {@code SIOCGIFINDEX} when there is no such interface
+     */
+    public static AfPacketPort open(String ifname, Options options) {
+        Netdev.checkName(ifname);
+        int fd = LinuxLibc.socket((int) LinuxLibc.AF_PACKET, (int) (LinuxLibc.SOCK_RAW | LinuxLibc.SOCK_CLOEXEC), 0);
+        if (fd < 0) {
+            throw new NativeException(LinuxCall.PACKET_SOCKET, Native.lastErrno());
+        }
+        Arena ringArena = null;
+        long map = -1, mapLength = 0;
+        try {
+            int ifindex = Netdev.ifindex(fd, ifname);
+            MacAddress mac = Netdev.mac(fd, ifname);
+            int mtu = Netdev.mtu(fd, ifname);
+            int maxFrame = mtu + FRAME_OVERHEAD;
+            int sol = (int) LinuxLibc.SOL_PACKET;
+            Netdev.setInt(fd, sol, LinuxLibc.PACKET_VERSION, (int) LinuxLibc.TPACKET_V3, LinuxCall.SET_VERSION);
+            Netdev.setInt(fd, sol, LinuxLibc.PACKET_IGNORE_OUTGOING, 1, LinuxCall.IGNORE_OUTGOING);
+            // A malformed TX slot is skipped instead of stalling the ring (lengths are checked here first).
+            Netdev.setInt(fd, sol, LinuxLibc.PACKET_LOSS, 1, LinuxCall.SET_LOSS);
+            if (options.qdiscBypass()) {
+                Netdev.setInt(fd, sol, LinuxLibc.PACKET_QDISC_BYPASS, 1, LinuxCall.QDISC_BYPASS);
+            }
+            // A TX slot holds the V3 header (aligned) and a whole frame; RX frames use the same size for the
+            // kernel's frame count, though V3 packs RX frames by their real length.
+            int dataOffset = (int) (LinuxLibc.TPACKET3_HDRLEN - sockaddr_ll.sizeof());
+            int slot = Integer.highestOneBit(Math.max(dataOffset + maxFrame, 256) - 1) << 1;
+            if (slot > options.blockSize()) {
+                throw new IllegalArgumentException("blockSize " + options.blockSize() + " cannot hold a frame of MTU " + mtu
+                        + " (" + slot + " bytes with the ring header)");
+            }
+            int txBlock = (int) Math.max(slot, 16 * LibC.pageSize());
+            int txBlocks = (int) (((long) options.txFrames() * slot + txBlock - 1) / txBlock);
+            int txSlots = txBlocks * (txBlock / slot);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment req = a.allocate(tpacket_req3.layout());
+                tpacket_req3.tp_block_size(req, options.blockSize());
+                tpacket_req3.tp_block_nr(req, options.blockCount());
+                tpacket_req3.tp_frame_size(req, slot);
+                tpacket_req3.tp_frame_nr(req, options.blockCount() * (options.blockSize() / slot));
+                tpacket_req3.tp_retire_blk_tov(req, options.retireTimeoutMillis());
+                Netdev.setStruct(fd, sol, LinuxLibc.PACKET_RX_RING, req, LinuxCall.RX_RING);
+                req.fill((byte) 0);
+                tpacket_req3.tp_block_size(req, txBlock);
+                tpacket_req3.tp_block_nr(req, txBlocks);
+                tpacket_req3.tp_frame_size(req, slot);
+                tpacket_req3.tp_frame_nr(req, txSlots);
+                Netdev.setStruct(fd, sol, LinuxLibc.PACKET_TX_RING, req, LinuxCall.TX_RING);
+
+                long rxSize = (long) options.blockSize() * options.blockCount();
+                mapLength = rxSize + (long) txBlock * txBlocks;
+                MemorySegment p = LinuxLibc.mmap(MemorySegment.NULL, mapLength,
+                        (int) (LinuxLibc.PROT_READ | LinuxLibc.PROT_WRITE), (int) LinuxLibc.MAP_SHARED, fd, 0);
+                if (p.address() == -1L) {
+                    throw new NativeException(LinuxCall.MMAP_RING, Native.lastErrno());
+                }
+                map = p.address();
+                // The arena guards the mapping: after close, a stale burst throws instead of faulting.
+                ringArena = Arena.ofShared();
+                MemorySegment ring = p.reinterpret(mapLength, ringArena, null);
+
+                MemorySegment sll = a.allocate(sockaddr_ll.layout());
+                sockaddr_ll.sll_family(sll, (short) LinuxLibc.AF_PACKET);
+                sockaddr_ll.sll_protocol(sll, Short.reverseBytes((short) LinuxLibc.ETH_P_ALL));
+                sockaddr_ll.sll_ifindex(sll, ifindex);
+                if (LinuxLibc.bind(fd, sll, (int) sockaddr_ll.sizeof()) != 0) {
+                    throw new NativeException(LinuxCall.BIND, Native.lastErrno());
+                }
+                if (options.promiscuous()) {
+                    MemorySegment mreq = a.allocate(packet_mreq.layout());
+                    packet_mreq.mr_ifindex(mreq, ifindex);
+                    packet_mreq.mr_type(mreq, (short) LinuxLibc.PACKET_MR_PROMISC);
+                    Netdev.setStruct(fd, sol, LinuxLibc.PACKET_ADD_MEMBERSHIP, mreq, LinuxCall.ADD_MEMBERSHIP);
+                }
+                PortCapabilities caps = new PortCapabilities(mac, mtu, maxFrame, Math.min(options.maxBurst(), txSlots),
+                        false, false, false, 0);
+                return new AfPacketPort(ifname, fd, ringArena, map, mapLength, ring, rxSize, caps, options.blockSize(),
+                        options.blockCount(), txSlots, slot, dataOffset);
+            }
+        } catch (RuntimeException e) {
+            if (ringArena != null) ringArena.close();
+            if (map != -1) LibC.munmap(map, mapLength);
+            Netdev.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The interface this port is bound to. */
+    public String interfaceName() {
+        return ifname;
+    }
+
+    @Override
+    public PortCapabilities capabilities() {
+        checkOpen();
+        return capabilities;
+    }
+
+    @Override
+    public int receive(FrameBurst burst) {
+        checkOpen();
+        PortChecks.requireEmpty(burst);
+        burst.memory(rx);
+        int cap = burst.capacity();
+        int n = 0;
+        while (n < cap) {
+            if (!rxOpen) {
+                long base = (long) rxBlock * blockSize;
+                // a delivered block not yet returned is still ours, whatever its status says
+                if (delivered[rxBlock] || ((int) INT.getAcquire(rx, base + BLOCK_STATUS) & TP_STATUS_USER) == 0) {
+                    break;
+                }
+                rxOpen = true;
+                rxLeft = rx.get(JAVA_INT, base + BLOCK_NUM_PKTS);
+                rxOffset = rx.get(JAVA_INT, base + BLOCK_FIRST);
+            }
+            if (rxLeft > 0) {
+                long frame = (long) rxBlock * blockSize + rxOffset;
+                int snap = rx.get(JAVA_INT, frame + tpacket3_hdr.tp_snaplen$offset());
+                int len = rx.get(JAVA_INT, frame + tpacket3_hdr.tp_len$offset());
+                int status = rx.get(JAVA_INT, frame + tpacket3_hdr.tp_status$offset());
+                int mac = Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + tpacket3_hdr.tp_mac$offset()));
+                rxOffset += rx.get(JAVA_INT, frame + tpacket3_hdr.tp_next_offset$offset());
+                rxLeft--;
+                if ((status & TP_STATUS_VLAN_VALID) != 0 && mac >= VLAN_ROOM) {
+                    mac = reinsertVlanTag(frame, mac, status);
+                    len += 4;
+                    snap += 4;
+                }
+                if (snap != len || len > maxFrameLength || (status & TP_STATUS_CSUMNOTREADY) != 0) {
+                    rxErrors++; // truncated, a GSO super-frame or an unfilled checksum: see the class doc
+                } else {
+                    burst.set(n++, frame + mac, len, len, 0, rxBlock);
+                    held[rxBlock]++;
+                    rxBytes += len;
+                }
+            }
+            if (rxLeft == 0) {
+                delivered[rxBlock] = true;
+                rxOpen = false;
+                rxBlock = rxBlock + 1 == blockCount ? 0 : rxBlock + 1;
+            }
+        }
+        burst.count(n);
+        rxFrames += n;
+        returnBlocks(); // blocks whose frames were all dropped
+        return n;
+    }
+
+    @Override
+    public void release(FrameBurst burst) {
+        checkOpen();
+        int n = burst.count();
+        if (n == 0) {
+            return;
+        }
+        MemorySegment m = burst.memory();
+        if (m == rx) {
+            for (int i = 0; i < n; i++) {
+                long h = burst.handle(i);
+                if (h < 0 || h >= blockCount || held[(int) h] == 0) {
+                    throw new IllegalArgumentException("frame " + i + " of the burst is not a received frame held from " + name);
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                held[(int) burst.handle(i)]--;
+            }
+            burst.count(0);
+            returnBlocks();
+        } else if (m == tx) {
+            // Only the newest allocated slots can go back: the kernel sends slots in ring order.
+            for (int i = 0; i < n; i++) {
+                int want = Math.floorMod(txAlloc - n + i, txSlots);
+                if (burst.handle(i) != (TX_TAG | want)) {
+                    throw new IllegalStateException("frame " + i + " is not among the newest allocated TX slots of " + name
+                            + ": unsent TX frames can be released only newest-last, as allocated");
+                }
+            }
+            txAlloc = Math.floorMod(txAlloc - n, txSlots);
+            txOutstanding -= n;
+            burst.count(0);
+        } else {
+            throw new IllegalArgumentException("the burst holds frames of another port, not of " + name);
+        }
+    }
+
+    /**
+     * The kernel strips a received 802.1Q tag into the frame's header ({@code tp_vlan_tci}); put it
+     * back where it was on the wire. The 14 or more bytes between the ring header and {@code tp_mac}
+     * are the frame's own, so the MAC addresses move 4 bytes down and the tag goes after them.
+     * Returns the frame's new start.
+     */
+    private int reinsertVlanTag(long frame, int mac, int status) {
+        long at = frame + mac - 4;
+        MemorySegment.copy(rx, frame + mac, rx, at, 12);
+        int tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0
+                ? Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + tpacket3_hdr.hv1_tp_vlan_tpid$offset())) : ETH_P_8021Q;
+        int tci = rx.get(JAVA_INT, frame + tpacket3_hdr.hv1_tp_vlan_tci$offset());
+        rx.set(JAVA_SHORT_BE, at + 12, (short) tpid);
+        rx.set(JAVA_SHORT_BE, at + 14, (short) tci);
+        return mac - 4;
+    }
+
+    /** Hands fully released blocks back to the kernel, in ring order. */
+    private void returnBlocks() {
+        while (delivered[returnCursor] && held[returnCursor] == 0) {
+            delivered[returnCursor] = false;
+            INT.setRelease(rx, (long) returnCursor * blockSize + BLOCK_STATUS, TP_STATUS_KERNEL);
+            returnCursor = returnCursor + 1 == blockCount ? 0 : returnCursor + 1;
+        }
+    }
+
+    @Override
+    public int allocate(FrameBurst burst, int n) {
+        checkOpen();
+        PortChecks.checkAllocate(burst, n);
+        burst.memory(tx);
+        int k = 0;
+        boolean kicked = false;
+        while (k < n && txOutstanding < txSlots) {
+            long slot = (long) txAlloc * txSlotSize;
+            int status = (int) INT.getAcquire(tx, slot + tpacket3_hdr.tp_status$offset());
+            if (status == TP_STATUS_WRONG_FORMAT) {
+                txErrors++; // not expected with PACKET_LOSS; the slot is free again either way
+            } else if (status != TP_STATUS_AVAILABLE) {
+                if (!kicked && status == TP_STATUS_SEND_REQUEST) {
+                    kicked = true; // frames left from a kick the queue refused: push them now
+                    kick();
+                    continue;
+                }
+                break;
+            }
+            burst.set(k++, slot + txDataOffset, 0, maxFrameLength, 0, TX_TAG | txAlloc);
+            txAlloc = txAlloc + 1 == txSlots ? 0 : txAlloc + 1;
+            txOutstanding++;
+        }
+        burst.count(k);
+        return k;
+    }
+
+    @Override
+    public int transmit(FrameBurst burst, int n) {
+        checkOpen();
+        PortChecks.checkTransmit(burst, n, name);
+        if (n == 0) {
+            return 0;
+        }
+        if (burst.memory() != tx) {
+            throw new IllegalArgumentException("transmit takes frames allocated from " + name
+                    + "; copy received frames into allocated ones");
+        }
+        if (n > txOutstanding) {
+            throw new IllegalArgumentException("the burst holds " + n + " frames but only " + txOutstanding
+                    + " TX slots are allocated");
+        }
+        for (int i = 0; i < n; i++) {
+            int want = txCommit + i >= txSlots ? txCommit + i - txSlots : txCommit + i;
+            if (burst.handle(i) != (TX_TAG | want)) {
+                throw new IllegalArgumentException("frame " + i + " is not TX slot " + want + ", the next the kernel sends:"
+                        + " transmit frames in the order allocate handed them out");
+            }
+        }
+        long bytes = 0;
+        for (int i = 0; i < n; i++) {
+            long slot = (long) txCommit * txSlotSize;
+            int len = burst.length(i);
+            tx.set(JAVA_INT, slot + tpacket3_hdr.tp_len$offset(), len);
+            tx.set(JAVA_INT, slot + tpacket3_hdr.tp_snaplen$offset(), len);
+            tx.set(JAVA_INT, slot + tpacket3_hdr.tp_next_offset$offset(), 0);
+            INT.setRelease(tx, slot + tpacket3_hdr.tp_status$offset(), TP_STATUS_SEND_REQUEST);
+            txCommit = txCommit + 1 == txSlots ? 0 : txCommit + 1;
+            bytes += len;
+        }
+        txOutstanding -= n;
+        txFrames += n;
+        txBytes += bytes;
+        burst.removeFirst(n);
+        kick();
+        return n;
+    }
+
+    /** One non-blocking sendto: the kernel sends every requested slot from its head on. */
+    private void kick() {
+        long rc = LinuxLibc.sendto(fd, 0L, 0L, (int) LinuxLibc.MSG_DONTWAIT, 0L, 0);
+        if (rc < 0) {
+            int errno = Native.lastErrno();
+            // A full queue leaves the slots requested; the next kick (transmit or allocate) sends them.
+            if (errno != Errno.EAGAIN && errno != Errno.ENOBUFS && errno != Errno.EINTR) {
+                throw new NativeException(LinuxCall.SENDTO, errno, "interface " + ifname
+                        + (LinuxCall.SENDTO.hint(errno) == null ? "" : ": " + LinuxCall.SENDTO.hint(errno)));
+            }
+        }
+    }
+
+    @Override
+    public boolean awaitReceive(long timeoutNanos) {
+        checkOpen();
+        if (!rxOpen && !delivered[rxBlock]
+                && ((int) INT.getAcquire(rx, (long) rxBlock * blockSize + BLOCK_STATUS) & TP_STATUS_USER) == 0) {
+            return LibC.awaitReadable(fd, PortChecks.pollMillis(timeoutNanos));
+        }
+        return true;
+    }
+
+    /** Counters; {@code rxDropped} is what the kernel could not put in the RX ring (PACKET_STATISTICS). */
+    @Override
+    public synchronized PortStats stats() {
+        checkOpen();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(tpacket_stats_v3.layout());
+            MemorySegment len = a.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, (int) tpacket_stats_v3.sizeof());
+            if (LinuxLibc.getsockopt(fd, (int) LinuxLibc.SOL_PACKET, (int) LinuxLibc.PACKET_STATISTICS, st, len) != 0) {
+                throw new NativeException(LinuxCall.STATISTICS, Native.lastErrno());
+            }
+            kernelDrops += Integer.toUnsignedLong(tpacket_stats_v3.tp_drops(st)); // reading resets the kernel's count
+        }
+        return new PortStats(rxFrames, rxBytes, txFrames, txBytes, kernelDrops, rxErrors, txErrors);
+    }
+
+
+    @Override
+    protected void destroy() {
+        ringArena.close();
+        LibC.munmap(mapAddress, mapLength);
+        LinuxLibc.close(fd);
+    }
+
+    @Override
+    protected String describe() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
