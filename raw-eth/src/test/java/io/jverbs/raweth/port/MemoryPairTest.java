@@ -73,8 +73,8 @@ class MemoryPairTest {
         try (MemoryPair pair = MemoryPair.create()) {
             FrameBurst tx = new FrameBurst(4);
             assertEquals(2, pair.a().allocate(tx, 2));
-            assertThrows(IllegalArgumentException.class, () -> pair.a().allocate(tx, 2), "frames would leak");
-            assertThrows(IllegalArgumentException.class, () -> pair.a().receive(tx));
+            assertThrows(IllegalStateException.class, () -> pair.a().allocate(tx, 2), "frames would leak");
+            assertThrows(IllegalStateException.class, () -> pair.a().receive(tx));
             assertThrows(IllegalArgumentException.class, () -> pair.b().release(tx), "b's release of a's buffers");
             pair.a().release(tx);
         }
