@@ -6,6 +6,9 @@
  */
 module io.jverbs.raweth {
     requires transitive io.jverbs.core;
+    requires io.jverbs.dpdk;
+    requires io.jverbs.verbs;
     exports io.jverbs.raweth.wire;
     exports io.jverbs.raweth.port;
+    exports io.jverbs.raweth.dpdk;
 }

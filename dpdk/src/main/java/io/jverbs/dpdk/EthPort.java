@@ -437,6 +437,14 @@ public final class EthPort extends NativeResource {
      * the caller's until freed or sent.
      */
     public int rxBurst(int queue, MbufArray pkts) {
+        return rxBurst(queue, pkts, pkts.capacity());
+    }
+
+    /**
+     * {@code rte_eth_rx_burst} of at most {@code max} packets (1..{@code pkts.capacity()}) into
+     * {@code pkts} from index 0; see {@link #rxBurst(int, MbufArray)}.
+     */
+    public int rxBurst(int queue, MbufArray pkts, int max) {
         if (!started) {
             throw notStarted();
         }
@@ -446,7 +454,9 @@ public final class EthPort extends NativeResource {
         }
         pkts.ensureOpen();
         long table = pkts.address;
-        int max = pkts.capacity();
+        if (max < 1 || max > pkts.capacity()) {
+            throw new IllegalArgumentException("max " + max + " outside 1.." + pkts.capacity());
+        }
         int n;
         try {
             n = Short.toUnsignedInt((short) BURST.invokeExact(rxBurstFn, data[queue], table, (short) max));
