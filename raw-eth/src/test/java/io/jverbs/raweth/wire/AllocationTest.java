@@ -1,37 +1,18 @@
 package io.jverbs.raweth.wire;
 
+import io.jverbs.raweth.port.AllocatedBytes;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.lang.management.ManagementFactory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The packet path allocates nothing: re-wrapping warm views over native memory and reading every layer. */
 class AllocationTest {
-    private static final Object BEAN = ManagementFactory.getThreadMXBean();
-    private static final MethodHandle ALLOCATED;
-
-    static {
-        try {
-            // Through a method handle: the tests compile in the module, which does not read
-            // jdk.management, and reflection would box the value it measures.
-            ALLOCATED = MethodHandles.publicLookup()
-                    .findVirtual(Class.forName("com.sun.management.ThreadMXBean"), "getCurrentThreadAllocatedBytes",
-                            MethodType.methodType(long.class))
-                    .asType(MethodType.methodType(long.class, Object.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    private static long allocated() throws Throwable {
-        return (long) ALLOCATED.invokeExact(BEAN);
+    private static long allocated() {
+        return AllocatedBytes.current();
     }
 
     private final EthernetFrame eth = new EthernetFrame();
