@@ -396,6 +396,19 @@ public final class EthPort extends NativeResource {
         }
     }
 
+    /**
+     * {@code rte_eth_dev_default_mac_addr_set}: gives the port {@code mac}, e.g. a locally
+     * administered address for a vdev that has none (net_ring reports 00:00:00:00:00:00).
+     */
+    public void macAddress(MacAddress mac) {
+        checkOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(rte_ether_addr.layout());
+            MemorySegment.copy(mac.bytes(), 0, rte_ether_addr.addr_bytes(a), ValueLayout.JAVA_BYTE, 0, 6);
+            check(DpdkCall.ETH_DEV_DEFAULT_MAC_ADDR_SET, RteEthdev.rte_eth_dev_default_mac_addr_set((short) portId, a), mac.toString());
+        }
+    }
+
     /** {@code rte_eth_promiscuous_enable}/{@code _disable}. */
     public void promiscuous(boolean on) {
         checkOpen();

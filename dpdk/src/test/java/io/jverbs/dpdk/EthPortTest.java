@@ -81,6 +81,9 @@ class EthPortTest {
             assertThrows(IllegalArgumentException.class, () -> port.xstat("no_such_counter"));
         }
         assertEquals(6, port.macAddress().bytes().length);
+        // net_ring has no MAC (all zero) and no mac_addr_set: the error names the call and the errno.
+        DpdkException e = assertThrows(DpdkException.class, () -> port.macAddress(MacAddress.parse("02:6a:76:00:00:01")));
+        assertTrue(e.getMessage().startsWith("rte_eth_dev_default_mac_addr_set failed: EOPNOTSUPP"), e.getMessage());
     }
 
     @Test

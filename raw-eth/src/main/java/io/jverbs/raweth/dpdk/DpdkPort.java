@@ -111,6 +111,16 @@ public final class DpdkPort extends NativeResource implements PacketPort {
      * @throws IllegalArgumentException when the pool's buffers cannot hold a frame of the port's MTU
      */
     public static DpdkPort open(EthPort port, MbufPool pool, int maxBurst) {
+        return open(port, pool, maxBurst, null);
+    }
+
+    /**
+     * {@link #open(EthPort, MbufPool, int)} for a port whose device has no MAC address of its own
+     * (net_ring reports all zero and cannot be given one): {@code mac}, when not null, is the
+     * address {@link #capabilities()} reports. The port receives in promiscuous mode, so frames to
+     * {@code mac} arrive whatever the device thinks its address is.
+     */
+    public static DpdkPort open(EthPort port, MbufPool pool, int maxBurst, MacAddress mac) {
         if (maxBurst < 1 || maxBurst > MbufArray.MAX_CAPACITY) {
             throw new IllegalArgumentException("maxBurst must be 1.." + MbufArray.MAX_CAPACITY + ", got " + maxBurst);
         }
@@ -133,7 +143,7 @@ public final class DpdkPort extends NativeResource implements PacketPort {
         boolean tso = txOff.contains(TxOffload.TCP_TSO);
         int flags = (txOff.contains(TxOffload.IPV4_CKSUM) ? FrameBurst.TX_IP_CHECKSUM : 0) | (txL4 ? FrameBurst.TX_L4_CHECKSUM : 0)
                 | (tso ? FrameBurst.TX_TCP_SEGMENTATION : 0);
-        PortCapabilities caps = new PortCapabilities(new MacAddress(port.macAddress().bits()), mtu, maxFrame, maxBurst,
+        PortCapabilities caps = new PortCapabilities(mac != null ? mac : new MacAddress(port.macAddress().bits()), mtu, maxFrame, maxBurst,
                 rxOff.size() == 3, (flags & FrameBurst.TX_IP_CHECKSUM) != 0, txL4, tso ? mtu - 40 : 0);
         port.start();
         port.promiscuous(true);

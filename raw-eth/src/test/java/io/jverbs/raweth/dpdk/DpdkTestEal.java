@@ -25,7 +25,8 @@ final class DpdkTestEal {
         if (eal == null) {
             eal = Eal.init(EalOptions.builder().lcores("0").noHuge().memoryMb(256).noPci().filePrefix(PREFIX).logLevel(5)
                     .vdev("net_ring0")   // DpdkPortTest: a port whose tx ring is its rx ring
-                    .vdev("net_ring1")   // DpdkPortConformanceTest: the same, one per suite
+                    .vdev("net_ring1")   // DpdkPortTest: use after close (its pool closes this ethdev)
+                    .vdev("net_ring2")   // DpdkRingConformanceTest
                     .build());
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 eal.close();
