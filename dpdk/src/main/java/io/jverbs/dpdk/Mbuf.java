@@ -21,6 +21,14 @@ public final class Mbuf {
     public static final int HEADROOM = (int) RteMbuf.RTE_PKTMBUF_HEADROOM;
     /** {@code RTE_MBUF_PORT_INVALID}. */
     public static final int PORT_INVALID = (int) RteMbuf.RTE_MBUF_PORT_INVALID;
+    /**
+     * One segment over the whole address space, in which every address this class returns
+     * ({@link #dataAddress()}, {@link #bufferAddress()}) is an offset: code that hands mbuf data
+     * to views over a {@link MemorySegment} (packet parsers, frame bursts) reads it through this
+     * segment at those offsets, with no segment per packet. It checks nothing about liveness, as
+     * a C pointer does not: use an address only while the application owns the mbuf.
+     */
+    public static final MemorySegment ADDRESS_SPACE = Memory.ALL;
 
     /** {@code sizeof(struct rte_mbuf)}. */
     static final long SIZE = rte_mbuf.sizeof();

@@ -368,7 +368,7 @@ public final class MbufPool extends NativeResource {
     }
 
     /** The Eal this pool belongs to. */
-    Eal eal() {
+    public Eal eal() {
         return eal;
     }
 
