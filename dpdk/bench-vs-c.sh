@@ -13,7 +13,8 @@
 # each forwards on the second lcore's CPU (testpmd's forwarding lcore; Java pins its registered
 # thread there, alloc_loop launches on that lcore). Hugepages when /dev/hugepages has free ones,
 # else --no-huge -m 256 (said in the output). Each case runs ROUNDS times, C and Java
-# alternating (which goes first alternates too); medians are compared.
+# alternating (which goes first alternates too); medians are compared. The Java side warms up for
+# WARMUP and on until its JIT has been idle for 0.5 s (at most 20 s; BurstBench prints how long).
 #
 # Two figures per run: Mpps over the wall-clock window, and Mpps per CPU second of the
 # forwarding thread (its utime+stime over the window: /proc for testpmd, CLOCK_THREAD_CPUTIME_ID

@@ -116,6 +116,7 @@ public enum DpdkCall implements NativeCall {
     ETH_XSTATS_GET_NAMES("rte_eth_xstats_get_names"),
     ETH_XSTATS_RESET("rte_eth_xstats_reset"),
     ETH_MACADDR_GET("rte_eth_macaddr_get"),
+    ETH_DEV_DEFAULT_MAC_ADDR_SET("rte_eth_dev_default_mac_addr_set"),
     ETH_PROMISCUOUS_ENABLE("rte_eth_promiscuous_enable"),
     ETH_PROMISCUOUS_DISABLE("rte_eth_promiscuous_disable"),
     ETH_DEV_SET_MTU("rte_eth_dev_set_mtu"),

@@ -396,6 +396,19 @@ public final class EthPort extends NativeResource {
         }
     }
 
+    /**
+     * {@code rte_eth_dev_default_mac_addr_set}: gives the port {@code mac}, e.g. a locally
+     * administered address for a vdev that has none (net_ring reports 00:00:00:00:00:00).
+     */
+    public void macAddress(MacAddress mac) {
+        checkOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocate(rte_ether_addr.layout());
+            MemorySegment.copy(mac.bytes(), 0, rte_ether_addr.addr_bytes(a), ValueLayout.JAVA_BYTE, 0, 6);
+            check(DpdkCall.ETH_DEV_DEFAULT_MAC_ADDR_SET, RteEthdev.rte_eth_dev_default_mac_addr_set((short) portId, a), mac.toString());
+        }
+    }
+
     /** {@code rte_eth_promiscuous_enable}/{@code _disable}. */
     public void promiscuous(boolean on) {
         checkOpen();
@@ -437,6 +450,14 @@ public final class EthPort extends NativeResource {
      * the caller's until freed or sent.
      */
     public int rxBurst(int queue, MbufArray pkts) {
+        return rxBurst(queue, pkts, pkts.capacity());
+    }
+
+    /**
+     * {@code rte_eth_rx_burst} of at most {@code max} packets (1..{@code pkts.capacity()}) into
+     * {@code pkts} from index 0; see {@link #rxBurst(int, MbufArray)}.
+     */
+    public int rxBurst(int queue, MbufArray pkts, int max) {
         if (!started) {
             throw notStarted();
         }
@@ -446,7 +467,9 @@ public final class EthPort extends NativeResource {
         }
         pkts.ensureOpen();
         long table = pkts.address;
-        int max = pkts.capacity();
+        if (max < 1 || max > pkts.capacity()) {
+            throw new IllegalArgumentException("max " + max + " outside 1.." + pkts.capacity());
+        }
         int n;
         try {
             n = Short.toUnsignedInt((short) BURST.invokeExact(rxBurstFn, data[queue], table, (short) max));

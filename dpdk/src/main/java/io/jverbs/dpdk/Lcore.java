@@ -12,19 +12,40 @@ final class Lcore {
     static final int ANY = (int) RteEal.LCORE_ID_ANY;
     private static final int MAX = (int) RteEal.RTE_MAX_LCORE;
 
-    private static final ThreadLocal<int[]> ID = ThreadLocal.withInitial(() -> new int[] {RteErrno.lcoreId()});
+    /**
+     * One thread's lcore id. Only its thread changes {@link #id}, so a reader that has checked
+     * {@code slot.thread == Thread.currentThread()} sees the current value without a barrier:
+     * hot paths keep the slot of the last thread that used them (a plain field) and skip the
+     * ThreadLocal lookup while the same thread comes back.
+     */
+    static final class Slot {
+        final Thread thread;
+        int id;
+
+        private Slot(Thread thread, int id) {
+            this.thread = thread;
+            this.id = id;
+        }
+    }
+
+    private static final ThreadLocal<Slot> SLOT = ThreadLocal.withInitial(() -> new Slot(Thread.currentThread(), RteErrno.lcoreId()));
 
     private Lcore() {}
 
+    /** The calling thread's slot. */
+    static Slot slot() {
+        return SLOT.get();
+    }
+
     /** The calling thread's lcore id, or {@link #ANY}. */
     static int current() {
-        return ID.get()[0];
+        return SLOT.get().id;
     }
 
     /** Re-reads the calling thread's lcore id from DPDK and returns it. */
     static int refresh() {
         int id = RteErrno.lcoreId();
-        ID.get()[0] = id;
+        SLOT.get().id = id;
         return id;
     }
 

@@ -21,6 +21,14 @@ public final class Mbuf {
     public static final int HEADROOM = (int) RteMbuf.RTE_PKTMBUF_HEADROOM;
     /** {@code RTE_MBUF_PORT_INVALID}. */
     public static final int PORT_INVALID = (int) RteMbuf.RTE_MBUF_PORT_INVALID;
+    /**
+     * One segment over the whole address space, in which every address this class returns
+     * ({@link #dataAddress()}, {@link #bufferAddress()}) is an offset: code that hands mbuf data
+     * to views over a {@link MemorySegment} (packet parsers, frame bursts) reads it through this
+     * segment at those offsets, with no segment per packet. It checks nothing about liveness, as
+     * a C pointer does not: use an address only while the application owns the mbuf.
+     */
+    public static final MemorySegment ADDRESS_SPACE = Memory.ALL;
 
     /** {@code sizeof(struct rte_mbuf)}. */
     static final long SIZE = rte_mbuf.sizeof();
@@ -41,6 +49,9 @@ public final class Mbuf {
     static final long POOL = rte_mbuf.pool$offset();
     static final long NEXT = rte_mbuf.next$offset();
     static final long TX_OFFLOAD = rte_mbuf.tx_offload$offset();
+
+    /** Copies up to this size are word stores ({@link #write(int, MemorySegment)}); larger ones a bulk copy. */
+    static final int SMALL_COPY = 64;
 
     private long m;
 
@@ -323,16 +334,47 @@ public final class Mbuf {
         return true;
     }
 
-    /** Copies {@code src} into this segment's data at {@code offset} (within {@link #dataLength()}). */
-    public void write(int offset, MemorySegment src) {
-        checkData(offset, src.byteSize());
-        MemorySegment.copy(src, 0, Memory.ALL, dataAddress() + offset, src.byteSize());
+    /**
+     * Copies {@code src} into this segment's data at {@code offset} (within {@link #dataLength()})
+     * and returns this view: the {@code memcpy(rte_pktmbuf_mtod(m, char *) + offset, ...)} of a C
+     * program, e.g. a header template into a fresh mbuf after {@link #length(int)}. Copies of up to 64
+     * bytes (headers) are done by word stores: the mbuf's fields are read once,
+     * before the first store, and a template of constant size unrolls completely.
+     */
+    public Mbuf write(int offset, MemorySegment src) {
+        long n = src.byteSize();
+        long at = dataAt(offset, n);
+        if (n <= SMALL_COPY) {
+            smallCopy(src, at, (int) n);
+        } else {
+            MemorySegment.copy(src, 0, Memory.ALL, at, n);
+        }
+        return this;
     }
 
-    /** Copies {@code src} into this segment's data at {@code offset} (within {@link #dataLength()}). */
-    public void write(int offset, byte[] src) {
-        checkData(offset, src.length);
-        MemorySegment.copy(src, 0, Memory.ALL, ValueLayout.JAVA_BYTE, dataAddress() + offset, src.length);
+    /** Copies {@code n} (at most {@link #SMALL_COPY}) bytes of {@code src} to {@code at}, the widest words first. */
+    private static void smallCopy(MemorySegment src, long at, int n) {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            Memory.ALL.set(Memory.LONG, at + i, src.get(Memory.LONG, i));
+        }
+        if ((n & 4) != 0) {
+            Memory.ALL.set(Memory.INT, at + i, src.get(Memory.INT, i));
+            i += 4;
+        }
+        if ((n & 2) != 0) {
+            Memory.ALL.set(Memory.SHORT, at + i, src.get(Memory.SHORT, i));
+            i += 2;
+        }
+        if ((n & 1) != 0) {
+            Memory.ALL.set(ValueLayout.JAVA_BYTE, at + i, src.get(ValueLayout.JAVA_BYTE, i));
+        }
+    }
+
+    /** Copies {@code src} into this segment's data at {@code offset} (within {@link #dataLength()}) and returns this view. */
+    public Mbuf write(int offset, byte[] src) {
+        MemorySegment.copy(src, 0, Memory.ALL, ValueLayout.JAVA_BYTE, dataAt(offset, src.length), src.length);
+        return this;
     }
 
     /** Copies {@code length} bytes of this segment's data from {@code offset} into a new array. */
@@ -389,7 +431,7 @@ public final class Mbuf {
     }
 
     /** The address of data bytes {@code offset..offset+n}, which must be within {@link #dataLength()}. */
-    private long dataAt(int offset, int n) {
+    private long dataAt(long offset, long n) {
         MemorySegment s = struct();
         int len = Short.toUnsignedInt(s.get(Memory.SHORT, DATA_LEN));
         if (offset < 0 || offset > len - n) {

@@ -33,6 +33,8 @@ public final class MbufArray extends NativeResource {
     final long address;
     private final int capacity;
     int count;
+    /** The lcore slot of the thread that last allocated into this array ({@link MbufPool#tryAllocate}). */
+    Lcore.Slot lcore;
     private final Mbuf view = new Mbuf();
 
     /** An array of {@code capacity} mbuf pointers (1..65535), empty. */

@@ -241,7 +241,13 @@ public final class MbufPool extends NativeResource {
         // Long-lived segments only on this path (the array's table, the pool's caches): a view
         // made per call is free only when the JIT inlines all of it, which it does not always do.
         MemorySegment t = into.table;
-        int rc = getBulk(t, n);
+        // The array is used by one thread: it keeps that thread's lcore slot (no ThreadLocal lookup per burst).
+        Lcore.Slot lcore = into.lcore;
+        if (lcore == null || lcore.thread != Thread.currentThread()) {
+            lcore = Lcore.slot();
+            into.lcore = lcore;
+        }
+        int rc = getBulk(t, n, lcore.id);
         if (rc < 0) {
             Reference.reachabilityFence(into);
             into.count = 0;
@@ -269,8 +275,7 @@ public final class MbufPool extends NativeResource {
     }
 
     /** {@code rte_mempool_do_generic_get} with this thread's cache: 0, or a negative errno from the driver. */
-    private int getBulk(MemorySegment t, int n) {
-        int lcore = Lcore.current();
+    private int getBulk(MemorySegment t, int n, int lcore) {
         long cache = localCache != 0 && Lcore.hasCache(lcore) ? localCache + lcore * CACHE_SIZEOF : 0;
         long table = t.address();
         int remaining = n;
@@ -363,7 +368,7 @@ public final class MbufPool extends NativeResource {
     }
 
     /** The Eal this pool belongs to. */
-    Eal eal() {
+    public Eal eal() {
         return eal;
     }
 

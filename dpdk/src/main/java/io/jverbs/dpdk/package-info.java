@@ -11,7 +11,10 @@
  *     port.start();
  *     MbufArray burst = new MbufArray(eal, 32);
  *     pool.allocate(burst, 32);                 // rte_pktmbuf_alloc_bulk
- *     for (int i = 0; i < 32; i++) burst.get(i).length(64);
+ *     MemorySegment header = MemorySegment.ofArray(ETHERNET_HEADER); // 14 bytes: dst, src, EtherType
+ *     for (int i = 0; i < 32; i++) {
+ *         burst.get(i).length(64).write(0, header); // data_len/pkt_len, then the memcpy of a C program
+ *     }
  *     int sent = port.txBurst(0, burst);        // rte_eth_tx_burst
  *     int got = port.rxBurst(0, burst);         // rte_eth_rx_burst: net_ring loops them back
  *     burst.freeAll();                          // rte_pktmbuf_free_bulk

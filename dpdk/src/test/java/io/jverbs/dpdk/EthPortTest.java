@@ -56,10 +56,16 @@ class EthPortTest {
                 m.write(0, f);
             }
             assertEquals(32, port.txBurst(0, tx));
+            assertThrows(IllegalArgumentException.class, () -> port.rxBurst(0, rx, 65), "max beyond the array");
+            assertThrows(IllegalArgumentException.class, () -> port.rxBurst(0, rx, 0));
+            assertEquals(5, port.rxBurst(0, rx, 5), "at most max");
+            assertEquals(5, rx.count());
+            rx.freeAll();
+            frames = java.util.Arrays.copyOfRange(frames, 5, 32);
             int got = port.rxBurst(0, rx);
-            assertEquals(32, got);
-            assertEquals(32, rx.count());
-            for (int i = 0; i < 32; i++) {
+            assertEquals(27, got);
+            assertEquals(27, rx.count());
+            for (int i = 0; i < 27; i++) {
                 Mbuf m = rx.get(i);
                 assertEquals(frames[i].length, m.packetLength(), "frame " + i);
                 assertArrayEquals(frames[i], m.read(0, m.dataLength()), "frame " + i);
@@ -75,6 +81,9 @@ class EthPortTest {
             assertThrows(IllegalArgumentException.class, () -> port.xstat("no_such_counter"));
         }
         assertEquals(6, port.macAddress().bytes().length);
+        // net_ring has no MAC (all zero) and no mac_addr_set: the error names the call and the errno.
+        DpdkException e = assertThrows(DpdkException.class, () -> port.macAddress(MacAddress.parse("02:6a:76:00:00:01")));
+        assertTrue(e.getMessage().startsWith("rte_eth_dev_default_mac_addr_set failed: EOPNOTSUPP"), e.getMessage());
     }
 
     @Test

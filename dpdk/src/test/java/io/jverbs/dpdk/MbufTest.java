@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +45,42 @@ class MbufTest {
         assertThrows(IndexOutOfBoundsException.class, () -> m.getInt(11));
         assertThrows(IndexOutOfBoundsException.class, () -> m.length(2176 - Mbuf.HEADROOM + 1));
         assertEquals(0x0800, m.getShort(12), "a refused store changed nothing");
+        MbufPoolTest.assertValid(m.address());
+        a.freeAll();
+    }
+
+    /**
+     * write(offset, segment) copies exactly the segment's bytes, for every size on both sides of
+     * the word-store path (up to 64 bytes) and the bulk copy, from heap and native segments, and
+     * refuses bytes outside data_len without writing any.
+     */
+    @Test
+    void writeCopiesExactlyTheSegmentsBytes() {
+        pool.allocate(a, 1);
+        Mbuf m = a.get(0);
+        m.length(100);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            for (int n = 0; n <= 80; n++) {
+                byte[] src = new byte[n];
+                for (int i = 0; i < n; i++) src[i] = (byte) (n * 7 + i + 1);
+                java.lang.foreign.MemorySegment nat = arena.allocate(Math.max(1, n)).asSlice(0, n);
+                nat.copyFrom(java.lang.foreign.MemorySegment.ofArray(src));
+                for (java.lang.foreign.MemorySegment s : new java.lang.foreign.MemorySegment[] {
+                        java.lang.foreign.MemorySegment.ofArray(src), nat}) {
+                    m.write(0, new byte[100]);
+                    assertSame(m, m.write(3, s));
+                    byte[] want = new byte[100];
+                    System.arraycopy(src, 0, want, 3, n);
+                    assertArrayEquals(want, m.read(0, 100), n + " bytes from " + (s.isNative() ? "native" : "heap"));
+                }
+            }
+        }
+        byte[] before = m.read(0, 100);
+        java.lang.foreign.MemorySegment fourteen = java.lang.foreign.MemorySegment.ofArray(new byte[14]);
+        assertThrows(IndexOutOfBoundsException.class, () -> m.write(87, fourteen), "bytes 87..101 of 100");
+        assertThrows(IndexOutOfBoundsException.class, () -> m.write(-1, fourteen));
+        assertThrows(IndexOutOfBoundsException.class, () -> m.write(0, java.lang.foreign.MemorySegment.ofArray(new byte[101])));
+        assertArrayEquals(before, m.read(0, 100), "a refused write changed nothing");
         MbufPoolTest.assertValid(m.address());
         a.freeAll();
     }

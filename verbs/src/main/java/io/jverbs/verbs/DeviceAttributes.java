@@ -3,6 +3,7 @@ package io.jverbs.verbs;
 import io.jverbs.verbs.ffi.ibv_device_attr;
 import io.jverbs.verbs.ffi.ibv_device_attr_ex;
 import io.jverbs.verbs.ffi.ibv_odp_caps;
+import io.jverbs.verbs.ffi.ibv_tso_caps;
 
 import java.lang.foreign.MemorySegment;
 
@@ -11,7 +12,8 @@ import java.lang.foreign.MemorySegment;
  * extended fields zero, on providers without the extended call). Limits a QP, CQ or MR must stay
  * within, and the capability bits ({@code IBV_DEVICE_*} in {@link #deviceCapFlags()}).
  * The 64-bit sizes and GUIDs are unsigned in C: read them with {@link Long#toUnsignedString}
- * (Soft-RoCE reports {@code max_mr_size} as 2^64 - 1, which is -1 here).
+ * (Soft-RoCE reports {@code max_mr_size} as 2^64 - 1, which is -1 here). {@code tsoMaxSize} and
+ * {@code tsoQpTypes} are {@code tso_caps.max_tso} and {@code supported_qpts} (a bit per {@link QpType#code()}).
  */
 public record DeviceAttributes(
         String firmwareVersion,
@@ -49,7 +51,18 @@ public record DeviceAttributes(
         long hcaCoreClock,
         long deviceCapFlagsEx,
         long maxDeviceMemorySize,
-        int rawPacketCaps) {
+        int rawPacketCaps,
+        int tsoMaxSize,
+        int tsoQpTypes) {
+
+    /** {@code IBV_RAW_PACKET_CAP_CVLAN_STRIPPING} in {@link #rawPacketCaps()}. */
+    public static final int RAW_PACKET_CAP_CVLAN_STRIPPING = 1;
+    /** {@code IBV_RAW_PACKET_CAP_SCATTER_FCS}. */
+    public static final int RAW_PACKET_CAP_SCATTER_FCS = 1 << 1;
+    /** {@code IBV_RAW_PACKET_CAP_IP_CSUM}: RAW_PACKET QPs offload IPv4 and TCP/UDP checksums (send and receive). */
+    public static final int RAW_PACKET_CAP_IP_CSUM = 1 << 2;
+    /** {@code IBV_RAW_PACKET_CAP_DELAY_DROP}. */
+    public static final int RAW_PACKET_CAP_DELAY_DROP = 1 << 3;
 
     /** {@code IBV_DEVICE_MEM_WINDOW_TYPE_2B}: type 2B memory windows. */
     public static final int CAP_MEM_WINDOW_TYPE_2B = 1 << 24;
@@ -108,7 +121,19 @@ public record DeviceAttributes(
                 extended ? ibv_device_attr_ex.hca_core_clock(ex) : 0,
                 extended ? ibv_device_attr_ex.device_cap_flags_ex(ex) : 0,
                 extended ? ibv_device_attr_ex.max_dm_size(ex) : 0,
-                extended ? ibv_device_attr_ex.raw_packet_caps(ex) : 0);
+                extended ? ibv_device_attr_ex.raw_packet_caps(ex) : 0,
+                extended ? ibv_tso_caps.max_tso(ibv_device_attr_ex.tso_caps(ex)) : 0,
+                extended ? ibv_tso_caps.supported_qpts(ibv_device_attr_ex.tso_caps(ex)) : 0);
+    }
+
+    /** {@link #RAW_PACKET_CAP_IP_CSUM}: checksum offload on RAW_PACKET QPs. */
+    public boolean supportsRawPacketChecksum() {
+        return (rawPacketCaps & RAW_PACKET_CAP_IP_CSUM) != 0;
+    }
+
+    /** TSO ({@code ibv_wr_send_tso}) on {@code type} QPs, up to {@link #tsoMaxSize()} bytes. */
+    public boolean supportsTso(QpType type) {
+        return tsoMaxSize > 0 && (tsoQpTypes & (1 << type.code())) != 0;
     }
 
     public boolean supportsAtomics() {

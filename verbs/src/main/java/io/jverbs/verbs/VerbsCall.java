@@ -62,6 +62,13 @@ public enum VerbsCall implements NativeCall {
     INIT_AH_FROM_WC("ibv_init_ah_from_wc", errno -> "the completion must be a UD receive (with its GRH on RoCE)"
             + " whose source GID is in the port's GID table"),
     DESTROY_AH("ibv_destroy_ah"),
+    CREATE_FLOW("ibv_create_flow", errno -> switch (errno) {
+        case Errno.EINVAL -> "The device refused the rule's specs or masks: mlx5 needs a RAW_PACKET (or UD) QP in INIT or later"
+                + " and an Ethernet spec first";
+        case Errno.EPERM -> "Flow steering on a RAW_PACKET QP needs CAP_NET_RAW";
+        default -> null;
+    }),
+    DESTROY_FLOW("ibv_destroy_flow"),
     OPEN_XRCD("ibv_open_xrcd"),
     CLOSE_XRCD("ibv_close_xrcd");
 

@@ -518,6 +518,28 @@ public final class RteEthdev {
         }
     }
 
+    private static final class rte_eth_dev_default_mac_addr_set$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_SHORT, ADDRESS);
+        static final MethodHandle HANDLE = LIBRARY.has("rte_eth_dev_default_mac_addr_set") ? LIBRARY.downcall("rte_eth_dev_default_mac_addr_set", DESC) : null;
+    }
+
+    public static FunctionDescriptor rte_eth_dev_default_mac_addr_set$descriptor() { return rte_eth_dev_default_mac_addr_set$.DESC; }
+    public static MemorySegment rte_eth_dev_default_mac_addr_set$address() { return LIBRARY.find("rte_eth_dev_default_mac_addr_set"); }
+    public static MethodHandle rte_eth_dev_default_mac_addr_set$handle() {
+        MethodHandle h = rte_eth_dev_default_mac_addr_set$.HANDLE;
+        if (h == null) LIBRARY.find("rte_eth_dev_default_mac_addr_set"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int rte_eth_dev_default_mac_addr_set(short port_id, MemorySegment addr) {
+        MethodHandle h = rte_eth_dev_default_mac_addr_set$handle();
+        try {
+            return (int) h.invokeExact(port_id, addr);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
     private static final class rte_eth_promiscuous_enable$ {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_SHORT);
         static final MethodHandle HANDLE = LIBRARY.has("rte_eth_promiscuous_enable") ? LIBRARY.downcall("rte_eth_promiscuous_enable", DESC) : null;

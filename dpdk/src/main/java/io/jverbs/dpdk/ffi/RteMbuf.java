@@ -40,6 +40,7 @@ public final class RteMbuf {
     public static final long RTE_MBUF_F_TX_TCP_CKSUM = 4503599627370496L;
     public static final long RTE_MBUF_F_TX_UDP_CKSUM = 13510798882111488L;
     public static final long RTE_MBUF_F_TX_VLAN = 144115188075855872L;
+    public static final long RTE_MBUF_F_TX_TCP_SEG = 1125899906842624L;
     public static final long RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF = 1L;
 
     private static final class rte_pktmbuf_pool_create$ {

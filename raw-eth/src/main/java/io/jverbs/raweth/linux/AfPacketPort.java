@@ -306,7 +306,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     @Override
     public int receive(FrameBurst burst) {
         checkOpen();
-        PortChecks.requireEmpty(burst);
+        burst.requireEmpty(name, "receive");
         burst.memory(rx);
         int cap = burst.capacity();
         int n = 0;
@@ -420,7 +420,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     @Override
     public int allocate(FrameBurst burst, int n) {
         checkOpen();
-        PortChecks.checkAllocate(burst, n);
+        PortChecks.checkAllocate(burst, n, name);
         burst.memory(tx);
         int k = 0;
         boolean kicked = false;

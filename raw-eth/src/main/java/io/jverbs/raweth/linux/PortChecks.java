@@ -8,15 +8,8 @@ final class PortChecks {
 
     private PortChecks() {}
 
-    /** receive and allocate fill a burst; frames still in it would be lost to the port. */
-    static void requireEmpty(FrameBurst burst) {
-        if (burst.count() != 0) {
-            throw new IllegalStateException("the burst still holds " + burst.count() + " frames: release or transmit them first");
-        }
-    }
-
-    static void checkAllocate(FrameBurst burst, int n) {
-        requireEmpty(burst);
+    static void checkAllocate(FrameBurst burst, int n, String port) {
+        burst.requireEmpty(port, "allocate");
         if (n < 0 || n > burst.capacity()) {
             throw new IllegalArgumentException("n " + n + " outside [0, " + burst.capacity() + "]");
         }

@@ -181,7 +181,7 @@ public final class TapPort extends NativeResource implements PacketPort {
     @Override
     public int receive(FrameBurst burst) {
         checkOpen();
-        PortChecks.requireEmpty(burst);
+        burst.requireEmpty(name, "receive");
         burst.memory(memory);
         int cap = burst.capacity();
         int n = 0;
@@ -224,7 +224,7 @@ public final class TapPort extends NativeResource implements PacketPort {
     @Override
     public int allocate(FrameBurst burst, int n) {
         checkOpen();
-        PortChecks.checkAllocate(burst, n);
+        PortChecks.checkAllocate(burst, n, name);
         burst.memory(memory);
         int k = Math.min(n, freeCount);
         for (int i = 0; i < k; i++) {

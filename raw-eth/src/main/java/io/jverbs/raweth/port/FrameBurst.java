@@ -101,6 +101,19 @@ public final class FrameBurst {
 
     // ---- for port implementations ----
 
+    /**
+     * Port use, first thing in {@code receive} and {@code allocate}: a burst that still holds
+     * frames would lose them to the port for good.
+     *
+     * @throws IllegalStateException if the burst holds frames; nothing is changed
+     */
+    public void requireEmpty(String port, String operation) {
+        if (count != 0) {
+            throw new IllegalStateException(port + ": " + operation + " into a burst that still holds " + count
+                    + " frames; transmit or release them first");
+        }
+    }
+
     /** Port use: the segment the port's frames lie in. */
     public void memory(MemorySegment segment) {
         memory = Objects.requireNonNull(segment, "segment");

@@ -253,13 +253,6 @@ public final class MemoryPair implements AutoCloseable {
             }
         }
 
-        private void empty(FrameBurst burst, String op) {
-            if (burst.count() != 0) {
-                throw new IllegalArgumentException(name + ": " + op + " into a burst that still holds "
-                        + burst.count() + " frames; transmit or release them first");
-            }
-        }
-
         @Override
         public String name() {
             return name;
@@ -273,7 +266,7 @@ public final class MemoryPair implements AutoCloseable {
         @Override
         public int receive(FrameBurst burst) {
             open();
-            empty(burst, "receive");
+            burst.requireEmpty(name, "receive");
             int max = Math.min(burst.capacity(), caps.maxBurst());
             long tail = in.tail();
             long now = latency == 0 ? 0 : clock.nanos();
@@ -334,7 +327,7 @@ public final class MemoryPair implements AutoCloseable {
         @Override
         public int allocate(FrameBurst burst, int n) {
             open();
-            empty(burst, "allocate");
+            burst.requireEmpty(name, "allocate");
             int k = Math.min(Math.min(n, burst.capacity()), freeTop);
             burst.memory(memory);
             for (int i = 0; i < k; i++) {

@@ -38,6 +38,8 @@ public interface PacketPort extends AutoCloseable {
     /**
      * Receives up to {@code burst.capacity()} frames without waiting and returns how many (also
      * {@code burst.count()}). The frames are the caller's until {@link #release}.
+     *
+     * @throws IllegalStateException if {@code burst} still holds frames (they would be lost)
      */
     int receive(FrameBurst burst);
 
@@ -47,6 +49,8 @@ public interface PacketPort extends AutoCloseable {
     /**
      * Puts up to {@code n} empty transmit buffers in {@code burst} (each {@link FrameBurst#capacity(int)}
      * bytes, length 0) and returns how many it could; fewer when the port's transmit memory is busy.
+     *
+     * @throws IllegalStateException if {@code burst} still holds frames (they would be lost)
      */
     int allocate(FrameBurst burst, int n);
 

@@ -21,7 +21,7 @@ public final class ibv_device_attr_ex {
         JAVA_LONG.withName("completion_timestamp_mask"),
         JAVA_LONG.withName("hca_core_clock"),
         JAVA_LONG.withName("device_cap_flags_ex"),
-        MemoryLayout.sequenceLayout(8, JAVA_BYTE).withName("tso_caps"),
+        ibv_tso_caps.layout().withName("tso_caps"),
         MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("rss_caps"),
         JAVA_INT.withName("max_wq_type_rq"),
         MemoryLayout.sequenceLayout(12, JAVA_BYTE).withName("packet_pacing_caps"),

@@ -30,7 +30,10 @@ public final class verbs_context {
         ADDRESS.withName("create_cq_ex"),
         MemoryLayout.paddingLayout(8),
         ADDRESS.withName("query_device_ex"),
-        MemoryLayout.paddingLayout(32),
+        ADDRESS.withName("ibv_destroy_flow"),
+        MemoryLayout.paddingLayout(8),
+        ADDRESS.withName("ibv_create_flow"),
+        MemoryLayout.paddingLayout(8),
         ADDRESS.withName("open_qp"),
         ADDRESS.withName("create_qp_ex"),
         ADDRESS.withName("get_srq_num"),
@@ -80,6 +83,12 @@ public final class verbs_context {
     public static long query_device_ex$offset() { return 216L; }
     public static MemorySegment query_device_ex(MemorySegment struct) { return struct.get(ADDRESS, 216L); }
     public static void query_device_ex(MemorySegment struct, MemorySegment value) { struct.set(ADDRESS, 216L, value); }
+    public static long ibv_destroy_flow$offset() { return 224L; }
+    public static MemorySegment ibv_destroy_flow(MemorySegment struct) { return struct.get(ADDRESS, 224L); }
+    public static void ibv_destroy_flow(MemorySegment struct, MemorySegment value) { struct.set(ADDRESS, 224L, value); }
+    public static long ibv_create_flow$offset() { return 240L; }
+    public static MemorySegment ibv_create_flow(MemorySegment struct) { return struct.get(ADDRESS, 240L); }
+    public static void ibv_create_flow(MemorySegment struct, MemorySegment value) { struct.set(ADDRESS, 240L, value); }
     public static long open_qp$offset() { return 256L; }
     public static MemorySegment open_qp(MemorySegment struct) { return struct.get(ADDRESS, 256L); }
     public static void open_qp(MemorySegment struct, MemorySegment value) { struct.set(ADDRESS, 256L, value); }

@@ -1,0 +1,407 @@
+package io.jverbs.raweth.dpdk;
+
+import io.jverbs.core.NativeResource;
+import io.jverbs.dpdk.DeviceInfo;
+import io.jverbs.dpdk.EthPort;
+import io.jverbs.dpdk.Mbuf;
+import io.jverbs.dpdk.MbufArray;
+import io.jverbs.dpdk.MbufPool;
+import io.jverbs.dpdk.PortConfig;
+import io.jverbs.dpdk.RxOffload;
+import io.jverbs.dpdk.TxOffload;
+import io.jverbs.dpdk.ffi.RteMbuf;
+import io.jverbs.raweth.port.FrameBurst;
+import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.port.PortCapabilities;
+import io.jverbs.raweth.port.PortStats;
+import io.jverbs.raweth.wire.MacAddress;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * A {@link PacketPort} over one DPDK ethdev queue pair ({@link EthPort}: queue 0 for rx and tx).
+ * Frames are mbufs: {@link FrameBurst#memory()} is {@link Mbuf#ADDRESS_SPACE}, an offset is an
+ * mbuf's data address and a handle its {@code struct rte_mbuf *}. {@link #receive} is one
+ * {@code rte_eth_rx_burst}, {@link #release} one {@code rte_pktmbuf_free_bulk}, {@link #allocate}
+ * one bulk get from the pool, {@link #transmit} one {@code rte_eth_tx_burst}; nothing is
+ * allocated per burst.
+ *
+ * <p>{@link #open} configures the port with the checksum and TSO offloads it offers and starts it.
+ * Offload flags on transmit become {@code ol_flags} with the l2/l3/l4 lengths read from the frame
+ * (IPv4, optionally behind one 802.1Q tag); asking for an offload the port does not offer throws
+ * {@link IllegalArgumentException} before anything is sent. Received frames the device marked
+ * with a bad IP or L4 checksum are freed and counted in {@link PortStats#rxErrors()}; good ones
+ * carry {@link FrameBurst#RX_IP_CHECKSUM_GOOD}/{@link FrameBurst#RX_L4_CHECKSUM_GOOD}.
+ *
+ * <p>A child of its {@link EthPort} (closing the port or the EAL closes this first) that uses the
+ * pool. {@link #close()} frees the frames it has not handed out and stops the ethdev, which stays
+ * open for the EAL to close. Frames the caller still holds are not freed; they are mbufs of the
+ * pool, reclaimed when it closes.
+ */
+public final class DpdkPort extends NativeResource implements PacketPort {
+    private static final ValueLayout.OfShort SHORT_BE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+    private static final MemorySegment MEMORY = Mbuf.ADDRESS_SPACE;
+
+    private static final long RX_IP_MASK = RteMbuf.RTE_MBUF_F_RX_IP_CKSUM_GOOD | RteMbuf.RTE_MBUF_F_RX_IP_CKSUM_BAD;
+    private static final long RX_L4_MASK = RteMbuf.RTE_MBUF_F_RX_L4_CKSUM_GOOD | RteMbuf.RTE_MBUF_F_RX_L4_CKSUM_BAD;
+    /** Flags that describe the mbuf's buffer, not the packet: an extbuf pool's mbufs keep them. */
+    private static final long KEEP = RteMbuf.RTE_MBUF_F_EXTERNAL | RteMbuf.RTE_MBUF_F_INDIRECT;
+    private static final int ETHERTYPE_IPV4 = 0x0800;
+    private static final int ETHERTYPE_VLAN = 0x8100;
+    private static final int PROTO_TCP = 6;
+    private static final int PROTO_UDP = 17;
+    private static final int OFFLOAD_FLAGS = FrameBurst.TX_IP_CHECKSUM | FrameBurst.TX_L4_CHECKSUM | FrameBurst.TX_TCP_SEGMENTATION;
+
+    private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int RX_FRAMES = 0, RX_BYTES = 1, TX_FRAMES = 2, TX_BYTES = 3, RX_BAD = 4;
+
+    private final EthPort port;
+    private final MbufPool pool;
+    private final String name;
+    private final PortCapabilities capabilities;
+    private final int txOffloadFlags;
+    private final int mtu;
+    /** Received mbufs not yet handed out (after awaitReceive, or a burst smaller than what arrived). */
+    private final MbufArray rx;
+    private int rxNext;
+    /** Where transmit and release gather mbuf pointers for one downcall. */
+    private final MbufArray scratch;
+    private final MemorySegment scratchTable;
+    private final MemorySegment rxTable;
+    private final Mbuf view = new Mbuf();
+    /** Written by the data-path thread, read by {@link #stats()} from any thread (opaque). */
+    private final long[] counters = new long[5];
+
+    private DpdkPort(EthPort port, MbufPool pool, int maxBurst, PortCapabilities capabilities, int txOffloadFlags) {
+        super(port, pool);
+        this.port = port;
+        this.pool = pool;
+        this.name = "dpdk:" + port.name();
+        this.capabilities = capabilities;
+        this.txOffloadFlags = txOffloadFlags;
+        this.mtu = capabilities.mtu();
+        MbufArray r = null;
+        MbufArray s = null;
+        try {
+            r = new MbufArray(pool.eal(), maxBurst);
+            s = new MbufArray(pool.eal(), maxBurst);
+        } catch (RuntimeException e) {
+            if (r != null) r.close();
+            throw e;
+        }
+        this.rx = r;
+        this.scratch = s;
+        this.rxTable = r.segment();
+        this.scratchTable = s.segment();
+        attach();
+    }
+
+    /**
+     * Configures {@code port} with one rx and one tx queue refilled from {@code pool}, enables the
+     * checksum and TSO offloads it offers, starts it (promiscuous) and wraps it; at most
+     * {@code maxBurst} frames per receive or transmit.
+     *
+     * @throws IllegalArgumentException when the pool's buffers cannot hold a frame of the port's MTU
+     */
+    public static DpdkPort open(EthPort port, MbufPool pool, int maxBurst) {
+        return open(port, pool, maxBurst, null);
+    }
+
+    /**
+     * {@link #open(EthPort, MbufPool, int)} for a port whose device has no MAC address of its own
+     * (net_ring reports all zero and cannot be given one): {@code mac}, when not null, is the
+     * address {@link #capabilities()} reports. The port receives in promiscuous mode, so frames to
+     * {@code mac} arrive whatever the device thinks its address is.
+     */
+    public static DpdkPort open(EthPort port, MbufPool pool, int maxBurst, MacAddress mac) {
+        if (maxBurst < 1 || maxBurst > MbufArray.MAX_CAPACITY) {
+            throw new IllegalArgumentException("maxBurst must be 1.." + MbufArray.MAX_CAPACITY + ", got " + maxBurst);
+        }
+        DeviceInfo info = port.info();
+        Set<RxOffload> rxOff = EnumSet.of(RxOffload.IPV4_CKSUM, RxOffload.UDP_CKSUM, RxOffload.TCP_CKSUM);
+        rxOff.retainAll(info.rxOffloads());
+        Set<TxOffload> txOff = EnumSet.of(TxOffload.IPV4_CKSUM, TxOffload.UDP_CKSUM, TxOffload.TCP_CKSUM, TxOffload.TCP_TSO);
+        txOff.retainAll(info.txOffloads());
+        port.stop();
+        port.configure(PortConfig.simple(pool).withOffloads(rxOff, txOff));
+        int mtu = port.mtu();
+        int room = pool.dataRoom() - Mbuf.HEADROOM;
+        int maxFrame = mtu + 18; // Ethernet header and one VLAN tag
+        if (room < maxFrame) {
+            throw new IllegalArgumentException("pool '" + pool.name() + "' has " + room + " bytes after the headroom; "
+                    + port.name() + " with MTU " + mtu + " needs " + maxFrame + " per frame: create it with a dataRoom of at least "
+                    + (maxFrame + Mbuf.HEADROOM));
+        }
+        boolean txL4 = txOff.contains(TxOffload.UDP_CKSUM) && txOff.contains(TxOffload.TCP_CKSUM);
+        boolean tso = txOff.contains(TxOffload.TCP_TSO);
+        int flags = (txOff.contains(TxOffload.IPV4_CKSUM) ? FrameBurst.TX_IP_CHECKSUM : 0) | (txL4 ? FrameBurst.TX_L4_CHECKSUM : 0)
+                | (tso ? FrameBurst.TX_TCP_SEGMENTATION : 0);
+        PortCapabilities caps = new PortCapabilities(mac != null ? mac : new MacAddress(port.macAddress().bits()), mtu, maxFrame, maxBurst,
+                rxOff.size() == 3, (flags & FrameBurst.TX_IP_CHECKSUM) != 0, txL4, tso ? mtu - 40 : 0);
+        port.start();
+        port.promiscuous(true);
+        return new DpdkPort(port, pool, maxBurst, caps, flags);
+    }
+
+    /** {@link #open(EthPort, MbufPool, int)} with bursts of up to 32 frames. */
+    public static DpdkPort open(EthPort port, MbufPool pool) {
+        return open(port, pool, 32);
+    }
+
+    /** The ethdev underneath. */
+    public EthPort ethPort() {
+        return port;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public PortCapabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public int receive(FrameBurst burst) {
+        checkOpen();
+        burst.requireEmpty(name(), "receive");
+        if (rxNext >= rx.count()) {
+            rxNext = 0;
+            port.rxBurst(0, rx, Math.min(burst.capacity(), rx.capacity()));
+        }
+        int available = rx.count();
+        int out = 0;
+        int bad = 0;
+        long bytes = 0;
+        int i = rxNext;
+        int room = burst.capacity();
+        for (; i < available && out < room; i++) {
+            long m = rxTable.getAtIndex(ValueLayout.JAVA_LONG, i);
+            Mbuf v = view.wrap(m);
+            long ol = v.offloadFlags();
+            int length = v.packetLength();
+            long ip = ol & RX_IP_MASK;
+            long l4 = ol & RX_L4_MASK;
+            if (ip == RteMbuf.RTE_MBUF_F_RX_IP_CKSUM_BAD || l4 == RteMbuf.RTE_MBUF_F_RX_L4_CKSUM_BAD || v.next() != 0) {
+                // A bad checksum the device found, or a chained frame (no scatter is configured): dropped.
+                scratchTable.setAtIndex(ValueLayout.JAVA_LONG, bad++, m);
+                continue;
+            }
+            int flags = (ip == RteMbuf.RTE_MBUF_F_RX_IP_CKSUM_GOOD ? FrameBurst.RX_IP_CHECKSUM_GOOD : 0)
+                    | (l4 == RteMbuf.RTE_MBUF_F_RX_L4_CKSUM_GOOD ? FrameBurst.RX_L4_CHECKSUM_GOOD : 0);
+            burst.set(out++, v.dataAddress(), length, length, flags, m);
+            bytes += length;
+        }
+        rxNext = i;
+        if (bad > 0) {
+            scratch.count(bad);
+            scratch.freeAll();
+            add(RX_BAD, bad);
+        }
+        burst.memory(MEMORY);
+        burst.count(out);
+        add(RX_FRAMES, out);
+        add(RX_BYTES, bytes);
+        return out;
+    }
+
+    @Override
+    public void release(FrameBurst burst) {
+        checkOpen();
+        int n = burst.count();
+        int chunk = scratch.capacity();
+        for (int from = 0; from < n; from += chunk) {
+            int k = Math.min(chunk, n - from);
+            for (int j = 0; j < k; j++) {
+                scratchTable.setAtIndex(ValueLayout.JAVA_LONG, j, burst.handle(from + j));
+            }
+            scratch.count(k);
+            scratch.freeAll();
+        }
+        burst.count(0);
+    }
+
+    @Override
+    public int allocate(FrameBurst burst, int n) {
+        checkOpen();
+        burst.requireEmpty(name(), "allocate");
+        int want = Math.min(Math.min(n, burst.capacity()), scratch.capacity());
+        if (want <= 0) {
+            burst.count(0);
+            return 0;
+        }
+        int got = pool.tryAllocate(scratch, want);
+        if (got == 0) {
+            // All or nothing in DPDK: take what is left instead.
+            int left = Math.min(want, pool.available());
+            got = left > 0 ? pool.tryAllocate(scratch, left) : 0;
+        }
+        for (int i = 0; i < got; i++) {
+            long m = scratchTable.getAtIndex(ValueLayout.JAVA_LONG, i);
+            Mbuf v = view.wrap(m);
+            burst.set(i, v.dataAddress(), 0, v.bufferLength() - v.dataOffset(), 0, m);
+        }
+        scratch.count(0);
+        burst.memory(MEMORY);
+        burst.count(got);
+        return got;
+    }
+
+    @Override
+    public int transmit(FrameBurst burst, int n) {
+        checkOpen();
+        if (n < 0 || n > burst.count()) {
+            throw new IndexOutOfBoundsException("transmit " + n + " of " + burst.count() + " frames");
+        }
+        int k = Math.min(n, scratch.capacity());
+        long bytes = 0;
+        for (int i = 0; i < k; i++) {
+            long m = burst.handle(i);
+            int length = burst.length(i);
+            int flags = burst.flags(i);
+            Mbuf v = view.wrap(m).length(length);
+            if ((flags & OFFLOAD_FLAGS) != 0) {
+                offload(v, flags, i);
+            } else {
+                v.offloadFlags(v.offloadFlags() & KEEP).txOffload(0);
+            }
+            scratchTable.setAtIndex(ValueLayout.JAVA_LONG, i, m);
+            bytes += length;
+        }
+        int sent = port.txBurst(0, scratch, 0, k);
+        for (int i = sent; i < k; i++) {
+            bytes -= burst.length(i);
+        }
+        burst.removeFirst(sent);
+        add(TX_FRAMES, sent);
+        add(TX_BYTES, bytes);
+        return sent;
+    }
+
+    /**
+     * Translates frame {@code i}'s offload flags into the mbuf's {@code ol_flags} and
+     * {@code tx_offload} lengths, as {@code rte_mbuf_core.h} asks: the IPv4 checksum field
+     * zeroed for {@code TX_IP_CKSUM}; for TSO the TCP checksum field holds the pseudo-header sum
+     * without the length (the frame holds it with the length, as for a plain L4 offload).
+     */
+    private void offload(Mbuf v, int flags, int i) {
+        if ((flags & ~txOffloadFlags & OFFLOAD_FLAGS) != 0) {
+            throw new IllegalArgumentException("frame " + i + " asks for offloads 0x" + Integer.toHexString(flags & OFFLOAD_FLAGS)
+                    + " but " + name + " offers only 0x" + Integer.toHexString(txOffloadFlags) + " (see capabilities())");
+        }
+        long a = v.dataAddress();
+        int len = v.dataLength();
+        int l2 = 14;
+        int type = len >= 14 ? Short.toUnsignedInt(MEMORY.get(SHORT_BE, a + 12)) : 0;
+        if (type == ETHERTYPE_VLAN && len >= 18) {
+            l2 = 18;
+            type = Short.toUnsignedInt(MEMORY.get(SHORT_BE, a + 16));
+        }
+        if (type != ETHERTYPE_IPV4 || len < l2 + 20) {
+            throw new IllegalArgumentException("frame " + i + " asks for checksum offload but is not an IPv4 frame (EtherType 0x"
+                    + Integer.toHexString(type) + ", " + len + " bytes)");
+        }
+        long ipAt = a + l2;
+        int l3 = (MEMORY.get(BYTE, ipAt) & 0xF) * 4;
+        int proto = MEMORY.get(BYTE, ipAt + 9) & 0xFF;
+        long ol = v.offloadFlags() & KEEP | RteMbuf.RTE_MBUF_F_TX_IPV4;
+        int l4 = 0;
+        int segment = 0;
+        if ((flags & FrameBurst.TX_IP_CHECKSUM) != 0) {
+            ol |= RteMbuf.RTE_MBUF_F_TX_IP_CKSUM;
+            MEMORY.set(SHORT_BE, ipAt + 10, (short) 0);
+        }
+        if ((flags & (FrameBurst.TX_L4_CHECKSUM | FrameBurst.TX_TCP_SEGMENTATION)) != 0) {
+            if (proto != PROTO_TCP && (proto != PROTO_UDP || (flags & FrameBurst.TX_TCP_SEGMENTATION) != 0)) {
+                throw new IllegalArgumentException("frame " + i + " asks for an L4 offload but carries IP protocol " + proto);
+            }
+            if (len < l2 + l3 + (proto == PROTO_TCP ? 20 : 8)) {
+                throw new IllegalArgumentException("frame " + i + " is too short for its L4 header: " + len + " bytes");
+            }
+            ol |= proto == PROTO_TCP ? RteMbuf.RTE_MBUF_F_TX_TCP_CKSUM : RteMbuf.RTE_MBUF_F_TX_UDP_CKSUM;
+            if ((flags & FrameBurst.TX_TCP_SEGMENTATION) != 0) {
+                long tcpAt = ipAt + l3;
+                l4 = ((MEMORY.get(BYTE, tcpAt + 12) & 0xFF) >>> 4) * 4;
+                segment = mtu - l3 - l4;
+                ol |= RteMbuf.RTE_MBUF_F_TX_TCP_SEG;
+                // One's-complement subtraction of the TCP length from the pseudo-header sum.
+                int tcpLength = Short.toUnsignedInt(MEMORY.get(SHORT_BE, ipAt + 2)) - l3;
+                int sum = Short.toUnsignedInt(MEMORY.get(SHORT_BE, tcpAt + 16)) + (~tcpLength & 0xFFFF);
+                sum = (sum & 0xFFFF) + (sum >>> 16);
+                MEMORY.set(SHORT_BE, tcpAt + 16, (short) sum);
+            }
+        }
+        v.offloadFlags(ol);
+        // struct rte_mbuf tx_offload: l2_len:7, l3_len:9, l4_len:8, tso_segsz:16
+        v.txOffload(l2 | (long) l3 << 7 | (long) l4 << 16 | (long) segment << 24);
+    }
+
+    @Override
+    public boolean awaitReceive(long timeoutNanos) {
+        checkOpen();
+        if (rxNext < rx.count()) {
+            return true;
+        }
+        long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
+        // A polled device has nothing to block on: poll, spin a little, then yield the core.
+        for (int spins = 0; ; spins++) {
+            rxNext = 0;
+            if (port.rxBurst(0, rx, rx.capacity()) > 0) {
+                return true;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            if (spins < 1000) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    @Override
+    public PortStats stats() {
+        checkOpen();
+        io.jverbs.dpdk.PortStats d = port.stats();
+        return new PortStats(get(RX_FRAMES), get(RX_BYTES), get(TX_FRAMES), get(TX_BYTES), d.rxMissed() + d.rxNoMbuf(),
+                d.rxErrors() + get(RX_BAD), d.txErrors());
+    }
+
+    private void add(int counter, long delta) {
+        COUNTERS.setOpaque(counters, counter, (long) COUNTERS.getOpaque(counters, counter) + delta);
+    }
+
+    private long get(int counter) {
+        return (long) COUNTERS.getOpaque(counters, counter);
+    }
+
+    @Override
+    protected void destroy() {
+        try {
+            if (!rx.isClosed() && rxNext < rx.count()) {
+                rx.free(rxNext, rx.count() - rxNext);
+            }
+        } finally {
+            rx.close();
+            scratch.close();
+            if (!port.isClosed()) {
+                port.stop();
+            }
+        }
+    }
+
+    @Override
+    protected String describe() {
+        return "DpdkPort(" + name + ")";
+    }
+}
