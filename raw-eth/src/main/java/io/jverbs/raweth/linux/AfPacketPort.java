@@ -22,6 +22,7 @@ import io.jverbs.raweth.wire.MacAddress;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
@@ -49,12 +50,21 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * <h2>Transmit</h2>
  * {@link #allocate} hands out TX ring slots in ring order and {@link #transmit} marks them
  * {@code TP_STATUS_SEND_REQUEST} and kicks the kernel with one non-blocking {@code sendto} per
- * burst. The kernel sends slots strictly in ring order, so frames must be transmitted in the order
- * they were allocated; allocated frames that are not sent can be released only if they are the
- * newest allocated (the usual "allocated 32, sent 20" case). A slot is free again once the kernel
- * has sent it. TPACKET_V3 TX rings need Linux 4.11. {@link Options#qdiscBypass()} sets
- * {@code PACKET_QDISC_BYPASS} (no queueing discipline, and tcpdump on the host no longer sees the
- * frames).
+ * burst: in the usual order (allocate, write, transmit) frames are written once, in the ring. The
+ * kernel sends slots strictly in ring order and stops at the first slot not requested, so the
+ * port keeps the slots between the last one transmitted and the newest allocated as one window:
+ * <ul>
+ *   <li>Unsent frames may be {@link #release released} in any order. A released slot becomes a
+ *       hole in the window; holes at the newest end are handed back at once, so the usual
+ *       "allocated 32, sent 20, released 12" costs nothing.</li>
+ *   <li>Frames are transmitted in the order they were allocated; a burst may skip holes but not
+ *       frames still held elsewhere (that throws {@link IllegalArgumentException} and changes
+ *       nothing). A frame transmitted while older holes lie before it is copied down into the
+ *       oldest hole, the only case that copies; the window closes up again behind it.</li>
+ * </ul>
+ * A slot is free again once the kernel has sent it. TPACKET_V3 TX rings need Linux 4.11.
+ * {@link Options#qdiscBypass()} sets {@code PACKET_QDISC_BYPASS} (no queueing discipline, and
+ * tcpdump on the host no longer sees the frames).
  *
  * <h2>Offloads: veth and checksums</h2>
  * The port offers no offloads and sets no offload flags: frames are sent as given, received as
@@ -77,6 +87,10 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     /** Handles of TX slots carry this bit; RX handles are block numbers. */
     private static final long TX_TAG = 1L << 62;
     private static final VarHandle INT = JAVA_INT.varHandle();
+    /** sendto(2) without errno capture, from the generated binding's symbol and descriptor. */
+    private static final MethodHandle SENDTO = Native.LINKER.downcallHandle(LinuxLibc.sendto$address(),
+            LinuxLibc.sendto$descriptor());
+    private static final int MSG_DONTWAIT = (int) LinuxLibc.MSG_DONTWAIT;
 
     private static final long BLOCK_STATUS = tpacket_block_desc.hdr_bh1$offset() + tpacket_hdr_v1.block_status$offset();
     private static final long BLOCK_NUM_PKTS = tpacket_block_desc.hdr_bh1$offset() + tpacket_hdr_v1.num_pkts$offset();
@@ -156,7 +170,10 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     private int rxOffset;
     private int returnCursor;
 
-    // TX: fixed slots in ring order; [txCommit, txAlloc) is allocated and not yet sent
+    // TX: fixed slots in ring order; the window [txCommit, txAlloc) holds the slots allocated and
+    // not yet sent, each ALLOCATED (the caller has it) or RELEASED (a hole); slots outside are FREE.
+    private static final byte FREE = 0, ALLOCATED = 1, RELEASED = 2;
+    private final byte[] txState;
     private final int txSlots;
     private final int txSlotSize;
     private final int txDataOffset;
@@ -186,6 +203,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         this.held = new int[blockCount];
         this.delivered = new boolean[blockCount];
         this.txSlots = txSlots;
+        this.txState = new byte[txSlots];
         this.txSlotSize = txSlotSize;
         this.txDataOffset = txDataOffset;
         attach();
@@ -375,17 +393,14 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
             burst.count(0);
             returnBlocks();
         } else if (m == tx) {
-            // Only the newest allocated slots can go back: the kernel sends slots in ring order.
             for (int i = 0; i < n; i++) {
-                int want = Math.floorMod(txAlloc - n + i, txSlots);
-                if (burst.handle(i) != (TX_TAG | want)) {
-                    throw new IllegalStateException("frame " + i + " is not among the newest allocated TX slots of " + name
-                            + ": unsent TX frames can be released only newest-last, as allocated");
-                }
+                txSlotOf(burst, i);
             }
-            txAlloc = Math.floorMod(txAlloc - n, txSlots);
-            txOutstanding -= n;
+            for (int i = 0; i < n; i++) {
+                txState[(int) (burst.handle(i) & ~TX_TAG)] = RELEASED; // a hole until the window closes over it
+            }
             burst.count(0);
+            shrinkWindow();
         } else {
             throw new IllegalArgumentException("the burst holds frames of another port, not of " + name);
         }
@@ -417,6 +432,29 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         }
     }
 
+    /** The TX slot of frame {@code i}, which must be one the caller holds. */
+    private int txSlotOf(FrameBurst burst, int i) {
+        long h = burst.handle(i);
+        int slot = (int) (h & ~TX_TAG);
+        if ((h & ~0x7fff_ffffL) != TX_TAG || slot >= txSlots || txState[slot] != ALLOCATED) {
+            throw new IllegalArgumentException("frame " + i + " of the burst is not a TX frame held from " + name);
+        }
+        return slot;
+    }
+
+    /** Hands holes at the newest end of the TX window back: the next allocate reuses them. */
+    private void shrinkWindow() {
+        while (txOutstanding > 0) {
+            int last = txAlloc == 0 ? txSlots - 1 : txAlloc - 1;
+            if (txState[last] != RELEASED) {
+                break;
+            }
+            txState[last] = FREE;
+            txAlloc = last;
+            txOutstanding--;
+        }
+    }
+
     @Override
     public int allocate(FrameBurst burst, int n) {
         checkOpen();
@@ -438,6 +476,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                 break;
             }
             burst.set(k++, slot + txDataOffset, 0, maxFrameLength, 0, TX_TAG | txAlloc);
+            txState[txAlloc] = ALLOCATED;
             txAlloc = txAlloc + 1 == txSlots ? 0 : txAlloc + 1;
             txOutstanding++;
         }
@@ -456,21 +495,34 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
             throw new IllegalArgumentException("transmit takes frames allocated from " + name
                     + "; copy received frames into allocated ones");
         }
-        if (n > txOutstanding) {
-            throw new IllegalArgumentException("the burst holds " + n + " frames but only " + txOutstanding
-                    + " TX slots are allocated");
-        }
+        // Check everything first (a bad burst changes nothing): the frames lie in ring order from
+        // txCommit on, and every other slot up to the last of them is a hole.
+        int span = 0;
         for (int i = 0; i < n; i++) {
-            int want = txCommit + i >= txSlots ? txCommit + i - txSlots : txCommit + i;
-            if (burst.handle(i) != (TX_TAG | want)) {
-                throw new IllegalArgumentException("frame " + i + " is not TX slot " + want + ", the next the kernel sends:"
-                        + " transmit frames in the order allocate handed them out");
+            int d = Math.floorMod(txSlotOf(burst, i) - txCommit, txSlots);
+            if (d < span || d >= txOutstanding) {
+                throw new IllegalArgumentException("frame " + i + " is out of order: transmit frames in the order"
+                        + " allocate handed them out");
+            }
+            span = d + 1;
+        }
+        for (int d = 0, held = 0; d < span; d++) {
+            int slot = txCommit + d >= txSlots ? txCommit + d - txSlots : txCommit + d;
+            if (txState[slot] == ALLOCATED && ++held > n) {
+                throw new IllegalArgumentException("TX slot " + slot + ", allocated before the burst's frames, is still"
+                        + " held: the kernel sends in ring order, so transmit or release it first");
             }
         }
         long bytes = 0;
         for (int i = 0; i < n; i++) {
             long slot = (long) txCommit * txSlotSize;
+            int from = (int) (burst.handle(i) & ~TX_TAG);
             int len = burst.length(i);
+            if (from != txCommit) { // older holes before it: the frame moves down, its slot becomes a hole
+                MemorySegment.copy(tx, (long) from * txSlotSize + txDataOffset, tx, slot + txDataOffset, len);
+                txState[from] = RELEASED;
+            }
+            txState[txCommit] = FREE;
             tx.set(JAVA_INT, slot + tpacket3_hdr.tp_len$offset(), len);
             tx.set(JAVA_INT, slot + tpacket3_hdr.tp_snaplen$offset(), len);
             tx.set(JAVA_INT, slot + tpacket3_hdr.tp_next_offset$offset(), 0);
@@ -482,14 +534,25 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         txFrames += n;
         txBytes += bytes;
         burst.removeFirst(n);
+        shrinkWindow();
         kick();
         return n;
     }
 
-    /** One non-blocking sendto: the kernel sends every requested slot from its head on. */
+    /**
+     * One non-blocking sendto: the kernel sends every requested slot from its head on. It captures
+     * no errno, so nothing is allocated even where C2 does not inline the whole downcall (see
+     * {@link TapPort}); a failed kick is made again with errno capture, which is harmless (it sends
+     * what is still requested) and tells why.
+     */
     private void kick() {
-        long rc = LinuxLibc.sendto(fd, 0L, 0L, (int) LinuxLibc.MSG_DONTWAIT, 0L, 0);
-        if (rc < 0) {
+        long rc;
+        try {
+            rc = (long) SENDTO.invokeExact(fd, 0L, 0L, MSG_DONTWAIT, 0L, 0);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        if (rc < 0 && LinuxLibc.sendto(fd, 0L, 0L, MSG_DONTWAIT, 0L, 0) < 0) {
             int errno = Native.lastErrno();
             // A full queue leaves the slots requested; the next kick (transmit or allocate) sends them.
             if (errno != Errno.EAGAIN && errno != Errno.ENOBUFS && errno != Errno.EINTR) {

@@ -8,6 +8,7 @@ import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.raweth.linux.ffi.LinuxLibc;
 import io.jverbs.raweth.linux.ffi.ifreq;
+import io.jverbs.raweth.linux.ffi.pollfd;
 import io.jverbs.raweth.port.FrameBurst;
 import io.jverbs.raweth.port.PacketPort;
 import io.jverbs.raweth.port.PortCapabilities;
@@ -16,6 +17,7 @@ import io.jverbs.raweth.wire.MacAddress;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -38,8 +40,23 @@ import java.util.concurrent.ThreadLocalRandom;
  * options, or a random locally administered one), not the interface's, which is
  * {@link #interfaceMac()}. No offloads: the kernel fills every checksum of frames it sends to a
  * TAP without {@code IFF_VNET_HDR}, and checks the ones it receives.
+ *
+ * <p>The per-frame {@code read} and {@code write} capture no errno. A capturing downcall slices its
+ * capture segment on every call, and that slice is freed by escape analysis only if C2 inlines the
+ * whole downcall adapter, which it stops doing once the caller's loop is a few calls up (C2's
+ * {@code MaxInlineLevel}): then every frame allocated. The port learns why a call failed without
+ * errno on the hot path: a failed write is made again with errno capture (it fails the same way
+ * or goes through), and a read that fails with no frame yet in the burst is followed by a zero
+ * {@code poll(2)}; only if that shows something waiting is the read repeated with errno capture.
  */
 public final class TapPort extends NativeResource implements PacketPort {
+    // read(2) and write(2) without errno capture, from the generated bindings' symbols and descriptors.
+    private static final MethodHandle READ = Native.LINKER.downcallHandle(LinuxLibc.read$address(),
+            LinuxLibc.read$descriptor());
+    private static final MethodHandle WRITE = Native.LINKER.downcallHandle(LinuxLibc.write$address(),
+            LinuxLibc.write$descriptor());
+    private static final short POLLIN = (short) LinuxLibc.POLLIN;
+
     /**
      * @param buffers frame slots in the port's pool, shared by received frames and transmit buffers
      * @param maxBurst the burst size the port advertises
@@ -70,6 +87,7 @@ public final class TapPort extends NativeResource implements PacketPort {
     private final int slotSize;
     private final int maxFrameLength;
     private final PortCapabilities capabilities;
+    private final MemorySegment pollFd;
     private final int[] free;
     private final boolean[] taken;
     private int freeCount;
@@ -88,6 +106,9 @@ public final class TapPort extends NativeResource implements PacketPort {
         this.memory = pool.segment();
         this.base = pool.address();
         this.slotSize = slotSize;
+        this.pollFd = memory.asSlice((long) slots * slotSize, pollfd.sizeof());
+        pollfd.fd(pollFd, fd);
+        pollfd.events(pollFd, POLLIN); // poll(2) writes only revents
         this.free = new int[slots];
         this.taken = new boolean[slots];
         for (int i = 0; i < slots; i++) {
@@ -137,7 +158,7 @@ public final class TapPort extends NativeResource implements PacketPort {
             MacAddress ifmac = Netdev.mac(ctl, ifname);
             int maxFrame = mtu + 18;
             int slot = (maxFrame + 63) & ~63;
-            pool = NativeBuffer.allocate((long) slot * options.buffers());
+            pool = NativeBuffer.allocate((long) slot * options.buffers() + pollfd.sizeof()); // the frames, then a pollfd
             MacAddress mac = options.mac() != null ? options.mac() : randomMac();
             PortCapabilities caps = new PortCapabilities(mac, mtu, maxFrame, Math.min(options.maxBurst(), options.buffers()),
                     false, false, false, 0);
@@ -189,14 +210,9 @@ public final class TapPort extends NativeResource implements PacketPort {
         while (n < cap && freeCount > 0) {
             int s = free[freeCount - 1];
             long off = (long) s * slotSize;
-            long rc = LinuxLibc.read(fd, base + off, slotSize);
-            if (rc < 0) {
-                int errno = Native.lastErrno();
-                if (errno == Errno.EINTR) continue;
-                if (errno == Errno.EAGAIN) break;
-                burst.count(n);
-                throw new NativeException(LinuxCall.READ, errno, "TAP device " + ifname);
-            }
+            long rc = read(fd, base + off, slotSize);
+            // A failure after frames is the queue running dry (EAGAIN); a real error shows on the next call.
+            if (rc < 0 && (n > 0 || (rc = readAfterFailure(base + off)) < 0)) break;
             if (rc == 0) break;
             freeCount--;
             taken[s] = true;
@@ -245,7 +261,11 @@ public final class TapPort extends NativeResource implements PacketPort {
         int sent = 0;
         while (sent < n) {
             int len = burst.length(sent);
-            long rc = LinuxLibc.write(fd, base + burst.offset(sent), len);
+            long addr = base + burst.offset(sent);
+            long rc = write(fd, addr, len);
+            if (rc < 0) {
+                rc = LinuxLibc.write(fd, addr, len); // again, to learn errno (see the class doc)
+            }
             if (rc < 0) {
                 int errno = Native.lastErrno();
                 if (errno == Errno.EINTR) continue;
@@ -260,6 +280,41 @@ public final class TapPort extends NativeResource implements PacketPort {
         }
         burst.removeFirst(sent);
         return sent;
+    }
+
+    /**
+     * After a read without errno failed with no frame in the burst yet: -1 when nothing is
+     * waiting (the EAGAIN of an idle device), else the result of a read with errno capture, which
+     * takes a frame that arrived meanwhile or throws the error (the device was removed).
+     */
+    private long readAfterFailure(long address) {
+        if (LinuxLibc.poll(pollFd, 1, 0) <= 0) {
+            return -1;
+        }
+        long rc = LinuxLibc.read(fd, address, slotSize);
+        if (rc < 0) {
+            int errno = Native.lastErrno();
+            if (errno != Errno.EAGAIN && errno != Errno.EINTR) {
+                throw new NativeException(LinuxCall.READ, errno, "TAP device " + ifname);
+            }
+        }
+        return rc;
+    }
+
+    private static long read(int fd, long address, long count) {
+        try {
+            return (long) READ.invokeExact(fd, address, count);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static long write(int fd, long address, long count) {
+        try {
+            return (long) WRITE.invokeExact(fd, address, count);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
     }
 
     private void giveBack(int slot) {

@@ -170,15 +170,59 @@ class KernelPeerTest {
             assertEquals(1, port.allocate(second, 1));
             second.length(0, 60);
             assertThrows(IllegalArgumentException.class, () -> port.transmit(second, 1), "slot after four unsent ones");
-            assertThrows(IllegalStateException.class, () -> port.release(tx), "not the newest allocated");
+            FrameBurst stale = new FrameBurst(1); // a copy of tx's first entry, to release it twice
+            stale.memory(tx.memory());
+            stale.set(0, tx.offset(0), 0, tx.capacity(0), 0, tx.handle(0));
+            stale.count(1);
+            port.release(tx); // unsent frames go back in any order, the older ones first here
             port.release(second);
-            port.release(tx);
+            assertThrows(IllegalArgumentException.class, () -> port.release(stale), "a frame released already");
             assertThrows(IllegalArgumentException.class, () -> port.allocate(second, 2), "n beyond capacity");
             assertEquals(1, port.allocate(second, 1));
             assertThrows(IllegalStateException.class, () -> port.receive(second), "the burst still holds a frame");
             second.length(0, 13);
             assertThrows(IllegalArgumentException.class, () -> port.transmit(second, 1), "shorter than a header");
             port.release(second);
+        }
+    }
+
+    /**
+     * AF_PACKET's TX ring is sent in ring order: frames released unsent before newer ones leave
+     * holes, a burst past frames still held is refused, and newer frames sent past the holes reach
+     * the wire whole (copied down into them), after which the ring is not stuck.
+     */
+    @Test
+    void afPacketSendsPastReleasedOlderFrames() {
+        try (AfPacketPort port = AfPacketPort.open(LOCAL)) {
+            Peer p = new Peer(port, VETH_LOCAL, VETH_KERNEL);
+            p.resolve();
+            FrameBurst older = new FrameBurst(3);
+            FrameBurst newer = new FrameBurst(2);
+            assertEquals(3, port.allocate(older, 3));
+            assertEquals(2, port.allocate(newer, 2));
+            byte[][] data = {"first after the holes".getBytes(StandardCharsets.US_ASCII), new byte[300]};
+            Arrays.fill(data[1], (byte) 0x5a);
+            for (int i = 0; i < 2; i++) {
+                newer.length(i, p.writePing(newer.memory(), newer.offset(i), 0x4a57, i + 1, data[i]));
+            }
+            assertThrows(IllegalArgumentException.class, () -> port.transmit(newer, 2), "older frames still held");
+            assertEquals(2, newer.count(), "a refused transmit keeps the burst");
+            port.release(older);
+            assertEquals(2, port.transmit(newer, 2));
+            boolean[] seen = new boolean[3];
+            p.awaitIp(IpProtocol.ICMP, () -> {
+                if (p.icmp.wrap(p.ip.segment(), p.ip.payloadOffset(), p.ip.payloadLength()) == WireStatus.OK
+                        && p.icmp.checksumValid() && Icmpv4Repr.parse(p.icmp) instanceof Icmpv4Repr.EchoReply r
+                        && r.identifier() == 0x4a57 && (r.sequence() == 1 || r.sequence() == 2)) {
+                    byte[] d = data[r.sequence() - 1];
+                    assertArrayEquals(d, Peer.copy(p.icmp.segment(), p.icmp.offset() + Icmpv4Packet.HEADER_LENGTH,
+                            p.icmp.payloadLength()), "echo " + r.sequence());
+                    seen[r.sequence()] = true;
+                }
+                return seen[1] && seen[2] ? new byte[0] : null;
+            });
+            byte[] after = "the ring moves on".getBytes(StandardCharsets.US_ASCII);
+            assertArrayEquals(after, p.ping(0x4a57, 3, after), "a ping after the holes closed");
         }
     }
 
@@ -232,11 +276,7 @@ class KernelPeerTest {
         }
 
         byte[] ping(int id, int seq, byte[] data) {
-            int icmpLen = Icmpv4Packet.HEADER_LENGTH + data.length;
-            sendIp(IpProtocol.ICMP, icmpLen, (m, off) -> {
-                MemorySegment.copy(data, 0, m, ValueLayout.JAVA_BYTE, off + Icmpv4Packet.HEADER_LENGTH, data.length);
-                new Icmpv4Repr.EchoRequest(id, seq, data.length).emit(icmp.wrapUnchecked(m, off, icmpLen));
-            });
+            send(frameLength(Icmpv4Packet.HEADER_LENGTH + data.length), (m, off) -> writePing(m, off, id, seq, data));
             awaitIp(IpProtocol.ICMP, () -> icmp.wrap(ip.segment(), ip.payloadOffset(), ip.payloadLength()) == WireStatus.OK
                     && icmp.checksumValid() && Icmpv4Repr.parse(icmp).equals(new Icmpv4Repr.EchoReply(id, seq, data.length))
                     ? copy(icmp.segment(), icmp.offset() + Icmpv4Packet.HEADER_LENGTH, data.length) : null);
@@ -268,14 +308,31 @@ class KernelPeerTest {
         private interface Writer { void write(MemorySegment m, long off); }
         private interface Match { byte[] match(); }
 
-        private void sendIp(int protocol, int payloadLength, Writer payload) {
-            int len = Math.max(EthernetFrame.MIN_FRAME_LENGTH, 14 + Ipv4Packet.MIN_HEADER_LENGTH + payloadLength);
-            send(len, (m, off) -> {
-                new EthernetRepr(kernelMac, mac, EtherType.IPV4).emit(eth.wrapUnchecked(m, off, len));
-                int ipLen = Ipv4Packet.MIN_HEADER_LENGTH + payloadLength;
-                new Ipv4Repr(local.value(), kernel.value(), protocol, payloadLength, 64).emit(ip.wrapUnchecked(m, off + 14, ipLen));
-                payload.write(m, off + 14 + Ipv4Packet.MIN_HEADER_LENGTH);
+        /** Writes an ICMP echo request to the kernel at {@code off} (zeroed first); returns the frame's length. */
+        int writePing(MemorySegment m, long off, int id, int seq, byte[] data) {
+            int icmpLen = Icmpv4Packet.HEADER_LENGTH + data.length;
+            return writeIp(m, off, IpProtocol.ICMP, icmpLen, (s, at) -> {
+                MemorySegment.copy(data, 0, s, ValueLayout.JAVA_BYTE, at + Icmpv4Packet.HEADER_LENGTH, data.length);
+                new Icmpv4Repr.EchoRequest(id, seq, data.length).emit(icmp.wrapUnchecked(s, at, icmpLen));
             });
+        }
+
+        private static int frameLength(int ipPayloadLength) {
+            return Math.max(EthernetFrame.MIN_FRAME_LENGTH, 14 + Ipv4Packet.MIN_HEADER_LENGTH + ipPayloadLength);
+        }
+
+        private void sendIp(int protocol, int payloadLength, Writer payload) {
+            send(frameLength(payloadLength), (m, off) -> writeIp(m, off, protocol, payloadLength, payload));
+        }
+
+        private int writeIp(MemorySegment m, long off, int protocol, int payloadLength, Writer payload) {
+            int len = frameLength(payloadLength);
+            m.asSlice(off, len).fill((byte) 0);
+            new EthernetRepr(kernelMac, mac, EtherType.IPV4).emit(eth.wrapUnchecked(m, off, len));
+            int ipLen = Ipv4Packet.MIN_HEADER_LENGTH + payloadLength;
+            new Ipv4Repr(local.value(), kernel.value(), protocol, payloadLength, 64).emit(ip.wrapUnchecked(m, off + 14, ipLen));
+            payload.write(m, off + 14 + Ipv4Packet.MIN_HEADER_LENGTH);
+            return len;
         }
 
         private void awaitIp(int protocol, Match match) {

@@ -72,6 +72,7 @@ public final class LinuxLibc {
     public static final long SIOCGIFHWADDR = 35111L;
     public static final long SIOCGIFMTU = 35105L;
     public static final long SIOCGIFFLAGS = 35091L;
+    public static final long POLLIN = 1L;
 
     private static final class socket$ {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
@@ -310,6 +311,28 @@ public final class LinuxLibc {
         MethodHandle h = write$handle();
         try {
             return (long) h.invokeExact(Native.errnoState(), fd, buf, count);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class poll$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+        static final MethodHandle HANDLE = LIBRARY.has("poll") ? LIBRARY.downcall("poll", DESC, Native.CRITICAL) : null;
+    }
+
+    public static FunctionDescriptor poll$descriptor() { return poll$.DESC; }
+    public static MemorySegment poll$address() { return LIBRARY.find("poll"); }
+    public static MethodHandle poll$handle() {
+        MethodHandle h = poll$.HANDLE;
+        if (h == null) LIBRARY.find("poll"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int poll(MemorySegment fds, long nfds, int timeout) {
+        MethodHandle h = poll$handle();
+        try {
+            return (int) h.invokeExact(fds, nfds, timeout);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
