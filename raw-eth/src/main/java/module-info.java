@@ -14,6 +14,8 @@ module io.jverbs.raweth {
     requires io.jverbs.verbs;
     exports io.jverbs.raweth.wire;
     exports io.jverbs.raweth.port;
+    exports io.jverbs.raweth.iface;
+    exports io.jverbs.raweth.socket;
     exports io.jverbs.raweth.linux;
     exports io.jverbs.raweth.linux.ffi;
     exports io.jverbs.raweth.dpdk;
