@@ -23,5 +23,5 @@ module io.jverbs.raweth {
     exports io.jverbs.raweth.verbs;
     uses io.jverbs.raweth.port.PortOpener;
     provides io.jverbs.raweth.port.PortOpener with io.jverbs.raweth.linux.AfPacketOpener,
-            io.jverbs.raweth.linux.TapOpener;
+            io.jverbs.raweth.linux.TapOpener, io.jverbs.raweth.dpdk.DpdkOpener, io.jverbs.raweth.verbs.VerbsOpener;
 }

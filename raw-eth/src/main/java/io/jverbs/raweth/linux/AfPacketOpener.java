@@ -1,10 +1,11 @@
 package io.jverbs.raweth.linux;
 
 import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.port.PortHints;
 import io.jverbs.raweth.port.PortOpener;
 import io.jverbs.raweth.port.PortSpec;
 
-/** Opens {@code afpacket:<interface>} as an {@link AfPacketPort} with its default options (a service). */
+/** Opens {@code afpacket:<interface>} as an {@link AfPacketPort} with its default options (a service); the hints are not needed. */
 public final class AfPacketOpener implements PortOpener {
     /** For the service loader. */
     public AfPacketOpener() {
@@ -16,7 +17,8 @@ public final class AfPacketOpener implements PortOpener {
     }
 
     @Override
-    public PacketPort open(PortSpec spec) {
+    public PacketPort open(PortSpec spec, PortHints hints) {
+        // The interface delivers every frame to the socket: nothing to steer.
         return AfPacketPort.open(spec.argument());
     }
 }
