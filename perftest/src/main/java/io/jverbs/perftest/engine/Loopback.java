@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * {@code --loopback}: a server and a client of the same test in this process, on one device, over
  * perftest's TCP exchange on 127.0.0.1. The client's side is reported; the server runs quietly
- * in a second thread (two pollers: fine on two or more CPUs).
+ * in a second thread (two pollers: fine on two or more CPUs). With {@code --run_infinitely} only
+ * the client takes SIGINT/SIGTERM; the server ends as a separate server would, on the client's
+ * closing steps.
  */
 final class Loopback {
     private Loopback() {
@@ -24,6 +26,7 @@ final class Loopback {
             try (TestRun run = new TestRun(p, QuietReporter.INSTANCE, true,
                     q -> OobSession.server(lo, p.port(), RdmaEngine.stepTimeout(), RdmaEngine.stepTimeout()),
                     stallNs)) {
+                run.takesSignals = false; // --run_infinitely: a signal stops the client, whose finishing message ends this side
                 run.run();
             } catch (Throwable t) {
                 serverFailure.set(t);
@@ -34,7 +37,9 @@ final class Loopback {
                 stallNs)) {
             run.run();
         } finally {
-            server.join(RdmaEngine.stepTimeout().toMillis() + 5000);
+            // an infinite send_bw or -b server notices the client's end at its next row, -D seconds away at most
+            long rowMs = p.runInfinitely() ? p.durationSeconds() * 1000L : 0;
+            server.join(RdmaEngine.stepTimeout().toMillis() + rowMs + 5000);
         }
         Throwable t = serverFailure.get();
         if (t != null) {

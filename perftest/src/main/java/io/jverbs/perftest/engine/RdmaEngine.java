@@ -37,12 +37,6 @@ public final class RdmaEngine implements Engine {
         if (p.connection() == Connection.DC) {
             return "-c DC (it needs mlx5 DC transport support: mlx5dv DCT/DCI)";
         }
-        if (p.runInfinitely() && p.bidirectional()) {
-            return "--run_infinitely with -b";
-        }
-        if (p.runInfinitely() && p.loopback()) {
-            return "--run_infinitely with --loopback";
-        }
         return null;
     }
 

@@ -67,6 +67,8 @@ final class TestRun implements AutoCloseable {
     private final boolean server;
     private final Function<TestParameters, OobSession> connect;
     private final long stallNs;
+    /** Whether {@code --run_infinitely} takes SIGINT/SIGTERM here (not the quiet server of --loopback). */
+    boolean takesSignals = true;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     private Context ctx;
@@ -598,11 +600,13 @@ final class TestRun implements AutoCloseable {
      * traffic", the closing line, and ends like a finished run: barrier, BW reports, closing
      * handshake. The server waits in that barrier as long as the client runs (keepalive notices a
      * vanished host); it prints "Client closed connection" (the client's report, as 6.06, with
-     * {@code --style debian}).
+     * {@code --style debian}). With {@code -b} both sides send, as perftest's duplex mains do: see
+     * {@link #endDuplexInfinitely}.
      */
     private void rdmaBwInfinitely() {
         int size = sizes.getFirst();
-        if (server) {
+        boolean duplex = p.bidirectional();
+        if (server && !duplex) {
             oob.barrier(OobSession.FOREVER);
             BwReport r = oob.exchangeBwReport(BwReport.NONE);
             if (p.reporting().style() == io.jverbs.perftest.ReportStyle.DEBIAN) {
@@ -614,13 +618,37 @@ final class TestRun implements AutoCloseable {
             oob.closeConnection();
             return;
         }
-        BwLoop loop = new BwLoop(qps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
-                p.txDepth(), 1, null);
+        BwLoop loop = new BwLoop(loopQps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
+                p.txDepth(), 1, null, srq);
         loop.baseFlags = inlineFlag(size);
-        BwResult total = runInfinitely(loop, size, false);
+        Ending end = runInfinitely(loop, size, false);
+        if (duplex) {
+            endDuplexInfinitely(end);
+            return;
+        }
         oob.barrier();
-        oob.exchangeBwReport(toReport(total));
+        oob.exchangeBwReport(toReport(end.total));
         oob.closeConnection();
+    }
+
+    /**
+     * The end of a {@code -b} infinite run. perftest has none: its duplex run installs no SIGINT
+     * handler ({@code run_iter_bw_infinitely}: only {@code !duplex}), so a signal kills it, and
+     * its peer fails on its next completion. jperf ends on purpose: the side stopped by a signal
+     * sends its barrier message without waiting (a C peer never reads during the run) and closes,
+     * which destroys its QPs; a jperf peer takes that message, at its next row or when its
+     * requests then fail, as the end of the run.
+     */
+    private void endDuplexInfinitely(Ending end) {
+        if (end.peerFinished) {
+            oob.awaitFinished();
+            return;
+        }
+        try {
+            oob.finishWithoutAnswer();
+        } catch (io.jverbs.perftest.oob.OobException e) {
+            // stopped by the user; a peer already gone has nothing more to hear
+        }
     }
 
     /**
@@ -649,37 +677,75 @@ final class TestRun implements AutoCloseable {
         }
     }
 
+    /** The peer closed the channel without its finishing message. */
+    private static final class PeerGone extends EngineException {
+        PeerGone(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** How an infinite run ended: its totals, and whether the peer's finishing message ended it. */
+    private record Ending(BwResult total, boolean peerFinished) {
+    }
+
     /**
      * Runs {@code loop} (sending, or receiving for {@code receiver}) until a signal or the peer
      * ends it, one row per {@code -D} seconds of the messages completed in that interval (perftest
-     * counts from its print thread's previous row; the peak is not measured). Returns the totals.
+     * counts from its print thread's previous row; the peak is not measured). A receiver, and
+     * either side of {@code -b}, looks at the channel at each row and when its loop fails: the
+     * peer's finishing message ends the run, a channel closed without it fails it.
      */
-    private BwResult runInfinitely(BwLoop loop, int size, boolean receiver) {
+    private Ending runInfinitely(BwLoop loop, int size, boolean receiver) {
+        boolean duplex = p.bidirectional();
+        boolean watchPeer = receiver || duplex;
         boolean[] peerFinished = {false};
         Window w;
-        long messages;
-        try (StopSignals signals = StopSignals.install()) {
-            w = Window.infinite(p.durationSeconds(), () -> signals.getAsBoolean() || peerFinished[0], stallNs);
-            IntervalRows rows = new IntervalRows(reporter, size, w.startNs);
+        long messages = 0;
+        try (StopSignals signals = takesSignals ? StopSignals.install() : null) {
+            w = Window.infinite(p.durationSeconds(),
+                    () -> signals != null && signals.getAsBoolean() || peerFinished[0], stallNs);
+            IntervalRows rows = new IntervalRows(reporter, size, w.startNs, p.reporting().bytesPerBwUnit(),
+                    duplex && p.kind() != TestKind.SEND ? 2 : 1);
             Progress row = now -> {
                 rows.at(now, loop.sampled);
-                switch (oob.peerState()) {
-                    case CLOSED -> throw new EngineException((receiver ? "the client" : "the server")
-                            + " closed the out-of-band connection during --run_infinitely: it exited or failed");
-                    case SENT -> peerFinished[0] = receiver;
-                    case QUIET -> { }
-                }
+                peerFinished[0] = peerFinished(watchPeer, null);
             };
-            messages = receiver ? loop.receive(0, w, row) : loop.send(0, w, 0, row);
-            if (signals.received() != null) {
+            try {
+                messages = receiver ? loop.receive(0, w, row) : loop.send(0, w, 0, row);
+            } catch (PeerGone e) {
+                throw e;
+            } catch (EngineException e) {
+                // -b: a peer that stopped closes its QPs, so our requests fail; its message says it ended on purpose
+                if (!watchPeer || !peerFinished(true, e)) {
+                    throw e;
+                }
+                peerFinished[0] = true;
+            }
+            if (signals != null && signals.received() != null) {
                 reporter.message("\n User stopped traffic\n");
             } else {
-                reporter.message(" Client closed connection\n");
+                reporter.message(server ? " Client closed connection\n" : " Server closed connection\n");
             }
         }
         reporter.tableFooter();
         long elapsed = Math.max(1, loop.lastNs - w.startNs);
-        return Bandwidth.fromTotals(size, receiver ? messages : loop.sampled, elapsed, p.reporting().bytesPerBwUnit(), 0);
+        BwResult total = Bandwidth.fromTotals(size, receiver ? messages : loop.sampled, elapsed,
+                p.reporting().bytesPerBwUnit(), 0);
+        return new Ending(total, peerFinished[0]);
+    }
+
+    /**
+     * Whether the peer sent its finishing message (only if {@code watch}); a channel the peer
+     * closed without it fails the run ({@code cause}: the loop's failure it explains, or null).
+     */
+    private boolean peerFinished(boolean watch, EngineException cause) {
+        return switch (oob.peerState()) {
+            case CLOSED -> throw new PeerGone((server ? "the client" : "the server")
+                    + " closed the out-of-band connection during --run_infinitely: it exited or failed"
+                    + (cause == null ? "" : " (then: " + cause.getMessage() + ")"), cause);
+            case SENT -> watch;
+            case QUIET -> false;
+        };
     }
 
     /** Runs the sender loop for one size and reports it (printed unless {@code quiet}). */

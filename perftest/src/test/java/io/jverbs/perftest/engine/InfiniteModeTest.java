@@ -22,7 +22,7 @@ class InfiniteModeTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         RunReport report = new RunReport(Jperf.parse("write_bw", "--run_infinitely", "-D", "2", "host"),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream()));
-        IntervalRows rows = new IntervalRows(report, 65536, 100 * S);
+        IntervalRows rows = new IntervalRows(report, 65536, 100 * S, 1 << 20, 1);
         rows.at(102 * S, 1000);          // 1000 messages in 2 s
         rows.at(104 * S, 1000 + 3000);   // 3000 more in the next 2 s
         rows.at(104 * S, 9999);          // no time passed: no row
@@ -36,6 +36,20 @@ class InfiniteModeTest {
         assertTrue(lines[0].matches("^ 65536\\s+1000\\s+0\\.00\\s+31\\.25\\s+0\\.000500$"), lines[0]);
         assertTrue(lines[1].matches("^ 65536\\s+3000\\s+0\\.00\\s+93\\.75\\s+0\\.001500$"), lines[1]);
         assertEquals(2, report.bandwidthResults().size());
+    }
+
+    @Test
+    void bidirectionalRowsDoubleAverageAndRateButNotTheCount() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunReport report = new RunReport(Jperf.parse("read_bw", "--run_infinitely", "-b", "--report_gbits", "-s", "4096", "host"),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream()));
+        IntervalRows rows = new IntervalRows(report, 4096, 10 * S, 125_000_000.0, 2);
+        rows.at(15 * S, 250_000);        // this side: 250000 × 4096 B in 5 s = 1.6384 Gb/s, 0.05 Mpps
+        String line = out.toString(StandardCharsets.UTF_8);
+        // perftest's run_inf_bi_factor: 2 × size in the average, 2 × the rate; #iterations is this side's
+        assertTrue(line.matches("^ 4096\\s+250000\\s+0\\.00\\s+3\\.28\\s+0\\.100000\n$"), line);
+        assertEquals(250_000, report.bandwidthResults().getFirst().iterations());
+        assertEquals(2 * 4096.0 * 250_000 * 8 / 5e9, report.bandwidthResults().getFirst().average(), 1e-9);
     }
 
     @Test
