@@ -352,22 +352,41 @@ public final class Mbuf {
         return this;
     }
 
-    /** Copies {@code n} (at most {@link #SMALL_COPY}) bytes of {@code src} to {@code at}, the widest words first. */
+    /**
+     * Copies {@code n} (at most {@link #SMALL_COPY}) bytes of {@code src} to {@code at} by the
+     * widest words, the last word ending at byte {@code n} and overlapping the one before it when
+     * {@code n} is not a multiple of its size (a 14-byte header is two 8-byte stores, as gcc
+     * copies it). Every store stays within {@code at..at+n}.
+     */
     private static void smallCopy(MemorySegment src, long at, int n) {
-        int i = 0;
-        for (; i + 8 <= n; i += 8) {
-            Memory.ALL.set(Memory.LONG, at + i, src.get(Memory.LONG, i));
+        if (n >= 8) {
+            for (int i = 0; i + 8 < n; i += 8) {
+                Memory.ALL.set(Memory.LONG, at + i, src.get(Memory.LONG, i));
+            }
+            Memory.ALL.set(Memory.LONG, at + n - 8, src.get(Memory.LONG, n - 8));
+        } else if (n >= 4) {
+            Memory.ALL.set(Memory.INT, at, src.get(Memory.INT, 0));
+            Memory.ALL.set(Memory.INT, at + n - 4, src.get(Memory.INT, n - 4));
+        } else if (n >= 2) {
+            Memory.ALL.set(Memory.SHORT, at, src.get(Memory.SHORT, 0));
+            Memory.ALL.set(Memory.SHORT, at + n - 2, src.get(Memory.SHORT, n - 2));
+        } else if (n == 1) {
+            Memory.ALL.set(ValueLayout.JAVA_BYTE, at, src.get(ValueLayout.JAVA_BYTE, 0));
         }
-        if ((n & 4) != 0) {
-            Memory.ALL.set(Memory.INT, at + i, src.get(Memory.INT, i));
-            i += 4;
-        }
-        if ((n & 2) != 0) {
-            Memory.ALL.set(Memory.SHORT, at + i, src.get(Memory.SHORT, i));
-            i += 2;
-        }
-        if ((n & 1) != 0) {
-            Memory.ALL.set(ValueLayout.JAVA_BYTE, at + i, src.get(ValueLayout.JAVA_BYTE, i));
+    }
+
+    /**
+     * Copies {@code template} ({@code size} bytes; {@code first} and {@code last} are its first and
+     * last 8 bytes when {@code size >= 8}, read once by the caller for a whole burst) to {@code at}.
+     */
+    static void copyTemplate(MemorySegment template, long size, long first, long last, long at) {
+        if (size >= 8 && size <= 16) {
+            Memory.ALL.set(Memory.LONG, at, first);
+            Memory.ALL.set(Memory.LONG, at + size - 8, last);
+        } else if (size <= SMALL_COPY) {
+            smallCopy(template, at, (int) size);
+        } else {
+            MemorySegment.copy(template, 0, Memory.ALL, at, size);
         }
     }
 

@@ -59,12 +59,13 @@ public final class MbufPool extends NativeResource {
     private static final long CACHE_OBJS = rte_mempool_cache.objs$offset();
     private static final long EXTERNAL = RteMbuf.RTE_MBUF_F_EXTERNAL;
     /** data_off, refcnt, nb_segs and port are 4 consecutive u16 ("rearm_data"): one store resets them. */
-    private static final boolean REARM_WORD = Mbuf.REFCNT == Mbuf.DATA_OFF + 2 && Mbuf.NB_SEGS == Mbuf.DATA_OFF + 4
+    private static final boolean LITTLE = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+    private static final boolean REARM_WORD = LITTLE && Mbuf.REFCNT == Mbuf.DATA_OFF + 2 && Mbuf.NB_SEGS == Mbuf.DATA_OFF + 4
             && Mbuf.PORT == Mbuf.DATA_OFF + 6;
     /** packet_type and pkt_len are consecutive u32: one 8-byte store zeroes both. */
-    private static final boolean TYPE_LEN_WORD = Mbuf.PKT_LEN == Mbuf.PACKET_TYPE + 4;
+    private static final boolean TYPE_LEN_WORD = LITTLE && Mbuf.PKT_LEN == Mbuf.PACKET_TYPE + 4;
     /** data_len and vlan_tci are consecutive u16: one 4-byte store zeroes both. */
-    private static final boolean DATA_LEN_VLAN_WORD = Mbuf.VLAN_TCI == Mbuf.DATA_LEN + 2;
+    private static final boolean DATA_LEN_VLAN_WORD = LITTLE && Mbuf.VLAN_TCI == Mbuf.DATA_LEN + 2;
 
     private final Eal eal;
     private final ExternalMemory external;
@@ -238,27 +239,154 @@ public final class MbufPool extends NativeResource {
         checkOpen();
         into.ensureOpen();
         into.checkRange(0, n);
-        // Long-lived segments only on this path (the array's table, the pool's caches): a view
-        // made per call is free only when the JIT inlines all of it, which it does not always do.
-        MemorySegment t = into.table;
+        long cache = cacheOf(into);
+        if (cache != 0) {
+            int cached = Memory.getInt(cache + CACHE_LEN);
+            if (cached >= n) {
+                // The usual case: all n from this lcore's cache, taken and reset in one pass.
+                Memory.putInt(cache + CACHE_LEN, cached - n);
+                takeAndReset(cache + CACHE_OBJS + 8L * (cached - 1), into.address, n);
+                Reference.reachabilityFence(into);
+                into.count = n;
+                return n;
+            }
+        }
+        return refillAndAllocate(into, n, cache, 0, null);
+    }
+
+    /**
+     * Allocates {@code n} mbufs as {@link #tryAllocate(MbufArray, int)} does and makes each a
+     * one-segment packet of {@code length} bytes whose data starts with a copy of
+     * {@code template}: what a traffic generator does after {@code rte_pktmbuf_alloc_bulk} (set
+     * {@code data_len} and {@code pkt_len}, copy the headers to {@code rte_pktmbuf_mtod}), in the
+     * same pass that resets each mbuf. The data after the template is left as the buffer holds it.
+     * The same result as {@link Mbuf#length(int)} then {@link Mbuf#write(int, MemorySegment)} on
+     * each mbuf, for less: each mbuf is touched once and the checks are made once per call.
+     *
+     * @param length   bytes of data in each mbuf, at least {@code template.byteSize()} and at most
+     *                 the room after the headroom ({@link #dataRoom()} minus {@link Mbuf#HEADROOM})
+     * @param template the first bytes of every packet (e.g. its Ethernet, IP and UDP headers)
+     * @throws IllegalArgumentException when {@code length} does not fit or is shorter than the template
+     */
+    public int tryAllocate(MbufArray into, int n, int length, MemorySegment template) {
+        checkOpen();
+        into.ensureOpen();
+        into.checkRange(0, n);
+        long size = template.byteSize();
+        int room = dataRoom - Math.min(Mbuf.HEADROOM, dataRoom);
+        if (length < size || length > room) {
+            throw new IllegalArgumentException("a packet of " + length + " bytes with a " + size + "-byte template does not fit: "
+                    + "pool '" + name + "' has " + room + " bytes after the headroom");
+        }
+        // Read before anything is taken: a template in a closed arena throws here and loses nothing.
+        long first = size >= 8 ? template.get(Memory.LONG, 0) : 0;
+        long last = size >= 8 ? template.get(Memory.LONG, size - 8) : 0;
+        long cache = cacheOf(into);
+        if (cache != 0) {
+            int cached = Memory.getInt(cache + CACHE_LEN);
+            if (cached >= n) {
+                if (takeAndFill(cache + CACHE_OBJS + 8L * (cached - 1), into.address, n, length, template, first, last) < n) {
+                    // an mbuf with a smaller buffer than the pool's (only a broken invariant): nothing was taken
+                    into.count = 0;
+                    throw doesNotFit(length);
+                }
+                Memory.putInt(cache + CACHE_LEN, cached - n);
+                Reference.reachabilityFence(into);
+                into.count = n;
+                return n;
+            }
+        }
+        return refillAndAllocate(into, n, cache, length, template);
+    }
+
+    /**
+     * {@link #tryAllocate(MbufArray, int, int, MemorySegment)} that throws when the pool cannot
+     * give {@code n} mbufs.
+     *
+     * @throws DpdkException ({@code ENOBUFS}) naming the pool, its size and what is left
+     * @throws IllegalArgumentException when {@code length} does not fit or is shorter than the template
+     */
+    public void allocate(MbufArray into, int n, int length, MemorySegment template) {
+        if (tryAllocate(into, n, length, template) != n && n != 0) {
+            throw exhausted(n);
+        }
+    }
+
+    /** The address of the calling thread's cache in this pool, or 0 without one. */
+    private long cacheOf(MbufArray into) {
         // The array is used by one thread: it keeps that thread's lcore slot (no ThreadLocal lookup per burst).
         Lcore.Slot lcore = into.lcore;
         if (lcore == null || lcore.thread != Thread.currentThread()) {
             lcore = Lcore.slot();
             into.lcore = lcore;
         }
-        int rc = getBulk(t, n, lcore.id);
+        int id = lcore.id;
+        return localCache != 0 && Lcore.hasCache(id) ? localCache + id * CACHE_SIZEOF : 0;
+    }
+
+    /**
+     * Moves {@code n} mbuf pointers from the cache stack whose top entry is at {@code top} (the
+     * most recently freed, cache-hot one first, as in C) to {@code table} and resets each: the
+     * cache copy and {@code rte_pktmbuf_reset} in one loop, each mbuf touched once.
+     */
+    private static void takeAndReset(long top, long table, int n) {
+        for (int i = 0; i < n; i++) {
+            long m = Memory.getLong(top - 8L * i);
+            Memory.putLong(table + 8L * i, m);
+            reset(m, 0);
+        }
+    }
+
+    /**
+     * {@link #takeAndReset} that also gives each mbuf {@code length} bytes starting with
+     * {@code template} ({@code first} and {@code last} are its first and last 8 bytes when it has
+     * 8 or more). Returns {@code n}, or the index of an mbuf whose buffer is too small (which,
+     * like those before it, is still a valid free mbuf: the caller leaves them all in the cache).
+     */
+    private static int takeAndFill(long top, long table, int n, int length, MemorySegment template, long first, long last) {
+        long size = template.byteSize();
+        for (int i = 0; i < n; i++) {
+            long m = Memory.getLong(top - 8L * i);
+            Memory.putLong(table + 8L * i, m);
+            long data = reset(m, length);
+            if (data == 0) {
+                return i;
+            }
+            Mbuf.copyTemplate(template, size, first, last, data);
+        }
+        return n;
+    }
+
+    /** The rest of {@code rte_mempool_do_generic_get}: the cache holds fewer than {@code n}, or there is none. */
+    private int refillAndAllocate(MbufArray into, int n, long cache, int length, MemorySegment template) {
+        MemorySegment t = into.table;
+        int rc = getBulk(t, n, cache);
         if (rc < 0) {
             Reference.reachabilityFence(into);
             into.count = 0;
             return 0;
         }
+        into.count = n;
+        long size = template == null ? 0 : template.byteSize();
+        long first = size >= 8 ? template.get(Memory.LONG, 0) : 0;
+        long last = size >= 8 ? template.get(Memory.LONG, size - 8) : 0;
         for (int i = 0; i < n; i++) {
-            reset(t.getAtIndex(Memory.LONG, i));
+            long data = reset(t.getAtIndex(Memory.LONG, i), length);
+            if (data == 0) {
+                into.freeAll();
+                throw doesNotFit(length);
+            }
+            if (template != null) {
+                Mbuf.copyTemplate(template, size, first, last, data);
+            }
         }
         Reference.reachabilityFence(into);
-        into.count = n;
         return n;
+    }
+
+    private IllegalStateException doesNotFit(int length) {
+        return new IllegalStateException("pool '" + name + "' holds an mbuf whose buffer is smaller than its data room "
+                + dataRoom + ": " + length + " bytes do not fit; nothing was allocated");
     }
 
     /**
@@ -268,22 +396,25 @@ public final class MbufPool extends NativeResource {
      */
     public void allocate(MbufArray into, int n) {
         if (tryAllocate(into, n) != n && n != 0) {
-            throw new DpdkException(DpdkCall.MEMPOOL_GET_BULK, io.jverbs.core.Errno.ENOBUFS,
-                    "mbuf pool '" + name + "' (" + size + " mbufs, cache " + cacheSize + ") cannot give " + n + " mbufs: "
-                            + available() + " are free. Free mbufs after use (MbufArray.free), or create a bigger pool");
+            throw exhausted(n);
         }
     }
 
-    /** {@code rte_mempool_do_generic_get} with this thread's cache: 0, or a negative errno from the driver. */
-    private int getBulk(MemorySegment t, int n, int lcore) {
-        long cache = localCache != 0 && Lcore.hasCache(lcore) ? localCache + lcore * CACHE_SIZEOF : 0;
+    private DpdkException exhausted(int n) {
+        return new DpdkException(DpdkCall.MEMPOOL_GET_BULK, io.jverbs.core.Errno.ENOBUFS,
+                "mbuf pool '" + name + "' (" + size + " mbufs, cache " + cacheSize + ") cannot give " + n + " mbufs: "
+                        + available() + " are free. Free mbufs after use (MbufArray.free), or create a bigger pool");
+    }
+
+    /** {@code rte_mempool_do_generic_get} with the cache at {@code cache} (0: none): 0, or a negative errno from the driver. */
+    private int getBulk(MemorySegment t, int n, long cache) {
         long table = t.address();
         int remaining = n;
         if (cache != 0) {
             int cached = Memory.getInt(cache + CACHE_LEN);
             int len = Math.min(remaining, cached);
             long objs = cache + CACHE_OBJS;
-            long objsAt = lcore * CACHE_SIZEOF + CACHE_OBJS; // in caches
+            long objsAt = cache - localCache + CACHE_OBJS; // in caches
             // The most recently freed (cache-hot) objects first, as in C.
             copyReversed(objsAt + 8L * (cached - len), t, 0, len);
             Memory.putInt(cache + CACHE_LEN, cached - len);
@@ -326,25 +457,33 @@ public final class MbufPool extends NativeResource {
         }
     }
 
-    /** {@code rte_pktmbuf_reset}: what a freshly allocated mbuf looks like. */
-    private static void reset(long m) {
+    /**
+     * {@code rte_pktmbuf_reset}: what a freshly allocated mbuf looks like, with {@code data_len}
+     * and {@code pkt_len} set to {@code length} (0..65535). Returns the address of the first data
+     * byte, or 0 (the mbuf untouched) when {@code length} does not fit after the headroom.
+     */
+    private static long reset(long m, int length) {
         // One bounds check for the mbuf: the view's length is a constant (the JIT keeps the view in
         // registers), so the accesses at constant offsets below need none.
         MemorySegment s = Memory.ALL.asSlice(m, Mbuf.SIZE);
-        int headroom = Math.min(Mbuf.HEADROOM, Short.toUnsignedInt(s.get(Memory.SHORT, Mbuf.BUF_LEN)));
+        int bufLen = Short.toUnsignedInt(s.get(Memory.SHORT, Mbuf.BUF_LEN));
+        int headroom = Math.min(Mbuf.HEADROOM, bufLen);
+        if (length > bufLen - headroom) {
+            return 0;
+        }
         s.set(Memory.LONG, Mbuf.NEXT, 0);
         s.set(Memory.LONG, Mbuf.TX_OFFLOAD, 0);
         s.set(Memory.SHORT, Mbuf.VLAN_TCI_OUTER, (short) 0);
         if (TYPE_LEN_WORD) {
-            s.set(Memory.LONG, Mbuf.PACKET_TYPE, 0); // packet_type = 0, pkt_len = 0
+            s.set(Memory.LONG, Mbuf.PACKET_TYPE, (long) length << 32); // packet_type = 0, pkt_len = length
         } else {
             s.set(Memory.INT, Mbuf.PACKET_TYPE, 0);
-            s.set(Memory.INT, Mbuf.PKT_LEN, 0);
+            s.set(Memory.INT, Mbuf.PKT_LEN, length);
         }
         if (DATA_LEN_VLAN_WORD) {
-            s.set(Memory.INT, Mbuf.DATA_LEN, 0); // data_len = 0, vlan_tci = 0
+            s.set(Memory.INT, Mbuf.DATA_LEN, length & 0xFFFF); // data_len = length, vlan_tci = 0
         } else {
-            s.set(Memory.SHORT, Mbuf.DATA_LEN, (short) 0);
+            s.set(Memory.SHORT, Mbuf.DATA_LEN, (short) length);
             s.set(Memory.SHORT, Mbuf.VLAN_TCI, (short) 0);
         }
         if (REARM_WORD) {
@@ -356,6 +495,7 @@ public final class MbufPool extends NativeResource {
             s.set(Memory.SHORT, Mbuf.PORT, (short) Mbuf.PORT_INVALID);
         }
         s.set(Memory.LONG, Mbuf.OL_FLAGS, s.get(Memory.LONG, Mbuf.OL_FLAGS) & EXTERNAL);
+        return s.get(Memory.LONG, Mbuf.BUF_ADDR) + headroom;
     }
 
     void ensureLive() {

@@ -15,6 +15,7 @@
  *     for (int i = 0; i < 32; i++) {
  *         burst.get(i).length(64).write(0, header); // data_len/pkt_len, then the memcpy of a C program
  *     }
+ *     // or both in one pass over the burst: pool.allocate(burst, 32, 64, header);
  *     int sent = port.txBurst(0, burst);        // rte_eth_tx_burst
  *     int got = port.rxBurst(0, burst);         // rte_eth_rx_burst: net_ring loops them back
  *     burst.freeAll();                          // rte_pktmbuf_free_bulk

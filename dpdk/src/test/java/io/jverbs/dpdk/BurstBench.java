@@ -18,12 +18,15 @@ import java.util.List;
  * <pre>
  * BurstBench EAL-ARGS... -- io    CPU WARMUP WINDOW PORT [PORT]   testpmd's io forwarding
  * BurstBench EAL-ARGS... -- alloc CPU WARMUP WINDOW PORT          alloc+fill+tx+rx+free on one port
+ * BurstBench EAL-ARGS... -- alloc-each CPU WARMUP WINDOW PORT     the same, filling mbuf by mbuf
  * </pre>
  *
  * {@code io}: with one port, rx from it and tx back to it (testpmd's loop topology); with two,
  * rx from each and tx to the other (paired), one thread for both streams as one testpmd lcore.
  * Like {@code start tx_first}, each port first sends one burst of 64-byte frames. {@code alloc}:
- * the loop of alloc_loop.c. The loop runs on a registered thread pinned to CPU (testpmd's
+ * the loop of alloc_loop.c, the allocation and fill in one call
+ * ({@link MbufPool#allocate(MbufArray, int, int, MemorySegment)}); {@code alloc-each}: the same
+ * work through the per-mbuf API ({@code length(64).write(0, header)} on each), for comparison. The loop runs on a registered thread pinned to CPU (testpmd's
  * forwarding lcore), warms up for WARMUP seconds and on until the JIT has compiled nothing for
  * {@value Window#QUIET_MS} ms (at most {@value Window#MAX_WARMUP_S} s: on a loaded machine the
  * compiler threads get little CPU, and a window that starts in not yet optimised code measures the
@@ -70,8 +73,9 @@ public final class BurstBench {
                     try {
                         result[0] = switch (mode) {
                             case "io" -> io(e, pool, ports, warmup, window);
-                            case "alloc" -> alloc(e, pool, ports.getFirst(), warmup, window);
-                            default -> throw new IllegalArgumentException("mode io or alloc, got " + mode);
+                            case "alloc" -> alloc(e, pool, ports.getFirst(), warmup, window, false);
+                            case "alloc-each" -> alloc(e, pool, ports.getFirst(), warmup, window, true);
+                            default -> throw new IllegalArgumentException("mode io, alloc or alloc-each, got " + mode);
                         };
                     } finally {
                         e.unregisterThread();
@@ -102,8 +106,7 @@ public final class BurstBench {
             tx[i] = rx[n == 1 ? i : i ^ 1];
             bufs[i] = new MbufArray(eal, BURST);
             // start tx_first: one burst of 64-byte frames per port
-            pool.allocate(bufs[i], BURST);
-            for (int j = 0; j < BURST; j++) fill(bufs[i].get(j));
+            pool.allocate(bufs[i], BURST, 64, HEADER);
             int sent = rx[i].txBurst(0, bufs[i]);
             if (sent < BURST) bufs[i].free(sent, BURST - sent);
         }
@@ -134,13 +137,19 @@ public final class BurstBench {
     }
 
     /** alloc_loop.c's loop: alloc 32, fill each as a 64-byte frame, tx, rx, free. */
-    private static String alloc(Eal eal, MbufPool pool, EthPort port, double warmup, double window) {
+    private static String alloc(Eal eal, MbufPool pool, EthPort port, double warmup, double window, boolean each) {
         try (MbufArray tx = new MbufArray(eal, BURST); MbufArray rx = new MbufArray(eal, BURST)) {
             Window w = new Window(warmup, window);
             long received = 0;
             do {
-                for (int k = 0; k < 1024; k++) {
-                    received += allocFillTxRxFree(pool, port, tx, rx);
+                if (each) {
+                    for (int k = 0; k < 1024; k++) {
+                        received += allocFillEachTxRxFree(pool, port, tx, rx);
+                    }
+                } else {
+                    for (int k = 0; k < 1024; k++) {
+                        received += allocFillTxRxFree(pool, port, tx, rx);
+                    }
                 }
             } while (w.next(received, 1024));
             return w.result();
@@ -149,8 +158,7 @@ public final class BurstBench {
 
     /** One iteration of alloc_loop.c's loop (a method of its own, as {@link #ioForward} is). */
     private static int allocFillTxRxFree(MbufPool pool, EthPort port, MbufArray tx, MbufArray rx) {
-        pool.allocate(tx, BURST);
-        for (int j = 0; j < BURST; j++) fill(tx.get(j));
+        pool.allocate(tx, BURST, 64, HEADER);
         int sent = port.txBurst(0, tx);
         if (sent < BURST) tx.free(sent, BURST - sent);
         int got = port.rxBurst(0, rx);
@@ -158,9 +166,15 @@ public final class BurstBench {
         return got;
     }
 
-    /** A 64-byte frame: both lengths and the Ethernet header, as alloc_loop.c's assignments and memcpy. */
-    private static void fill(Mbuf m) {
-        m.length(64).write(0, HEADER);
+    /** {@link #allocFillTxRxFree} with alloc_loop.c's fill loop written against the per-mbuf API. */
+    private static int allocFillEachTxRxFree(MbufPool pool, EthPort port, MbufArray tx, MbufArray rx) {
+        pool.allocate(tx, BURST);
+        for (int j = 0; j < BURST; j++) tx.get(j).length(64).write(0, HEADER);
+        int sent = port.txBurst(0, tx);
+        if (sent < BURST) tx.free(sent, BURST - sent);
+        int got = port.rxBurst(0, rx);
+        rx.freeAll();
+        return got;
     }
 
     /** The warm-up, then the measured window: packets, bursts and allocated bytes over it. */

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -140,6 +141,87 @@ class MbufPoolTest {
             t.join();
             if (failure.get() != null) throw new AssertionError(failure.get());
             assertEquals(2047, pool.available());
+        }
+    }
+
+    /**
+     * allocate(into, n, length, template) gives valid, reset one-segment packets of length bytes
+     * that start with the template, for templates on both sides of each copy path (two 8-byte
+     * words, small stores, bulk copy), through the lcore cache and without one; bad lengths and a
+     * closed template throw before anything is taken.
+     */
+    @Test
+    void allocateWithATemplateFillsEachPacket() throws Exception {
+        Eal eal = TestEal.get();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try (MbufPool pool = MbufPool.create(eal, "template-pool", 1023, 64, 2176, MbufPool.SOCKET_ANY)) {
+            checkTemplates(pool, eal); // this thread has no lcore: no cache
+            Thread t = Thread.ofPlatform().start(() -> {
+                eal.registerThread();
+                try {
+                    checkTemplates(pool, eal); // through this lcore's cache
+                } catch (Throwable e) {
+                    failure.set(e);
+                } finally {
+                    eal.unregisterThread();
+                }
+            });
+            t.join();
+            if (failure.get() != null) throw new AssertionError(failure.get());
+            assertEquals(1023, pool.available());
+        }
+    }
+
+    private static void checkTemplates(MbufPool pool, Eal eal) {
+        int room = 2176 - Mbuf.HEADROOM;
+        try (MbufArray a = new MbufArray(eal, 48); MbufArray all = new MbufArray(eal, 1023); Arena arena = Arena.ofConfined()) {
+            for (int size : new int[] {0, 1, 2, 3, 5, 7, 8, 13, 14, 16, 17, 40, 64, 65, 200}) {
+                byte[] bytes = new byte[size];
+                for (int i = 0; i < size; i++) bytes[i] = (byte) (size * 31 + i + 1);
+                MemorySegment nat = arena.allocate(Math.max(1, size)).asSlice(0, size).copyFrom(MemorySegment.ofArray(bytes));
+                for (MemorySegment template : new MemorySegment[] {MemorySegment.ofArray(bytes), nat}) {
+                    // dirty every mbuf of the pool: the template allocation must reset what it hands out
+                    pool.allocate(all, 1023);
+                    for (int i = 0; i < 1023; i++) {
+                        all.get(i).length(room).port(3).vlanTci(7).txOffload(14).packetType(0x11).write(0, new byte[room]);
+                        all.get(i).putByte(size, (byte) 0x5A);
+                    }
+                    all.freeAll();
+                    int length = Math.max(60, size);
+                    pool.allocate(a, 48, length, template);
+                    assertEquals(48, a.count());
+                    for (int i = 0; i < 48; i++) {
+                        Mbuf m = a.get(i);
+                        assertValid(m.address());
+                        assertEquals(Mbuf.HEADROOM, m.headroom());
+                        assertEquals(length, m.dataLength());
+                        assertEquals(length, m.packetLength());
+                        assertEquals(1, m.segmentCount());
+                        assertEquals(Mbuf.PORT_INVALID, m.port());
+                        assertEquals(0, m.vlanTci());
+                        assertEquals(0, m.txOffload());
+                        assertEquals(0, m.packetType());
+                        assertEquals(0, m.next());
+                        assertArrayEquals(bytes, m.read(0, size), size + "-byte template, " + (template.isNative() ? "native" : "heap"));
+                        if (size < length) assertEquals((byte) 0x5A, m.getByte(size), "a byte after the template was written");
+                    }
+                    a.freeAll();
+                }
+            }
+            int free = pool.available();
+            MemorySegment fourteen = MemorySegment.ofArray(new byte[14]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pool.allocate(a, 8, room + 1, fourteen));
+            assertTrue(e.getMessage().contains(room + " bytes after the headroom"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> pool.allocate(a, 8, 13, fourteen), "shorter than the template");
+            assertThrows(IllegalArgumentException.class, () -> pool.allocate(a, 8, -1, MemorySegment.ofArray(new byte[0])));
+            pool.allocate(a, 8, room, fourteen);
+            a.freeAll();
+            Arena closed = Arena.ofConfined();
+            MemorySegment gone = closed.allocate(14);
+            closed.close();
+            assertThrows(IllegalStateException.class, () -> pool.allocate(a, 8, 64, gone));
+            assertEquals(free, pool.available(), "a refused allocation takes nothing");
+            assertEquals(0, a.count());
         }
     }
 
