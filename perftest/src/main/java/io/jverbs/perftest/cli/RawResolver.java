@@ -5,6 +5,7 @@ import io.jverbs.perftest.Connection;
 import io.jverbs.perftest.Measure;
 import io.jverbs.perftest.RawEthernet;
 import io.jverbs.perftest.TestParameters;
+import io.jverbs.raweth.port.PortOpeners;
 import io.jverbs.raweth.port.PortSpec;
 import io.jverbs.raweth.wire.Ipv4Address;
 import io.jverbs.raweth.wire.MacAddress;
@@ -119,7 +120,7 @@ final class RawResolver {
         int rx = (int) (duration == 0 ? Math.min(512, iters) : 512);
         RawEthernet raw = new RawEthernet(port, x.server, own, peer, serverIp, clientIp, serverPort, clientPort,
                 etherType, x.tcp, ttl, idle);
-        return new TestParameters(c.kind, c.measure, null, 0, port.scheme().equals("verbs") ? port.argument() : null,
+        return new TestParameters(c.kind, c.measure, null, 0, port.scheme().equals("verbs") ? port.argument().split(",")[0] : null,
                 o.ibPort == null ? 1 : o.ibPort, size, false, duration > 0 ? 0 : iters, duration, margin, 1, tx, rx,
                 0, cqMod, postList, Connection.RAW_ETH, false, -1, false, false, false, noPeak, false, 0,
                 AtomicType.FETCH_AND_ADD, o.cpuFreq, 14, 0, -1, 0, false, false, Resolver.reporting(c, duration), raw);
@@ -144,8 +145,20 @@ final class RawResolver {
             throw new UsageException("--port " + text + ": unknown back end '" + spec.scheme()
                     + "' (verbs, dpdk, afpacket or tap)");
         }
-        if (ibPort != null && !spec.scheme().equals("verbs")) {
-            throw new UsageException("-i (device port) applies to verbs ports only, not " + spec.scheme());
+        if (ibPort != null) {
+            if (!spec.scheme().equals("verbs")) {
+                throw new UsageException("-i (device port) applies to verbs ports only, not " + spec.scheme());
+            }
+            if (spec.argument().contains(",port=")) {
+                throw new UsageException("give -i or --port " + spec + ", not both");
+            }
+            spec = new PortSpec("verbs", spec.argument() + ",port=" + ibPort);
+        }
+        try {
+            // The back end's own syntax (dpdk's words and options, verbs' device and options).
+            PortOpeners.check(spec);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--port: " + e.getMessage());
         }
         return spec;
     }

@@ -13,6 +13,7 @@ import io.jverbs.perftest.report.PerftestText;
 import io.jverbs.perftest.report.Reporter;
 import io.jverbs.raweth.port.PacketPort;
 import io.jverbs.raweth.port.PortCapabilities;
+import io.jverbs.raweth.port.PortHints;
 import io.jverbs.raweth.port.PortOpeners;
 import java.util.function.Supplier;
 
@@ -39,9 +40,16 @@ public final class RawEngine implements Engine {
     @Override
     public void run(TestParameters p, Reporter reporter) {
         RawEthernet raw = p.raw();
-        try (PacketPort port = PortOpeners.open(raw.port())) {
+        try (PacketPort port = PortOpeners.open(raw.port(), hints(raw))) {
             run(p, reporter, port);
         }
+    }
+
+    /** What a steering back end (verbs) needs: the frames this side receives, as its flags describe them. */
+    static PortHints hints(RawEthernet raw) {
+        return new PortHints(raw.ownMac(), raw.server() ? raw.serverIp() : raw.clientIp(),
+                raw.server() ? raw.clientIp() : raw.serverIp(), raw.hasL4() ? raw.ownPort() : -1,
+                raw.hasL4() ? raw.peerPort() : -1, raw.tcp());
     }
 
     /** Runs the test on an open port (which stays open): for tests with a port of their own. */

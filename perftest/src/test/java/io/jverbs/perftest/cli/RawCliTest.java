@@ -121,8 +121,9 @@ class RawCliTest {
     @Test
     void dashDNamesAVerbsDeviceAndEthertypeParsesAsHex() {
         TestParameters p = parsed("raw_ethernet_bw -d mlx5_0 -i 1 --client " + MACS + " -Y 0x88b5");
-        assertEquals(new PortSpec("verbs", "mlx5_0"), p.raw().port());
+        assertEquals(new PortSpec("verbs", "mlx5_0,port=1"), p.raw().port(), "-i becomes the verbs spec's port option");
         assertEquals("mlx5_0", p.device());
+        assertEquals(new PortSpec("verbs", "mlx5_0"), parsed("raw_ethernet_bw -d mlx5_0 --client " + MACS).raw().port());
         assertEquals(0x88b5, p.raw().etherType());
         assertEquals(0x0800, parsed("raw_ethernet_bw --port dpdk:--no-pci --client " + MACS + " -Y 800").raw().etherType());
     }
@@ -133,6 +134,24 @@ class RawCliTest {
                 "02:00:00:00:00:01", "-E", "02:00:00:00:00:02");
         assertEquals(ExitCodes.OK, r.code(), r.err());
         assertEquals("--no-pci --vdev=net_tap0 -l 0", r.seen().getFirst().raw().port().argument());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "dpdk:--no-pci -- colour=red| --port: 'dpdk:--no-pci -- colour=red': unknown option 'colour=red' after --",
+        "dpdk:--no-pci -- burst=0| burst= must be 1..1024, not '0'",
+        "dpdk:--vdev 'net_tap0,iface=a b| unbalanced ' in",
+        "dpdk:-- port=net_tap0| gives no EAL arguments",
+        "verbs:mlx5_0,mtu=9| --port: 'verbs:mlx5_0,mtu=9': mtu= must be 68..9978, not '9'",
+        "verbs:mlx5_0,mac=02:00| mac= must be XX:XX:XX:XX:XX:XX",
+        "verbs:mlx5_0,speed=fast| unknown option 'speed=fast'",
+        "verbs:mlx5_0,port=2 -i 2| give -i or --port verbs:mlx5_0,port=2, not both",
+    })
+    void badBackEndArgumentsAreUsageErrorsNamingTheProblem(String spec, String message) {
+        List<String> args = new ArrayList<>(List.of("raw_ethernet_bw", "--port", spec.replace(" -i 2", ""), "--client", "-B",
+                "02:00:00:00:00:01", "-E", "02:00:00:00:00:02"));
+        if (spec.endsWith(" -i 2")) args.addAll(List.of("-i", "2"));
+        assertUsage(run(args.toArray(String[]::new)), message);
     }
 
     @ParameterizedTest

@@ -2,6 +2,7 @@ package io.jverbs.raweth.dpdk;
 
 import io.jverbs.core.NativeResource;
 import io.jverbs.dpdk.DeviceInfo;
+import io.jverbs.dpdk.Eal;
 import io.jverbs.dpdk.EthPort;
 import io.jverbs.dpdk.Mbuf;
 import io.jverbs.dpdk.MbufArray;
@@ -42,7 +43,8 @@ import java.util.Set;
  * <p>A child of its {@link EthPort} (closing the port or the EAL closes this first) that uses the
  * pool. {@link #close()} frees the frames it has not handed out and stops the ethdev, which stays
  * open for the EAL to close. Frames the caller still holds are not freed; they are mbufs of the
- * pool, reclaimed when it closes.
+ * pool, reclaimed when it closes. A port opened by {@link DpdkOpener} ({@code dpdk:} specs) owns
+ * its ethdev, pool and EAL and closes them too, in that order.
  */
 public final class DpdkPort extends NativeResource implements PacketPort {
     private static final ValueLayout.OfShort SHORT_BE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -78,9 +80,12 @@ public final class DpdkPort extends NativeResource implements PacketPort {
     private final Mbuf view = new Mbuf();
     /** Written by the data-path thread, read by {@link #stats()} from any thread (opaque). */
     private final long[] counters = new long[5];
+    /** The EAL {@link DpdkOpener} created for this port alone, closed after the port, or null. */
+    private final Eal ownedEal;
 
-    private DpdkPort(EthPort port, MbufPool pool, int maxBurst, PortCapabilities capabilities, int txOffloadFlags) {
+    private DpdkPort(EthPort port, MbufPool pool, int maxBurst, PortCapabilities capabilities, int txOffloadFlags, Eal ownedEal) {
         super(port, pool);
+        this.ownedEal = ownedEal;
         this.port = port;
         this.pool = pool;
         this.name = "dpdk:" + port.name();
@@ -121,6 +126,11 @@ public final class DpdkPort extends NativeResource implements PacketPort {
      * {@code mac} arrive whatever the device thinks its address is.
      */
     public static DpdkPort open(EthPort port, MbufPool pool, int maxBurst, MacAddress mac) {
+        return open(port, pool, maxBurst, mac, null);
+    }
+
+    /** As above; {@code ownedEal}, when not null, is closed with the port (after the ethdev and the pool). */
+    static DpdkPort open(EthPort port, MbufPool pool, int maxBurst, MacAddress mac, Eal ownedEal) {
         if (maxBurst < 1 || maxBurst > MbufArray.MAX_CAPACITY) {
             throw new IllegalArgumentException("maxBurst must be 1.." + MbufArray.MAX_CAPACITY + ", got " + maxBurst);
         }
@@ -147,7 +157,7 @@ public final class DpdkPort extends NativeResource implements PacketPort {
                 rxOff.size() == 3, (flags & FrameBurst.TX_IP_CHECKSUM) != 0, txL4, tso ? mtu - 40 : 0);
         port.start();
         port.promiscuous(true);
-        return new DpdkPort(port, pool, maxBurst, caps, flags);
+        return new DpdkPort(port, pool, maxBurst, caps, flags, ownedEal);
     }
 
     /** {@link #open(EthPort, MbufPool, int)} with bursts of up to 32 frames. */
@@ -396,6 +406,16 @@ public final class DpdkPort extends NativeResource implements PacketPort {
             scratch.close();
             if (!port.isClosed()) {
                 port.stop();
+            }
+            if (ownedEal != null) {
+                // This port is the EAL's only user (DpdkOpener made it): the ethdev, its pool, then
+                // rte_eal_cleanup. Their children lists still hold this port, which is closed already.
+                try {
+                    port.close();
+                    pool.close();
+                } finally {
+                    ownedEal.close();
+                }
             }
         }
     }

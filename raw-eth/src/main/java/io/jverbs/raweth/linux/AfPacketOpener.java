@@ -1,6 +1,7 @@
 package io.jverbs.raweth.linux;
 
 import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.port.PortHints;
 import io.jverbs.raweth.port.PortOpener;
 import io.jverbs.raweth.port.PortSpec;
 
@@ -9,6 +10,7 @@ import java.util.Locale;
 /**
  * Opens {@code afpacket:<interface>[,ring=v2|v3]} as an {@link AfPacketPort} (a service): its default
  * options, with {@code ring=v2} the {@link AfPacketPort.Options#lowLatency() low-latency} V2 rings.
+ * The hints are not needed: the interface delivers every frame to the socket, nothing to steer.
  */
 public final class AfPacketOpener implements PortOpener {
     /** For the service loader. */
@@ -21,23 +23,32 @@ public final class AfPacketOpener implements PortOpener {
     }
 
     @Override
-    public PacketPort open(PortSpec spec) {
-        return open(spec.toString(), spec.argument());
+    public void check(PortSpec spec) {
+        options(spec);
     }
 
-    /** Opens {@code argument}, an interface and options; {@code spec} names the whole spec in errors. */
-    static AfPacketPort open(String spec, String argument) {
-        String[] parts = argument.split(",", -1);
+    @Override
+    public PacketPort open(PortSpec spec, PortHints hints) {
+        return AfPacketPort.open(interfaceName(spec), options(spec));
+    }
+
+    private static String interfaceName(PortSpec spec) {
+        int comma = spec.argument().indexOf(',');
+        return (comma < 0 ? spec.argument() : spec.argument().substring(0, comma)).trim();
+    }
+
+    /** The options after the interface name. */
+    private static AfPacketPort.Options options(PortSpec spec) {
+        String[] parts = spec.argument().split(",", -1);
         AfPacketPort.Options options = AfPacketPort.Options.DEFAULTS;
         for (int i = 1; i < parts.length; i++) {
-            String option = parts[i].trim().toLowerCase(Locale.ROOT);
-            options = switch (option) {
+            options = switch (parts[i].trim().toLowerCase(Locale.ROOT)) {
                 case "ring=v2" -> options.withRingVersion(AfPacketPort.RingVersion.V2);
                 case "ring=v3" -> options.withRingVersion(AfPacketPort.RingVersion.V3);
                 default -> throw new IllegalArgumentException("'" + spec + "': unknown option '" + parts[i].trim()
                         + "'; afpacket takes <interface>[,ring=v2|v3] (v2: lowest latency, v3: batching)");
             };
         }
-        return AfPacketPort.open(parts[0].trim(), options);
+        return options;
     }
 }

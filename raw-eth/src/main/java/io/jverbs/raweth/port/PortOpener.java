@@ -11,10 +11,29 @@ public interface PortOpener {
     String scheme();
 
     /**
-     * Opens the port {@code spec} names ({@code spec.scheme()} is {@link #scheme()}).
+     * Checks the syntax of {@code spec}'s argument without opening anything or calling native
+     * code, so that a command line can reject a bad spec as a usage error before it starts.
+     * The default accepts every argument.
      *
-     * @throws RuntimeException the back end's error (a native call's errno, a missing device, a
-     *         refused permission), with a message that says what to fix
+     * @throws IllegalArgumentException naming what is wrong and the expected form
      */
-    PacketPort open(PortSpec spec);
+    default void check(PortSpec spec) {
+    }
+
+    /**
+     * Opens the port {@code spec} names ({@code spec.scheme()} is {@link #scheme()}), using
+     * {@code hints} if the back end must steer frames to the port; the port owns whatever the
+     * opener created for it (a device context, an EAL) and its {@link PacketPort#close()} releases
+     * all of it.
+     *
+     * @throws IllegalArgumentException when the spec is malformed (as {@link #check} says)
+     * @throws RuntimeException the back end's error (a native call's errno, a missing device, a
+     *         refused permission, a device without the feature), with a message that says what to fix
+     */
+    PacketPort open(PortSpec spec, PortHints hints);
+
+    /** {@link #open(PortSpec, PortHints)} with {@link PortHints#NONE}. */
+    default PacketPort open(PortSpec spec) {
+        return open(spec, PortHints.NONE);
+    }
 }

@@ -35,13 +35,35 @@ public final class PortOpeners {
         return all;
     }
 
+    /** {@link #open(PortSpec, PortHints)} with {@link PortHints#NONE}. */
+    public static PacketPort open(PortSpec spec) {
+        return open(spec, PortHints.NONE);
+    }
+
     /**
      * Opens the port {@code spec} names with its scheme's opener.
      *
      * @throws IllegalArgumentException if no back end for the scheme is available (the message
-     *         lists those that are)
+     *         lists those that are), or the spec is malformed
      */
-    public static PacketPort open(PortSpec spec) {
+    public static PacketPort open(PortSpec spec, PortHints hints) {
+        return opener(spec).open(spec, hints);
+    }
+
+    /**
+     * Checks {@code spec}'s syntax with its scheme's opener ({@link PortOpener#check}), opening
+     * nothing. A scheme with no opener available passes: {@link #open} reports that.
+     *
+     * @throws IllegalArgumentException naming what is wrong with the spec
+     */
+    public static void check(PortSpec spec) {
+        PortOpener opener = available().get(spec.scheme());
+        if (opener != null) {
+            opener.check(spec);
+        }
+    }
+
+    private static PortOpener opener(PortSpec spec) {
         Map<String, PortOpener> all = available();
         PortOpener opener = all.get(spec.scheme());
         if (opener == null) {
@@ -49,6 +71,6 @@ public final class PortOpeners {
                     + (all.isEmpty() ? "" : " (available: " + String.join(", ", all.keySet()) + ")")
                     + ": its module is missing from the class path or was not built");
         }
-        return opener.open(spec);
+        return opener;
     }
 }

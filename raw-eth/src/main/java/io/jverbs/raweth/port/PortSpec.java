@@ -45,6 +45,23 @@ public record PortSpec(String scheme, String argument) {
         return new PortSpec(text.substring(0, colon).trim().toLowerCase(Locale.ROOT), text.substring(colon + 1).trim());
     }
 
+    /**
+     * An integer option of this spec's argument (e.g. {@code port=2}), for openers' parsers.
+     *
+     * @throws IllegalArgumentException naming this spec, the option and its range
+     */
+    public int intOption(String key, String value, int min, int max) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("'" + this + "': " + key + "= must be " + min + ".." + max + ", not '" + value + "'");
+    }
+
     private static String hint(String scheme) {
         return switch (scheme) {
             case "afpacket", "tap" -> "interface";

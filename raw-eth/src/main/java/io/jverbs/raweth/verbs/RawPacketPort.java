@@ -47,7 +47,8 @@ import java.util.Objects;
  * <p>Devices without RAW_PACKET QPs (Soft-RoCE) make {@link #open} throw
  * {@link io.jverbs.core.NotSupportedException} naming the device and the feature, after closing
  * whatever it had created. The port owns its PD, CQs, QP, rules, buffer and MR and closes them;
- * it is a child of the {@link Context}.
+ * it is a child of the {@link Context}. A port opened by {@link VerbsOpener} ({@code verbs:} specs)
+ * owns its context too and closes it last.
  */
 public final class RawPacketPort extends NativeResource implements PacketPort {
     /**
@@ -105,9 +106,12 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
     private final SendRequests sends;
     private final boolean checksum;
     private final long[] counters = new long[6];
+    /** The context {@link VerbsOpener} opened for this port alone, closed after it, or null. */
+    private final Context ownedContext;
 
-    private RawPacketPort(Context ctx, Config c, List<NativeResource> made) {
+    private RawPacketPort(Context ctx, Config c, List<NativeResource> made, boolean ownsContext) {
         super(ctx);
+        this.ownedContext = ownsContext ? ctx : null;
         this.name = "verbs:" + ctx.device().name() + "/" + c.port();
         DeviceAttributes attrs = ctx.queryDevice();
         this.checksum = attrs.supportsRawPacketChecksum();
@@ -166,13 +170,25 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
      *         steering (Soft-RoCE), after releasing everything made so far
      */
     public static RawPacketPort open(Context ctx, Config config) {
+        return open(ctx, config, false);
+    }
+
+    /** As above; with {@code ownsContext} the port closes {@code ctx} after itself, and so does a failed open. */
+    static RawPacketPort open(Context ctx, Config config, boolean ownsContext) {
         List<NativeResource> made = new ArrayList<>();
         try {
-            return new RawPacketPort(ctx, config, made);
+            return new RawPacketPort(ctx, config, made, ownsContext);
         } catch (RuntimeException | Error e) {
             for (int i = made.size() - 1; i >= 0; i--) {
                 try {
                     made.get(i).close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (ownsContext) {
+                try {
+                    ctx.close();
                 } catch (RuntimeException suppressed) {
                     e.addSuppressed(suppressed);
                 }
@@ -356,10 +372,16 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
     @Override
     protected void destroy() {
         // The PD closes the QP, its rules and the MR; the CQs and the buffer after them.
-        pd.close();
-        sendCq.close();
-        recvCq.close();
-        buffer.close();
+        try {
+            pd.close();
+            sendCq.close();
+            recvCq.close();
+            buffer.close();
+        } finally {
+            if (ownedContext != null) {
+                ownedContext.close(); // its children list still holds this port, closed already
+            }
+        }
     }
 
     @Override

@@ -107,6 +107,9 @@ class AfPacketV2RingTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> PortOpeners.open(PortSpec.parse("afpacket:" + A + ",ring=v4")));
         assertTrue(e.getMessage().contains("ring=v2|v3"), e.getMessage());
+        // a command line checks the spec before it opens anything
+        PortOpeners.check(PortSpec.parse("afpacket:" + A + ",ring=v2"));
+        assertThrows(IllegalArgumentException.class, () -> PortOpeners.check(PortSpec.parse("afpacket:x,ring=2")));
     }
 
     /** Sends {@code n} frames A to B, marked {@code first}, {@code first + 1}, ... */

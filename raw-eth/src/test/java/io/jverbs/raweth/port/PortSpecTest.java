@@ -40,7 +40,7 @@ class PortSpecTest {
             }
 
             @Override
-            public PacketPort open(PortSpec spec) {
+            public PacketPort open(PortSpec spec, PortHints hints) {
                 seen[0] = spec;
                 return port;
             }

@@ -19,18 +19,18 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 
-/** Whole frames built with the wire Reprs, checksums filled, for the port tests. */
-final class TestFrames {
-    static final long MAC_A = 0x02_00_00_00_00_0aL;
-    static final long MAC_B = 0x02_00_00_00_00_0bL;
-    static final int IP_A = 0xc0_00_02_01; // 192.0.2.1
-    static final int IP_B = 0xc0_00_02_02; // 192.0.2.2
+/** Whole frames built with the wire Reprs, checksums filled, for the port and interface tests. */
+public final class TestFrames {
+    public static final long MAC_A = 0x02_00_00_00_00_0aL;
+    public static final long MAC_B = 0x02_00_00_00_00_0bL;
+    public static final int IP_A = 0xc0_00_02_01; // 192.0.2.1
+    public static final int IP_B = 0xc0_00_02_02; // 192.0.2.2
 
     private TestFrames() {
     }
 
     /** An ARP request (padded to 60 bytes) or reply. */
-    static byte[] arp(int operation, long senderMac, int senderIp, long targetMac, int targetIp) {
+    public static byte[] arp(int operation, long senderMac, int senderIp, long targetMac, int targetIp) {
         byte[] f = new byte[EthernetFrame.MIN_FRAME_LENGTH];
         MemorySegment s = MemorySegment.ofArray(f);
         long dst = operation == ArpPacket.REQUEST ? 0xffff_ffff_ffffL : targetMac;
@@ -41,7 +41,7 @@ final class TestFrames {
     }
 
     /** An ICMP echo request or reply with {@code data} bytes of pattern. */
-    static byte[] echo(boolean request, long srcMac, long dstMac, int srcIp, int dstIp, int id, int seq, int data) {
+    public static byte[] echo(boolean request, long srcMac, long dstMac, int srcIp, int dstIp, int id, int seq, int data) {
         int icmpLength = Icmpv4Packet.HEADER_LENGTH + data;
         MemorySegment s = ip(srcMac, dstMac, srcIp, dstIp, IpProtocol.ICMP, icmpLength);
         long at = 14 + Ipv4Packet.MIN_HEADER_LENGTH;
@@ -52,7 +52,7 @@ final class TestFrames {
     }
 
     /** A UDP datagram with {@code data} bytes of pattern. */
-    static byte[] udp(long srcMac, long dstMac, int srcIp, int dstIp, int srcPort, int dstPort, int data) {
+    public static byte[] udp(long srcMac, long dstMac, int srcIp, int dstIp, int srcPort, int dstPort, int data) {
         UdpRepr r = new UdpRepr(srcPort, dstPort, data);
         MemorySegment s = ip(srcMac, dstMac, srcIp, dstIp, IpProtocol.UDP, r.bufferLength());
         long at = 14 + Ipv4Packet.MIN_HEADER_LENGTH;
@@ -62,7 +62,7 @@ final class TestFrames {
     }
 
     /** A TCP segment; a SYN carries MSS 1460, SACK permitted, timestamps and window scale 7. */
-    static byte[] tcp(long srcMac, long dstMac, int srcIp, int dstIp, int srcPort, int dstPort, int seq, int ack,
+    public static byte[] tcp(long srcMac, long dstMac, int srcIp, int dstIp, int srcPort, int dstPort, int seq, int ack,
                       int flags, int data) {
         boolean syn = (flags & TcpPacket.SYN) != 0;
         TcpRepr r = new TcpRepr(srcPort, dstPort, seq, ack, flags, 64_240, 0, syn ? 1460 : -1, syn ? 7 : -1, syn,
@@ -75,7 +75,7 @@ final class TestFrames {
     }
 
     /** Transmits each frame from {@code port}; fails if the port does not take them all. */
-    static void send(PacketPort port, byte[]... frames) {
+    public static void send(PacketPort port, byte[]... frames) {
         FrameBurst tx = new FrameBurst(frames.length);
         if (port.allocate(tx, frames.length) != frames.length) {
             throw new AssertionError(port.name() + ": no room for " + frames.length + " frames");
@@ -92,7 +92,7 @@ final class TestFrames {
     }
 
     /** Every frame {@code port} has ready now, copied out, released. */
-    static List<byte[]> receiveAll(PacketPort port) {
+    public static List<byte[]> receiveAll(PacketPort port) {
         List<byte[]> got = new java.util.ArrayList<>();
         FrameBurst rx = new FrameBurst(port.capabilities().maxBurst());
         int n;
@@ -103,6 +103,13 @@ final class TestFrames {
             port.release(rx);
         }
         return got;
+    }
+
+    /** An IPv4 packet of {@code protocol} carrying {@code payload} as it is (no transport checksum filled), padded to 60. */
+    public static byte[] ipv4(long srcMac, long dstMac, int srcIp, int dstIp, int protocol, byte[] payload) {
+        MemorySegment s = ip(srcMac, dstMac, srcIp, dstIp, protocol, payload.length);
+        MemorySegment.copy(payload, 0, s, ValueLayout.JAVA_BYTE, 14 + Ipv4Packet.MIN_HEADER_LENGTH, payload.length);
+        return pad(s);
     }
 
     private static MemorySegment ip(long srcMac, long dstMac, int srcIp, int dstIp, int protocol, int payload) {

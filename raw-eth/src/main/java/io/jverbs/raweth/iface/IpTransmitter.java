@@ -1,0 +1,80 @@
+package io.jverbs.raweth.iface;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * How a {@link Socket} sends an IPv4 packet through its interface, without copying: {@link #begin}
+ * reserves a transmit frame with the Ethernet and IPv4 headers written, the socket writes its
+ * transport header and payload at {@link #offset()} in {@link #segment()}, and {@link #finish}
+ * fills the transport checksum (in software, or by the port's offload) and sends the frame, or
+ * queues it until the next hop's MAC is known. One per interface, reused for every packet.
+ *
+ * {@snippet :
+ * if (tx.begin(peer, IpProtocol.UDP, 8 + n) == IpTransmitter.OK) {
+ *     udp.wrapUnchecked(tx.segment(), tx.offset(), 8 + n); // header, then the payload
+ *     // ...
+ *     tx.finish(IpTransmitter.CHECKSUM_UDP);
+ * }
+ * }
+ */
+public final class IpTransmitter {
+    /** {@link #begin}: a frame is ready to be written. */
+    public static final int OK = 0;
+    /** {@link #begin}: the port has no transmit buffer now; keep the data and try at the next poll. */
+    public static final int BUSY = 1;
+    /** {@link #begin}: no route to the destination (off the prefix, no gateway); dropped and counted. */
+    public static final int NO_ROUTE = 2;
+    /** {@link #begin}: larger than the MTU allows; dropped and counted (no fragmentation). */
+    public static final int TOO_BIG = 3;
+
+    /** {@link #finish}: the transport part carries its own checksum (or none). */
+    public static final int CHECKSUM_NONE = 0;
+    /** {@link #finish}: fill the UDP checksum (RFC 768, a computed 0 sent as all ones). */
+    public static final int CHECKSUM_UDP = 1;
+    /** {@link #finish}: fill the TCP checksum (RFC 9293 3.1). */
+    public static final int CHECKSUM_TCP = 2;
+
+    private final Interface iface;
+
+    IpTransmitter(Interface iface) {
+        this.iface = iface;
+    }
+
+    /**
+     * Reserves a frame for an IPv4 packet to {@code destination} of {@code protocol} whose
+     * transport part is {@code length} bytes.
+     *
+     * @return {@link #OK}, {@link #BUSY}, {@link #NO_ROUTE} or {@link #TOO_BIG}
+     */
+    public int begin(int destination, int protocol, int length) {
+        return iface.begin(destination, protocol, length);
+    }
+
+    /** The memory of the frame {@link #begin} reserved. */
+    public MemorySegment segment() {
+        return iface.txSegment();
+    }
+
+    /** Where the transport part goes in {@link #segment()}. */
+    public long offset() {
+        return iface.txL4Offset();
+    }
+
+    /** The interface's address: the packet's source. */
+    public int source() {
+        return iface.config().address().value();
+    }
+
+    /** The largest transport part (header and payload) one packet carries: MTU − 20. */
+    public int maxLength() {
+        return iface.mtu() - 20;
+    }
+
+    /**
+     * Completes the packet {@link #begin} reserved: fills the checksum named by {@code checksum}
+     * and sends it (or queues it for ARP resolution).
+     */
+    public void finish(int checksum) {
+        iface.finish(checksum);
+    }
+}
