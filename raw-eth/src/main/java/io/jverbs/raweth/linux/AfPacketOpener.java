@@ -5,7 +5,13 @@ import io.jverbs.raweth.port.PortHints;
 import io.jverbs.raweth.port.PortOpener;
 import io.jverbs.raweth.port.PortSpec;
 
-/** Opens {@code afpacket:<interface>} as an {@link AfPacketPort} with its default options (a service); the hints are not needed. */
+import java.util.Locale;
+
+/**
+ * Opens {@code afpacket:<interface>[,ring=v2|v3]} as an {@link AfPacketPort} (a service): its default
+ * options, with {@code ring=v2} the {@link AfPacketPort.Options#lowLatency() low-latency} V2 rings.
+ * The hints are not needed: the interface delivers every frame to the socket, nothing to steer.
+ */
 public final class AfPacketOpener implements PortOpener {
     /** For the service loader. */
     public AfPacketOpener() {
@@ -17,8 +23,32 @@ public final class AfPacketOpener implements PortOpener {
     }
 
     @Override
+    public void check(PortSpec spec) {
+        options(spec);
+    }
+
+    @Override
     public PacketPort open(PortSpec spec, PortHints hints) {
-        // The interface delivers every frame to the socket: nothing to steer.
-        return AfPacketPort.open(spec.argument());
+        return AfPacketPort.open(interfaceName(spec), options(spec));
+    }
+
+    private static String interfaceName(PortSpec spec) {
+        int comma = spec.argument().indexOf(',');
+        return (comma < 0 ? spec.argument() : spec.argument().substring(0, comma)).trim();
+    }
+
+    /** The options after the interface name. */
+    private static AfPacketPort.Options options(PortSpec spec) {
+        String[] parts = spec.argument().split(",", -1);
+        AfPacketPort.Options options = AfPacketPort.Options.DEFAULTS;
+        for (int i = 1; i < parts.length; i++) {
+            options = switch (parts[i].trim().toLowerCase(Locale.ROOT)) {
+                case "ring=v2" -> options.withRingVersion(AfPacketPort.RingVersion.V2);
+                case "ring=v3" -> options.withRingVersion(AfPacketPort.RingVersion.V3);
+                default -> throw new IllegalArgumentException("'" + spec + "': unknown option '" + parts[i].trim()
+                        + "'; afpacket takes <interface>[,ring=v2|v3] (v2: lowest latency, v3: batching)");
+            };
+        }
+        return options;
     }
 }

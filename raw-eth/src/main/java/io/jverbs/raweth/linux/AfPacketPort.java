@@ -8,9 +8,11 @@ import io.jverbs.core.ffi.Native;
 import io.jverbs.raweth.linux.ffi.LinuxLibc;
 import io.jverbs.raweth.linux.ffi.packet_mreq;
 import io.jverbs.raweth.linux.ffi.sockaddr_ll;
+import io.jverbs.raweth.linux.ffi.tpacket2_hdr;
 import io.jverbs.raweth.linux.ffi.tpacket3_hdr;
 import io.jverbs.raweth.linux.ffi.tpacket_block_desc;
 import io.jverbs.raweth.linux.ffi.tpacket_hdr_v1;
+import io.jverbs.raweth.linux.ffi.tpacket_req;
 import io.jverbs.raweth.linux.ffi.tpacket_req3;
 import io.jverbs.raweth.linux.ffi.tpacket_stats_v3;
 import io.jverbs.raweth.port.FrameBurst;
@@ -31,17 +33,26 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A {@link PacketPort} on a Linux network interface through an {@code AF_PACKET} socket with
- * {@code TPACKET_V3} rings (packet(7)): one socket bound to the interface, an RX ring of blocks
- * and a TX ring of fixed slots, both mapped into this process. Needs {@code CAP_NET_RAW}.
+ * {@code TPACKET_V3} or {@code TPACKET_V2} rings (packet(7)): one socket bound to the interface, an
+ * RX ring and a TX ring of fixed slots, both mapped into this process. Needs {@code CAP_NET_RAW}.
  *
- * <h2>Receive</h2>
- * The kernel fills RX blocks and hands a block over when it is full or its retire timeout
- * ({@link Options#retireTimeoutMillis()}) passes. {@link #receive} delivers the frames in place:
- * {@link FrameBurst#memory()} is the RX ring, nothing is copied. {@link #release} gives blocks back
- * to the kernel in ring order once every frame of a block is released; frames may be released in
- * any order. A caller that holds frames holds their blocks, so it should not keep more than a few
- * blocks' worth. Because a block is handed over at the latest after its timeout, one frame alone on
- * the wire waits up to that long: V3 rings trade latency for throughput.
+ * <h2>Receive: V3 for throughput, V2 for latency</h2>
+ * {@link #receive} delivers frames in place: {@link FrameBurst#memory()} is the RX ring, nothing is
+ * copied, and frames may be {@link #release released} in any order. The ring version
+ * ({@link Options#ring()}, one per socket, so the TX ring has it too) decides when a frame is
+ * visible:
+ * <ul>
+ *   <li>{@link RingVersion#V3} (the default): the kernel packs frames into blocks and hands a block
+ *       over when it is full or its retire timeout ({@link Options#retireTimeoutMillis()}, at least
+ *       1 ms) passes. Under load that is one status check per block and dense memory; but one frame
+ *       alone on the wire waits for the timeout, so a ping-pong pays about a millisecond per round
+ *       trip. Blocks go back to the kernel in ring order once all their frames are released: a
+ *       caller that holds frames holds their blocks, so it should not keep more than a few blocks' worth.</li>
+ *   <li>{@link RingVersion#V2} ({@link Options#lowLatency()}): fixed frame slots, each handed over
+ *       with its own status word the moment it is written, and each given back when it is released.
+ *       No timeout stands between the wire and {@code receive}; the price is one slot per frame
+ *       whatever its length and one status check per frame.</li>
+ * </ul>
  * An 802.1Q tag, which the kernel strips into the ring's frame header, is put back in place, so frames
  * read as they were on the wire.
  * The port sets {@code PACKET_IGNORE_OUTGOING}: it receives what arrives on the interface, not what
@@ -62,7 +73,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  *       nothing). A frame transmitted while older holes lie before it is copied down into the
  *       oldest hole, the only case that copies; the window closes up again behind it.</li>
  * </ul>
- * A slot is free again once the kernel has sent it. TPACKET_V3 TX rings need Linux 4.11.
+ * A slot is free again once the kernel has sent it. TPACKET_V3 TX rings need Linux 4.11; V2 and
+ * V3 send the same way.
  * {@link Options#qdiscBypass()} sets {@code PACKET_QDISC_BYPASS} (no queueing discipline, and
  * tcpdump on the host no longer sees the frames).
  *
@@ -84,7 +96,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 public final class AfPacketPort extends NativeResource implements PacketPort {
     /** Ethernet header plus an 802.1Q tag: what a frame adds to the MTU. */
     private static final int FRAME_OVERHEAD = 18;
-    /** Handles of TX slots carry this bit; RX handles are block numbers. */
+    /** Handles of TX slots carry this bit; RX handles are block numbers (V3) or frame numbers (V2). */
     private static final long TX_TAG = 1L << 62;
     private static final VarHandle INT = JAVA_INT.varHandle();
     /** sendto(2) without errno capture, from the generated binding's symbol and descriptor. */
@@ -101,28 +113,41 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     private static final int TP_STATUS_VLAN_VALID = (int) LinuxLibc.TP_STATUS_VLAN_VALID;
     private static final int TP_STATUS_VLAN_TPID_VALID = (int) LinuxLibc.TP_STATUS_VLAN_TPID_VALID;
     private static final int ETH_P_8021Q = (int) LinuxLibc.ETH_P_8021Q;
-    /** A tag can be put back only if the ring header (with its sockaddr_ll) ends 4 bytes before the frame. */
-    private static final int VLAN_ROOM = (int) LinuxLibc.TPACKET3_HDRLEN + 4;
+    private static final int TPACKET_ALIGNMENT = (int) LinuxLibc.TPACKET_ALIGNMENT;
+    private static final long V2_STATUS = tpacket2_hdr.tp_status$offset();
+    private static final long V2_LEN = tpacket2_hdr.tp_len$offset();
+    private static final long V2_SNAPLEN = tpacket2_hdr.tp_snaplen$offset();
+    private static final long V2_MAC = tpacket2_hdr.tp_mac$offset();
     private static final ValueLayout.OfShort JAVA_SHORT_BE = JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int TP_STATUS_AVAILABLE = (int) LinuxLibc.TP_STATUS_AVAILABLE;
     private static final int TP_STATUS_SEND_REQUEST = (int) LinuxLibc.TP_STATUS_SEND_REQUEST;
     private static final int TP_STATUS_WRONG_FORMAT = (int) LinuxLibc.TP_STATUS_WRONG_FORMAT;
 
+    /** The packet ring format ({@code PACKET_VERSION}); see the class doc for the trade-off. */
+    public enum RingVersion {
+        /** {@code TPACKET_V2}: a status word per frame, no block retire timeout: for latency. */
+        V2,
+        /** {@code TPACKET_V3}: RX frames packed into blocks handed over when full or timed out: for throughput. */
+        V3
+    }
+
     /**
      * Ring geometry and socket options.
      *
      * @param blockSize RX block size in bytes, a power of two and a multiple of the page size
-     * @param blockCount RX blocks
-     * @param retireTimeoutMillis how long the kernel keeps a partly filled RX block before handing it over (at least 1)
+     * @param blockCount RX blocks (with V2, the RX ring holds {@code blockSize * blockCount} bytes of frame slots)
+     * @param retireTimeoutMillis how long the kernel keeps a partly filled RX block before handing it over
+     *        (at least 1; V3 only)
      * @param txFrames TX ring slots (rounded up to whole TX blocks)
      * @param maxBurst the burst size the port advertises
      * @param promiscuous receive frames for any MAC ({@code PACKET_MR_PROMISC}, undone when the socket closes)
      * @param qdiscBypass send past the queueing discipline ({@code PACKET_QDISC_BYPASS})
+     * @param ring the ring format, for both rings
      */
     public record Options(int blockSize, int blockCount, int retireTimeoutMillis, int txFrames, int maxBurst,
-                          boolean promiscuous, boolean qdiscBypass) {
-        /** 16 RX blocks of 256 KiB, 1 ms retire timeout, 256 TX slots, bursts of 64, promiscuous. */
-        public static final Options DEFAULTS = new Options(256 << 10, 16, 1, 256, 64, true, false);
+                          boolean promiscuous, boolean qdiscBypass, RingVersion ring) {
+        /** V3 rings: 16 RX blocks of 256 KiB, 1 ms retire timeout, 256 TX slots, bursts of 64, promiscuous. */
+        public static final Options DEFAULTS = new Options(256 << 10, 16, 1, 256, 64, true, false, RingVersion.V3);
 
         public Options {
             if (blockSize <= 0 || Integer.bitCount(blockSize) != 1 || blockSize % LibC.pageSize() != 0) {
@@ -133,18 +158,33 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                 throw new IllegalArgumentException("need blockCount >= 2, retireTimeoutMillis >= 1, txFrames >= 1 and"
                         + " maxBurst >= 1: " + this);
             }
+            if (ring == null) {
+                throw new IllegalArgumentException("ring must be V2 or V3, not null");
+            }
         }
 
         public Options withPromiscuous(boolean on) {
-            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, on, qdiscBypass);
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, on, qdiscBypass, ring);
         }
 
         public Options withQdiscBypass(boolean on) {
-            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, on);
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, on, ring);
         }
 
         public Options withRing(int blockSize, int blockCount, int retireTimeoutMillis, int txFrames) {
-            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, qdiscBypass);
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, qdiscBypass,
+                    ring);
+        }
+
+        /** These options with ring format {@code version}. */
+        public Options withRingVersion(RingVersion version) {
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, qdiscBypass,
+                    version);
+        }
+
+        /** These options with {@link RingVersion#V2} rings: a frame is received as soon as the kernel wrote it. */
+        public Options lowLatency() {
+            return withRingVersion(RingVersion.V2);
         }
     }
 
@@ -159,7 +199,14 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     private final PortCapabilities capabilities;
     private final int maxFrameLength;
 
-    // RX: block geometry, the block being read, and per block what the caller still holds
+    /** TPACKET_V2 rings; else V3. */
+    private final boolean v2;
+    /** The frame header's length up to the sockaddr_ll; a VLAN tag fits back in if tp_mac is 4 bytes beyond it. */
+    private final int vlanRoom;
+
+    // RX V3: block geometry, the block being read, and per block what the caller still holds.
+    // RX V2: fixed frame slots (blockSize is the slot size, blockCount the number of slots), the next
+    // slot to read, and per slot whether the caller holds it.
     private final int blockSize;
     private final int blockCount;
     private final int[] held;
@@ -177,6 +224,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     private final int txSlots;
     private final int txSlotSize;
     private final int txDataOffset;
+    private final long txStatus, txLen, txSnaplen;
     private int txAlloc;
     private int txCommit;
     private int txOutstanding;
@@ -185,8 +233,8 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     private long kernelDrops;
 
     private AfPacketPort(String ifname, int fd, Arena ringArena, long mapAddress, long mapLength, MemorySegment ring,
-                         long rxSize, PortCapabilities capabilities, int blockSize, int blockCount, int txSlots,
-                         int txSlotSize, int txDataOffset) {
+                         long rxSize, PortCapabilities capabilities, boolean v2, int blockSize, int blockCount,
+                         int txSlots, int txSlotSize, int txDataOffset) {
         super(null);
         this.name = "afpacket:" + ifname;
         this.ifname = ifname;
@@ -198,6 +246,8 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         this.tx = ring.asSlice(rxSize);
         this.capabilities = capabilities;
         this.maxFrameLength = capabilities.maxFrameLength();
+        this.v2 = v2;
+        this.vlanRoom = (int) (v2 ? LinuxLibc.TPACKET2_HDRLEN : LinuxLibc.TPACKET3_HDRLEN) + 4;
         this.blockSize = blockSize;
         this.blockCount = blockCount;
         this.held = new int[blockCount];
@@ -206,6 +256,9 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         this.txState = new byte[txSlots];
         this.txSlotSize = txSlotSize;
         this.txDataOffset = txDataOffset;
+        this.txStatus = v2 ? V2_STATUS : tpacket3_hdr.tp_status$offset();
+        this.txLen = v2 ? V2_LEN : tpacket3_hdr.tp_len$offset();
+        this.txSnaplen = v2 ? V2_SNAPLEN : tpacket3_hdr.tp_snaplen$offset();
         attach();
     }
 
@@ -234,17 +287,22 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
             int mtu = Netdev.mtu(fd, ifname);
             int maxFrame = mtu + FRAME_OVERHEAD;
             int sol = (int) LinuxLibc.SOL_PACKET;
-            Netdev.setInt(fd, sol, LinuxLibc.PACKET_VERSION, (int) LinuxLibc.TPACKET_V3, LinuxCall.SET_VERSION);
+            boolean v2 = options.ring() == RingVersion.V2;
+            Netdev.setInt(fd, sol, LinuxLibc.PACKET_VERSION, (int) (v2 ? LinuxLibc.TPACKET_V2 : LinuxLibc.TPACKET_V3),
+                    LinuxCall.SET_VERSION);
             Netdev.setInt(fd, sol, LinuxLibc.PACKET_IGNORE_OUTGOING, 1, LinuxCall.IGNORE_OUTGOING);
             // A malformed TX slot is skipped instead of stalling the ring (lengths are checked here first).
             Netdev.setInt(fd, sol, LinuxLibc.PACKET_LOSS, 1, LinuxCall.SET_LOSS);
             if (options.qdiscBypass()) {
                 Netdev.setInt(fd, sol, LinuxLibc.PACKET_QDISC_BYPASS, 1, LinuxCall.QDISC_BYPASS);
             }
-            // A TX slot holds the V3 header (aligned) and a whole frame; RX frames use the same size for the
-            // kernel's frame count, though V3 packs RX frames by their real length.
-            int dataOffset = (int) (LinuxLibc.TPACKET3_HDRLEN - sockaddr_ll.sizeof());
-            int slot = Integer.highestOneBit(Math.max(dataOffset + maxFrame, 256) - 1) << 1;
+            // A slot holds a whole frame after the ring header: at TPACKET_HDRLEN - sizeof(sockaddr_ll)
+            // in TX slots, at the kernel's RX offset (header and 16 bytes, aligned) in V2 RX slots. V3
+            // packs RX frames by their real length and uses the slot size only for its frame count.
+            long hdrlen = v2 ? LinuxLibc.TPACKET2_HDRLEN : LinuxLibc.TPACKET3_HDRLEN;
+            int dataOffset = (int) (hdrlen - sockaddr_ll.sizeof());
+            int rxRoom = (int) ((hdrlen + 16 + TPACKET_ALIGNMENT - 1) & -TPACKET_ALIGNMENT);
+            int slot = Integer.highestOneBit(Math.max(rxRoom + maxFrame, 256) - 1) << 1;
             if (slot > options.blockSize()) {
                 throw new IllegalArgumentException("blockSize " + options.blockSize() + " cannot hold a frame of MTU " + mtu
                         + " (" + slot + " bytes with the ring header)");
@@ -252,20 +310,24 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
             int txBlock = (int) Math.max(slot, 16 * LibC.pageSize());
             int txBlocks = (int) (((long) options.txFrames() * slot + txBlock - 1) / txBlock);
             int txSlots = txBlocks * (txBlock / slot);
+            int rxFrames = options.blockCount() * (options.blockSize() / slot);
             try (Arena a = Arena.ofConfined()) {
-                MemorySegment req = a.allocate(tpacket_req3.layout());
-                tpacket_req3.tp_block_size(req, options.blockSize());
-                tpacket_req3.tp_block_nr(req, options.blockCount());
-                tpacket_req3.tp_frame_size(req, slot);
-                tpacket_req3.tp_frame_nr(req, options.blockCount() * (options.blockSize() / slot));
-                tpacket_req3.tp_retire_blk_tov(req, options.retireTimeoutMillis());
-                Netdev.setStruct(fd, sol, LinuxLibc.PACKET_RX_RING, req, LinuxCall.RX_RING);
-                req.fill((byte) 0);
-                tpacket_req3.tp_block_size(req, txBlock);
-                tpacket_req3.tp_block_nr(req, txBlocks);
-                tpacket_req3.tp_frame_size(req, slot);
-                tpacket_req3.tp_frame_nr(req, txSlots);
-                Netdev.setStruct(fd, sol, LinuxLibc.PACKET_TX_RING, req, LinuxCall.TX_RING);
+                if (v2) {
+                    // tpacket_req is tpacket_req3's first four fields; V2 takes exactly those
+                    MemorySegment req = a.allocate(tpacket_req.layout());
+                    ringRequest(req, options.blockSize(), options.blockCount(), slot, rxFrames);
+                    Netdev.setStruct(fd, sol, LinuxLibc.PACKET_RX_RING, req, LinuxCall.RX_RING);
+                    ringRequest(req, txBlock, txBlocks, slot, txSlots);
+                    Netdev.setStruct(fd, sol, LinuxLibc.PACKET_TX_RING, req, LinuxCall.TX_RING);
+                } else {
+                    MemorySegment req = a.allocate(tpacket_req3.layout());
+                    ringRequest(req, options.blockSize(), options.blockCount(), slot, rxFrames);
+                    tpacket_req3.tp_retire_blk_tov(req, options.retireTimeoutMillis());
+                    Netdev.setStruct(fd, sol, LinuxLibc.PACKET_RX_RING, req, LinuxCall.RX_RING);
+                    req.fill((byte) 0);
+                    ringRequest(req, txBlock, txBlocks, slot, txSlots);
+                    Netdev.setStruct(fd, sol, LinuxLibc.PACKET_TX_RING, req, LinuxCall.TX_RING);
+                }
 
                 long rxSize = (long) options.blockSize() * options.blockCount();
                 mapLength = rxSize + (long) txBlock * txBlocks;
@@ -294,8 +356,12 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                 }
                 PortCapabilities caps = new PortCapabilities(mac, mtu, maxFrame, Math.min(options.maxBurst(), txSlots),
                         false, false, false, 0);
-                return new AfPacketPort(ifname, fd, ringArena, map, mapLength, ring, rxSize, caps, options.blockSize(),
-                        options.blockCount(), txSlots, slot, dataOffset);
+                // V2 RX slots tile the ring (both sizes are powers of two): slot i is at i * slot.
+                return v2
+                        ? new AfPacketPort(ifname, fd, ringArena, map, mapLength, ring, rxSize, caps, true, slot, rxFrames,
+                                txSlots, slot, dataOffset)
+                        : new AfPacketPort(ifname, fd, ringArena, map, mapLength, ring, rxSize, caps, false,
+                                options.blockSize(), options.blockCount(), txSlots, slot, dataOffset);
             }
         } catch (RuntimeException e) {
             if (ringArena != null) ringArena.close();
@@ -305,9 +371,22 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         }
     }
 
+    /** Fills the fields tpacket_req and tpacket_req3 share (the same offsets in both). */
+    private static void ringRequest(MemorySegment req, int blockSize, int blockCount, int frameSize, int frameCount) {
+        tpacket_req.tp_block_size(req, blockSize);
+        tpacket_req.tp_block_nr(req, blockCount);
+        tpacket_req.tp_frame_size(req, frameSize);
+        tpacket_req.tp_frame_nr(req, frameCount);
+    }
+
     @Override
     public String name() {
         return name;
+    }
+
+    /** The ring format of this port's socket. */
+    public RingVersion ringVersion() {
+        return v2 ? RingVersion.V2 : RingVersion.V3;
     }
 
     /** The interface this port is bound to. */
@@ -326,6 +405,44 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         checkOpen();
         burst.requireEmpty(name, "receive");
         burst.memory(rx);
+        return v2 ? receiveV2(burst) : receiveV3(burst);
+    }
+
+    /** Reads slots in ring order while the kernel has handed them over; each slot is its own handle. */
+    private int receiveV2(FrameBurst burst) {
+        int cap = burst.capacity();
+        int n = 0;
+        while (n < cap) {
+            long frame = (long) rxBlock * blockSize;
+            // a slot the caller still holds still says USER: the ring has wrapped onto it
+            if (held[rxBlock] != 0 || ((int) INT.getAcquire(rx, frame + V2_STATUS) & TP_STATUS_USER) == 0) {
+                break;
+            }
+            int status = rx.get(JAVA_INT, frame + V2_STATUS);
+            int snap = rx.get(JAVA_INT, frame + V2_SNAPLEN);
+            int len = rx.get(JAVA_INT, frame + V2_LEN);
+            int mac = Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + V2_MAC));
+            if ((status & TP_STATUS_VLAN_VALID) != 0 && mac >= vlanRoom) {
+                mac = reinsertVlanTag(frame, mac, status);
+                len += 4;
+                snap += 4;
+            }
+            if (snap != len || len > maxFrameLength || (status & TP_STATUS_CSUMNOTREADY) != 0) {
+                rxErrors++; // as in V3; the slot goes straight back
+                INT.setRelease(rx, frame + V2_STATUS, TP_STATUS_KERNEL);
+            } else {
+                burst.set(n++, frame + mac, len, len, 0, rxBlock);
+                held[rxBlock] = 1;
+                rxBytes += len;
+            }
+            rxBlock = rxBlock + 1 == blockCount ? 0 : rxBlock + 1;
+        }
+        burst.count(n);
+        rxFrames += n;
+        return n;
+    }
+
+    private int receiveV3(FrameBurst burst) {
         int cap = burst.capacity();
         int n = 0;
         while (n < cap) {
@@ -347,7 +464,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                 int mac = Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + tpacket3_hdr.tp_mac$offset()));
                 rxOffset += rx.get(JAVA_INT, frame + tpacket3_hdr.tp_next_offset$offset());
                 rxLeft--;
-                if ((status & TP_STATUS_VLAN_VALID) != 0 && mac >= VLAN_ROOM) {
+                if ((status & TP_STATUS_VLAN_VALID) != 0 && mac >= vlanRoom) {
                     mac = reinsertVlanTag(frame, mac, status);
                     len += 4;
                     snap += 4;
@@ -387,11 +504,21 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                     throw new IllegalArgumentException("frame " + i + " of the burst is not a received frame held from " + name);
                 }
             }
-            for (int i = 0; i < n; i++) {
-                held[(int) burst.handle(i)]--;
+            if (v2) {
+                // each slot goes back on its own: the kernel fills slots in ring order and waits at one still held
+                for (int i = 0; i < n; i++) {
+                    int f = (int) burst.handle(i);
+                    held[f] = 0;
+                    INT.setRelease(rx, (long) f * blockSize + V2_STATUS, TP_STATUS_KERNEL);
+                }
+                burst.count(0);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    held[(int) burst.handle(i)]--;
+                }
+                burst.count(0);
+                returnBlocks();
             }
-            burst.count(0);
-            returnBlocks();
         } else if (m == tx) {
             for (int i = 0; i < n; i++) {
                 txSlotOf(burst, i);
@@ -415,9 +542,11 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     private int reinsertVlanTag(long frame, int mac, int status) {
         long at = frame + mac - 4;
         MemorySegment.copy(rx, frame + mac, rx, at, 12);
+        long tpidAt = v2 ? tpacket2_hdr.tp_vlan_tpid$offset() : tpacket3_hdr.hv1_tp_vlan_tpid$offset();
         int tpid = (status & TP_STATUS_VLAN_TPID_VALID) != 0
-                ? Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + tpacket3_hdr.hv1_tp_vlan_tpid$offset())) : ETH_P_8021Q;
-        int tci = rx.get(JAVA_INT, frame + tpacket3_hdr.hv1_tp_vlan_tci$offset());
+                ? Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + tpidAt)) : ETH_P_8021Q;
+        int tci = v2 ? Short.toUnsignedInt(rx.get(JAVA_SHORT, frame + tpacket2_hdr.tp_vlan_tci$offset()))
+                : rx.get(JAVA_INT, frame + tpacket3_hdr.hv1_tp_vlan_tci$offset());
         rx.set(JAVA_SHORT_BE, at + 12, (short) tpid);
         rx.set(JAVA_SHORT_BE, at + 14, (short) tci);
         return mac - 4;
@@ -464,7 +593,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         boolean kicked = false;
         while (k < n && txOutstanding < txSlots) {
             long slot = (long) txAlloc * txSlotSize;
-            int status = (int) INT.getAcquire(tx, slot + tpacket3_hdr.tp_status$offset());
+            int status = (int) INT.getAcquire(tx, slot + txStatus);
             if (status == TP_STATUS_WRONG_FORMAT) {
                 txErrors++; // not expected with PACKET_LOSS; the slot is free again either way
             } else if (status != TP_STATUS_AVAILABLE) {
@@ -523,10 +652,12 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                 txState[from] = RELEASED;
             }
             txState[txCommit] = FREE;
-            tx.set(JAVA_INT, slot + tpacket3_hdr.tp_len$offset(), len);
-            tx.set(JAVA_INT, slot + tpacket3_hdr.tp_snaplen$offset(), len);
-            tx.set(JAVA_INT, slot + tpacket3_hdr.tp_next_offset$offset(), 0);
-            INT.setRelease(tx, slot + tpacket3_hdr.tp_status$offset(), TP_STATUS_SEND_REQUEST);
+            tx.set(JAVA_INT, slot + txLen, len);
+            tx.set(JAVA_INT, slot + txSnaplen, len);
+            if (!v2) {
+                tx.set(JAVA_INT, slot + tpacket3_hdr.tp_next_offset$offset(), 0);
+            }
+            INT.setRelease(tx, slot + txStatus, TP_STATUS_SEND_REQUEST);
             txCommit = txCommit + 1 == txSlots ? 0 : txCommit + 1;
             bytes += len;
         }
@@ -565,8 +696,11 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     @Override
     public boolean awaitReceive(long timeoutNanos) {
         checkOpen();
-        if (!rxOpen && !delivered[rxBlock]
-                && ((int) INT.getAcquire(rx, (long) rxBlock * blockSize + BLOCK_STATUS) & TP_STATUS_USER) == 0) {
+        boolean idle = v2
+                ? held[rxBlock] == 0 && ((int) INT.getAcquire(rx, (long) rxBlock * blockSize + V2_STATUS) & TP_STATUS_USER) == 0
+                : !rxOpen && !delivered[rxBlock]
+                        && ((int) INT.getAcquire(rx, (long) rxBlock * blockSize + BLOCK_STATUS) & TP_STATUS_USER) == 0;
+        if (idle) {
             return LibC.awaitReadable(fd, PortChecks.pollMillis(timeoutNanos));
         }
         return true;
@@ -577,6 +711,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     public synchronized PortStats stats() {
         checkOpen();
         try (Arena a = Arena.ofConfined()) {
+            // V2 writes the shorter tpacket_stats: tp_packets and tp_drops at the same offsets
             MemorySegment st = a.allocate(tpacket_stats_v3.layout());
             MemorySegment len = a.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, (int) tpacket_stats_v3.sizeof());

@@ -25,10 +25,10 @@ public enum LinuxCall implements NativeCall {
     },
     GET_HWADDR("ioctl(SIOCGIFHWADDR)"),
     GET_MTU("ioctl(SIOCGIFMTU)"),
-    SET_VERSION("setsockopt(PACKET_VERSION, TPACKET_V3)") {
+    SET_VERSION("setsockopt(PACKET_VERSION)") {
         @Override
         public String hint(int errno) {
-            return errno == Errno.EINVAL ? "TPACKET_V3 needs Linux 3.2, its TX ring Linux 4.11" : null;
+            return errno == Errno.EINVAL ? "TPACKET_V3 needs Linux 3.2 (its TX ring Linux 4.11), TPACKET_V2 Linux 2.6.27" : null;
         }
     },
     RX_RING("setsockopt(PACKET_RX_RING)") {

@@ -5,6 +5,8 @@ import io.jverbs.raweth.wire.Ipv4Address;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 /**
  * The port contract with the Linux kernel as the peer: an {@link AfPacketPort} on the root end of a
  * veth whose other end is in a namespace with an IPv4 address; the kernel answers the suite's ARP
@@ -32,8 +34,15 @@ class AfPacketKernelConformanceTest extends PortConformance {
         if (net != null) net.close();
     }
 
+    /** The port's options; a subclass runs the suite on other rings. */
+    AfPacketPort.Options options() {
+        return AfPacketPort.Options.DEFAULTS;
+    }
+
     @Override
     protected Link openLink() {
-        return Link.kernel(AfPacketPort.open(LOCAL), peer, AfPacketPort.Options.DEFAULTS.txFrames());
+        AfPacketPort port = AfPacketPort.open(LOCAL, options());
+        assertEquals(options().ring(), port.ringVersion(), "the port's ring version");
+        return Link.kernel(port, peer, options().txFrames());
     }
 }

@@ -40,8 +40,10 @@ public final class LinuxLibc {
     public static final long PACKET_STATISTICS = 6L;
     public static final long PACKET_QDISC_BYPASS = 20L;
     public static final long PACKET_IGNORE_OUTGOING = 23L;
+    public static final long TPACKET_V2 = 1L;
     public static final long TPACKET_V3 = 2L;
     public static final long TPACKET_ALIGNMENT = 16L;
+    public static final long TPACKET2_HDRLEN = 52L;
     public static final long TPACKET3_HDRLEN = 68L;
     public static final long TP_STATUS_KERNEL = 0L;
     public static final long TP_STATUS_USER = 1L;
