@@ -40,16 +40,17 @@ public final class RawEngine implements Engine {
     @Override
     public void run(TestParameters p, Reporter reporter) {
         RawEthernet raw = p.raw();
-        try (PacketPort port = PortOpeners.open(raw.port(), hints(raw))) {
+        try (PacketPort port = PortOpeners.open(raw.port(), hints(p))) {
             run(p, reporter, port);
         }
     }
 
     /** What a steering back end (verbs) needs: the frames this side receives, as its flags describe them. */
-    static PortHints hints(RawEthernet raw) {
+    static PortHints hints(TestParameters p) {
+        RawEthernet raw = p.raw();
         return new PortHints(raw.ownMac(), raw.server() ? raw.serverIp() : raw.clientIp(),
                 raw.server() ? raw.clientIp() : raw.serverIp(), raw.hasL4() ? raw.ownPort() : -1,
-                raw.hasL4() ? raw.peerPort() : -1, raw.tcp());
+                raw.hasL4() ? raw.peerPort() : -1, raw.tcp(), p.measure() == Measure.LAT);
     }
 
     /** Runs the test on an open port (which stays open): for tests with a port of their own. */

@@ -9,7 +9,8 @@ import java.util.Locale;
 
 /**
  * Opens {@code afpacket:<interface>[,ring=v2|v3]} as an {@link AfPacketPort} (a service): its default
- * options, with {@code ring=v2} the {@link AfPacketPort.Options#lowLatency() low-latency} V2 rings.
+ * options, with {@code ring=v2} the {@link AfPacketPort.Options#lowLatency() low-latency} V2 rings;
+ * without a {@code ring=}, V2 when the hints ask for {@link PortHints#lowLatency() low latency}.
  * The hints are not needed: the interface delivers every frame to the socket, nothing to steer.
  */
 public final class AfPacketOpener implements PortOpener {
@@ -29,7 +30,21 @@ public final class AfPacketOpener implements PortOpener {
 
     @Override
     public PacketPort open(PortSpec spec, PortHints hints) {
-        return AfPacketPort.open(interfaceName(spec), options(spec));
+        AfPacketPort.Options options = options(spec);
+        if (hints.lowLatency() && !ringGiven(spec)) {
+            options = options.withRingVersion(AfPacketPort.RingVersion.V2);
+        }
+        return AfPacketPort.open(interfaceName(spec), options);
+    }
+
+    private static boolean ringGiven(PortSpec spec) {
+        String[] parts = spec.argument().split(",", -1);
+        for (int i = 1; i < parts.length; i++) {
+            if (parts[i].trim().toLowerCase(Locale.ROOT).startsWith("ring=")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String interfaceName(PortSpec spec) {

@@ -16,11 +16,15 @@ import io.jverbs.raweth.wire.MacAddress;
  * @param localPort their destination UDP/TCP port, or -1
  * @param peerPort  their source UDP/TCP port, or -1
  * @param tcp       the ports are TCP ports (else UDP)
+ * @param lowLatency the traffic is a ping-pong whose latency matters more than batching: a back
+ *                  end with a choice takes the lower-latency set-up unless its spec says otherwise
+ *                  (AF_PACKET: TPACKET_V2 rings, whose frames reach user space at once, instead of
+ *                  V3's blocks, which wait for their retire timeout when traffic is sparse)
  */
 public record PortHints(MacAddress localMac, Ipv4Address localIp, Ipv4Address peerIp, int localPort, int peerPort,
-                        boolean tcp) {
+                        boolean tcp, boolean lowLatency) {
     /** Nothing known. */
-    public static final PortHints NONE = new PortHints(null, null, null, -1, -1, false);
+    public static final PortHints NONE = new PortHints(null, null, null, -1, -1, false, false);
 
     public PortHints {
         if (localPort < -1 || localPort > 0xFFFF || peerPort < -1 || peerPort > 0xFFFF) {
@@ -30,6 +34,6 @@ public record PortHints(MacAddress localMac, Ipv4Address localIp, Ipv4Address pe
 
     /** Only the local MAC is known. */
     public static PortHints mac(MacAddress localMac) {
-        return new PortHints(localMac, null, null, -1, -1, false);
+        return new PortHints(localMac, null, null, -1, -1, false, false);
     }
 }

@@ -2,6 +2,7 @@ package io.jverbs.raweth.linux;
 
 import io.jverbs.raweth.port.FrameBurst;
 import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.port.PortHints;
 import io.jverbs.raweth.port.PortOpeners;
 import io.jverbs.raweth.port.PortSpec;
 import org.junit.jupiter.api.AfterAll;
@@ -103,6 +104,13 @@ class AfPacketV2RingTest {
             assertEquals(AfPacketPort.RingVersion.V2, ((AfPacketPort) v2).ringVersion());
             assertEquals(AfPacketPort.RingVersion.V3, ((AfPacketPort) v3).ringVersion());
             assertEquals(AfPacketPort.RingVersion.V3, ((AfPacketPort) plain).ringVersion());
+        }
+        // A latency test's hints pick V2 unless the spec names a ring.
+        PortHints latency = new PortHints(null, null, null, -1, -1, false, true);
+        try (PacketPort v2 = PortOpeners.open(PortSpec.parse("afpacket:" + A), latency);
+             PacketPort v3 = PortOpeners.open(PortSpec.parse("afpacket:" + B + ", ring=v3"), latency)) {
+            assertEquals(AfPacketPort.RingVersion.V2, ((AfPacketPort) v2).ringVersion());
+            assertEquals(AfPacketPort.RingVersion.V3, ((AfPacketPort) v3).ringVersion());
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> PortOpeners.open(PortSpec.parse("afpacket:" + A + ",ring=v4")));

@@ -48,7 +48,7 @@ class VerbsSpecTest {
     void hintsNarrowTheRuleAsFarAsTheyAreKnown() {
         assertTrue(VerbsOpener.rules(1, PortHints.mac(MacAddress.parse("02:00:00:00:00:01"))).isEmpty(), "the MAC alone");
         assertEquals(1, VerbsOpener.rules(1, new PortHints(MacAddress.parse("02:00:00:00:00:01"), Ipv4Address.parse("10.0.0.1"),
-                Ipv4Address.parse("10.0.0.2"), 5001, 5002, true)).size());
-        assertThrows(IllegalArgumentException.class, () -> new PortHints(null, null, null, 70000, -1, false));
+                Ipv4Address.parse("10.0.0.2"), 5001, 5002, true, false)).size());
+        assertThrows(IllegalArgumentException.class, () -> new PortHints(null, null, null, 70000, -1, false, false));
     }
 }
