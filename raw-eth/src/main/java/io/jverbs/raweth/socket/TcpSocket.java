@@ -202,9 +202,12 @@ public final class TcpSocket extends Socket {
      * peer has closed and everything was read.
      */
     public int receive(MemorySegment into) {
+        if (rx.length() == 0) {
+            return finReceived ? -1 : 0;
+        }
         int n = (int) Math.min(into.byteSize(), rx.length());
         if (n == 0) {
-            return finReceived ? -1 : 0;
+            return 0; // no room: not the end of the stream
         }
         rx.peek(0, into, 0, n);
         rx.discard(n);

@@ -244,6 +244,7 @@ class TcpSocketTest {
         Seg last = p.one();
         assertEquals(ACK, last.flags());
         assertEquals(PISS + 9, last.ack());
+        assertEquals(0, s.receive(MemorySegment.NULL), "no room is not the end of the stream");
         assertEquals(7, s.receive(MemorySegment.ofArray(new byte[10])));
         assertEquals(-1, s.receive(MemorySegment.ofArray(new byte[10])));
         // a retransmitted FIN is ACKed again and restarts 2 × MSL
