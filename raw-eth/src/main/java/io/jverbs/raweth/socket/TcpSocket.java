@@ -110,6 +110,7 @@ public final class TcpSocket extends Socket {
     private int sndWnd;
     private int sndWl1;
     private int sndWl2;
+    private int maxSndWnd;
     private int peerMss = DEFAULT_MSS;
     private boolean synAcked;
     private boolean finQueued;
@@ -387,9 +388,7 @@ public final class TcpSocket extends Socket {
         rcvNxt = irs + 1;
         takeMss();
         chooseIss(now);
-        sndWnd = tcp.window();
-        sndWl1 = irs;
-        sndWl2 = iss;
+        updateWindow(irs, iss);
         state = State.SYN_RECEIVED;
         ackPending = true; // the SYN-ACK
         return true;
@@ -420,17 +419,13 @@ public final class TcpSocket extends Socket {
         takeMss();
         if (hasAck) {
             acknowledge(ack, now);
-            sndWnd = tcp.window();
-            sndWl1 = irs;
-            sndWl2 = ack;
+            updateWindow(irs, ack);
             state = State.ESTABLISHED;
         } else {
             // simultaneous open: SYN-ACK with our ISS again
             state = State.SYN_RECEIVED;
             sndNxt = iss;
-            sndWnd = tcp.window();
-            sndWl1 = irs;
-            sndWl2 = iss;
+            updateWindow(irs, iss);
         }
         ackPending = true;
         return true;
@@ -499,21 +494,21 @@ public final class TcpSocket extends Socket {
                 return true;
             }
             state = finQueued ? State.FIN_WAIT_1 : State.ESTABLISHED;
-            sndWnd = tcp.window();
-            sndWl1 = seq;
-            sndWl2 = ack;
+            updateWindow(seq, ack);
         }
         if (lt(sndMax, ack)) {
             ackPending = true; // acknowledges what we never sent: drop and ACK
+            return true;
+        }
+        if (lt(ack, sndUna - maxSndWnd)) {
+            challengeAck(); // RFC 5961 5.2: older than any window we were given (blind data injection)
             return true;
         }
         if (lt(sndUna, ack)) {
             acknowledge(ack, now);
         }
         if (le(sndUna, ack) && (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))) {
-            sndWnd = tcp.window();
-            sndWl1 = seq;
-            sndWl2 = ack;
+            updateWindow(seq, ack);
         }
         switch (state) {
             case FIN_WAIT_1 -> {
@@ -819,6 +814,14 @@ public final class TcpSocket extends Socket {
         sndNxt = sndUna;
     }
 
+    /** RFC 9293 3.10.7.4: SND.WND from this segment, and the segment that set it. */
+    private void updateWindow(int wl1, int wl2) {
+        sndWnd = tcp.window();
+        sndWl1 = wl1;
+        sndWl2 = wl2;
+        maxSndWnd = Math.max(maxSndWnd, sndWnd);
+    }
+
     private void challengeAck() {
         challengeAcks++;
         ackPending = true;
@@ -859,6 +862,7 @@ public final class TcpSocket extends Socket {
         remoteAddress = 0;
         remotePort = 0;
         sndWnd = 0;
+        maxSndWnd = 0;
         peerMss = DEFAULT_MSS;
         finQueued = false;
         finReceived = false;

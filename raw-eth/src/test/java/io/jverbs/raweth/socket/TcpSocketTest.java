@@ -464,4 +464,32 @@ class TcpSocketTest {
         assertTrue(TcpSocket.le(5, 5));
         assertTrue(!TcpSocket.lt(0x10, 0xffffff00));
     }
+
+    @Test
+    void anAckOlderThanTheLargestWindowIsChallengedAndItsDataDropped() {
+        established(); // the largest window the peer gave: 29,200 (its SYN-ACK)
+        p.in(PEER, LOCAL, PISS + 1, iss + 1 - 29_201, ACK, 20_000, bytes(10, 1));
+        Seg challenge = p.one();
+        assertEquals(PISS + 1, challenge.ack());
+        assertEquals(1, s.challengeAcks());
+        assertEquals(0, s.receiveQueued());
+        p.in(PEER, LOCAL, PISS + 1, iss + 1 - 29_200, ACK, 20_000, bytes(10, 1)); // just inside: taken
+        assertEquals(PISS + 11, p.one().ack());
+        assertEquals(10, s.receiveQueued());
+    }
+
+    @Test
+    void abortSendsResetAtSndNxtAndCloses() {
+        established();
+        s.send(MemorySegment.ofArray(bytes(100, 1)));
+        p.one();
+        s.abort();
+        assertEquals(State.CLOSED, s.state());
+        Seg rst = p.one();
+        assertEquals(RST, rst.flags());
+        assertEquals(iss + 101, rst.seq());
+        assertThrows(IllegalStateException.class, () -> s.send(MemorySegment.ofArray(new byte[1])));
+        s.listen(LOCAL); // a closed socket can be used again
+        assertEquals(State.LISTEN, s.state());
+    }
 }
