@@ -100,7 +100,8 @@ class TcpKernelTest {
                     assertEquals("refused", refused.trim());
                     poller.startClient = true;
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                    while (!(poller.clientDone && poller.refusedError != null) && poller.failure.get() == null && System.nanoTime() < deadline) {
+                    while (!(poller.clientDone && poller.refusedError != null) && poller.failure.get() == null
+                            && System.nanoTime() < deadline) {
                         Thread.sleep(10);
                     }
                 } finally {
@@ -111,7 +112,8 @@ class TcpKernelTest {
                 assertEquals(SIZE, poller.echoed, "bytes our listener echoed");
                 assertEquals(TcpSocket.State.CLOSED, poller.serverState, "our listener after LAST-ACK");
                 assertEquals(TcpSocket.Error.NONE, poller.serverError);
-                assertEquals(true, poller.clientDone && poller.refusedError != null, "our client: " + poller.clientState + " got " + poller.clientGot);
+                assertTrue(poller.clientDone && poller.refusedError != null,
+                        "our client: " + poller.clientState + " got " + poller.clientGot);
                 assertEquals(TcpSocket.State.TIME_WAIT, poller.clientState, "our client closed first");
                 assertEquals(TcpSocket.Error.RESET, poller.refusedError, "the kernel's RST for a closed port");
                 byte[] expect = pattern();
