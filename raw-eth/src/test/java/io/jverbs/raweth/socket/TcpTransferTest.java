@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 
 import static io.jverbs.raweth.port.TestFrames.IP_A;
 import static io.jverbs.raweth.port.TestFrames.IP_B;
@@ -23,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TcpTransferTest {
     static final int MB = 1 << 20;
 
-    /** What a transfer took. */
+    /** What a transfer took; {@code dropped} counts every fault injected. */
     record Result(long virtualNanos, long retransmitted, long dropped) {}
 
     /** One endpoint: its socket, what it sends and what it got. */
@@ -83,10 +84,15 @@ class TcpTransferTest {
     }
 
     static Result transfer(double loss, long seed, int bytes) {
+        return transfer(f -> f.loss(loss), seed, bytes);
+    }
+
+    static Result transfer(UnaryOperator<FaultInjector.Settings> faults, long seed, int bytes) {
         ManualClock clock = new ManualClock(5_000_000_000L);
         try (MemoryPair pair = MemoryPair.builder().clock(clock).build();
-             FaultInjector pa = FaultInjector.wrap(pair.a(), FaultInjector.settings().seed(seed).clock(clock).loss(loss));
-             FaultInjector pb = FaultInjector.wrap(pair.b(), FaultInjector.settings().seed(seed + 1).clock(clock).loss(loss))) {
+             FaultInjector pa = FaultInjector.wrap(pair.a(), faults.apply(FaultInjector.settings().seed(seed).clock(clock)));
+             FaultInjector pb = FaultInjector.wrap(pair.b(),
+                     faults.apply(FaultInjector.settings().seed(seed + 1).clock(clock)))) {
             Interface a = iface(pa, IP_A, clock);
             Interface b = iface(pb, IP_B, clock);
             TcpConfig config = TcpConfig.defaults(new Random(seed)).withRtoMin(200_000_000L);
@@ -116,8 +122,11 @@ class TcpTransferTest {
             assertArrayEquals(down, java.util.Arrays.copyOf(c.in, bytes), "server to client");
             assertEquals(TcpSocket.Error.NONE, client.error());
             assertEquals(TcpSocket.Error.NONE, server.error());
+            FaultInjector.Faults fa = pa.faults();
+            FaultInjector.Faults fb = pb.faults();
             return new Result(clock.nanos() - start, client.segmentsRetransmitted() + server.segmentsRetransmitted(),
-                    pa.faults().dropped() + pb.faults().dropped());
+                    fa.dropped() + fb.dropped() + fa.corrupted() + fb.corrupted() + fa.duplicated() + fb.duplicated()
+                            + fa.reordered() + fb.reordered());
         }
     }
 
@@ -179,5 +188,20 @@ class TcpTransferTest {
             assertTrue(segments > 100_000, "segments in the window: " + segments);
             assertEquals(0, windows[w - 1], java.util.Arrays.toString(windows));
         }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"0.01,21", "0.15,22", "0.30,23"})
+    void quarterMegabyteEachWayIntactAcrossLossRates(double loss, long seed) {
+        Result r = transfer(loss, seed, MB / 4);
+        System.out.println("TCP 256 KiB each way, loss " + loss + ": " + r);
+        assertTrue(r.dropped() > 0, r::toString);
+    }
+
+    @Test
+    void quarterMegabyteEachWayIntactThroughCorruptionDuplicationAndReordering() {
+        Result r = transfer(f -> f.corruption(0.05).duplication(0.05).reorder(0.05, 2_000_000L), 31, MB / 4);
+        System.out.println("TCP 256 KiB each way, 5% corruption + 5% duplication + 5% reordering: " + r);
+        assertTrue(r.dropped() > 30, r::toString);
     }
 }
