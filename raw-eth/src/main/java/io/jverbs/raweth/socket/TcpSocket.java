@@ -757,12 +757,14 @@ public final class TcpSocket extends Socket {
 
     /** SND.UNA advances to {@code ack}: frees acknowledged data, takes an RTT sample, restarts the timer. */
     private void acknowledge(int ack, long now) {
+        int end = dataEnd();
+        boolean finSent = finQueued && sndMax == end + 1; // only a FIN takes SND.MAX past the data
         int acked = ack - sndUna;
         if (!synAcked) {
             synAcked = true;
             acked--; // our SYN
         }
-        if (finQueued && ack == dataEnd() + 1) {
+        if (finSent && ack == end + 1) {
             finAcked = true;
             acked--; // our FIN
         }

@@ -492,4 +492,66 @@ class TcpSocketTest {
         s.listen(LOCAL); // a closed socket can be used again
         assertEquals(State.LISTEN, s.state());
     }
+
+    @Test
+    void closeInListenOrSynSentJustCloses() {
+        s = p.socket(TcpPeer.config(), 4096, 4096).listen(80);
+        s.close();
+        assertEquals(State.CLOSED, s.state());
+        s.connect(LOCAL, IP_B, PEER);
+        p.one();
+        s.close();
+        assertEquals(State.CLOSED, s.state());
+        p.advance(SECOND);
+        assertEquals(List.of(), p.out(), "no SYN retransmitted after close");
+    }
+
+    @Test
+    void closeInSynReceivedSendsFinOnceEstablished() {
+        s = p.socket(TcpPeer.config(), 4096, 4096).listen(80);
+        p.syn(PEER, 80, PISS, 0, SYN, 1000);
+        int ours = p.one().seq();
+        s.close();
+        assertEquals(State.SYN_RECEIVED, s.state());
+        assertEquals(List.of(), p.out(), "no FIN before our SYN is acknowledged");
+        p.in(PEER, 80, PISS + 1, ours + 1, ACK, 10_000, NONE);
+        assertEquals(State.FIN_WAIT_1, s.state());
+        Seg fin = p.one();
+        assertEquals(FIN | ACK, fin.flags());
+        assertEquals(ours + 1, fin.seq());
+    }
+
+    @Test
+    void resetClosesQuietlyWhileClosingAndWithErrorWhileOpen() {
+        established();
+        s.close();
+        Seg fin = p.one();
+        p.in(PEER, LOCAL, PISS + 1, fin.seq(), FIN | ACK, 20_000, NONE);
+        assertEquals(State.CLOSING, s.state());
+        p.out();
+        p.in(PEER, LOCAL, PISS + 2, 0, RST, 0, NONE);
+        assertEquals(State.CLOSED, s.state());
+        assertEquals(TcpSocket.Error.NONE, s.error(), "RFC 9293: CLOSING, LAST-ACK, TIME-WAIT just close");
+        s.connect(LOCAL + 1, IP_B, PEER);
+        iss = p.one().seq();
+        p.syn(PEER, LOCAL + 1, PISS, iss + 1, SYN | ACK, 1000);
+        p.one();
+        p.in(PEER, LOCAL + 1, PISS + 1, iss + 1, FIN | ACK, 20_000, NONE);
+        assertEquals(State.CLOSE_WAIT, s.state());
+        p.out();
+        p.in(PEER, LOCAL + 1, PISS + 2, 0, RST, 0, NONE);
+        assertEquals(State.CLOSED, s.state());
+        assertEquals(TcpSocket.Error.RESET, s.error());
+    }
+
+    @Test
+    void dataIsStillReceivedInFinWait1() {
+        established();
+        s.close();
+        Seg fin = p.one();
+        p.in(PEER, LOCAL, PISS + 1, fin.seq(), ACK, 20_000, bytes(40, 6)); // does not ACK our FIN yet
+        assertEquals(State.FIN_WAIT_1, s.state());
+        assertEquals(PISS + 41, p.one().ack());
+        assertEquals(40, s.receiveQueued());
+    }
 }
