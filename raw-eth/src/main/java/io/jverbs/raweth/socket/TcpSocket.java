@@ -50,6 +50,7 @@ public final class TcpSocket extends Socket {
     private static final int HEADER = TcpPacket.MIN_HEADER_LENGTH;
     private static final int MAX_WINDOW = 0xffff;
     private static final long NEVER = Long.MAX_VALUE;
+    private static final long SYN_TIMEOUT_RTO = 3_000_000_000L;
 
     /** The RFC 9293 connection states. */
     public enum State {
@@ -113,6 +114,7 @@ public final class TcpSocket extends Socket {
     private int maxSndWnd;
     private int peerMss = DEFAULT_MSS;
     private boolean synAcked;
+    private boolean synTimedOut;
     private boolean finQueued;
     private boolean finAcked;
     // Receive sequence space.
@@ -421,6 +423,7 @@ public final class TcpSocket extends Socket {
             acknowledge(ack, now);
             updateWindow(irs, ack);
             state = State.ESTABLISHED;
+            synchronizedNow();
         } else {
             // simultaneous open: SYN-ACK with our ISS again
             state = State.SYN_RECEIVED;
@@ -494,6 +497,7 @@ public final class TcpSocket extends Socket {
                 return true;
             }
             state = finQueued ? State.FIN_WAIT_1 : State.ESTABLISHED;
+            synchronizedNow();
             updateWindow(seq, ack);
         }
         if (lt(sndMax, ack)) {
@@ -813,6 +817,7 @@ public final class TcpSocket extends Socket {
             return;
         }
         rto = Math.min(rto * 2, config.rtoMax());
+        synTimedOut |= !synAcked;
         sndNxt = sndUna;
     }
 
@@ -822,6 +827,13 @@ public final class TcpSocket extends Socket {
         sndWl1 = wl1;
         sndWl2 = wl2;
         maxSndWnd = Math.max(maxSndWnd, sndWnd);
+    }
+
+    /** RFC 6298 5.7: after a SYN timed out, data starts with an RTO of at least 3 s. */
+    private void synchronizedNow() {
+        if (synTimedOut && rto < SYN_TIMEOUT_RTO) {
+            rto = Math.min(SYN_TIMEOUT_RTO, config.rtoMax());
+        }
     }
 
     private void challengeAck() {
@@ -859,6 +871,7 @@ public final class TcpSocket extends Socket {
         error = Error.NONE;
         issChosen = false;
         synAcked = false;
+        synTimedOut = false;
         finAcked = false;
         localAddress = 0;
         remoteAddress = 0;

@@ -554,4 +554,17 @@ class TcpSocketTest {
         assertEquals(PISS + 41, p.one().ack());
         assertEquals(40, s.receiveQueued());
     }
+
+    @Test
+    void afterASynTimeoutDataStartsWithAnRtoOfThreeSeconds() {
+        s = p.socket(TcpPeer.config(), 4096, 4096).listen(80);
+        p.syn(PEER, 80, PISS, 0, SYN, 1000);
+        int ours = p.one().seq();
+        p.advance(SECOND);
+        assertEquals(SYN | ACK, p.one().flags(), "the SYN-ACK again after 1 s");
+        assertEquals(2 * SECOND, s.rto());
+        p.in(PEER, 80, PISS + 1, ours + 1, ACK, 10_000, NONE);
+        assertEquals(State.ESTABLISHED, s.state());
+        assertEquals(3 * SECOND, s.rto(), "RFC 6298 5.7");
+    }
 }
