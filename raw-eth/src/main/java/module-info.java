@@ -4,8 +4,8 @@
  * and TCP headers over {@link java.lang.foreign.MemorySegment}s, with the Internet checksum; it and
  * {@code io.jverbs.raweth.port} (the packet-port SPI, an in-memory pair, pcap and fault-injecting
  * wrappers) call no native code, nor do the stack's {@code io.jverbs.raweth.iface} (a polled IPv4
- * host: ARP, ICMP, routing) and {@code io.jverbs.raweth.socket} (UDP sockets). The native ports
- * implement the SPI: {@code io.jverbs.raweth.linux} on Linux interfaces (AF_PACKET, TAP) over the
+ * host: ARP, ICMP, routing) and {@code io.jverbs.raweth.socket} (UDP and TCP sockets). The native
+ * ports implement the SPI: {@code io.jverbs.raweth.linux} on Linux interfaces (AF_PACKET, TAP) over the
  * generated bindings in {@code io.jverbs.raweth.linux.ffi}, {@code io.jverbs.raweth.dpdk} on a DPDK
  * ethdev queue pair, and {@code io.jverbs.raweth.verbs} on an ibverbs RAW_PACKET QP with flow steering.
  */

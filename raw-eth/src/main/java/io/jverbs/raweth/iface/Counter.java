@@ -77,6 +77,8 @@ public enum Counter {
     TCP_DELIVERED,
     /** TCP segments no socket took, dropped (the TCP layer answers them with a RST). */
     TCP_NO_SOCKET,
+    /** RSTs sent for segments no socket took (RFC 9293 3.10.7.1; none for a RST or a broadcast). */
+    TCP_RESETS_SENT,
 
     /** Frames handed to the port. */
     TX_FRAMES,

@@ -111,6 +111,7 @@ public final class Interface {
     private final ArpPacket arpOut = new ArpPacket();
     private final Ipv4Packet ipOut = new Ipv4Packet();
     private final Icmpv4Packet icmpOut = new Icmpv4Packet();
+    private final TcpPacket tcpOut = new TcpPacket();
 
     // The packet between begin and finish.
     private boolean building;
@@ -446,7 +447,49 @@ public final class Interface {
             stats.add(WireStatus.TCP_BAD_CHECKSUM);
             return;
         }
-        stats.add(deliver(IpProtocol.TCP, broadcast) ? Counter.TCP_DELIVERED : Counter.TCP_NO_SOCKET);
+        if (deliver(IpProtocol.TCP, broadcast)) {
+            stats.add(Counter.TCP_DELIVERED);
+            return;
+        }
+        stats.add(Counter.TCP_NO_SOCKET);
+        tcpReset(broadcast);
+    }
+
+    /**
+     * Answers the segment in {@link #tcp} that no socket took as RFC 9293 3.10.7.1 says for a
+     * CLOSED connection: nothing for a RST (or a broadcast); {@code <SEQ=SEG.ACK><CTL=RST>} for an
+     * ACK; otherwise {@code <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>}.
+     * TODO(next slice): rate-limit like ICMP errors, as Linux does (tcp_invalid_ratelimit).
+     */
+    private void tcpReset(boolean broadcast) {
+        int flags = tcp.flags();
+        if (broadcast || (flags & TcpPacket.RST) != 0) {
+            return;
+        }
+        int to = ip.source();
+        int srcPort = tcp.destinationPort();
+        int dstPort = tcp.sourcePort();
+        int seq;
+        int ack;
+        int outFlags;
+        if ((flags & TcpPacket.ACK) != 0) {
+            seq = tcp.acknowledgmentNumber();
+            ack = 0;
+            outFlags = TcpPacket.RST;
+        } else {
+            seq = 0;
+            ack = tcp.sequenceNumber() + tcp.payloadLength() + ((flags & TcpPacket.SYN) != 0 ? 1 : 0)
+                    + ((flags & TcpPacket.FIN) != 0 ? 1 : 0);
+            outFlags = TcpPacket.RST | TcpPacket.ACK;
+        }
+        if (begin(to, IpProtocol.TCP, TcpPacket.MIN_HEADER_LENGTH) != IpTransmitter.OK) {
+            return;
+        }
+        tcpOut.wrapUnchecked(tx.memory(), curOffset + ETH + IP, TcpPacket.MIN_HEADER_LENGTH).setSourcePort(srcPort)
+                .setDestinationPort(dstPort).setSequenceNumber(seq).setAcknowledgmentNumber(ack)
+                .setHeaderLengthAndFlags(TcpPacket.MIN_HEADER_LENGTH, outFlags).setWindow(0).setUrgentPointer(0);
+        finish(IpTransmitter.CHECKSUM_TCP);
+        stats.add(Counter.TCP_RESETS_SENT);
     }
 
     /**

@@ -449,7 +449,8 @@ class InterfaceTest {
         assertEquals(1, st.count(Counter.TCP_NO_SOCKET));
         assertEquals(1, s.received(), "RFC 1122 3.2.1.7: TTL 0 on arrival is still delivered");
         assertEquals(0, st.malformedTotal());
-        assertEquals(List.of(), receiveAll(raw));
+        assertEquals(1, st.count(Counter.TCP_RESETS_SENT), "RFC 9293 3.10.7.1: the SYN to a closed port is reset");
+        assertEquals(1, receiveAll(raw).size(), "only the RST");
     }
 
     static int arpRequestsFor(List<byte[]> frames, int target) {

@@ -57,6 +57,13 @@ final class HostNet implements AutoCloseable {
         run("ip", "link", "set", link, "up");
     }
 
+    /** Moves {@code tap} into {@code ns} and brings it up there with {@code cidr} (address/prefix). */
+    static void tapInto(String tap, String ns, String cidr) {
+        run("ip", "link", "set", tap, "netns", ns);
+        run("ip", "-n", ns, "addr", "add", cidr, "dev", tap);
+        run("ip", "-n", ns, "link", "set", tap, "up");
+    }
+
     /** Runs a command and returns its output; throws naming it when it fails. */
     static String run(String... cmd) {
         Result r = tryRun(cmd);

@@ -40,9 +40,7 @@ class InterfaceKernelTest {
     void kernelPingsResolvesAndExchangesUdpWithTheInterface() throws Exception {
         try (HostNet net = new HostNet(); TapPort port = TapPort.open(TAP)) {
             String ns = net.namespace("i");
-            HostNet.run("ip", "link", "set", TAP, "netns", ns);
-            HostNet.run("ip", "-n", ns, "addr", "add", KERNEL + "/24", "dev", TAP);
-            HostNet.run("ip", "-n", ns, "link", "set", TAP, "up");
+            HostNet.tapInto(TAP, ns, KERNEL + "/24");
             Process echo = new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-c", String.join("\n",
                     "import socket",
                     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",

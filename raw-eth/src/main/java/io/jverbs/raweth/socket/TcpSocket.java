@@ -1,0 +1,944 @@
+package io.jverbs.raweth.socket;
+
+import io.jverbs.raweth.iface.IpTransmitter;
+import io.jverbs.raweth.iface.Socket;
+import io.jverbs.raweth.wire.IpProtocol;
+import io.jverbs.raweth.wire.Ipv4Packet;
+import io.jverbs.raweth.wire.TcpPacket;
+import io.jverbs.raweth.wire.TcpRepr;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * One TCP connection (RFC 9293) of an {@link io.jverbs.raweth.iface.Interface}, smoltcp-style: a
+ * state machine fed the segments the interface has already validated, with time from the poll and
+ * bounded send and receive buffers the caller copies into and out of. It opens actively
+ * ({@link #connect}) or passively ({@link #listen}: the socket itself becomes the connection, one
+ * per listen), transfers data both ways, and closes in order either way, simultaneous close
+ * included, through FIN-WAIT-1/2, CLOSING, TIME-WAIT (2 × {@link TcpConfig#msl()}), CLOSE-WAIT and
+ * LAST-ACK.
+ *
+ * <p>What this slice does: RFC 9293 acceptability tests and processing order; RST validation and
+ * RFC 5961 challenge ACKs for in-window RSTs that are not exact and for any SYN in a synchronized
+ * state; RFC 6298 RTO (SRTT/RTTVAR, Karn's rule, exponential backoff) with go-back-N retransmission
+ * from SND.UNA; MSS announced (MTU − 40) and the peer's honoured (536 when absent); RFC 6528 ISNs;
+ * a window probe of one byte when the peer's window is zero and the RTO runs out. Options other
+ * than MSS are parsed by the wire layer and ignored here.
+ *
+ * <p>Left for the next slice (not implemented): congestion control (a fixed window of
+ * {@value #INITIAL_WINDOW_SEGMENTS} MSS, RFC 6928's initial window, caps the data in flight — TODO:
+ * RFC 5681 slow start, congestion avoidance, NewReno fast retransmit behind a controller);
+ * out-of-order reassembly (out-of-order data is dropped and answered with a duplicate ACK); SACK,
+ * timestamps and window scaling; Nagle and delayed ACK (every segment is ACKed at once); listen
+ * backlog; keep-alive; urgent data; challenge ACK rate limiting.
+ *
+ * {@snippet :
+ * TcpSocket s = iface.sockets().add(new TcpSocket(config, 65_535, 65_535));
+ * s.connect(40_000, peer, 80);
+ * // after polls: s.send(request), s.receive(buffer) until it returns -1, then s.close()
+ * }
+ *
+ * Not thread-safe: used by the thread that polls its interface. Nothing is allocated per segment
+ * once established.
+ */
+public final class TcpSocket extends Socket {
+    /** RFC 6928: the initial window, in segments; also the fixed send window of this slice. */
+    public static final int INITIAL_WINDOW_SEGMENTS = 10;
+    /** RFC 9293 3.7.1: the MSS assumed when the peer announces none. */
+    static final int DEFAULT_MSS = 536;
+    private static final int HEADER = TcpPacket.MIN_HEADER_LENGTH;
+    private static final int MAX_WINDOW = 0xffff;
+    private static final long NEVER = Long.MAX_VALUE;
+    private static final long SYN_TIMEOUT_RTO = 3_000_000_000L;
+
+    /** The RFC 9293 connection states. */
+    public enum State {
+        /** No connection. */
+        CLOSED,
+        /** Waiting for a SYN. */
+        LISTEN,
+        /** SYN sent, waiting for the peer's. */
+        SYN_SENT,
+        /** SYN received and answered, waiting for its ACK. */
+        SYN_RECEIVED,
+        /** Open: data flows both ways. */
+        ESTABLISHED,
+        /** We closed; our FIN is not acknowledged yet. */
+        FIN_WAIT_1,
+        /** Our FIN is acknowledged; waiting for the peer's. */
+        FIN_WAIT_2,
+        /** Both closed at once; waiting for our FIN's ACK. */
+        CLOSING,
+        /** Both FINs acknowledged; waiting 2 × MSL for stray segments. */
+        TIME_WAIT,
+        /** The peer closed; we may still send. */
+        CLOSE_WAIT,
+        /** The peer closed, then we did; waiting for our FIN's ACK. */
+        LAST_ACK
+    }
+
+    /** Why the connection ended, when it did not end in order. */
+    public enum Error {
+        /** No error. */
+        NONE,
+        /** The peer reset the connection (or refused it). */
+        RESET,
+        /** Retransmissions ran out ({@link TcpConfig#maxRetransmissions()}). */
+        TIMED_OUT
+    }
+
+    private final TcpConfig config;
+    private final ByteRing rx;
+    private final ByteRing tx;
+    private final TcpPacket tcp = new TcpPacket();
+    private final TcpPacket out = new TcpPacket();
+
+    private State state = State.CLOSED;
+    private Error error = Error.NONE;
+    private boolean passive;
+    private int localAddress;
+    private int localPort;
+    private int remoteAddress;
+    private int remotePort;
+
+    // Send sequence space (RFC 9293 3.3.1); sndMax is the highest SND.NXT sent, as SND.NXT goes back on timeouts.
+    private boolean issChosen;
+    private int iss;
+    private int sndUna;
+    private int sndNxt;
+    private int sndMax;
+    private int sndWnd;
+    private int sndWl1;
+    private int sndWl2;
+    private int maxSndWnd;
+    private int peerMss = DEFAULT_MSS;
+    private boolean synAcked;
+    private boolean synTimedOut;
+    private boolean finQueued;
+    private boolean finAcked;
+    // Receive sequence space.
+    private int irs;
+    private int rcvNxt;
+    private int rcvAdvertised;
+    private boolean finReceived;
+
+    private boolean ackPending;
+    private boolean resetPending;
+    private int resetSeq;
+
+    // RFC 6298 state; srtt < 0 until the first sample.
+    private long srtt = -1;
+    private long rttvar;
+    private long rto;
+    private long rtoDeadline = NEVER;
+    private int retransmissions;
+    private boolean rttTiming;
+    private int rttSeq;
+    private long rttSentAt;
+    private boolean probe;
+    private long timeWaitDeadline = NEVER;
+
+    private long segmentsSent;
+    private long segmentsRetransmitted;
+    private long challengeAcks;
+
+    /** A closed socket with {@code rxBuffer} and {@code txBuffer} bytes of buffer. */
+    public TcpSocket(TcpConfig config, int rxBuffer, int txBuffer) {
+        this.config = Objects.requireNonNull(config, "config");
+        rx = new ByteRing(rxBuffer);
+        tx = new ByteRing(txBuffer);
+        rto = config.rtoInitial();
+    }
+
+    // ---------------------------------------------------------------- API
+
+    /**
+     * Waits for a connection to local {@code port} from anyone (passive open).
+     *
+     * @throws IllegalStateException if the socket is not closed
+     */
+    public TcpSocket listen(int port) {
+        checkPort(port);
+        requireClosed("listen");
+        reset();
+        localPort = port;
+        passive = true;
+        state = State.LISTEN;
+        return this;
+    }
+
+    /**
+     * Opens a connection from local {@code localPort} to {@code address}:{@code port} (active open):
+     * the SYN leaves at the next poll.
+     *
+     * @throws IllegalStateException if the socket is not closed
+     */
+    public TcpSocket connect(int localPort, int address, int port) {
+        checkPort(localPort);
+        checkPort(port);
+        requireClosed("connect");
+        reset();
+        this.localPort = localPort;
+        remoteAddress = address;
+        remotePort = port;
+        passive = false;
+        state = State.SYN_SENT;
+        return this;
+    }
+
+    /**
+     * Queues up to {@code data.byteSize()} bytes to send and returns how many fit the send buffer.
+     *
+     * @throws IllegalStateException if the socket cannot send (not open, or closed by {@link #close})
+     */
+    public int send(MemorySegment data) {
+        if (!mayQueue()) {
+            throw new IllegalStateException("cannot send on a TCP socket in " + state
+                    + (finQueued ? " after close()" : "") + " (error " + error + ")");
+        }
+        return tx.write(data, 0, (int) Math.min(data.byteSize(), Integer.MAX_VALUE));
+    }
+
+    /**
+     * Copies received bytes into {@code into}: how many, 0 when none is buffered yet, -1 when the
+     * peer has closed and everything was read.
+     */
+    public int receive(MemorySegment into) {
+        if (rx.length() == 0) {
+            return finReceived ? -1 : 0;
+        }
+        int n = (int) Math.min(into.byteSize(), rx.length());
+        if (n == 0) {
+            return 0; // no room: not the end of the stream
+        }
+        rx.peek(0, into, 0, n);
+        rx.discard(n);
+        // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a window that grew by an MSS or half the buffer.
+        int grown = window() - rcvAdvertised;
+        if (grown >= Math.min(rx.capacity() / 2, effectiveMss(1500)) && isSynchronized()) {
+            ackPending = true;
+        }
+        return n;
+    }
+
+    /**
+     * Closes our direction: a FIN follows the data queued. In LISTEN or SYN-SENT the socket just
+     * closes. Closing twice does nothing.
+     */
+    public void close() {
+        switch (state) {
+            case LISTEN, SYN_SENT -> {
+                state = State.CLOSED;
+                stopTimer();
+            }
+            case SYN_RECEIVED -> finQueued = true; // FIN-WAIT-1 once established: no FIN before our SYN is ACKed
+            case ESTABLISHED -> {
+                finQueued = true;
+                state = State.FIN_WAIT_1;
+            }
+            case CLOSE_WAIT -> {
+                finQueued = true;
+                state = State.LAST_ACK;
+            }
+            default -> {
+            }
+        }
+    }
+
+    /** Drops the connection at once: sends a RST if synchronized (RFC 9293 3.10.5) and closes. */
+    public void abort() {
+        if (isSynchronized() || state == State.SYN_RECEIVED) {
+            resetPending = true;
+            resetSeq = sndNxt;
+        }
+        state = State.CLOSED;
+        stopTimer();
+        timeWaitDeadline = NEVER;
+    }
+
+    /** The connection state. */
+    public State state() {
+        return state;
+    }
+
+    /** Why the connection ended abnormally, or {@link Error#NONE}. */
+    public Error error() {
+        return error;
+    }
+
+    /** Whether {@link #send} may queue data now. */
+    public boolean canSend() {
+        return mayQueue() && tx.free() > 0;
+    }
+
+    /** Bytes waiting to be read. */
+    public int receiveQueued() {
+        return rx.length();
+    }
+
+    /** Bytes queued and not yet acknowledged by the peer. */
+    public int sendQueued() {
+        return tx.length();
+    }
+
+    /** Whether the peer sent its FIN. */
+    public boolean peerClosed() {
+        return finReceived;
+    }
+
+    /** Local port. */
+    public int localPort() {
+        return localPort;
+    }
+
+    /** Peer's address ({@code Ipv4Address.value()} form), 0 before a peer is known. */
+    public int remoteAddress() {
+        return remoteAddress;
+    }
+
+    /** Peer's port. */
+    public int remotePort() {
+        return remotePort;
+    }
+
+    /** The current retransmission timeout, nanoseconds. */
+    public long rto() {
+        return rto;
+    }
+
+    /** The smoothed RTT, nanoseconds, or -1 before the first sample. */
+    public long srtt() {
+        return srtt;
+    }
+
+    /** The peer's MSS (536 when it announced none). */
+    public int peerMss() {
+        return peerMss;
+    }
+
+    /** Segments sent, retransmissions included. */
+    public long segmentsSent() {
+        return segmentsSent;
+    }
+
+    /** Segments sent again after a retransmission timeout. */
+    public long segmentsRetransmitted() {
+        return segmentsRetransmitted;
+    }
+
+    /** RFC 5961 challenge ACKs sent. */
+    public long challengeAcks() {
+        return challengeAcks;
+    }
+
+    // ---------------------------------------------------------------- sequence arithmetic
+
+    /** a &lt; b modulo 2^32 (RFC 9293 3.4). */
+    static boolean lt(int a, int b) {
+        return a - b < 0;
+    }
+
+    static boolean le(int a, int b) {
+        return a - b <= 0;
+    }
+
+    // ---------------------------------------------------------------- Socket
+
+    @Override
+    protected int protocol() {
+        return IpProtocol.TCP;
+    }
+
+    @Override
+    protected boolean process(Ipv4Packet ip, boolean broadcast, long now) {
+        if (state == State.CLOSED || broadcast) {
+            return false;
+        }
+        tcp.wrap(ip.segment(), ip.payloadOffset(), ip.payloadLength()); // checked by the interface
+        if (tcp.destinationPort() != localPort) {
+            return false;
+        }
+        if (state == State.LISTEN) {
+            return listenSegment(ip, now);
+        }
+        if (ip.source() != remoteAddress || tcp.sourcePort() != remotePort
+                || (issChosen && ip.destination() != localAddress)) {
+            return false;
+        }
+        if (state == State.SYN_SENT) {
+            return synSentSegment(now);
+        }
+        return synchronizedSegment(now);
+    }
+
+    private boolean listenSegment(Ipv4Packet ip, long now) {
+        int flags = tcp.flags();
+        if ((flags & TcpPacket.RST) != 0) {
+            return true; // RFC 9293 3.10.7.2: ignored
+        }
+        if ((flags & TcpPacket.ACK) != 0) {
+            return false; // answered by the interface as for no socket: <SEQ=SEG.ACK><CTL=RST>
+        }
+        if ((flags & TcpPacket.SYN) == 0) {
+            return true;
+        }
+        localAddress = ip.destination();
+        remoteAddress = ip.source();
+        remotePort = tcp.sourcePort();
+        irs = tcp.sequenceNumber();
+        rcvNxt = irs + 1;
+        takeMss();
+        chooseIss(now);
+        updateWindow(irs, iss);
+        state = State.SYN_RECEIVED;
+        ackPending = true; // the SYN-ACK
+        return true;
+    }
+
+    private boolean synSentSegment(long now) {
+        if (!issChosen) {
+            return false;
+        }
+        int flags = tcp.flags();
+        int ack = tcp.acknowledgmentNumber();
+        boolean hasAck = (flags & TcpPacket.ACK) != 0;
+        if (hasAck && (le(ack, iss) || lt(sndMax, ack))) {
+            // unacceptable ACK: RST <SEQ=SEG.ACK> (the interface's no-socket answer), unless it is a RST
+            return (flags & TcpPacket.RST) != 0;
+        }
+        if ((flags & TcpPacket.RST) != 0) {
+            if (hasAck) {
+                fail(Error.RESET); // connection refused
+            }
+            return true;
+        }
+        if ((flags & TcpPacket.SYN) == 0) {
+            return true;
+        }
+        irs = tcp.sequenceNumber();
+        rcvNxt = irs + 1;
+        takeMss();
+        if (hasAck) {
+            acknowledge(ack, now);
+            updateWindow(irs, ack);
+            state = State.ESTABLISHED;
+            synchronizedNow();
+        } else {
+            // simultaneous open: SYN-ACK with our ISS again
+            state = State.SYN_RECEIVED;
+            sndNxt = iss;
+            updateWindow(irs, iss);
+        }
+        ackPending = true;
+        return true;
+    }
+
+    private boolean synchronizedSegment(long now) {
+        int flags = tcp.flags();
+        int seq = tcp.sequenceNumber();
+        int payload = tcp.payloadLength();
+        int segLen = payload + ((flags & TcpPacket.SYN) != 0 ? 1 : 0) + ((flags & TcpPacket.FIN) != 0 ? 1 : 0);
+        if (state == State.SYN_RECEIVED && (flags & (TcpPacket.SYN | TcpPacket.ACK)) == (TcpPacket.SYN | TcpPacket.ACK)
+                && seq == irs && payload == 0) {
+            // simultaneous open (RFC 9293 figure 8): the peer's SYN-ACK repeats its SYN; take it as the ACK
+            flags &= ~TcpPacket.SYN;
+            seq++;
+            segLen--;
+        }
+        int wnd = window();
+        // RFC 9293 3.10.7.4 first: the acceptability test
+        boolean acceptable;
+        if (segLen == 0) {
+            acceptable = wnd == 0 ? seq == rcvNxt : le(rcvNxt, seq) && lt(seq, rcvNxt + wnd);
+        } else {
+            acceptable = wnd != 0 && ((le(rcvNxt, seq) && lt(seq, rcvNxt + wnd))
+                    || (le(rcvNxt, seq + segLen - 1) && lt(seq + segLen - 1, rcvNxt + wnd)));
+        }
+        if (!acceptable) {
+            if ((flags & TcpPacket.RST) == 0) {
+                ackPending = true;
+                if (state == State.TIME_WAIT && (flags & TcpPacket.FIN) != 0) {
+                    timeWaitDeadline = now + 2 * config.msl(); // a retransmitted FIN
+                }
+            }
+            return true;
+        }
+        // second: RST (RFC 5961 3.2: only an exact match resets; else a challenge ACK)
+        if ((flags & TcpPacket.RST) != 0) {
+            if (seq != rcvNxt) {
+                challengeAck();
+            } else if (state == State.SYN_RECEIVED && passive) {
+                listenAgain();
+            } else {
+                fail(state == State.TIME_WAIT || state == State.CLOSING || state == State.LAST_ACK
+                        ? Error.NONE : Error.RESET);
+            }
+            return true;
+        }
+        // fourth: SYN in a synchronized state (RFC 5961 4.2, RFC 9293): a challenge ACK
+        if ((flags & TcpPacket.SYN) != 0) {
+            if (state == State.SYN_RECEIVED && passive) {
+                listenAgain(); // RFC 9293: a SYN in SYN-RECEIVED of a passive open returns to LISTEN
+            } else {
+                challengeAck();
+            }
+            return true;
+        }
+        // fifth: ACK
+        if ((flags & TcpPacket.ACK) == 0) {
+            return true;
+        }
+        int ack = tcp.acknowledgmentNumber();
+        if (state == State.SYN_RECEIVED) {
+            if (!(lt(sndUna, ack) && le(ack, sndMax))) {
+                resetPending = true; // <SEQ=SEG.ACK><CTL=RST>
+                resetSeq = ack;
+                return true;
+            }
+            state = finQueued ? State.FIN_WAIT_1 : State.ESTABLISHED;
+            synchronizedNow();
+            updateWindow(seq, ack);
+        }
+        if (lt(sndMax, ack)) {
+            ackPending = true; // acknowledges what we never sent: drop and ACK
+            return true;
+        }
+        if (lt(ack, sndUna - maxSndWnd)) {
+            challengeAck(); // RFC 5961 5.2: older than any window we were given (blind data injection)
+            return true;
+        }
+        if (lt(sndUna, ack)) {
+            acknowledge(ack, now);
+        }
+        if (le(sndUna, ack) && (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))) {
+            updateWindow(seq, ack);
+        }
+        switch (state) {
+            case FIN_WAIT_1 -> {
+                if (finAcked) state = State.FIN_WAIT_2;
+            }
+            case CLOSING -> {
+                if (finAcked) enterTimeWait(now);
+            }
+            case LAST_ACK -> {
+                if (finAcked) {
+                    state = State.CLOSED;
+                    stopTimer();
+                    return true;
+                }
+            }
+            default -> {
+            }
+        }
+        // seventh: text
+        if (payload > 0 && (state == State.ESTABLISHED || state == State.FIN_WAIT_1 || state == State.FIN_WAIT_2)) {
+            if (seq != rcvNxt && le(seq, rcvNxt) && lt(rcvNxt, seq + payload)) {
+                int skip = rcvNxt - seq; // the front was received before
+                seq += skip;
+                payload -= skip;
+            }
+            if (seq == rcvNxt) {
+                int n = rx.write(tcp.segment(), tcp.payloadOffset() + (tcp.payloadLength() - payload), payload);
+                rcvNxt += n;
+                if (n < payload) {
+                    flags &= ~TcpPacket.FIN; // the FIN is beyond what we kept
+                }
+            } else {
+                flags &= ~TcpPacket.FIN; // out of order: dropped (no reassembly yet), a duplicate ACK asks again
+            }
+            ackPending = true;
+        } else if (payload > 0) {
+            flags &= ~TcpPacket.FIN;
+        }
+        // eighth: FIN, only when in sequence
+        if ((flags & TcpPacket.FIN) != 0 && seq + payload == rcvNxt && !finReceived) {
+            rcvNxt++;
+            finReceived = true;
+            ackPending = true;
+            switch (state) {
+                case SYN_RECEIVED, ESTABLISHED -> state = State.CLOSE_WAIT;
+                case FIN_WAIT_1 -> {
+                    if (finAcked) {
+                        enterTimeWait(now);
+                    } else {
+                        state = State.CLOSING;
+                    }
+                }
+                case FIN_WAIT_2 -> enterTimeWait(now);
+                default -> {
+                }
+            }
+        } else if ((flags & TcpPacket.FIN) != 0 && state == State.TIME_WAIT) {
+            ackPending = true;
+            timeWaitDeadline = now + 2 * config.msl();
+        }
+        return true;
+    }
+
+    @Override
+    protected void dispatch(IpTransmitter txr, long now) {
+        if (now >= timeWaitDeadline) {
+            timeWaitDeadline = NEVER;
+            state = State.CLOSED;
+        }
+        if (resetPending) {
+            if (!sendReset(txr)) return;
+        }
+        if (state == State.CLOSED || state == State.LISTEN || state == State.TIME_WAIT && !ackPending) {
+            return;
+        }
+        if (state == State.SYN_SENT && !issChosen) {
+            localAddress = txr.source();
+            chooseIss(now);
+        }
+        if (now >= rtoDeadline) {
+            timeout(now);
+            if (state == State.CLOSED) {
+                if (resetPending) sendReset(txr);
+                return;
+            }
+        }
+        int mss = effectiveMss(txr.maxLength() - HEADER);
+        // SYN or SYN-ACK
+        if ((state == State.SYN_SENT || state == State.SYN_RECEIVED) && sndNxt == iss) {
+            if (!sendSyn(txr, mss, now)) return;
+        } else if (state == State.SYN_RECEIVED && ackPending) {
+            sndNxt = iss; // the peer's SYN again, or an unacceptable segment: our SYN-ACK again
+            if (!sendSyn(txr, mss, now)) return;
+        }
+        if (state == State.SYN_SENT || state == State.SYN_RECEIVED) {
+            return; // no data before the handshake completes
+        }
+        while (true) {
+            int offset = sndNxt - sndUna;
+            int queued = tx.length() - offset;
+            // TODO(next slice): a congestion controller's cwnd (RFC 5681) in place of the fixed initial window.
+            int limit = Math.min(sndWnd, INITIAL_WINDOW_SEGMENTS * mss);
+            int room = limit - offset;
+            if (probe && queued > 0 && room <= 0 && offset == 0) {
+                room = 1; // zero window probe
+            }
+            int n = Math.max(0, Math.min(Math.min(queued, mss), room));
+            boolean fin = finQueued && !finAcked && offset + n == tx.length() && lt(sndNxt + n, dataEnd() + 1);
+            if (n <= 0 && !fin) {
+                break;
+            }
+            if (!sendSegment(txr, sndNxt, n, offset, fin, now)) return;
+            if (probe) {
+                probe = false;
+                sndNxt = sndUna; // the probe byte goes again with the data once the window opens
+                break;
+            }
+        }
+        if (ackPending) {
+            sendSegment(txr, sndNxt, 0, 0, false, now);
+        }
+        if (rtoDeadline == NEVER && sndWnd == 0 && tx.length() > 0) {
+            rtoDeadline = now + rto; // the persist timer: the peer's window is closed
+        }
+    }
+
+    @Override
+    protected long pollDelay(long now) {
+        if (resetPending || ackPending || (state == State.SYN_SENT && !issChosen)) {
+            return 0;
+        }
+        if (isSynchronized() && state != State.TIME_WAIT && (probe || hasDataToSend())) {
+            return 0;
+        }
+        long d = Math.min(rtoDeadline, timeWaitDeadline);
+        return d == NEVER ? NEVER : Math.max(0, d - now);
+    }
+
+    @Override
+    public String toString() {
+        return "TcpSocket[" + state + " :" + localPort + " -> " + Integer.toUnsignedString(remoteAddress >>> 24) + "."
+                + (remoteAddress >>> 16 & 0xff) + "." + (remoteAddress >>> 8 & 0xff) + "." + (remoteAddress & 0xff)
+                + ":" + remotePort + ", rx " + rx.length() + ", tx " + tx.length() + "]";
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    private boolean hasDataToSend() {
+        int offset = sndNxt - sndUna;
+        if (finQueued && !finAcked && lt(sndNxt, dataEnd() + 1) && offset == tx.length()) {
+            return true;
+        }
+        int room = Math.min(sndWnd, INITIAL_WINDOW_SEGMENTS * peerMss) - offset;
+        return tx.length() > offset && room > 0;
+    }
+
+    private boolean sendSyn(IpTransmitter txr, int mss, long now) {
+        boolean ack = state == State.SYN_RECEIVED;
+        TcpRepr syn = new TcpRepr(localPort, remotePort, iss, ack ? rcvNxt : 0,
+                TcpPacket.SYN | (ack ? TcpPacket.ACK : 0), window(), 0, txr.maxLength() - HEADER, -1, false, null,
+                java.util.List.of(), 0);
+        int len = syn.bufferLength();
+        int r = txr.begin(remoteAddress, IpProtocol.TCP, len);
+        if (r == IpTransmitter.BUSY) {
+            return false;
+        }
+        if (r == IpTransmitter.OK) {
+            out.wrapUnchecked(txr.segment(), txr.offset(), len);
+            syn.emit(out, localAddress, remoteAddress);
+            txr.finish(IpTransmitter.CHECKSUM_NONE);
+            segmentsSent++;
+        }
+        rcvAdvertised = window();
+        ackPending = false;
+        sent(iss + 1, now);
+        return true;
+    }
+
+    /** Sends {@code n} bytes from {@code offset} in the send buffer at {@code seq}, with FIN if asked, and ACK. */
+    private boolean sendSegment(IpTransmitter txr, int seq, int n, int offset, boolean fin, long now) {
+        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER + n);
+        if (r == IpTransmitter.BUSY) {
+            return false;
+        }
+        int wnd = window();
+        if (r == IpTransmitter.OK) {
+            MemorySegment m = txr.segment();
+            long at = txr.offset();
+            out.wrapUnchecked(m, at, HEADER + n).setSourcePort(localPort).setDestinationPort(remotePort)
+                    .setSequenceNumber(seq).setAcknowledgmentNumber(rcvNxt)
+                    .setHeaderLengthAndFlags(HEADER, TcpPacket.ACK | (fin ? TcpPacket.FIN : 0)
+                            | (n > 0 ? TcpPacket.PSH : 0))
+                    .setWindow(wnd).setUrgentPointer(0);
+            if (n > 0) {
+                tx.peek(offset, m, at + HEADER, n);
+            }
+            txr.finish(IpTransmitter.CHECKSUM_TCP);
+            segmentsSent++;
+        }
+        rcvAdvertised = wnd;
+        ackPending = false;
+        int end = seq + n + (fin ? 1 : 0);
+        if (end != seq) {
+            sent(end, now);
+        }
+        return true;
+    }
+
+    /** Bookkeeping after sending sequence space up to {@code end}: SND.NXT, the RTT sample, the timer. */
+    private void sent(int end, long now) {
+        if (le(sndMax, sndNxt)) {
+            if (!rttTiming) {
+                rttTiming = true; // Karn: only what is sent for the first time is timed
+                rttSeq = end;
+                rttSentAt = now;
+            }
+        } else {
+            segmentsRetransmitted++;
+        }
+        sndNxt = end;
+        if (lt(sndMax, end)) {
+            sndMax = end;
+        }
+        if (rtoDeadline == NEVER) {
+            rtoDeadline = now + rto;
+        }
+    }
+
+    private boolean sendReset(IpTransmitter txr) {
+        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER);
+        if (r == IpTransmitter.BUSY) {
+            return false;
+        }
+        if (r == IpTransmitter.OK) {
+            out.wrapUnchecked(txr.segment(), txr.offset(), HEADER).setSourcePort(localPort)
+                    .setDestinationPort(remotePort).setSequenceNumber(resetSeq).setAcknowledgmentNumber(0)
+                    .setHeaderLengthAndFlags(HEADER, TcpPacket.RST).setWindow(0).setUrgentPointer(0);
+            txr.finish(IpTransmitter.CHECKSUM_TCP);
+            segmentsSent++;
+        }
+        resetPending = false;
+        return true;
+    }
+
+    // ---------------------------------------------------------------- acknowledgments and timers
+
+    /** SND.UNA advances to {@code ack}: frees acknowledged data, takes an RTT sample, restarts the timer. */
+    private void acknowledge(int ack, long now) {
+        int end = dataEnd();
+        boolean finSent = finQueued && sndMax == end + 1; // only a FIN takes SND.MAX past the data
+        int acked = ack - sndUna;
+        if (!synAcked) {
+            synAcked = true;
+            acked--; // our SYN
+        }
+        if (finSent && ack == end + 1) {
+            finAcked = true;
+            acked--; // our FIN
+        }
+        tx.discard(Math.min(Math.max(acked, 0), tx.length()));
+        sndUna = ack;
+        if (lt(sndNxt, ack)) {
+            sndNxt = ack; // acknowledges data sent before a timeout rewound SND.NXT
+        }
+        if (rttTiming && le(rttSeq, ack)) {
+            rttTiming = false;
+            sample(now - rttSentAt);
+        }
+        retransmissions = 0;
+        rtoDeadline = sndUna == sndMax ? NEVER : now + rto;
+    }
+
+    /** RFC 6298 2.2 and 2.3. */
+    private void sample(long r) {
+        if (srtt < 0) {
+            srtt = r;
+            rttvar = r / 2;
+        } else {
+            rttvar = (3 * rttvar + Math.abs(srtt - r)) / 4;
+            srtt = (7 * srtt + r) / 8;
+        }
+        rto = Math.clamp(srtt + Math.max(1_000_000L, 4 * rttvar), config.rtoMin(), config.rtoMax());
+    }
+
+    /** RFC 6298 5.4 to 5.6: back off, rewind to SND.UNA and send again (or probe a zero window). */
+    private void timeout(long now) {
+        rtoDeadline = NEVER;
+        rttTiming = false; // Karn: no sample from what is sent again
+        if (synAcked && sndWnd == 0 && tx.length() > 0) {
+            // the persist timer (RFC 9293 3.8.6.1): probe the closed window with one byte; never gives up
+            probe = true;
+            rto = Math.min(rto * 2, config.rtoMax());
+            return;
+        }
+        if (sndUna == sndMax) {
+            return;
+        }
+        if (++retransmissions > config.maxRetransmissions()) {
+            resetPending = isSynchronized() || state == State.SYN_RECEIVED;
+            resetSeq = sndNxt;
+            fail(Error.TIMED_OUT);
+            return;
+        }
+        rto = Math.min(rto * 2, config.rtoMax());
+        synTimedOut |= !synAcked;
+        sndNxt = sndUna;
+    }
+
+    /** RFC 9293 3.10.7.4: SND.WND from this segment, and the segment that set it. */
+    private void updateWindow(int wl1, int wl2) {
+        sndWnd = tcp.window();
+        sndWl1 = wl1;
+        sndWl2 = wl2;
+        maxSndWnd = Math.max(maxSndWnd, sndWnd);
+    }
+
+    /** RFC 6298 5.7: after a SYN timed out, data starts with an RTO of at least 3 s. */
+    private void synchronizedNow() {
+        if (synTimedOut && rto < SYN_TIMEOUT_RTO) {
+            rto = Math.min(SYN_TIMEOUT_RTO, config.rtoMax());
+        }
+    }
+
+    private void challengeAck() {
+        challengeAcks++;
+        ackPending = true;
+    }
+
+    private void enterTimeWait(long now) {
+        state = State.TIME_WAIT;
+        stopTimer();
+        timeWaitDeadline = now + 2 * config.msl();
+    }
+
+    private void stopTimer() {
+        rtoDeadline = NEVER;
+        rttTiming = false;
+    }
+
+    private void fail(Error e) {
+        error = e;
+        state = State.CLOSED;
+        stopTimer();
+        timeWaitDeadline = NEVER;
+    }
+
+    private void listenAgain() {
+        int port = localPort;
+        reset();
+        localPort = port;
+        passive = true;
+        state = State.LISTEN;
+    }
+
+    private void reset() {
+        error = Error.NONE;
+        issChosen = false;
+        synAcked = false;
+        synTimedOut = false;
+        finAcked = false;
+        localAddress = 0;
+        remoteAddress = 0;
+        remotePort = 0;
+        sndWnd = 0;
+        maxSndWnd = 0;
+        peerMss = DEFAULT_MSS;
+        finQueued = false;
+        finReceived = false;
+        ackPending = false;
+        resetPending = false;
+        srtt = -1;
+        rttvar = 0;
+        rto = config.rtoInitial();
+        rtoDeadline = NEVER;
+        timeWaitDeadline = NEVER;
+        retransmissions = 0;
+        rttTiming = false;
+        probe = false;
+        rx.discard(rx.length());
+        tx.discard(tx.length());
+    }
+
+    private void chooseIss(long now) {
+        iss = config.isn(localAddress, localPort, remoteAddress, remotePort, now);
+        issChosen = true;
+        sndUna = iss;
+        sndNxt = iss;
+        sndMax = iss;
+    }
+
+    private void takeMss() {
+        int m = tcp.maxSegmentSize();
+        peerMss = m > 0 ? m : DEFAULT_MSS;
+    }
+
+    private int effectiveMss(int ours) {
+        return Math.max(1, Math.min(peerMss, ours));
+    }
+
+    /** The sequence number after our last data byte (our FIN's). */
+    private int dataEnd() {
+        return sndUna + tx.length() + (synAcked ? 0 : 1);
+    }
+
+    private int window() {
+        return Math.min(rx.free(), MAX_WINDOW);
+    }
+
+    private boolean isSynchronized() {
+        return state.compareTo(State.ESTABLISHED) >= 0;
+    }
+
+    private boolean mayQueue() {
+        return !finQueued && (state == State.SYN_SENT || state == State.SYN_RECEIVED || state == State.ESTABLISHED
+                || state == State.CLOSE_WAIT);
+    }
+
+    private void requireClosed(String op) {
+        if (state != State.CLOSED) {
+            throw new IllegalStateException(op + " on a TCP socket in " + state + ": close it first");
+        }
+    }
+
+    private static void checkPort(int port) {
+        if (port < 1 || port > 0xffff) {
+            throw new IllegalArgumentException("TCP port " + port + " outside [1, 65535]");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package io.jverbs.raweth.socket;
+
+import io.jverbs.raweth.iface.Interface;
+import io.jverbs.raweth.iface.InterfaceConfig;
+import io.jverbs.raweth.port.AllocatedBytes;
+import io.jverbs.raweth.port.FaultInjector;
+import io.jverbs.raweth.port.ManualClock;
+import io.jverbs.raweth.port.MemoryPair;
+import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.wire.Ipv4Address;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+
+import static io.jverbs.raweth.port.TestFrames.IP_A;
+import static io.jverbs.raweth.port.TestFrames.IP_B;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Two stacks over a {@link MemoryPair} on virtual time: 1 MB each way, byte-identical, with and without loss. */
+class TcpTransferTest {
+    static final int MB = 1 << 20;
+
+    /** What a transfer took; {@code dropped} counts every fault injected. */
+    record Result(long virtualNanos, long retransmitted, long dropped) {}
+
+    /** One endpoint: its socket, what it sends and what it got. */
+    static final class End {
+        final TcpSocket socket;
+        final byte[] out;
+        final byte[] in;
+        final MemorySegment outSeg;
+        final MemorySegment inSeg;
+        int sent;
+        int got;
+        boolean eof;
+
+        End(TcpSocket socket, byte[] out, int expect) {
+            this.socket = socket;
+            this.out = out;
+            in = new byte[expect + 1];
+            outSeg = MemorySegment.ofArray(out);
+            inSeg = MemorySegment.ofArray(in);
+        }
+
+        /** Moves data between the socket and the arrays; closes once everything is queued; returns whether it moved. */
+        boolean step() {
+            boolean moved = false;
+            if (sent < out.length && socket.canSend()) {
+                int n = socket.send(outSeg.asSlice(sent, Math.min(out.length - sent, 16_384)));
+                sent += n;
+                moved = n > 0;
+            }
+            if (sent == out.length && (socket.state() == TcpSocket.State.ESTABLISHED
+                    || socket.state() == TcpSocket.State.CLOSE_WAIT)) {
+                socket.close();
+                moved = true;
+            }
+            if (!eof) {
+                int n = socket.receive(inSeg.asSlice(got, in.length - got));
+                if (n < 0) {
+                    eof = true;
+                    moved = true;
+                } else if (n > 0) {
+                    got += n;
+                    moved = true;
+                }
+            }
+            return moved;
+        }
+
+        boolean done() {
+            return eof && (socket.state() == TcpSocket.State.CLOSED || socket.state() == TcpSocket.State.TIME_WAIT);
+        }
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static Result transfer(double loss, long seed, int bytes) {
+        return transfer(f -> f.loss(loss), seed, bytes);
+    }
+
+    static Result transfer(UnaryOperator<FaultInjector.Settings> faults, long seed, int bytes) {
+        ManualClock clock = new ManualClock(5_000_000_000L);
+        try (MemoryPair pair = MemoryPair.builder().clock(clock).build();
+             FaultInjector pa = FaultInjector.wrap(pair.a(), faults.apply(FaultInjector.settings().seed(seed).clock(clock)));
+             FaultInjector pb = FaultInjector.wrap(pair.b(),
+                     faults.apply(FaultInjector.settings().seed(seed + 1).clock(clock)))) {
+            Interface a = iface(pa, IP_A, clock);
+            Interface b = iface(pb, IP_B, clock);
+            TcpConfig config = TcpConfig.defaults(new Random(seed)).withRtoMin(200_000_000L);
+            TcpSocket server = b.sockets().add(new TcpSocket(config, 65_535, 65_535)).listen(80);
+            TcpSocket client = a.sockets().add(new TcpSocket(config, 65_535, 65_535)).connect(40_000, IP_B, 80);
+            byte[] up = random(bytes, seed * 3);
+            byte[] down = random(bytes, seed * 5);
+            End c = new End(client, up, bytes);
+            End s = new End(server, down, bytes);
+            long start = clock.nanos();
+            for (long i = 0; !(c.done() && s.done()); i++) {
+                assertTrue(i < 20_000_000, () -> "stuck: " + client + " " + server);
+                long now = clock.nanos();
+                boolean moved = a.poll(now) | b.poll(now);
+                moved |= c.step() | s.step();
+                if (moved) {
+                    clock.advance(1_000); // 1 µs a round
+                } else {
+                    long d = Math.min(a.pollDelay(now), b.pollDelay(now));
+                    assertTrue(d != Long.MAX_VALUE, () -> "idle without a timer: " + client + " " + server);
+                    clock.advance(Math.max(d, 1_000));
+                }
+            }
+            assertEquals(bytes, c.got);
+            assertEquals(bytes, s.got);
+            assertArrayEquals(up, java.util.Arrays.copyOf(s.in, bytes), "client to server");
+            assertArrayEquals(down, java.util.Arrays.copyOf(c.in, bytes), "server to client");
+            assertEquals(TcpSocket.Error.NONE, client.error());
+            assertEquals(TcpSocket.Error.NONE, server.error());
+            FaultInjector.Faults fa = pa.faults();
+            FaultInjector.Faults fb = pb.faults();
+            return new Result(clock.nanos() - start, client.segmentsRetransmitted() + server.segmentsRetransmitted(),
+                    fa.dropped() + fb.dropped() + fa.corrupted() + fb.corrupted() + fa.duplicated() + fb.duplicated()
+                            + fa.reordered() + fb.reordered());
+        }
+    }
+
+    static Interface iface(PacketPort port, int ip, ManualClock clock) {
+        return new Interface(port, InterfaceConfig.builder(new Ipv4Address(ip), 24).build(), clock);
+    }
+
+    @Test
+    void oneMegabyteEachWayIntact() {
+        Result r = transfer(0, 1, MB);
+        System.out.println("TCP 1 MiB each way, no loss: " + r);
+        assertEquals(0, r.retransmitted());
+    }
+
+    @Test
+    void oneMegabyteEachWayIntactWithFivePercentLoss() {
+        Result r = transfer(0.05, 7, MB);
+        System.out.println("TCP 1 MiB each way, 5% loss: " + r);
+        assertTrue(r.dropped() > 50, r::toString);
+        assertTrue(r.retransmitted() > 0, r::toString);
+    }
+
+    @Test
+    void bulkTransferAllocatesNothingPerSegmentWhenWarm() {
+        ManualClock clock = new ManualClock(5_000_000_000L);
+        try (MemoryPair pair = MemoryPair.builder().clock(clock).build()) {
+            Interface a = iface(pair.a(), IP_A, clock);
+            Interface b = iface(pair.b(), IP_B, clock);
+            TcpConfig config = TcpConfig.defaults(new Random(3));
+            TcpSocket server = b.sockets().add(new TcpSocket(config, 65_535, 65_535)).listen(80);
+            TcpSocket client = a.sockets().add(new TcpSocket(config, 65_535, 65_535)).connect(40_000, IP_B, 80);
+            MemorySegment chunk = MemorySegment.ofArray(random(16_384, 9));
+            MemorySegment sink = MemorySegment.ofArray(new byte[16_384]);
+            long[] moved = new long[1];
+            Runnable round = () -> {
+                long now = clock.nanos();
+                a.poll(now);
+                b.poll(now);
+                if (client.canSend()) client.send(chunk);
+                int n = server.receive(sink);
+                if (n > 0) moved[0] += n;
+                clock.advance(1_000);
+            };
+            for (int i = 0; i < 100_000; i++) round.run();
+            assertTrue(moved[0] > 100 * MB, "warm-up moved " + moved[0]);
+            int rounds = 20_000;
+            long[] windows = new long[10];
+            int w = 0;
+            long segments;
+            do {
+                long before = AllocatedBytes.current();
+                long sentBefore = client.segmentsSent();
+                for (int i = 0; i < rounds; i++) round.run();
+                windows[w] = AllocatedBytes.current() - before;
+                segments = client.segmentsSent() - sentBefore;
+            } while (windows[w++] != 0 && w < windows.length);
+            System.out.println("TCP bulk: bytes allocated per window of " + rounds + " rounds (" + segments
+                    + " data segments): " + java.util.Arrays.toString(java.util.Arrays.copyOf(windows, w)));
+            assertTrue(segments > 100_000, "segments in the window: " + segments);
+            assertEquals(0, windows[w - 1], java.util.Arrays.toString(windows));
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"0.01,21", "0.15,22", "0.30,23"})
+    void quarterMegabyteEachWayIntactAcrossLossRates(double loss, long seed) {
+        Result r = transfer(loss, seed, MB / 4);
+        System.out.println("TCP 256 KiB each way, loss " + loss + ": " + r);
+        assertTrue(r.dropped() > 0, r::toString);
+    }
+
+    @Test
+    void quarterMegabyteEachWayIntactThroughCorruptionDuplicationAndReordering() {
+        Result r = transfer(f -> f.corruption(0.05).duplication(0.05).reorder(0.05, 2_000_000L), 31, MB / 4);
+        System.out.println("TCP 256 KiB each way, 5% corruption + 5% duplication + 5% reordering: " + r);
+        assertTrue(r.dropped() > 30, r::toString);
+    }
+}
