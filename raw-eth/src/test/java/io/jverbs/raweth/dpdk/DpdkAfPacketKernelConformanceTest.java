@@ -3,6 +3,7 @@ package io.jverbs.raweth.dpdk;
 import io.jverbs.dpdk.Eal;
 import io.jverbs.dpdk.EthPort;
 import io.jverbs.dpdk.MbufPool;
+import io.jverbs.raweth.linux.HostNet;
 import io.jverbs.raweth.port.PortConformance;
 import io.jverbs.raweth.wire.Ipv4Address;
 import io.jverbs.raweth.wire.MacAddress;
@@ -20,7 +21,7 @@ class DpdkAfPacketKernelConformanceTest extends PortConformance {
     static final String KERNEL_IP = "10.203.9.1";
     static final String JAVA_IP = "10.203.9.2";
 
-    private static Netns net;
+    private static HostNet net;
     private static MbufPool pool;
     private static EthPort port;
     private static String ns;
@@ -29,19 +30,16 @@ class DpdkAfPacketKernelConformanceTest extends PortConformance {
     @BeforeAll
     static void setUp() {
         Eal eal = DpdkTestEal.get();
-        net = new Netns();
+        net = new HostNet();
         try {
-            Netns.tryRun("modprobe", "veth");
-            ns = net.namespace("k");
-            String dpdkSide = "jrka" + Netns.TAG;
-            kernelSide = "jrkb" + Netns.TAG;
-            Netns.run("ip", "link", "add", dpdkSide, "type", "veth", "peer", "name", kernelSide, "netns", ns);
-            net.ownLink(dpdkSide);
-            Netns.run("sysctl", "-qw", "net.ipv6.conf." + dpdkSide + ".disable_ipv6=1");
-            Netns.run("ip", "link", "set", dpdkSide, "up");
-            Netns.run("ip", "-n", ns, "addr", "add", KERNEL_IP + "/24", "dev", kernelSide);
-            Netns.run("ip", "-n", ns, "link", "set", kernelSide, "up");
-            String name = "net_af_packet_jrk" + Netns.TAG;
+            HostNet.tryRun("modprobe", "veth");
+            ns = net.namespace("dk");
+            String dpdkSide = "jrka" + HostNet.TAG;
+            kernelSide = "jrkb" + HostNet.TAG;
+            net.veth(dpdkSide, kernelSide, ns);
+            HostNet.run("ip", "-n", ns, "addr", "add", KERNEL_IP + "/24", "dev", kernelSide);
+            HostNet.run("ip", "-n", ns, "link", "set", kernelSide, "up");
+            String name = "net_af_packet_jrk" + HostNet.TAG;
             eal.probe(name + ",iface=" + dpdkSide);
             port = EthPort.byName(eal, name);
             pool = MbufPool.create(eal, "conf-afp-k", 4095, 64, MbufPool.DEFAULT_DATA_ROOM, MbufPool.SOCKET_ANY);
@@ -62,7 +60,7 @@ class DpdkAfPacketKernelConformanceTest extends PortConformance {
 
     @Override
     protected Link openLink() {
-        MacAddress kernelMac = MacAddress.parse(Netns.run("ip", "netns", "exec", ns, "cat", "/sys/class/net/" + kernelSide + "/address"));
+        MacAddress kernelMac = HostNet.mac(ns, kernelSide);
         return Link.kernel(DpdkPort.open(port, pool, 32),
                 new KernelPeer(Ipv4Address.parse(JAVA_IP), Ipv4Address.parse(KERNEL_IP), kernelMac), pool.size());
     }

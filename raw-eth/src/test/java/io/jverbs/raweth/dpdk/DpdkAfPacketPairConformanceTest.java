@@ -3,6 +3,7 @@ package io.jverbs.raweth.dpdk;
 import io.jverbs.dpdk.Eal;
 import io.jverbs.dpdk.EthPort;
 import io.jverbs.dpdk.MbufPool;
+import io.jverbs.raweth.linux.HostNet;
 import io.jverbs.raweth.port.PortConformance;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
  * address and IPv6 off, so the kernel sends nothing of its own on them.
  */
 class DpdkAfPacketPairConformanceTest extends PortConformance {
-    private static Netns net;
+    private static HostNet net;
     private static MbufPool poolA;
     private static MbufPool poolB;
     private static EthPort portA;
@@ -22,21 +23,16 @@ class DpdkAfPacketPairConformanceTest extends PortConformance {
     @BeforeAll
     static void setUp() {
         Eal eal = DpdkTestEal.get();
-        net = new Netns();
+        net = new HostNet();
         try {
-            Netns.tryRun("modprobe", "veth");
-            String ifA = "jrpa" + Netns.TAG;
-            String ifB = "jrpb" + Netns.TAG;
-            Netns.run("ip", "link", "add", ifA, "type", "veth", "peer", "name", ifB);
-            net.ownLink(ifA);
-            for (String i : new String[] {ifA, ifB}) {
-                Netns.run("sysctl", "-qw", "net.ipv6.conf." + i + ".disable_ipv6=1");
-                Netns.run("ip", "link", "set", i, "up");
-            }
-            eal.probe("net_af_packet_jrpa" + Netns.TAG + ",iface=" + ifA);
-            eal.probe("net_af_packet_jrpb" + Netns.TAG + ",iface=" + ifB);
-            portA = EthPort.byName(eal, "net_af_packet_jrpa" + Netns.TAG);
-            portB = EthPort.byName(eal, "net_af_packet_jrpb" + Netns.TAG);
+            HostNet.tryRun("modprobe", "veth");
+            String ifA = "jrpa" + HostNet.TAG;
+            String ifB = "jrpb" + HostNet.TAG;
+            net.veth(ifA, ifB, null);
+            eal.probe("net_af_packet_jrpa" + HostNet.TAG + ",iface=" + ifA);
+            eal.probe("net_af_packet_jrpb" + HostNet.TAG + ",iface=" + ifB);
+            portA = EthPort.byName(eal, "net_af_packet_jrpa" + HostNet.TAG);
+            portB = EthPort.byName(eal, "net_af_packet_jrpb" + HostNet.TAG);
             poolA = MbufPool.create(eal, "conf-afp-a", 4095, 64, MbufPool.DEFAULT_DATA_ROOM, MbufPool.SOCKET_ANY);
             poolB = MbufPool.create(eal, "conf-afp-b", 4095, 64, MbufPool.DEFAULT_DATA_ROOM, MbufPool.SOCKET_ANY);
         } catch (RuntimeException | Error e) {

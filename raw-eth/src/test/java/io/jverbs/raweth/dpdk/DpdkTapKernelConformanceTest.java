@@ -3,11 +3,10 @@ package io.jverbs.raweth.dpdk;
 import io.jverbs.dpdk.Eal;
 import io.jverbs.dpdk.EthPort;
 import io.jverbs.dpdk.MbufPool;
+import io.jverbs.raweth.linux.HostNet;
 import io.jverbs.raweth.port.PortConformance;
 import io.jverbs.raweth.wire.Ipv4Address;
 import io.jverbs.raweth.wire.MacAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -30,15 +29,15 @@ class DpdkTapKernelConformanceTest extends PortConformance {
     static void setUp() {
         Eal eal = DpdkTestEal.get();
         try {
-            Netns.tryRun("modprobe", "tun");
-            ifname = "jrt" + Netns.TAG;
-            String name = "net_tap_jrt" + Netns.TAG;
+            HostNet.tryRun("modprobe", "tun");
+            ifname = "jrt" + HostNet.TAG;
+            String name = "net_tap_jrt" + HostNet.TAG;
             eal.probe(name + ",iface=" + ifname);
             port = EthPort.byName(eal, name);
             pool = MbufPool.create(eal, "conf-tap-k", 4095, 64, MbufPool.DEFAULT_DATA_ROOM, MbufPool.SOCKET_ANY);
-            Netns.run("sysctl", "-qw", "net.ipv6.conf." + ifname + ".disable_ipv6=1");
-            Netns.run("ip", "addr", "add", KERNEL_IP + "/24", "dev", ifname);
-            Netns.run("ip", "link", "set", ifname, "up");
+            HostNet.run("sysctl", "-qw", "net.ipv6.conf." + ifname + ".disable_ipv6=1");
+            HostNet.run("ip", "addr", "add", KERNEL_IP + "/24", "dev", ifname);
+            HostNet.run("ip", "link", "set", ifname, "up");
         } catch (RuntimeException | Error e) {
             tearDown();
             throw e;
@@ -54,12 +53,7 @@ class DpdkTapKernelConformanceTest extends PortConformance {
 
     @Override
     protected Link openLink() {
-        MacAddress kernelMac;
-        try {
-            kernelMac = MacAddress.parse(Files.readString(Path.of("/sys/class/net", ifname, "address")).trim());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        MacAddress kernelMac = HostNet.mac(null, ifname);
         return Link.kernel(DpdkPort.open(port, pool, 32),
                 new KernelPeer(Ipv4Address.parse(JAVA_IP), Ipv4Address.parse(KERNEL_IP), kernelMac), pool.size());
     }

@@ -9,13 +9,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Network namespaces and veths for the port tests, named uniquely per JVM and removed by
- * {@link #close()} whatever happened. Commands are bounded (10 s); a failure names the command and
- * what it printed.
+ * Network namespaces and veths for raw-eth's port tests (the Linux ports here, the DPDK port's in
+ * {@code io.jverbs.raweth.dpdk}), named uniquely per JVM and removed by {@link #close()} whatever
+ * happened. Commands are bounded (10 s); a failure names the command and what it printed.
  */
-final class HostNet implements AutoCloseable {
+public final class HostNet implements AutoCloseable {
     /** Short and unique per JVM: interface names have at most 15 characters. */
-    static final String TAG = Long.toString(ProcessHandle.current().pid() % 100_000, 36);
+    public static final String TAG = Long.toString(ProcessHandle.current().pid() % 100_000, 36);
     /** A /24 per JVM and purpose: 10.(base).(pid).0; namespaces keep equal subnets of other JVMs apart anyway. */
     static final int SUBNET = (int) (ProcessHandle.current().pid() % 250);
 
@@ -23,7 +23,7 @@ final class HostNet implements AutoCloseable {
     private final List<String> links = new ArrayList<>();
 
     /** A fresh namespace {@code jv<tag><suffix>} with loopback up and IPv6 off (no neighbour discovery chatter). */
-    String namespace(String suffix) {
+    public String namespace(String suffix) {
         String ns = "jv" + TAG + suffix;
         tryRun("ip", "netns", "del", ns); // a leftover of a killed run with the same pid
         run("ip", "netns", "add", ns);
@@ -38,7 +38,7 @@ final class HostNet implements AutoCloseable {
      * A veth pair: {@code a} in the root namespace, up, without addresses or IPv6; {@code b} likewise,
      * or in {@code bNamespace} when not null (configured by the caller).
      */
-    void veth(String a, String b, String bNamespace) {
+    public void veth(String a, String b, String bNamespace) {
         tryRun("ip", "link", "del", a);
         if (bNamespace == null) {
             run("ip", "link", "add", a, "type", "veth", "peer", "name", b);
@@ -58,14 +58,14 @@ final class HostNet implements AutoCloseable {
     }
 
     /** Moves {@code tap} into {@code ns} and brings it up there with {@code cidr} (address/prefix). */
-    static void tapInto(String tap, String ns, String cidr) {
+    public static void tapInto(String tap, String ns, String cidr) {
         run("ip", "link", "set", tap, "netns", ns);
         run("ip", "-n", ns, "addr", "add", cidr, "dev", tap);
         run("ip", "-n", ns, "link", "set", tap, "up");
     }
 
     /** Runs a command and returns its output; throws naming it when it fails. */
-    static String run(String... cmd) {
+    public static String run(String... cmd) {
         Result r = tryRun(cmd);
         if (r.exit() != 0) {
             throw new IllegalStateException(String.join(" ", cmd) + " exited " + r.exit() + ": " + r.output());
@@ -73,10 +73,10 @@ final class HostNet implements AutoCloseable {
         return r.output();
     }
 
-    record Result(int exit, String output) {}
+    public record Result(int exit, String output) {}
 
     /** Runs a command, bounded by 10 s; the exit code is the caller's to judge. */
-    static Result tryRun(String... cmd) {
+    public static Result tryRun(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
@@ -93,7 +93,7 @@ final class HostNet implements AutoCloseable {
     }
 
     /** The MAC of {@code link} in {@code ns} (null: the root namespace). */
-    static MacAddress mac(String ns, String link) {
+    public static MacAddress mac(String ns, String link) {
         String path = "/sys/class/net/" + link + "/address";
         return MacAddress.parse((ns == null ? run("cat", path) : run("ip", "netns", "exec", ns, "cat", path)).trim());
     }
