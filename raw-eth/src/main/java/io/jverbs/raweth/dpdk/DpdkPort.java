@@ -14,13 +14,12 @@ import io.jverbs.dpdk.ffi.RteMbuf;
 import io.jverbs.raweth.port.FrameBurst;
 import io.jverbs.raweth.port.PacketPort;
 import io.jverbs.raweth.port.PortCapabilities;
+import io.jverbs.raweth.port.PortCounters;
 import io.jverbs.raweth.port.PortStats;
 import io.jverbs.raweth.wire.MacAddress;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.EnumSet;
 import java.util.Set;
@@ -61,7 +60,6 @@ public final class DpdkPort extends NativeResource implements PacketPort {
     private static final int PROTO_UDP = 17;
     private static final int OFFLOAD_FLAGS = FrameBurst.TX_IP_CHECKSUM | FrameBurst.TX_L4_CHECKSUM | FrameBurst.TX_TCP_SEGMENTATION;
 
-    private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int RX_FRAMES = 0, RX_BYTES = 1, TX_FRAMES = 2, TX_BYTES = 3, RX_BAD = 4;
 
     private final EthPort port;
@@ -79,7 +77,7 @@ public final class DpdkPort extends NativeResource implements PacketPort {
     private final MemorySegment rxTable;
     private final Mbuf view = new Mbuf();
     /** Written by the data-path thread, read by {@link #stats()} from any thread (opaque). */
-    private final long[] counters = new long[5];
+    private final PortCounters counters = new PortCounters(5);
     /** The EAL {@link DpdkOpener} created for this port alone, closed after the port, or null. */
     private final Eal ownedEal;
 
@@ -215,12 +213,12 @@ public final class DpdkPort extends NativeResource implements PacketPort {
         if (bad > 0) {
             scratch.count(bad);
             scratch.freeAll();
-            add(RX_BAD, bad);
+            counters.add(RX_BAD, bad);
         }
         burst.memory(MEMORY);
         burst.count(out);
-        add(RX_FRAMES, out);
-        add(RX_BYTES, bytes);
+        counters.add(RX_FRAMES, out);
+        counters.add(RX_BYTES, bytes);
         return out;
     }
 
@@ -292,8 +290,8 @@ public final class DpdkPort extends NativeResource implements PacketPort {
             bytes -= burst.length(i);
         }
         burst.removeFirst(sent);
-        add(TX_FRAMES, sent);
-        add(TX_BYTES, bytes);
+        counters.add(TX_FRAMES, sent);
+        counters.add(TX_BYTES, bytes);
         return sent;
     }
 
@@ -371,11 +369,7 @@ public final class DpdkPort extends NativeResource implements PacketPort {
             if (System.nanoTime() - deadline >= 0) {
                 return false;
             }
-            if (spins < 1000) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+            PortCounters.pause(spins);
         }
     }
 
@@ -383,17 +377,10 @@ public final class DpdkPort extends NativeResource implements PacketPort {
     public PortStats stats() {
         checkOpen();
         io.jverbs.dpdk.PortStats d = port.stats();
-        return new PortStats(get(RX_FRAMES), get(RX_BYTES), get(TX_FRAMES), get(TX_BYTES), d.rxMissed() + d.rxNoMbuf(),
-                d.rxErrors() + get(RX_BAD), d.txErrors());
+        return new PortStats(counters.get(RX_FRAMES), counters.get(RX_BYTES), counters.get(TX_FRAMES), counters.get(TX_BYTES),
+                d.rxMissed() + d.rxNoMbuf(), d.rxErrors() + counters.get(RX_BAD), d.txErrors());
     }
 
-    private void add(int counter, long delta) {
-        COUNTERS.setOpaque(counters, counter, (long) COUNTERS.getOpaque(counters, counter) + delta);
-    }
-
-    private long get(int counter) {
-        return (long) COUNTERS.getOpaque(counters, counter);
-    }
 
     @Override
     protected void destroy() {

@@ -5,6 +5,7 @@ import io.jverbs.core.NativeResource;
 import io.jverbs.raweth.port.FrameBurst;
 import io.jverbs.raweth.port.PacketPort;
 import io.jverbs.raweth.port.PortCapabilities;
+import io.jverbs.raweth.port.PortCounters;
 import io.jverbs.raweth.port.PortStats;
 import io.jverbs.raweth.wire.MacAddress;
 import io.jverbs.verbs.Access;
@@ -24,8 +25,6 @@ import io.jverbs.verbs.WorkCompletions;
 import io.jverbs.verbs.WrOpcode;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -79,7 +78,6 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
         }
     }
 
-    private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int RX_FRAMES = 0, RX_BYTES = 1, TX_FRAMES = 2, TX_BYTES = 3, RX_ERRORS = 4, TX_ERRORS = 5;
 
     private final String name;
@@ -105,7 +103,7 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
     private final ReceiveRequests recvs;
     private final SendRequests sends;
     private final boolean checksum;
-    private final long[] counters = new long[6];
+    private final PortCounters counters = new PortCounters(6);
     /** The context {@link VerbsOpener} opened for this port alone, closed after it, or null. */
     private final Context ownedContext;
 
@@ -244,12 +242,12 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
         rxNext = i;
         if (bad > 0) {
             qp.postReceive(recvs);
-            add(RX_ERRORS, bad);
+            counters.add(RX_ERRORS, bad);
         }
         burst.memory(memory);
         burst.count(out);
-        add(RX_FRAMES, out);
-        add(RX_BYTES, bytes);
+        counters.add(RX_FRAMES, out);
+        counters.add(RX_BYTES, bytes);
         return out;
     }
 
@@ -280,7 +278,7 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
     private void reapSends() {
         int n = sendCq.poll(txWc);
         for (int i = 0; i < n; i++) {
-            if (!txWc.isSuccess(i)) add(TX_ERRORS, 1);
+            if (!txWc.isSuccess(i)) counters.add(TX_ERRORS, 1);
             txFree[txFreeCount++] = (int) txWc.wrId(i);
         }
     }
@@ -330,8 +328,8 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
             qp.postSend(sends);
         }
         burst.removeFirst(k);
-        add(TX_FRAMES, k);
-        add(TX_BYTES, bytes);
+        counters.add(TX_FRAMES, k);
+        counters.add(TX_BYTES, bytes);
         return k;
     }
 
@@ -351,23 +349,17 @@ public final class RawPacketPort extends NativeResource implements PacketPort {
             if (System.nanoTime() - deadline >= 0) {
                 return false;
             }
-            if (spins < 1000) Thread.onSpinWait(); else Thread.yield();
+            PortCounters.pause(spins);
         }
     }
 
     @Override
     public PortStats stats() {
         checkOpen();
-        return new PortStats(get(RX_FRAMES), get(RX_BYTES), get(TX_FRAMES), get(TX_BYTES), 0, get(RX_ERRORS), get(TX_ERRORS));
+        return new PortStats(counters.get(RX_FRAMES), counters.get(RX_BYTES), counters.get(TX_FRAMES), counters.get(TX_BYTES), 0,
+                counters.get(RX_ERRORS), counters.get(TX_ERRORS));
     }
 
-    private void add(int counter, long delta) {
-        COUNTERS.setOpaque(counters, counter, (long) COUNTERS.getOpaque(counters, counter) + delta);
-    }
-
-    private long get(int counter) {
-        return (long) COUNTERS.getOpaque(counters, counter);
-    }
 
     @Override
     protected void destroy() {
