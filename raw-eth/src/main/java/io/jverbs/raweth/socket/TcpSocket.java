@@ -658,6 +658,48 @@ public final class TcpSocket extends Socket {
                 + ":" + remotePort + ", rx " + rx.length() + ", tx " + tx.length() + "]";
     }
 
+    // ---------------------------------------------------------------- passive open by a TcpListener
+
+    /**
+     * Starts this closed socket in SYN-RECEIVED from the SYN in {@code ip} (checked by the
+     * interface): what {@link #listen} then the SYN would do, for a listener's SYN queue.
+     */
+    void openFromSyn(Ipv4Packet ip, long now) {
+        tcp.wrap(ip.segment(), ip.payloadOffset(), ip.payloadLength());
+        listen(tcp.destinationPort());
+        listenSegment(ip, now);
+    }
+
+    /**
+     * Starts this closed socket from the ACK in {@code ip} that completes a handshake the listener
+     * answered statelessly (a SYN cookie, RFC 4987 3.3): SYN-RECEIVED with our SYN-ACK sent as
+     * {@code iss}, then the ACK processed as usual. Returns whether the ACK was acceptable.
+     */
+    boolean openFromCookie(Ipv4Packet ip, int iss, int mss, long now) {
+        tcp.wrap(ip.segment(), ip.payloadOffset(), ip.payloadLength());
+        listen(tcp.destinationPort());
+        localAddress = ip.destination();
+        remoteAddress = ip.source();
+        remotePort = tcp.sourcePort();
+        irs = tcp.sequenceNumber() - 1;
+        rcvNxt = irs + 1;
+        rcvAdvertised = window();
+        peerMss = mss;
+        this.iss = iss;
+        issChosen = true;
+        sndUna = iss;
+        sndNxt = iss + 1;
+        sndMax = iss + 1;
+        state = State.SYN_RECEIVED;
+        synchronizedSegment(now);
+        return isSynchronized();
+    }
+
+    /** CLOSED with nothing left to send (no RST due): a demux may forget the socket. */
+    boolean quiet() {
+        return state == State.CLOSED && !resetPending;
+    }
+
     // ---------------------------------------------------------------- sending
 
     private boolean hasDataToSend() {
@@ -936,7 +978,7 @@ public final class TcpSocket extends Socket {
         }
     }
 
-    private static void checkPort(int port) {
+    static void checkPort(int port) {
         if (port < 1 || port > 0xffff) {
             throw new IllegalArgumentException("TCP port " + port + " outside [1, 65535]");
         }
