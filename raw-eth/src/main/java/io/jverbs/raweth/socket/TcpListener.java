@@ -39,8 +39,11 @@ public final class TcpListener {
     private static final int[] COOKIE_MSS = {536, 1200, 1360, 1400, 1440, 1452, 1460, 8960};
     /** A cookie's time counter steps every 2^36 ns (about 69 s); a cookie is good for one or two steps. */
     private static final int COOKIE_PERIOD_SHIFT = 36;
-    /** SYN-ACKs for cookies wait here until the next dispatch; more in one poll are dropped and counted. */
-    private static final int COOKIE_PENDING = 64;
+    /**
+     * SYN-ACKs for cookies wait here until the next dispatch; more in one poll are dropped and
+     * counted. As many as an interface receives in one poll by default (8 bursts of 64).
+     */
+    private static final int COOKIE_PENDING = 512;
 
     private final TcpDemux demux;
     private final int port;

@@ -171,12 +171,7 @@ public final class TcpStack implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        lock.lock();
-        try {
-            signalWaiters();
-        } finally {
-            lock.unlock();
-        }
+        wakeAll();
         if (Thread.currentThread() != pollThread) {
             try {
                 pollThread.join(TimeUnit.SECONDS.toMillis(10));
@@ -269,12 +264,16 @@ public final class TcpStack implements AutoCloseable {
         } catch (Throwable t) {
             failure = t;
             closed = true;
-            lock.lock();
-            try {
-                signalWaiters();
-            } finally {
-                lock.unlock();
-            }
+            wakeAll();
+        }
+    }
+
+    private void wakeAll() {
+        lock.lock();
+        try {
+            signalWaiters();
+        } finally {
+            lock.unlock();
         }
     }
 
