@@ -6,7 +6,9 @@ import io.jverbs.raweth.socket.TcpListener;
 import io.jverbs.raweth.socket.TcpServer;
 import io.jverbs.raweth.socket.TcpStack;
 import io.jverbs.raweth.wire.Ipv4Address;
-import org.junit.jupiter.api.Test;
+import io.jverbs.raweth.port.PacketPort;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
@@ -19,15 +21,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A SYN flood from a second namespace at a {@link TcpStack} echo server over a TAP: python3 sends
+ * A SYN flood from a second namespace at a {@link TcpStack} echo server over a TAP and over
+ * AF_PACKET on a veth: python3 sends
  * SYNs from random spoofed sources (198.18.0.0/15, routed back through the kernel, which drops
  * our SYN-ACKs) and random ports, while a kernel client connects twenty times and
  * echoes 10 KB each time. The SYN queue never passes its backlog (the rest get SYN cookies), the
  * demux never holds more than the backlog plus the real connections, and every real connection
- * completes. Needs root, ip and python3.
+ * completes. Needs root, ip, ethtool and python3.
  */
 class TcpSynFloodKernelTest {
     private static final String TAP = "jv" + HostNet.TAG + "sf";
+    private static final String VETH = "jv" + HostNet.TAG + "sv";
     private static final Ipv4Address KERNEL = Ipv4Address.parse("10.238." + HostNet.SUBNET + ".1");
     private static final Ipv4Address LOCAL = Ipv4Address.parse("10.238." + HostNet.SUBNET + ".2");
     private static final int BACKLOG = 32;
@@ -77,13 +81,28 @@ class TcpSynFloodKernelTest {
             "    time.sleep(0.05)",
             "print('ok', ok, 'worst_connect_ms', int(worst * 1000), flush=True)");
 
-    @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void realClientsConnectDuringAFloodAndTheQueuesStayBounded() throws Exception {
-        try (HostNet net = new HostNet(); TapPort tap = TapPort.open(TAP);
-             TcpStack stack = TcpStack.start(tap, InterfaceConfig.builder(LOCAL, 24).gateway(KERNEL).build())) {
-            String ns = net.namespace("f");
+    /** Our end of the link: a TAP moved into {@code ns}, or AF_PACKET on a veth whose peer is in {@code ns}. */
+    private static PacketPort link(HostNet net, String kind, String ns) {
+        if (kind.equals("tap")) {
+            TapPort tap = TapPort.open(TAP);
             HostNet.tapInto(TAP, ns, KERNEL + "/24");
+            return tap;
+        }
+        String kernel = VETH + "k";
+        net.veth(VETH, kernel, ns);
+        HostNet.run("ip", "-n", ns, "addr", "add", KERNEL + "/24", "dev", kernel);
+        HostNet.run("ip", "-n", ns, "link", "set", kernel, "up");
+        HostNet.run("ip", "netns", "exec", ns, "ethtool", "-K", kernel, "tx", "off", "tso", "off", "gso", "off");
+        return AfPacketPort.open(VETH);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tap", "afpacket"})
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void realClientsConnectDuringAFloodAndTheQueuesStayBounded(String kind) throws Exception {
+        try (HostNet net = new HostNet(); PacketPort port = link(net, kind, net.namespace("f"));
+             TcpStack stack = TcpStack.start(port, InterfaceConfig.builder(LOCAL, 24).gateway(KERNEL).build())) {
+            String ns = "jv" + HostNet.TAG + "f";
             TcpServer server = stack.listen(7, BACKLOG);
             TcpListener l = server.listener();
             AtomicInteger echoed = new AtomicInteger();
@@ -142,7 +161,7 @@ class TcpSynFloodKernelTest {
                     + " (" + synsDuring + " while the clients ran), cookies sent " + l.cookiesSent() + ", accepted "
                     + l.cookiesAccepted() + ", rejected " + l.cookiesRejected() + ", SYNs dropped " + l.synsDropped()
                     + "; clients: " + clients);
-            System.out.println("SYN flood over TAP: " + summary);
+            System.out.println("SYN flood over " + kind + ": " + summary);
             assertTrue(floodStillRunning, "the flood must outlast the clients: " + summary);
             assertEquals("ok " + CLIENTS, clients.substring(0, clients.indexOf(" worst")), summary);
             assertEquals(CLIENTS, echoed.get(), summary);
