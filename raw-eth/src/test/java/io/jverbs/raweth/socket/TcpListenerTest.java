@@ -133,6 +133,53 @@ class TcpListenerTest {
     }
 
     @Test
+    void aCookieSynAckIsExactAndItsAckOpensAConnectionWithTheDataItCarries() {
+        try (TcpPeer p = new TcpPeer()) {
+            TcpDemux d = p.iface.sockets().add(new TcpDemux(16, new SplittableRandom(3)));
+            TcpListener l = d.listen(80, TcpPeer.config(), 4096, 4096, 1, 4);
+            p.syn(1000, 80, 5000, 0, TcpPacket.SYN, 1460); // takes the one SYN queue place
+            TcpPeer.Seg first = p.one();
+            assertEquals(TcpPacket.SYN | TcpPacket.ACK, first.flags());
+            assertEquals(5001, first.ack());
+            p.syn(1001, 80, 7000, 0, TcpPacket.SYN, 1400);
+            TcpPeer.Seg c = p.one();
+            assertEquals(TcpPacket.SYN | TcpPacket.ACK, c.flags(), c::toString);
+            assertEquals(7001, c.ack());
+            assertEquals(1400, c.tcp().maxSegmentSize(), "the peer's MSS, from the cookie's table");
+            assertEquals(4096, c.tcp().window());
+            assertEquals(-1, c.tcp().windowScale(), "a cookie carries no other option");
+            assertEquals((int) (p.clock.nanos() >>> 36) & 31, c.seq() >>> 27, "the time counter");
+            assertEquals(3, c.seq() >>> 24 & 7, "MSS index of 1400");
+            assertEquals(1, l.synQueued());
+            assertEquals(1, l.cookiesSent());
+            assertEquals(1, d.connections(), "the cookie left no state");
+            p.in(1001, 80, 7001, c.seq() + 1, TcpPacket.ACK | TcpPacket.PSH, 65_535, "hi".getBytes());
+            assertEquals(1, l.cookiesAccepted());
+            TcpSocket s = l.accept();
+            assertEquals(TcpSocket.State.ESTABLISHED, s.state());
+            assertEquals(1001, s.remotePort());
+            assertEquals("hi", read(s));
+            TcpPeer.Seg ack = p.one();
+            assertEquals(TcpPacket.ACK, ack.flags());
+            assertEquals(c.seq() + 1, ack.seq());
+            assertEquals(7003, ack.ack());
+            // an ACK whose cookie is off by one, from another port: RST <SEQ=SEG.ACK>
+            p.in(1002, 80, 9001, c.seq() + 2, TcpPacket.ACK, 65_535, new byte[0]);
+            TcpPeer.Seg rst = p.one();
+            assertEquals(TcpPacket.RST, rst.flags());
+            assertEquals(c.seq() + 2, rst.seq());
+            assertEquals(1, l.cookiesRejected());
+            // the cookie expires after two steps of its counter (about 2 × 69 s)
+            p.clock.advance(2L << 36);
+            p.in(1003, 80, 7001, c.seq() + 1, TcpPacket.ACK, 65_535, new byte[0]);
+            List<TcpPeer.Seg> out = p.out(); // the half-open connection's retransmissions also ran out meanwhile
+            assertTrue(out.stream().anyMatch(x -> x.tcp().destinationPort() == 1003 && x.flags() == TcpPacket.RST),
+                    out::toString);
+            assertEquals(2, l.cookiesRejected());
+        }
+    }
+
+    @Test
     void anAckWithABadCookieIsReset() {
         server.listen(80, config, 8192, 8192, 2, 2);
         poll(1);
