@@ -17,6 +17,7 @@ final class ConnectionTable {
     private long[] keys;
     private TcpSocket[] sockets;
     private TcpListener[] owners;
+    private long[] since;
     private int mask;
     private int size;
 
@@ -50,8 +51,11 @@ final class ConnectionTable {
         }
     }
 
-    /** Adds {@code socket} under {@code key} (not present), owned by {@code owner} (a listener, or null). */
-    void put(long key, TcpSocket socket, TcpListener owner) {
+    /**
+     * Adds {@code socket} under {@code key} (not present), owned by {@code owner} (a listener whose
+     * SYN queue holds it since {@code now}, or null).
+     */
+    void put(long key, TcpSocket socket, TcpListener owner, long now) {
         if ((size + 1) * 2 > keys.length) {
             grow();
         }
@@ -65,6 +69,7 @@ final class ConnectionTable {
         keys[i] = key;
         sockets[i] = socket;
         owners[i] = owner;
+        since[i] = now;
         size++;
     }
 
@@ -79,6 +84,7 @@ final class ConnectionTable {
                 keys[hole] = keys[j];
                 sockets[hole] = sockets[j];
                 owners[hole] = owners[j];
+                since[hole] = since[j];
                 hole = j;
             }
         }
@@ -107,6 +113,10 @@ final class ConnectionTable {
         return owners[i];
     }
 
+    long sinceAt(int i) {
+        return since[i];
+    }
+
     void clearOwner(int i) {
         owners[i] = null;
     }
@@ -116,6 +126,7 @@ final class ConnectionTable {
         Arrays.fill(keys, EMPTY);
         sockets = new TcpSocket[capacity];
         owners = new TcpListener[capacity];
+        since = new long[capacity];
         mask = capacity - 1;
     }
 
@@ -123,11 +134,12 @@ final class ConnectionTable {
         long[] k = keys;
         TcpSocket[] s = sockets;
         TcpListener[] o = owners;
+        long[] t = since;
         allocate(k.length * 2);
         size = 0;
         for (int i = 0; i < k.length; i++) {
             if (k[i] != EMPTY) {
-                put(k[i], s[i], o[i]);
+                put(k[i], s[i], o[i], t[i]);
             }
         }
     }

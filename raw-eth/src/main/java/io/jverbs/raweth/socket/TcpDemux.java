@@ -93,7 +93,7 @@ public final class TcpDemux extends Socket {
                     + Integer.toUnsignedString(address, 16) + ":" + port + " exists");
         }
         socket.connect(localPort, address, port);
-        table.put(key, socket, null);
+        table.put(key, socket, null, 0);
         return socket;
     }
 
@@ -210,7 +210,7 @@ public final class TcpDemux extends Socket {
         listenerSegments++;
         TcpSocket s = l.segment(ip, tcp, now);
         if (s != null) {
-            table.put(key, s, s.state() == TcpSocket.State.SYN_RECEIVED ? l : null);
+            table.put(key, s, s.state() == TcpSocket.State.SYN_RECEIVED ? l : null, now);
         }
         return l.took;
     }
@@ -225,6 +225,13 @@ public final class TcpDemux extends Socket {
             TcpSocket s = table.socketAt(i);
             if (s == null) {
                 i++;
+                continue;
+            }
+            TcpListener owner = table.ownerAt(i);
+            if (owner != null && now - table.sinceAt(i) >= owner.synTimeout()) {
+                owner.synTimedOut();
+                s.abort(); // no RST for it (as Linux drops an expired request): forgotten now, its RST cleared on reuse
+                forget(i);
                 continue;
             }
             s.dispatch(tx, now);

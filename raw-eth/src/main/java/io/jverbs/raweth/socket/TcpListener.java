@@ -17,7 +17,9 @@ import java.nio.ByteOrder;
  *   <li>SYN queue: each SYN starts an ordinary {@link TcpSocket} in SYN-RECEIVED (its buffers sized
  *       once, then reused from a free list when a half-open connection dies), at most
  *       {@code synBacklog} of them. It retransmits its SYN-ACK on its own RTO and dies when
- *       {@link TcpConfig#maxRetransmissions()} run out or the peer resets it.</li>
+ *       {@link TcpConfig#maxRetransmissions()} run out, the peer resets it, or it has been half-open
+ *       for {@link #synTimeout(long)} (64 s by default, as Linux's five SYN-ACK retries), when it is
+ *       dropped without a RST.</li>
  *   <li>When the SYN queue is full the listener answers with a SYN cookie (RFC 4987 3.3) and keeps
  *       nothing: the SYN-ACK's ISN encodes a time counter, the MSS and a SipHash of the 4-tuple,
  *       the peer's ISN and a secret, and the ACK that returns it builds the connection. Under a
@@ -44,6 +46,8 @@ public final class TcpListener {
      * counted. As many as an interface receives in one poll by default (8 bursts of 64).
      */
     private static final int COOKIE_PENDING = 512;
+    /** Linux's: a SYN-ACK sent at 0 and retransmitted 5 times (tcp_synack_retries) from a 1 s RTO lasts 63 s. */
+    static final long DEFAULT_SYN_TIMEOUT = 64_000_000_000L;
 
     private final TcpDemux demux;
     private final int port;
@@ -62,6 +66,7 @@ public final class TcpListener {
     private final TcpSocket[] free;
     private int freeSize;
     private int synQueued;
+    private long synTimeout = DEFAULT_SYN_TIMEOUT;
     private boolean closed;
 
     // SYN-ACKs with cookies to send: peer, its port, our address, ISS, ACK, MSS.
@@ -78,6 +83,7 @@ public final class TcpListener {
     private long cookiesAccepted;
     private long cookiesRejected;
     private long acceptOverflows;
+    private long synTimeouts;
     private int maxSynQueued;
 
     TcpListener(TcpDemux demux, int port, TcpConfig config, int rxBuffer, int txBuffer, int synBacklog,
@@ -124,6 +130,28 @@ public final class TcpListener {
                 s.abort();
             }
         }
+    }
+
+    /**
+     * Drops half-open connections older than {@code nanos} (default 64 s) without a RST, so that
+     * a flood's leave the SYN queue in bounded time whatever {@link TcpConfig#maxRetransmissions()}.
+     */
+    public TcpListener synTimeout(long nanos) {
+        if (nanos <= 0) {
+            throw new IllegalArgumentException("synTimeout " + nanos + " ns: must be positive");
+        }
+        synTimeout = nanos;
+        return this;
+    }
+
+    /** See {@link #synTimeout(long)}. */
+    public long synTimeout() {
+        return synTimeout;
+    }
+
+    /** Half-open connections dropped by {@link #synTimeout(long)}. */
+    public long synTimeouts() {
+        return synTimeouts;
     }
 
     /** The local port. */
@@ -267,6 +295,10 @@ public final class TcpListener {
         if (freeSize < free.length && s.state() == TcpSocket.State.CLOSED) {
             free[freeSize++] = s;
         }
+    }
+
+    void synTimedOut() {
+        synTimeouts++;
     }
 
     /** Sends the SYN-ACKs with cookies due. */

@@ -251,8 +251,38 @@ class TcpListenerTest {
         }
         assertEquals(0, l.synQueued());
         assertEquals(real.size(), server.connections());
+        assertEquals(0, l.synTimeouts(), "gone by their retransmissions before the 64 s SYN timeout");
         System.out.println("SYN flood in memory: " + flood + " SYNs, " + l + ", cookies sent " + l.cookiesSent()
                 + ", accepted " + l.cookiesAccepted() + ", SYNs dropped " + l.synsDropped());
+    }
+
+    @Test
+    void halfOpenConnectionsAreDroppedSilentlyAfterTheSynTimeoutAndTheirSocketsReused() {
+        TcpConfig patient = new TcpConfig(SECOND, SECOND, 60 * SECOND, 30 * SECOND, 15, 11, 13);
+        TcpListener l = server.listen(80, patient, 8192, 8192, 8, 8).synTimeout(10 * SECOND);
+        poll(1);
+        for (int i = 0; i < 8; i++) {
+            TestFrames.send(pair.b(), TestFrames.tcp(MAC_B, MAC_A, 0x0a000001 + i, IP_A, 2000 + i, 80, 77 * i,
+                    0, TcpPacket.SYN, 0));
+        }
+        poll(4);
+        assertEquals(8, l.synQueued());
+        long resetsBefore = a.stats().count(Counter.TCP_RESETS_SENT);
+        for (int s = 0; s < 9; s++) {
+            clock.advance(SECOND);
+            poll(2);
+        }
+        assertEquals(8, l.synQueued(), "still retransmitting at 9 s");
+        clock.advance(SECOND);
+        poll(2);
+        assertEquals(0, l.synQueued());
+        assertEquals(8, l.synTimeouts());
+        assertEquals(0, server.connections());
+        assertEquals(resetsBefore, a.stats().count(Counter.TCP_RESETS_SENT), "dropped without a RST");
+        TcpSocket c = client.connect(new TcpSocket(config, 8192, 8192), IP_A, 80);
+        poll(10);
+        assertEquals(TcpSocket.State.ESTABLISHED, c.state(), "the listener takes connections again");
+        assertNotNull(l.accept());
     }
 
     @Test
@@ -351,7 +381,7 @@ class TcpListenerTest {
                 long k = ConnectionTable.key(r.nextInt(64), r.nextInt(64), 1 + r.nextInt(4));
                 if (!oracle.containsKey(k)) {
                     TcpSocket s = new TcpSocket(config, 1, 1);
-                    t.put(k, s, null);
+                    t.put(k, s, null, 0);
                     oracle.put(k, s);
                     keys.add(k);
                 }
