@@ -16,9 +16,11 @@ die() { echo "jverbs: ERROR: $*" >&2; exit 1; }
 # Host packages: the build (maven, gcc, python3 for the binding generator and its check) and
 # the libraries FFM binds (libibverbs, librdmacm, DPDK; -dev for the ABI check's headers and
 # pkg-config libdpdk; dpdk for its PMDs and dpdk-testpmd), and what the network tests drive:
-# iproute2 (namespaces, veth), ethtool (veth offloads), tcpdump and tshark (reading pcap output).
+# iproute2 (namespaces, veth), ethtool (veth offloads), tcpdump and tshark (reading pcap output),
+# nftables (loss injected on the kernel side), and curl and socat (kernel clients of the TCP examples).
 HOST_PACKAGES=(maven gcc libc6-dev python3 pkg-config libibverbs-dev librdmacm-dev ibverbs-providers rdma-core
-               ibverbs-utils perftest libdpdk-dev dpdk iproute2 ethtool tcpdump tshark)
+               ibverbs-utils perftest libdpdk-dev dpdk iproute2 ethtool tcpdump tshark
+               nftables curl socat)
 
 install_packages() {
     local missing=() p st
