@@ -193,4 +193,24 @@ class TcpSendPolicyTest {
         assertEquals(TcpSocket.Error.TIMED_OUT, s.error());
         assertTrue(s.windowProbes() >= 15);
     }
+
+    @Test
+    void cubicByDefaultAndTheWindowRestartsAfterAnIdleRto() {
+        s = p.socket(TcpPeer.config(), 4096, 200_000).connect(LOCAL, IP_B, PEER);
+        iss = p.one().seq();
+        p.syn(PEER, LOCAL, PISS, iss + 1, SYN | ACK, 1000);
+        p.one();
+        p.in(PEER, LOCAL, PISS + 1, iss + 1, ACK, WINDOW, NONE);
+        assertTrue(s.congestionControl() instanceof Cubic, "CUBIC by default, as Linux: " + s.congestionControl());
+        s.send(MemorySegment.ofArray(new byte[20_000]));
+        assertEquals(10, p.out().size());
+        int more = 0;
+        for (int i = 1; i <= 20; i++) more += ack(i * 1000 + 1).size();
+        assertEquals(10, more, "the rest of the 20,000 bytes");
+        assertEquals(30_000, s.congestionControl().cwnd(), "slow start: + 1 MSS per MSS acknowledged");
+        p.advance(s.rto() + 1); // idle longer than the RTO
+        s.send(MemorySegment.ofArray(new byte[20_000]));
+        assertEquals(10, p.out().size(), "RFC 5681 4.1: restart from the initial window");
+        assertEquals(10_000, s.congestionControl().cwnd());
+    }
 }
