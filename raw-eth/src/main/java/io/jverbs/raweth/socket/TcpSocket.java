@@ -935,6 +935,7 @@ public final class TcpSocket extends Socket {
         if (sndWnd > 0) {
             persistDeadline = NEVER;
             persistBackoff = 0;
+            probe = false; // the window opened before the probe left: plain data goes instead
         }
         if (cc == null) {
             return;
@@ -952,9 +953,8 @@ public final class TcpSocket extends Socket {
     /** The persist timer ran out: probe the closed window; back off; give up only after R2 unanswered probes. */
     private void persistTimeout() {
         persistDeadline = NEVER;
-        if (sndWnd != 0 || tx.length() == 0) {
-            persistBackoff = 0;
-            return;
+        if (sndWnd != 0 || tx.length() == 0 || sndNxt != sndUna) {
+            return; // the window opened, or data is in flight (the RTO's)
         }
         if (++probesUnanswered > config.maxRetransmissions()) {
             resetPending = true;
