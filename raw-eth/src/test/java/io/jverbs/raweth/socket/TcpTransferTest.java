@@ -209,6 +209,51 @@ class TcpTransferTest {
         }
     }
 
+    /** Steady state with 2% loss each way: fast retransmits and recoveries allocate nothing either. */
+    @Test
+    void lossyTransferAllocatesNothingPerSegmentWhenWarm() {
+        ManualClock clock = new ManualClock(5_000_000_000L);
+        try (MemoryPair pair = MemoryPair.builder().clock(clock).build();
+             FaultInjector pa = FaultInjector.wrap(pair.a(), FaultInjector.settings().seed(61).clock(clock).loss(0.02));
+             FaultInjector pb = FaultInjector.wrap(pair.b(), FaultInjector.settings().seed(62).clock(clock).loss(0.02))) {
+            Interface a = iface(pa, IP_A, clock);
+            Interface b = iface(pb, IP_B, clock);
+            TcpConfig config = TcpConfig.defaults(new Random(4)).withRtoMin(200_000_000L);
+            TcpSocket server = b.sockets().add(new TcpSocket(config, 65_535, 65_535)).listen(80);
+            TcpSocket client = a.sockets().add(new TcpSocket(config, 65_535, 65_535)).connect(40_000, IP_B, 80);
+            MemorySegment chunk = MemorySegment.ofArray(random(16_384, 9));
+            MemorySegment sink = MemorySegment.ofArray(new byte[16_384]);
+            Runnable round = () -> {
+                long now = clock.nanos();
+                boolean moved = a.poll(now) | b.poll(now);
+                if (client.canSend()) moved |= client.send(chunk) > 0;
+                moved |= server.receive(sink) > 0;
+                clock.advance(moved ? 1_000 : Math.max(1_000, Math.min(a.pollDelay(now), b.pollDelay(now))));
+            };
+            for (int i = 0; i < 200_000; i++) round.run();
+            assertTrue(client.fastRetransmits() > 10, "warm-up fast retransmits: " + client.fastRetransmits());
+            int rounds = 50_000;
+            long[] windows = new long[10];
+            int w = 0;
+            long segments;
+            long fast;
+            do {
+                long before = AllocatedBytes.current();
+                long sentBefore = client.segmentsSent();
+                long fastBefore = client.fastRetransmits();
+                for (int i = 0; i < rounds; i++) round.run();
+                windows[w] = AllocatedBytes.current() - before;
+                segments = client.segmentsSent() - sentBefore;
+                fast = client.fastRetransmits() - fastBefore;
+            } while (windows[w++] != 0 && w < windows.length);
+            System.out.println("TCP bulk, 2% loss each way: bytes allocated per window of " + rounds + " rounds (" + segments
+                    + " data segments, " + fast + " fast retransmits): " + java.util.Arrays.toString(java.util.Arrays.copyOf(windows, w)));
+            assertTrue(segments > 10_000, "segments in the window: " + segments);
+            assertTrue(fast > 0, "fast retransmits in the window: " + fast);
+            assertEquals(0, windows[w - 1], java.util.Arrays.toString(windows));
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"0.01,21", "0.15,22", "0.30,23"})
     void quarterMegabyteEachWayIntactAcrossLossRates(double loss, long seed) {
