@@ -1,5 +1,7 @@
 package io.jverbs.raweth.socket;
 
+import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -12,15 +14,24 @@ import java.util.random.RandomGenerator;
  * @param maxRetransmissions timeouts in a row before the connection is dropped (RFC 9293 3.8.3's R2)
  * @param isnKey0 first half of the secret key of the ISN hash (RFC 6528)
  * @param isnKey1 second half of that key
+ * @param congestionControl makes each connection's congestion controller ({@link Cubic} by default,
+ *        as on Linux; {@link Reno} or one of the caller's)
  */
 public record TcpConfig(long rtoInitial, long rtoMin, long rtoMax, long msl, int maxRetransmissions, long isnKey0,
-                        long isnKey1) {
+                        long isnKey1, Supplier<? extends CongestionControl> congestionControl) {
     /** @throws IllegalArgumentException if a time is not positive, or rtoMin &gt; rtoMax */
     public TcpConfig {
         if (rtoInitial <= 0 || rtoMin <= 0 || rtoMax < rtoMin || msl < 0 || maxRetransmissions < 1) {
             throw new IllegalArgumentException("TCP timers out of range: rtoInitial " + rtoInitial + ", rtoMin " + rtoMin
                     + ", rtoMax " + rtoMax + ", msl " + msl + ", maxRetransmissions " + maxRetransmissions);
         }
+        Objects.requireNonNull(congestionControl, "congestionControl");
+    }
+
+    /** These timers and key with {@link Cubic} congestion control. */
+    public TcpConfig(long rtoInitial, long rtoMin, long rtoMax, long msl, int maxRetransmissions, long isnKey0,
+                     long isnKey1) {
+        this(rtoInitial, rtoMin, rtoMax, msl, maxRetransmissions, isnKey0, isnKey1, Cubic::new);
     }
 
     /** RFC values (RTO 1 s initial and minimum, 60 s maximum, MSL 60 s, 15 retries) and a key from {@code random}. */
@@ -31,12 +42,19 @@ public record TcpConfig(long rtoInitial, long rtoMin, long rtoMax, long msl, int
 
     /** This configuration with MSL {@code nanos}. */
     public TcpConfig withMsl(long nanos) {
-        return new TcpConfig(rtoInitial, rtoMin, rtoMax, nanos, maxRetransmissions, isnKey0, isnKey1);
+        return new TcpConfig(rtoInitial, rtoMin, rtoMax, nanos, maxRetransmissions, isnKey0, isnKey1,
+                congestionControl);
     }
 
     /** This configuration with the minimum RTO {@code nanos}. */
     public TcpConfig withRtoMin(long nanos) {
-        return new TcpConfig(rtoInitial, nanos, Math.max(rtoMax, nanos), msl, maxRetransmissions, isnKey0, isnKey1);
+        return new TcpConfig(rtoInitial, nanos, Math.max(rtoMax, nanos), msl, maxRetransmissions, isnKey0, isnKey1,
+                congestionControl);
+    }
+
+    /** This configuration with each connection's congestion controller made by {@code factory} (e.g. {@code Reno::new}). */
+    public TcpConfig withCongestionControl(Supplier<? extends CongestionControl> factory) {
+        return new TcpConfig(rtoInitial, rtoMin, rtoMax, msl, maxRetransmissions, isnKey0, isnKey1, factory);
     }
 
     /**

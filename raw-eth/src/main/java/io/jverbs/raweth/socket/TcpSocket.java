@@ -22,16 +22,18 @@ import java.util.Objects;
  * <p>What this slice does: RFC 9293 acceptability tests and processing order; RST validation and
  * RFC 5961 challenge ACKs for in-window RSTs that are not exact and for any SYN in a synchronized
  * state; RFC 6298 RTO (SRTT/RTTVAR, Karn's rule, exponential backoff) with go-back-N retransmission
- * from SND.UNA; MSS announced (MTU − 40) and the peer's honoured (536 when absent); RFC 6528 ISNs;
- * a window probe of one byte when the peer's window is zero and the RTO runs out. Options other
- * than MSS are parsed by the wire layer and ignored here.
+ * from SND.UNA; MSS announced (MTU − 40) and the peer's honoured (536 when absent); RFC 6528 ISNs.
+ * Sending: at most min(cwnd, SND.WND) beyond SND.UNA, cwnd from the {@link CongestionControl} of
+ * {@link TcpConfig#congestionControl()} (CUBIC by default, Reno available); fast retransmit and
+ * NewReno fast recovery (RFC 5681 3.2, RFC 6582, {@link NewRenoRecovery}); Nagle's algorithm
+ * ({@link #noDelay(boolean)} turns it off) and sender SWS avoidance with its override timer (RFC
+ * 9293 3.8.6.2.1); a persist timer for a closed window, apart from the RTO, backing off
+ * exponentially and never giving up while the peer answers the probes. Options other than MSS are
+ * parsed by the wire layer and ignored here.
  *
- * <p>Left for the next slice (not implemented): congestion control (a fixed window of
- * {@value #INITIAL_WINDOW_SEGMENTS} MSS, RFC 6928's initial window, caps the data in flight — TODO:
- * RFC 5681 slow start, congestion avoidance, NewReno fast retransmit behind a controller);
- * out-of-order reassembly (out-of-order data is dropped and answered with a duplicate ACK); SACK,
- * timestamps and window scaling; Nagle and delayed ACK (every segment is ACKed at once); listen
- * backlog; keep-alive; urgent data; challenge ACK rate limiting.
+ * <p>Not implemented: out-of-order reassembly (out-of-order data is dropped and answered with a
+ * duplicate ACK); SACK, timestamps and window scaling; delayed ACK (every segment is ACKed at
+ * once); TSO; listen backlog; keep-alive; urgent data; challenge ACK rate limiting.
  *
  * {@snippet :
  * TcpSocket s = iface.sockets().add(new TcpSocket(config, 65_535, 65_535));
@@ -43,14 +45,14 @@ import java.util.Objects;
  * once established.
  */
 public final class TcpSocket extends Socket {
-    /** RFC 6928: the initial window, in segments; also the fixed send window of this slice. */
-    public static final int INITIAL_WINDOW_SEGMENTS = 10;
     /** RFC 9293 3.7.1: the MSS assumed when the peer announces none. */
     static final int DEFAULT_MSS = 536;
     private static final int HEADER = TcpPacket.MIN_HEADER_LENGTH;
     private static final int MAX_WINDOW = 0xffff;
     private static final long NEVER = Long.MAX_VALUE;
     private static final long SYN_TIMEOUT_RTO = 3_000_000_000L;
+    /** RFC 9293 3.8.6.2.1: the SWS override timeout, "in the range 0.1 - 1.0 seconds". */
+    static final long SWS_OVERRIDE = 200_000_000L;
 
     /** The RFC 9293 connection states. */
     public enum State {
@@ -142,6 +144,21 @@ public final class TcpSocket extends Socket {
     private long segmentsSent;
     private long segmentsRetransmitted;
     private long challengeAcks;
+
+    // Sending policy (tcp-cc): congestion control, loss recovery, Nagle/SWS, persist timer.
+    private LossRecovery recovery = new NewRenoRecovery();
+    private CongestionControl cc;
+    private int sendMss = DEFAULT_MSS;
+    private boolean noDelay;
+    private long lastDataSent = NEVER;
+    private long swsDeadline = NEVER;
+    private long persistDeadline = NEVER;
+    private int persistBackoff;
+    private int probesUnanswered;
+    private long windowProbes;
+    private long timeouts;
+    /** Out-of-order segments of this poll, each owed its own duplicate ACK (the sender counts them). */
+    private int duplicateAcksOwed;
 
     /** A closed socket with {@code rxBuffer} and {@code txBuffer} bytes of buffer. */
     public TcpSocket(TcpConfig config, int rxBuffer, int txBuffer) {
@@ -332,6 +349,40 @@ public final class TcpSocket extends Socket {
         return challengeAcks;
     }
 
+    /**
+     * Turns Nagle's algorithm (RFC 9293 3.7.4, on by default) off ({@code true}) or on: without it a
+     * segment smaller than the MSS leaves even while data is unacknowledged (TCP_NODELAY).
+     */
+    public TcpSocket noDelay(boolean on) {
+        noDelay = on;
+        return this;
+    }
+
+    /** Whether Nagle's algorithm is off. */
+    public boolean noDelay() {
+        return noDelay;
+    }
+
+    /** This connection's congestion controller, or null before the connection is synchronized. */
+    public CongestionControl congestionControl() {
+        return cc;
+    }
+
+    /** Fast retransmits (entries into fast recovery on three duplicate ACKs). */
+    public long fastRetransmits() {
+        return recovery.fastRetransmits();
+    }
+
+    /** Retransmission timeouts with data outstanding. */
+    public long retransmissionTimeouts() {
+        return timeouts;
+    }
+
+    /** Zero-window probes sent by the persist timer. */
+    public long windowProbes() {
+        return windowProbes;
+    }
+
     // ---------------------------------------------------------------- sequence arithmetic
 
     /** a &lt; b modulo 2^32 (RFC 9293 3.4). */
@@ -508,12 +559,19 @@ public final class TcpSocket extends Socket {
             challengeAck(); // RFC 5961 5.2: older than any window we were given (blind data injection)
             return true;
         }
+        // RFC 5681 section 2: a duplicate ACK, judged before the window update (not the answer to a window probe)
+        boolean duplicate = ack == sndUna && payload == 0 && (flags & (TcpPacket.SYN | TcpPacket.FIN)) == 0
+                && tcp.window() == sndWnd && sndWnd != 0 && sndMax != sndUna;
+        int una = sndUna;
+        int queued = tx.length();
+        long deadline = rtoDeadline;
         if (lt(sndUna, ack)) {
             acknowledge(ack, now);
         }
         if (le(sndUna, ack) && (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))) {
             updateWindow(seq, ack);
         }
+        acked(una, ack, queued - tx.length(), duplicate, deadline, now);
         switch (state) {
             case FIN_WAIT_1 -> {
                 if (finAcked) state = State.FIN_WAIT_2;
@@ -546,6 +604,7 @@ public final class TcpSocket extends Socket {
                 }
             } else {
                 flags &= ~TcpPacket.FIN; // out of order: dropped (no reassembly yet), a duplicate ACK asks again
+                duplicateAcksOwed++; // RFC 5681 4.2: one immediate duplicate ACK per out-of-order segment
             }
             ackPending = true;
         } else if (payload > 0) {
@@ -599,6 +658,13 @@ public final class TcpSocket extends Socket {
                 return;
             }
         }
+        if (now >= persistDeadline) {
+            persistTimeout();
+            if (state == State.CLOSED) {
+                if (resetPending) sendReset(txr);
+                return;
+            }
+        }
         int mss = effectiveMss(txr.maxLength() - HEADER);
         // SYN or SYN-ACK
         if ((state == State.SYN_SENT || state == State.SYN_RECEIVED) && sndNxt == iss) {
@@ -610,32 +676,48 @@ public final class TcpSocket extends Socket {
         if (state == State.SYN_SENT || state == State.SYN_RECEIVED) {
             return; // no data before the handshake completes
         }
+        if (cc == null) {
+            startCongestionControl(mss, now);
+        }
+        if (!retransmitHole(txr, mss, now)) return;
+        for (; duplicateAcksOwed > 0; duplicateAcksOwed--) {
+            if (!sendSegment(txr, sndNxt, 0, 0, false, now)) return;
+        }
+        if (sndUna == sndMax && lastDataSent != NEVER && now - lastDataSent > rto && tx.length() > 0) {
+            cc.onIdleRestart(now); // RFC 5681 4.1: idle longer than an RTO, restart from at most the initial window
+            lastDataSent = NEVER;
+        }
         while (true) {
-            int offset = sndNxt - sndUna;
-            int queued = tx.length() - offset;
-            // TODO(next slice): a congestion controller's cwnd (RFC 5681) in place of the fixed initial window.
-            int limit = Math.min(sndWnd, INITIAL_WINDOW_SEGMENTS * mss);
-            int room = limit - offset;
-            if (probe && queued > 0 && room <= 0 && offset == 0) {
-                room = 1; // zero window probe
-            }
-            int n = Math.max(0, Math.min(Math.min(queued, mss), room));
-            boolean fin = finQueued && !finAcked && offset + n == tx.length() && lt(sndNxt + n, dataEnd() + 1);
-            if (n <= 0 && !fin) {
+            int n = nextSegment(mss, now);
+            if (n == HOLD_WINDOW) {
+                if (swsDeadline == NEVER) swsDeadline = now + SWS_OVERRIDE;
                 break;
             }
+            swsDeadline = NEVER;
+            if (n < 0) {
+                break;
+            }
+            int offset = sndNxt - sndUna;
+            boolean fin = finQueued && !finAcked && offset + n == tx.length() && lt(sndNxt + n, dataEnd() + 1);
             if (!sendSegment(txr, sndNxt, n, offset, fin, now)) return;
+            if (n > 0) {
+                lastDataSent = now;
+            }
             if (probe) {
                 probe = false;
+                windowProbes++;
                 sndNxt = sndUna; // the probe byte goes again with the data once the window opens
+                rtoDeadline = NEVER; // the persist timer, not the RTO, times the probe
+                rttTiming = false;
                 break;
             }
         }
         if (ackPending) {
             sendSegment(txr, sndNxt, 0, 0, false, now);
         }
-        if (rtoDeadline == NEVER && sndWnd == 0 && tx.length() > 0) {
-            rtoDeadline = now + rto; // the persist timer: the peer's window is closed
+        if (persistDeadline == NEVER && sndWnd == 0 && tx.length() > 0 && sndNxt == sndUna && isSynchronized()) {
+            // RFC 9293 3.8.6.1: the peer's window is closed; probe it when the persist timer runs out
+            persistDeadline = now + Math.min(rto << Math.min(persistBackoff, 30), config.rtoMax());
         }
     }
 
@@ -647,7 +729,7 @@ public final class TcpSocket extends Socket {
         if (isSynchronized() && state != State.TIME_WAIT && (probe || hasDataToSend())) {
             return 0;
         }
-        long d = Math.min(rtoDeadline, timeWaitDeadline);
+        long d = Math.min(Math.min(rtoDeadline, timeWaitDeadline), Math.min(persistDeadline, swsDeadline));
         return d == NEVER ? NEVER : Math.max(0, d - now);
     }
 
@@ -703,12 +785,8 @@ public final class TcpSocket extends Socket {
     // ---------------------------------------------------------------- sending
 
     private boolean hasDataToSend() {
-        int offset = sndNxt - sndUna;
-        if (finQueued && !finAcked && lt(sndNxt, dataEnd() + 1) && offset == tx.length()) {
-            return true;
-        }
-        int room = Math.min(sndWnd, INITIAL_WINDOW_SEGMENTS * peerMss) - offset;
-        return tx.length() > offset && room > 0;
+        return recovery.retransmitDue() && cc != null || nextSegment(sendMss, Long.MIN_VALUE) >= 0
+                || persistDeadline == NEVER && sndWnd == 0 && tx.length() > 0 && sndNxt == sndUna; // to arm the persist timer
     }
 
     private boolean sendSyn(IpTransmitter txr, int mss, long now) {
@@ -799,6 +877,137 @@ public final class TcpSocket extends Socket {
         return true;
     }
 
+    // ---------------------------------------------------------------- congestion control and send policy
+
+    /**
+     * The seam for another loss recovery (RFC 6675 SACK recovery once SACK is negotiated; a
+     * baseline in tests): set before the connection is synchronized.
+     */
+    void lossRecovery(LossRecovery r) {
+        if (cc != null) {
+            throw new IllegalStateException("loss recovery set on a synchronized connection");
+        }
+        recovery = Objects.requireNonNull(r, "recovery");
+    }
+
+    /** {@link #nextSegment}: nothing to send. */
+    private static final int NOTHING = -1;
+    /** {@link #nextSegment}: Nagle holds a small segment until the outstanding data is acknowledged. */
+    private static final int HOLD_NAGLE = -2;
+    /** {@link #nextSegment}: SWS avoidance holds a small segment for a larger window, or the override timer. */
+    private static final int HOLD_WINDOW = -3;
+
+    private void startCongestionControl(int mss, long now) {
+        sendMss = mss;
+        cc = config.congestionControl().get();
+        cc.start(mss, now);
+        recovery.start(cc, mss, iss);
+    }
+
+    /** The bytes beyond SND.UNA congestion control allows in flight: RFC 6928's initial window before it starts. */
+    private int congestionWindow() {
+        return cc == null ? WindowControl.initialWindow(sendMss) : recovery.window();
+    }
+
+    /**
+     * The length of the segment to send at SND.NXT now (0 for a FIN alone), or {@link #NOTHING},
+     * {@link #HOLD_NAGLE} or {@link #HOLD_WINDOW}. RFC 9293 3.8.6.2.1: send a full segment; or all
+     * that is queued (always pushed here) when nothing is unacknowledged or Nagle is off; or at least
+     * half the largest window the peer offered; or what fits when the override timer ran out.
+     */
+    private int nextSegment(int mss, long now) {
+        int offset = sndNxt - sndUna;
+        int queued = tx.length() - offset;
+        int room = Math.min(sndWnd, congestionWindow()) - offset;
+        if (probe && queued > 0 && room <= 0 && offset == 0) {
+            return 1; // zero window probe
+        }
+        int n = Math.max(0, Math.min(Math.min(queued, mss), room));
+        if (finQueued && !finAcked && offset + n == tx.length() && lt(sndNxt + n, dataEnd() + 1)) {
+            return n; // the last segment, with the FIN: not held (as Linux)
+        }
+        if (n == 0) {
+            return NOTHING;
+        }
+        if (n == mss) {
+            return n;
+        }
+        if (queued <= room) {
+            return noDelay || offset == 0 ? n : HOLD_NAGLE;
+        }
+        if (n >= maxSndWnd / 2) {
+            return n;
+        }
+        return swsDeadline != NEVER && now >= swsDeadline ? n : HOLD_WINDOW;
+    }
+
+    /** A fast retransmission of the segment at the recovery's hole, without moving SND.NXT; false if the port is busy. */
+    private boolean retransmitHole(IpTransmitter txr, int mss, long now) {
+        if (!recovery.retransmitDue()) {
+            return true;
+        }
+        int seq = recovery.retransmitSeq();
+        int offset = seq - sndUna;
+        if (lt(seq, sndUna) || !lt(seq, sndMax)) {
+            recovery.retransmitted(); // acknowledged meanwhile, or never sent
+            return true;
+        }
+        int sentData = Math.min(sndMax - sndUna, tx.length()); // data below SND.MAX (the FIN is past it)
+        int n = Math.max(0, Math.min(mss, sentData - offset));
+        boolean fin = finQueued && sndMax == dataEnd() + 1 && offset + n == tx.length();
+        int next = sndNxt;
+        sndNxt = seq; // so that sent() counts it as sent again (no RTT sample, Karn)
+        rttTiming = false; // an ACK behind a hole is no RTT sample either
+        boolean ok = sendSegment(txr, seq, n, offset, fin, now);
+        if (lt(sndNxt, next)) {
+            sndNxt = next;
+        }
+        if (ok) {
+            recovery.retransmitted();
+        }
+        return ok;
+    }
+
+    /**
+     * After an acceptable ACK: the congestion state (a new ACK or a duplicate), the persist timer.
+     * {@code deadline} is the RTO deadline before the ACK, kept when the recovery asks.
+     */
+    private void acked(int una, int ack, int dataBytes, boolean duplicate, long deadline, long now) {
+        probesUnanswered = 0; // the peer answers
+        if (sndWnd > 0) {
+            persistDeadline = NEVER;
+            persistBackoff = 0;
+            probe = false; // the window opened before the probe left: plain data goes instead
+        }
+        if (cc == null) {
+            return;
+        }
+        if (lt(una, ack)) {
+            if (recovery.onNewAck(una, ack, dataBytes, sndMax, srtt, now) && deadline != NEVER
+                    && rtoDeadline != NEVER) {
+                rtoDeadline = deadline; // RFC 6582 Impatient: only the first partial ACK restarts the timer
+            }
+        } else if (duplicate) {
+            recovery.onDuplicateAck(sndUna, sndMax, now);
+        }
+    }
+
+    /** The persist timer ran out: probe the closed window; back off; give up only after R2 unanswered probes. */
+    private void persistTimeout() {
+        persistDeadline = NEVER;
+        if (sndWnd != 0 || tx.length() == 0 || sndNxt != sndUna) {
+            return; // the window opened, or data is in flight (the RTO's)
+        }
+        if (++probesUnanswered > config.maxRetransmissions()) {
+            resetPending = true;
+            resetSeq = sndNxt;
+            fail(Error.TIMED_OUT);
+            return;
+        }
+        persistBackoff++;
+        probe = true;
+    }
+
     // ---------------------------------------------------------------- acknowledgments and timers
 
     /** SND.UNA advances to {@code ack}: frees acknowledged data, takes an RTT sample, restarts the timer. */
@@ -844,9 +1053,7 @@ public final class TcpSocket extends Socket {
         rtoDeadline = NEVER;
         rttTiming = false; // Karn: no sample from what is sent again
         if (synAcked && sndWnd == 0 && tx.length() > 0) {
-            // the persist timer (RFC 9293 3.8.6.1): probe the closed window with one byte; never gives up
-            probe = true;
-            rto = Math.min(rto * 2, config.rtoMax());
+            sndNxt = sndUna; // the window closed on data in flight: the persist timer takes over
             return;
         }
         if (sndUna == sndMax) {
@@ -860,6 +1067,10 @@ public final class TcpSocket extends Socket {
         }
         rto = Math.min(rto * 2, config.rtoMax());
         synTimedOut |= !synAcked;
+        timeouts++;
+        if (cc != null) {
+            recovery.onTimeout(sndUna, sndMax, retransmissions == 1, now); // RFC 5681 3.1: cwnd = 1 SMSS
+        }
         sndNxt = sndUna;
     }
 
@@ -892,6 +1103,8 @@ public final class TcpSocket extends Socket {
     private void stopTimer() {
         rtoDeadline = NEVER;
         rttTiming = false;
+        persistDeadline = NEVER;
+        swsDeadline = NEVER;
     }
 
     private void fail(Error e) {
@@ -933,6 +1146,13 @@ public final class TcpSocket extends Socket {
         retransmissions = 0;
         rttTiming = false;
         probe = false;
+        cc = null;
+        lastDataSent = NEVER;
+        swsDeadline = NEVER;
+        persistDeadline = NEVER;
+        persistBackoff = 0;
+        probesUnanswered = 0;
+        duplicateAcksOwed = 0;
         rx.discard(rx.length());
         tx.discard(tx.length());
     }

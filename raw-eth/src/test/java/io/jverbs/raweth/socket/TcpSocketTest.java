@@ -186,9 +186,11 @@ class TcpSocketTest {
 
         byte[] data = bytes(2500, 5);
         assertEquals(2500, s.send(MemorySegment.ofArray(data)));
-        List<Seg> out = p.out();
-        assertEquals(3, out.size(), out::toString);
-        assertEquals(List.of(1000, 1000, 500), out.stream().map(x -> x.payload().length).toList(), "peer MSS 1000");
+        List<Seg> out = new java.util.ArrayList<>(p.out());
+        assertEquals(List.of(1000, 1000), out.stream().map(x -> x.payload().length).toList(), "peer MSS 1000; Nagle holds 500");
+        p.in(PEER, LOCAL, PISS + 151, iss + 2001, ACK, 20_000, NONE);
+        out.add(p.one());
+        assertEquals(500, out.get(2).payload().length, "all acknowledged: the small segment leaves");
         assertEquals(iss + 1, out.get(0).seq());
         assertEquals(iss + 2001, out.get(2).seq());
         byte[] joined = new byte[2500];
@@ -203,10 +205,18 @@ class TcpSocketTest {
     void sendWindowIsTheSmallerOfThePeersWindowAndTenSegments() {
         established();
         s.send(MemorySegment.ofArray(new byte[30_000]));
-        assertEquals(TcpSocket.INITIAL_WINDOW_SEGMENTS, p.out().size(), "10 × MSS 1000 in flight of a 20,000 window");
+        assertEquals(10, p.out().size(), "RFC 6928 IW: min(10 × MSS, max(2 × MSS, 14,600)) = 10 × MSS 1000 of a 20,000 window");
         p.in(PEER, LOCAL, PISS + 1, iss + 10_001, ACK, 2500, NONE);
         List<Seg> out = p.out();
-        assertEquals(List.of(1000, 1000, 500), out.stream().map(x -> x.payload().length).toList());
+        assertEquals(List.of(1000, 1000), out.stream().map(x -> x.payload().length).toList(),
+                "RFC 9293 3.8.6.2.1: 500 bytes of window, less than an MSS and than half the largest window: held");
+        assertEquals(TcpSocket.SWS_OVERRIDE, p.iface.pollDelay(p.clock.nanos()), "the override timer");
+        p.advance(TcpSocket.SWS_OVERRIDE - 1);
+        assertEquals(List.of(), p.out());
+        p.advance(1);
+        Seg small = p.one();
+        assertEquals(500, small.payload().length, "the override timeout sends what fits");
+        assertEquals(iss + 12_001, small.seq());
     }
 
     @Test
@@ -399,13 +409,14 @@ class TcpSocketTest {
         assertEquals(List.of(), p.out(), "the timer restarted at the ACK");
         p.advance(1);
         List<Seg> again = p.out();
-        assertEquals(2, again.size(), "go-back-N from SND.UNA: " + again);
+        assertEquals(1, again.size(), "go-back-N from SND.UNA, cwnd 1 SMSS (RFC 5681 3.1): " + again);
         assertEquals(iss + 1001, again.get(0).seq());
-        assertEquals(iss + 2001, again.get(1).seq());
         assertEquals(2 * rto, s.rto());
         p.advance(2 * rto);
-        assertEquals(2, p.out().size());
+        assertEquals(iss + 1001, p.one().seq());
         assertEquals(4 * rto, s.rto());
+        p.in(PEER, LOCAL, PISS + 1, iss + 2001, ACK, 20_000, NONE);
+        assertEquals(iss + 2001, p.one().seq(), "slow start: cwnd 2 SMSS, one segment left to send");
         p.in(PEER, LOCAL, PISS + 1, iss + 3001, ACK, 20_000, NONE);
         assertEquals(4 * rto, s.rto(), "Karn: an ACK of retransmitted data is no sample");
         assertEquals(Long.MAX_VALUE, p.iface.pollDelay(p.clock.nanos()), "nothing outstanding: no timer");

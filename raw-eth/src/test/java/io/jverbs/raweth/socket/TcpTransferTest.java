@@ -4,14 +4,18 @@ import io.jverbs.raweth.iface.Interface;
 import io.jverbs.raweth.iface.InterfaceConfig;
 import io.jverbs.raweth.port.AllocatedBytes;
 import io.jverbs.raweth.port.FaultInjector;
+import io.jverbs.raweth.port.FrameBurst;
 import io.jverbs.raweth.port.ManualClock;
 import io.jverbs.raweth.port.MemoryPair;
 import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.port.PortCapabilities;
+import io.jverbs.raweth.port.PortStats;
 import io.jverbs.raweth.wire.Ipv4Address;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import static io.jverbs.raweth.port.TestFrames.IP_A;
@@ -24,8 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TcpTransferTest {
     static final int MB = 1 << 20;
 
-    /** What a transfer took; {@code dropped} counts every fault injected. */
-    record Result(long virtualNanos, long retransmitted, long dropped) {}
+    /**
+     * What a transfer took; {@code dropped} counts every fault injected; {@code timeouts} and
+     * {@code fastRetransmits} are both ends' retransmission timeouts and entries into fast recovery.
+     */
+    record Result(long virtualNanos, long retransmitted, long dropped, long timeouts, long fastRetransmits) {}
 
     /** One endpoint: its socket, what it sends and what it got. */
     static final class End {
@@ -88,6 +95,12 @@ class TcpTransferTest {
     }
 
     static Result transfer(UnaryOperator<FaultInjector.Settings> faults, long seed, int bytes) {
+        return transfer(faults, seed, bytes, bytes, Cubic::new, true);
+    }
+
+    /** {@code up} bytes client to server and {@code down} back, each end with {@code cc}'s controller. */
+    static Result transfer(UnaryOperator<FaultInjector.Settings> faults, long seed, int up, int down,
+                           Supplier<? extends CongestionControl> cc, boolean fastRetransmit) {
         ManualClock clock = new ManualClock(5_000_000_000L);
         try (MemoryPair pair = MemoryPair.builder().clock(clock).build();
              FaultInjector pa = FaultInjector.wrap(pair.a(), faults.apply(FaultInjector.settings().seed(seed).clock(clock)));
@@ -95,13 +108,17 @@ class TcpTransferTest {
                      faults.apply(FaultInjector.settings().seed(seed + 1).clock(clock)))) {
             Interface a = iface(pa, IP_A, clock);
             Interface b = iface(pb, IP_B, clock);
-            TcpConfig config = TcpConfig.defaults(new Random(seed)).withRtoMin(200_000_000L);
+            TcpConfig config = TcpConfig.defaults(new Random(seed)).withRtoMin(200_000_000L).withCongestionControl(cc);
             TcpSocket server = b.sockets().add(new TcpSocket(config, 65_535, 65_535)).listen(80);
             TcpSocket client = a.sockets().add(new TcpSocket(config, 65_535, 65_535)).connect(40_000, IP_B, 80);
-            byte[] up = random(bytes, seed * 3);
-            byte[] down = random(bytes, seed * 5);
-            End c = new End(client, up, bytes);
-            End s = new End(server, down, bytes);
+            if (!fastRetransmit) {
+                server.lossRecovery(new TimeoutOnlyRecovery());
+                client.lossRecovery(new TimeoutOnlyRecovery());
+            }
+            byte[] upData = random(up, seed * 3);
+            byte[] downData = random(down, seed * 5);
+            End c = new End(client, upData, down);
+            End s = new End(server, downData, up);
             long start = clock.nanos();
             for (long i = 0; !(c.done() && s.done()); i++) {
                 assertTrue(i < 20_000_000, () -> "stuck: " + client + " " + server);
@@ -116,17 +133,19 @@ class TcpTransferTest {
                     clock.advance(Math.max(d, 1_000));
                 }
             }
-            assertEquals(bytes, c.got);
-            assertEquals(bytes, s.got);
-            assertArrayEquals(up, java.util.Arrays.copyOf(s.in, bytes), "client to server");
-            assertArrayEquals(down, java.util.Arrays.copyOf(c.in, bytes), "server to client");
+            assertEquals(down, c.got);
+            assertEquals(up, s.got);
+            assertArrayEquals(upData, java.util.Arrays.copyOf(s.in, up), "client to server");
+            assertArrayEquals(downData, java.util.Arrays.copyOf(c.in, down), "server to client");
             assertEquals(TcpSocket.Error.NONE, client.error());
             assertEquals(TcpSocket.Error.NONE, server.error());
             FaultInjector.Faults fa = pa.faults();
             FaultInjector.Faults fb = pb.faults();
             return new Result(clock.nanos() - start, client.segmentsRetransmitted() + server.segmentsRetransmitted(),
                     fa.dropped() + fb.dropped() + fa.corrupted() + fb.corrupted() + fa.duplicated() + fb.duplicated()
-                            + fa.reordered() + fb.reordered());
+                            + fa.reordered() + fb.reordered(),
+                    client.retransmissionTimeouts() + server.retransmissionTimeouts(),
+                    client.fastRetransmits() + server.fastRetransmits());
         }
     }
 
@@ -190,6 +209,51 @@ class TcpTransferTest {
         }
     }
 
+    /** Steady state with 2% loss each way: fast retransmits and recoveries allocate nothing either. */
+    @Test
+    void lossyTransferAllocatesNothingPerSegmentWhenWarm() {
+        ManualClock clock = new ManualClock(5_000_000_000L);
+        try (MemoryPair pair = MemoryPair.builder().clock(clock).build();
+             FaultInjector pa = FaultInjector.wrap(pair.a(), FaultInjector.settings().seed(61).clock(clock).loss(0.02));
+             FaultInjector pb = FaultInjector.wrap(pair.b(), FaultInjector.settings().seed(62).clock(clock).loss(0.02))) {
+            Interface a = iface(pa, IP_A, clock);
+            Interface b = iface(pb, IP_B, clock);
+            TcpConfig config = TcpConfig.defaults(new Random(4)).withRtoMin(200_000_000L);
+            TcpSocket server = b.sockets().add(new TcpSocket(config, 65_535, 65_535)).listen(80);
+            TcpSocket client = a.sockets().add(new TcpSocket(config, 65_535, 65_535)).connect(40_000, IP_B, 80);
+            MemorySegment chunk = MemorySegment.ofArray(random(16_384, 9));
+            MemorySegment sink = MemorySegment.ofArray(new byte[16_384]);
+            Runnable round = () -> {
+                long now = clock.nanos();
+                boolean moved = a.poll(now) | b.poll(now);
+                if (client.canSend()) moved |= client.send(chunk) > 0;
+                moved |= server.receive(sink) > 0;
+                clock.advance(moved ? 1_000 : Math.max(1_000, Math.min(a.pollDelay(now), b.pollDelay(now))));
+            };
+            for (int i = 0; i < 200_000; i++) round.run();
+            assertTrue(client.fastRetransmits() > 10, "warm-up fast retransmits: " + client.fastRetransmits());
+            int rounds = 50_000;
+            long[] windows = new long[10];
+            int w = 0;
+            long segments;
+            long fast;
+            do {
+                long before = AllocatedBytes.current();
+                long sentBefore = client.segmentsSent();
+                long fastBefore = client.fastRetransmits();
+                for (int i = 0; i < rounds; i++) round.run();
+                windows[w] = AllocatedBytes.current() - before;
+                segments = client.segmentsSent() - sentBefore;
+                fast = client.fastRetransmits() - fastBefore;
+            } while (windows[w++] != 0 && w < windows.length);
+            System.out.println("TCP bulk, 2% loss each way: bytes allocated per window of " + rounds + " rounds (" + segments
+                    + " data segments, " + fast + " fast retransmits): " + java.util.Arrays.toString(java.util.Arrays.copyOf(windows, w)));
+            assertTrue(segments > 10_000, "segments in the window: " + segments);
+            assertTrue(fast > 0, "fast retransmits in the window: " + fast);
+            assertEquals(0, windows[w - 1], java.util.Arrays.toString(windows));
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"0.01,21", "0.15,22", "0.30,23"})
     void quarterMegabyteEachWayIntactAcrossLossRates(double loss, long seed) {
@@ -203,5 +267,127 @@ class TcpTransferTest {
         Result r = transfer(f -> f.corruption(0.05).duplication(0.05).reorder(0.05, 2_000_000L), 31, MB / 4);
         System.out.println("TCP 256 KiB each way, 5% corruption + 5% duplication + 5% reordering: " + r);
         assertTrue(r.dropped() > 30, r::toString);
+    }
+
+    /**
+     * One way, so that the receiver's duplicate ACKs carry no data (RFC 5681 section 2: an ACK with
+     * data is no duplicate): losses start fast retransmits and NewReno recovery with both
+     * controllers, and the data stays byte-identical. Printed beside the same run with the
+     * timeout alone: while the receiver drops out-of-order segments (no reassembly yet), recovery
+     * resends one segment per partial ACK and the data sent during recovery is lost to the
+     * receiver, so a timeout still ends most recoveries; TcpKernelLossTest measures the gain
+     * against a receiver that keeps them (Linux).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"0.01,41", "0.05,42", "0.10,43"})
+    void oneMegabyteOneWayRecoversByFastRetransmit(double loss, long seed) {
+        for (String name : new String[] {"cubic", "reno"}) {
+            Supplier<? extends CongestionControl> cc = name.equals("cubic") ? Cubic::new : Reno::new;
+            Result base = transfer(f -> f.loss(loss), seed, MB, 0, cc, false);
+            Result r = transfer(f -> f.loss(loss), seed, MB, 0, cc, true);
+            System.out.println("TCP 1 MiB one way, " + name + ", loss " + loss + ": timeout only " + base
+                    + ", fast retransmit " + r);
+            assertTrue(r.dropped() > 0, r::toString);
+            assertTrue(r.fastRetransmits() > 0, r::toString);
+            assertEquals(0, base.fastRetransmits(), base::toString);
+        }
+    }
+
+    /**
+     * The TCP path uses the port's checksum offload: over a pair that offers IPv4 and TCP checksum
+     * offload and checks received checksums as a NIC would (bad frames dropped into rxErrors), every
+     * segment after the SYN (whose option-bearing header TcpRepr sums itself) leaves flagged
+     * {@link FrameBurst#TX_L4_CHECKSUM} with only the pseudo-header sum in the field, and 1 MiB
+     * each way arrives intact.
+     */
+    @Test
+    void checksumOffloadIsUsedWhenThePortOffersIt() {
+        ManualClock clock = new ManualClock(5_000_000_000L);
+        try (MemoryPair pair = MemoryPair.builder().clock(clock).txIpChecksum(true).txL4Checksum(true)
+                .rxChecksumFlags(true).build()) {
+            FlagCounter pa = new FlagCounter(pair.a());
+            Interface a = iface(pa, IP_A, clock);
+            Interface b = iface(pair.b(), IP_B, clock);
+            TcpConfig config = TcpConfig.defaults(new Random(5));
+            TcpSocket server = b.sockets().add(new TcpSocket(config, 65_535, 65_535)).listen(80);
+            TcpSocket client = a.sockets().add(new TcpSocket(config, 65_535, 65_535)).connect(40_000, IP_B, 80);
+            byte[] up = random(MB, 51);
+            byte[] down = random(MB, 52);
+            End c = new End(client, up, MB);
+            End s = new End(server, down, MB);
+            for (long i = 0; !(c.done() && s.done()); i++) {
+                assertTrue(i < 1_000_000, () -> "stuck: " + client + " " + server);
+                long now = clock.nanos();
+                a.poll(now);
+                b.poll(now);
+                c.step();
+                s.step();
+                clock.advance(1_000);
+            }
+            assertArrayEquals(up, java.util.Arrays.copyOf(s.in, MB));
+            assertArrayEquals(down, java.util.Arrays.copyOf(c.in, MB));
+            assertEquals(0, pair.a().stats().rxErrors() + pair.b().stats().rxErrors(), "checksums the device found bad");
+            System.out.println("TCP 1 MiB each way with checksum offload: " + pa.l4Flagged + " of " + client.segmentsSent()
+                    + " segments sent with TX_L4_CHECKSUM");
+            assertEquals(client.segmentsSent() - 1, pa.l4Flagged, "every segment but the SYN");
+        }
+    }
+
+    /** Passes everything to {@code inner}, counting the transmitted frames flagged {@link FrameBurst#TX_L4_CHECKSUM}. */
+    static final class FlagCounter implements PacketPort {
+        final PacketPort inner;
+        long l4Flagged;
+
+        FlagCounter(PacketPort inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public int transmit(FrameBurst burst, int n) {
+            for (int i = 0; i < n; i++) {
+                if ((burst.flags(i) & FrameBurst.TX_L4_CHECKSUM) != 0) l4Flagged++;
+            }
+            return inner.transmit(burst, n);
+        }
+
+        @Override
+        public String name() {
+            return inner.name();
+        }
+
+        @Override
+        public PortCapabilities capabilities() {
+            return inner.capabilities();
+        }
+
+        @Override
+        public int receive(FrameBurst burst) {
+            return inner.receive(burst);
+        }
+
+        @Override
+        public void release(FrameBurst burst) {
+            inner.release(burst);
+        }
+
+        @Override
+        public int allocate(FrameBurst burst, int n) {
+            return inner.allocate(burst, n);
+        }
+
+        @Override
+        public boolean awaitReceive(long timeoutNanos) {
+            return inner.awaitReceive(timeoutNanos);
+        }
+
+        @Override
+        public PortStats stats() {
+            return inner.stats();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
     }
 }
