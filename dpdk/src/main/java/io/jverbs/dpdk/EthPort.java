@@ -473,7 +473,7 @@ public final class EthPort extends NativeResource {
         int n;
         try {
             n = Short.toUnsignedInt((short) BURST.invokeExact(rxBurstFn, data[queue], table, (short) max));
-            long cb = Memory.getLong(rxCallbacks + 8L * queue);
+            long cb = Memory.ALL.get(Memory.LONG, rxCallbacks + 8L * queue);
             if (cb != 0) {
                 n = Short.toUnsignedInt((short) RX_CALLBACKS.invokeExact((short) portId, (short) queue, table, (short) n,
                         (short) max, cb));
@@ -509,7 +509,7 @@ public final class EthPort extends NativeResource {
         long table = pkts.address + 8L * offset;
         int sent;
         try {
-            long cb = Memory.getLong(txCallbacks + 8L * queue);
+            long cb = Memory.ALL.get(Memory.LONG, txCallbacks + 8L * queue);
             if (cb != 0) {
                 n = Short.toUnsignedInt((short) TX_CALLBACKS.invokeExact((short) portId, (short) queue, table, (short) n, cb));
             }
