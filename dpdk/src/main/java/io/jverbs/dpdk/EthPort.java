@@ -62,6 +62,7 @@ public final class EthPort extends NativeResource {
             FunctionDescriptor.of(JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, JAVA_LONG, JAVA_SHORT, JAVA_LONG));
 
     private static final long FP_OPS_SIZE = rte_eth_fp_ops.sizeof();
+    private static final long[] NO_QUEUES = new long[0];
     private static final int NAME_MAX = 64; // RTE_ETH_NAME_MAX_LEN
 
     private final Eal eal;
@@ -77,8 +78,9 @@ public final class EthPort extends NativeResource {
     private boolean started;
     private MemorySegment rxBurstFn;
     private MemorySegment txBurstFn;
-    private long[] rxQueueData = new long[0];
-    private long[] txQueueData = new long[0];
+    /** Each queue's data pointer while started; empty otherwise, so one index check also catches a stopped port. */
+    private long[] rxQueueData = NO_QUEUES;
+    private long[] txQueueData = NO_QUEUES;
     /** {@code fp_ops.rxq.clbk}/{@code txq.clbk}: arrays of per-queue callback slots. */
     private long rxCallbacks;
     private long txCallbacks;
@@ -318,6 +320,8 @@ public final class EthPort extends NativeResource {
             return;
         }
         started = false;
+        rxQueueData = NO_QUEUES;
+        txQueueData = NO_QUEUES;
         check(DpdkCall.ETH_DEV_STOP, RteEthdev.rte_eth_dev_stop((short) portId));
     }
 
@@ -458,16 +462,14 @@ public final class EthPort extends NativeResource {
      * {@code pkts} from index 0; see {@link #rxBurst(int, MbufArray)}.
      */
     public int rxBurst(int queue, MbufArray pkts, int max) {
-        if (!started) {
-            throw notStarted();
-        }
+        // One unsigned compare per check: the queue (a stopped port has none) and 1 <= max <= capacity.
         long[] data = rxQueueData;
-        if (queue < 0 || queue >= data.length) {
-            throw new IndexOutOfBoundsException("rx queue " + queue + " of " + data.length);
+        if (Integer.compareUnsigned(queue, data.length) >= 0) {
+            throw badQueue("rx", queue, data.length);
         }
         pkts.ensureOpen();
         long table = pkts.address;
-        if (max < 1 || max > pkts.capacity()) {
+        if (Integer.compareUnsigned(max - 1, pkts.capacity()) >= 0) {
             throw new IllegalArgumentException("max " + max + " outside 1.." + pkts.capacity());
         }
         int n;
@@ -497,12 +499,9 @@ public final class EthPort extends NativeResource {
      * from {@code offset + sent}, stay the caller's: retry or {@link MbufArray#free} them.
      */
     public int txBurst(int queue, MbufArray pkts, int offset, int n) {
-        if (!started) {
-            throw notStarted();
-        }
         long[] data = txQueueData;
-        if (queue < 0 || queue >= data.length) {
-            throw new IndexOutOfBoundsException("tx queue " + queue + " of " + data.length);
+        if (Integer.compareUnsigned(queue, data.length) >= 0) {
+            throw badQueue("tx", queue, data.length);
         }
         pkts.ensureOpen();
         pkts.checkRange(offset, n);
@@ -521,8 +520,11 @@ public final class EthPort extends NativeResource {
         return sent;
     }
 
-    private IllegalStateException notStarted() {
-        return isClosed() ? closedException() : new IllegalStateException(describe() + " is not started: start() it before bursting");
+    private RuntimeException badQueue(String kind, int queue, int queues) {
+        if (!started) {
+            return isClosed() ? closedException() : new IllegalStateException(describe() + " is not started: start() it before bursting");
+        }
+        return new IndexOutOfBoundsException(kind + " queue " + queue + " of " + queues);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -549,6 +551,8 @@ public final class EthPort extends NativeResource {
     protected void destroy() {
         boolean wasStarted = started;
         started = false;
+        rxQueueData = NO_QUEUES;
+        txQueueData = NO_QUEUES;
         DpdkException failure = null;
         if (wasStarted) {
             int rc = RteEthdev.rte_eth_dev_stop((short) portId);
