@@ -300,9 +300,14 @@ public final class EthPort extends NativeResource {
         rxCallbacks = Memory.getLong(ops + rte_eth_fp_ops.rxq$offset() + rte_ethdev_qdata.clbk$offset());
         txCallbacks = Memory.getLong(ops + rte_eth_fp_ops.txq$offset() + rte_ethdev_qdata.clbk$offset());
         BoundBurst[] rx = new BoundBurst[rxQueues];
-        for (int q = 0; q < rxQueues; q++) rx[q] = BoundBurst.bind(rxFn, Memory.getLong(rxData + 8L * q));
         BoundBurst[] tx = new BoundBurst[txQueues];
-        for (int q = 0; q < txQueues; q++) tx[q] = BoundBurst.bind(txFn, Memory.getLong(txData + 8L * q));
+        try {
+            for (int q = 0; q < rxQueues; q++) rx[q] = BoundBurst.bind(rxFn, Memory.getLong(rxData + 8L * q));
+            for (int q = 0; q < txQueues; q++) tx[q] = BoundBurst.bind(txFn, Memory.getLong(txData + 8L * q));
+        } catch (RuntimeException | Error e) {
+            RteEthdev.rte_eth_dev_stop((short) portId); // not started for Java: not for DPDK either
+            throw e;
+        }
         rxQueue = rx;
         txQueue = tx;
         started = true;
