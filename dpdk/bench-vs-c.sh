@@ -61,7 +61,8 @@ eal() {   # eal VDEV...: the EAL arguments every process of a case gets
     printf '%s\n' "${a[@]}"
 }
 prefix_of() { local p=; while [ $# -gt 0 ]; do [ "$1" = --file-prefix ] && p=$2; shift; done; echo "$p"; }
-cleanup_prefix() { rm -rf "/var/run/dpdk/$1" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$1" 2>/dev/null; }
+# Also the hugepage files a run may leave behind (a map_0 file was left after runs here).
+cleanup_prefix() { rm -rf "/var/run/dpdk/$1" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$1" /dev/hugepages/"$1"map_* 2>/dev/null; }
 
 # thread_cpu PID NAME: utime+stime in seconds of PID's thread named NAME
 thread_cpu() {

@@ -43,8 +43,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  *
  * <p>{@code rte_eth_rx_burst}/{@code rte_eth_tx_burst} are inline in the headers. This class does
  * what they do: at every {@link #start()} it re-reads {@code rte_eth_fp_ops[port]} (it holds
- * dummies before start and after stop) and caches the burst function pointers and each queue's
- * data pointer; a burst is then one downcall through the cached pointer
+ * dummies before start and after stop) and binds each queue's burst function to its data pointer
+ * in a {@link BoundBurst}, whose handle the JIT sees as a constant; a burst is then one downcall
  * ({@code Linker.Option.critical}), plus a read of the queue's callback slot, and when a callback
  * is installed ({@code rte_eth_add_rx_callback}, …) the exported
  * {@code rte_eth_call_rx_callbacks}/{@code rte_eth_call_tx_callbacks} runs as in C. Nothing is
@@ -52,9 +52,6 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * is not started throws {@link IllegalStateException}.
  */
 public final class EthPort extends NativeResource {
-    /** {@code eth_rx_burst_t}/{@code eth_tx_burst_t}: {@code uint16_t (*)(void *queue, struct rte_mbuf **, uint16_t)}. */
-    private static final MethodHandle BURST = Native.unbound(FunctionDescriptor.of(JAVA_SHORT, JAVA_LONG, JAVA_LONG, JAVA_SHORT),
-            Native.CRITICAL);
     // Callbacks are arbitrary code (they may block or call back into Java): no critical option.
     private static final MethodHandle RX_CALLBACKS = Native.LINKER.downcallHandle(RteEthdev.rte_eth_call_rx_callbacks$address(),
             FunctionDescriptor.of(JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, JAVA_LONG, JAVA_SHORT, JAVA_SHORT, JAVA_LONG));
@@ -62,6 +59,7 @@ public final class EthPort extends NativeResource {
             FunctionDescriptor.of(JAVA_SHORT, JAVA_SHORT, JAVA_SHORT, JAVA_LONG, JAVA_SHORT, JAVA_LONG));
 
     private static final long FP_OPS_SIZE = rte_eth_fp_ops.sizeof();
+    private static final BoundBurst[] NO_QUEUES = new BoundBurst[0];
     private static final int NAME_MAX = 64; // RTE_ETH_NAME_MAX_LEN
 
     private final Eal eal;
@@ -75,10 +73,9 @@ public final class EthPort extends NativeResource {
 
     // The fast path's state, read again at every start.
     private boolean started;
-    private MemorySegment rxBurstFn;
-    private MemorySegment txBurstFn;
-    private long[] rxQueueData = new long[0];
-    private long[] txQueueData = new long[0];
+    /** Each queue's burst function bound to its data pointer while started; empty otherwise, so one index check also catches a stopped port. */
+    private BoundBurst[] rxQueue = NO_QUEUES;
+    private BoundBurst[] txQueue = NO_QUEUES;
     /** {@code fp_ops.rxq.clbk}/{@code txq.clbk}: arrays of per-queue callback slots. */
     private long rxCallbacks;
     private long txCallbacks;
@@ -296,18 +293,23 @@ public final class EthPort extends NativeResource {
         }
         check(DpdkCall.ETH_DEV_START, RteEthdev.rte_eth_dev_start((short) portId));
         long ops = RteEthdev.rte_eth_fp_ops().address() + portId * FP_OPS_SIZE;
-        rxBurstFn = MemorySegment.ofAddress(Memory.getLong(ops + rte_eth_fp_ops.rx_pkt_burst$offset()));
-        txBurstFn = MemorySegment.ofAddress(Memory.getLong(ops + rte_eth_fp_ops.tx_pkt_burst$offset()));
+        long rxFn = Memory.getLong(ops + rte_eth_fp_ops.rx_pkt_burst$offset());
+        long txFn = Memory.getLong(ops + rte_eth_fp_ops.tx_pkt_burst$offset());
         long rxData = Memory.getLong(ops + rte_eth_fp_ops.rxq$offset() + rte_ethdev_qdata.data$offset());
         long txData = Memory.getLong(ops + rte_eth_fp_ops.txq$offset() + rte_ethdev_qdata.data$offset());
         rxCallbacks = Memory.getLong(ops + rte_eth_fp_ops.rxq$offset() + rte_ethdev_qdata.clbk$offset());
         txCallbacks = Memory.getLong(ops + rte_eth_fp_ops.txq$offset() + rte_ethdev_qdata.clbk$offset());
-        long[] rx = new long[rxQueues];
-        for (int q = 0; q < rxQueues; q++) rx[q] = Memory.getLong(rxData + 8L * q);
-        long[] tx = new long[txQueues];
-        for (int q = 0; q < txQueues; q++) tx[q] = Memory.getLong(txData + 8L * q);
-        rxQueueData = rx;
-        txQueueData = tx;
+        BoundBurst[] rx = new BoundBurst[rxQueues];
+        BoundBurst[] tx = new BoundBurst[txQueues];
+        try {
+            for (int q = 0; q < rxQueues; q++) rx[q] = BoundBurst.bind(rxFn, Memory.getLong(rxData + 8L * q));
+            for (int q = 0; q < txQueues; q++) tx[q] = BoundBurst.bind(txFn, Memory.getLong(txData + 8L * q));
+        } catch (RuntimeException | Error e) {
+            RteEthdev.rte_eth_dev_stop((short) portId); // not started for Java: not for DPDK either
+            throw e;
+        }
+        rxQueue = rx;
+        txQueue = tx;
         started = true;
     }
 
@@ -318,6 +320,8 @@ public final class EthPort extends NativeResource {
             return;
         }
         started = false;
+        rxQueue = NO_QUEUES;
+        txQueue = NO_QUEUES;
         check(DpdkCall.ETH_DEV_STOP, RteEthdev.rte_eth_dev_stop((short) portId));
     }
 
@@ -458,28 +462,25 @@ public final class EthPort extends NativeResource {
      * {@code pkts} from index 0; see {@link #rxBurst(int, MbufArray)}.
      */
     public int rxBurst(int queue, MbufArray pkts, int max) {
-        if (!started) {
-            throw notStarted();
-        }
-        long[] data = rxQueueData;
-        if (queue < 0 || queue >= data.length) {
-            throw new IndexOutOfBoundsException("rx queue " + queue + " of " + data.length);
+        // One unsigned compare per check: the queue (a stopped port has none) and 1 <= max <= capacity.
+        BoundBurst[] queues = rxQueue;
+        if (Integer.compareUnsigned(queue, queues.length) >= 0) {
+            throw badQueue("rx", queue, queues.length);
         }
         pkts.ensureOpen();
         long table = pkts.address;
-        if (max < 1 || max > pkts.capacity()) {
+        if (Integer.compareUnsigned(max - 1, pkts.capacity()) >= 0) {
             throw new IllegalArgumentException("max " + max + " outside 1.." + pkts.capacity());
         }
-        int n;
-        try {
-            n = Short.toUnsignedInt((short) BURST.invokeExact(rxBurstFn, data[queue], table, (short) max));
-            long cb = Memory.getLong(rxCallbacks + 8L * queue);
-            if (cb != 0) {
+        int n = queues[queue].call(table, max) & 0xFFFF;
+        long cb = Memory.ALL.get(Memory.LONG, rxCallbacks + 8L * queue);
+        if (cb != 0) {
+            try {
                 n = Short.toUnsignedInt((short) RX_CALLBACKS.invokeExact((short) portId, (short) queue, table, (short) n,
                         (short) max, cb));
+            } catch (Throwable t) {
+                throw LibC.rethrow(t);
             }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
         Reference.reachabilityFence(pkts);
         pkts.count = n;
@@ -497,32 +498,31 @@ public final class EthPort extends NativeResource {
      * from {@code offset + sent}, stay the caller's: retry or {@link MbufArray#free} them.
      */
     public int txBurst(int queue, MbufArray pkts, int offset, int n) {
-        if (!started) {
-            throw notStarted();
-        }
-        long[] data = txQueueData;
-        if (queue < 0 || queue >= data.length) {
-            throw new IndexOutOfBoundsException("tx queue " + queue + " of " + data.length);
+        BoundBurst[] queues = txQueue;
+        if (Integer.compareUnsigned(queue, queues.length) >= 0) {
+            throw badQueue("tx", queue, queues.length);
         }
         pkts.ensureOpen();
         pkts.checkRange(offset, n);
         long table = pkts.address + 8L * offset;
-        int sent;
-        try {
-            long cb = Memory.getLong(txCallbacks + 8L * queue);
-            if (cb != 0) {
+        long cb = Memory.ALL.get(Memory.LONG, txCallbacks + 8L * queue);
+        if (cb != 0) {
+            try {
                 n = Short.toUnsignedInt((short) TX_CALLBACKS.invokeExact((short) portId, (short) queue, table, (short) n, cb));
+            } catch (Throwable t) {
+                throw LibC.rethrow(t);
             }
-            sent = Short.toUnsignedInt((short) BURST.invokeExact(txBurstFn, data[queue], table, (short) n));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
+        int sent = queues[queue].call(table, n) & 0xFFFF;
         Reference.reachabilityFence(pkts);
         return sent;
     }
 
-    private IllegalStateException notStarted() {
-        return isClosed() ? closedException() : new IllegalStateException(describe() + " is not started: start() it before bursting");
+    private RuntimeException badQueue(String kind, int queue, int queues) {
+        if (!started) {
+            return isClosed() ? closedException() : new IllegalStateException(describe() + " is not started: start() it before bursting");
+        }
+        return new IndexOutOfBoundsException(kind + " queue " + queue + " of " + queues);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -549,6 +549,8 @@ public final class EthPort extends NativeResource {
     protected void destroy() {
         boolean wasStarted = started;
         started = false;
+        rxQueue = NO_QUEUES;
+        txQueue = NO_QUEUES;
         DpdkException failure = null;
         if (wasStarted) {
             int rc = RteEthdev.rte_eth_dev_stop((short) portId);

@@ -33,8 +33,8 @@ public final class MbufArray extends NativeResource {
     final long address;
     private final int capacity;
     int count;
-    /** The lcore slot of the thread that last allocated into this array ({@link MbufPool#tryAllocate}). */
-    Lcore.Slot lcore;
+    /** The lcore slot of the thread that last allocated into or freed from this array. */
+    private Lcore.Slot lcore;
     private final Mbuf view = new Mbuf();
 
     /** An array of {@code capacity} mbuf pointers (1..65535), empty. */
@@ -96,15 +96,19 @@ public final class MbufArray extends NativeResource {
     /**
      * Frees {@code n} mbufs from {@code offset} ({@code rte_pktmbuf_free_bulk}: segments of a chain
      * too, each to its own pool, honouring reference counts) and, when they were the last ones,
-     * lowers {@link #count()} to {@code offset}.
+     * lowers {@link #count()} to {@code offset}. The common case, lone unshared segments of one
+     * pool going back to the calling lcore's cache, is done in Java without a native call.
      */
     public void free(int offset, int n) {
         checkOpen();
         checkRange(offset, n);
-        try {
-            FREE_BULK.invokeExact(address + 8L * offset, n);
-        } catch (Throwable t) {
-            throw io.jverbs.core.ffi.LibC.rethrow(t);
+        long at = address + 8L * offset;
+        if (n > 0 && !MbufPool.freeToCache(at, n, lcoreId())) {
+            try {
+                FREE_BULK.invokeExact(at, n);
+            } catch (Throwable t) {
+                throw io.jverbs.core.ffi.LibC.rethrow(t);
+            }
         }
         if (offset + n >= count) {
             count = Math.min(count, offset);
@@ -124,6 +128,19 @@ public final class MbufArray extends NativeResource {
 
     void ensureOpen() {
         checkOpen();
+    }
+
+    /**
+     * The calling thread's lcore id. The array is used by one thread: it keeps that thread's slot,
+     * so a burst needs no ThreadLocal lookup while the same thread comes back.
+     */
+    int lcoreId() {
+        Lcore.Slot s = lcore;
+        if (s == null || s.thread != Thread.currentThread()) {
+            s = Lcore.slot();
+            lcore = s;
+        }
+        return s.id;
     }
 
     private void checkIndex(int index) {

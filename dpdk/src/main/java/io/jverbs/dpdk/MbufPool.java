@@ -57,6 +57,10 @@ public final class MbufPool extends NativeResource {
     private static final long CACHE_SIZE = rte_mempool_cache.size$offset();
     private static final long CACHE_LEN = rte_mempool_cache.len$offset();
     private static final long CACHE_OBJS = rte_mempool_cache.objs$offset();
+    private static final long CACHE_FLUSHTHRESH = rte_mempool_cache.flushthresh$offset();
+    private static final long MP_LOCAL_CACHE = rte_mempool.local_cache$offset();
+    /** An mbuf with either flag is not direct: freeing it detaches it first. */
+    private static final long NOT_DIRECT = RteMbuf.RTE_MBUF_F_INDIRECT | RteMbuf.RTE_MBUF_F_EXTERNAL;
     private static final long EXTERNAL = RteMbuf.RTE_MBUF_F_EXTERNAL;
     /** data_off, refcnt, nb_segs and port are 4 consecutive u16 ("rearm_data"): one store resets them. */
     private static final boolean LITTLE = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
@@ -241,10 +245,10 @@ public final class MbufPool extends NativeResource {
         into.checkRange(0, n);
         long cache = cacheOf(into);
         if (cache != 0) {
-            int cached = Memory.getInt(cache + CACHE_LEN);
+            int cached = Memory.ALL.get(Memory.INT, cache + CACHE_LEN);
             if (cached >= n) {
                 // The usual case: all n from this lcore's cache, taken and reset in one pass.
-                Memory.putInt(cache + CACHE_LEN, cached - n);
+                Memory.ALL.set(Memory.INT, cache + CACHE_LEN, cached - n);
                 takeAndReset(cache + CACHE_OBJS + 8L * (cached - 1), into.address, n);
                 Reference.reachabilityFence(into);
                 into.count = n;
@@ -283,14 +287,14 @@ public final class MbufPool extends NativeResource {
         long last = size >= 8 ? template.get(Memory.LONG, size - 8) : 0;
         long cache = cacheOf(into);
         if (cache != 0) {
-            int cached = Memory.getInt(cache + CACHE_LEN);
+            int cached = Memory.ALL.get(Memory.INT, cache + CACHE_LEN);
             if (cached >= n) {
                 if (takeAndFill(cache + CACHE_OBJS + 8L * (cached - 1), into.address, n, length, template, first, last) < n) {
                     // an mbuf with a smaller buffer than the pool's (only a broken invariant): nothing was taken
                     into.count = 0;
                     throw doesNotFit(length);
                 }
-                Memory.putInt(cache + CACHE_LEN, cached - n);
+                Memory.ALL.set(Memory.INT, cache + CACHE_LEN, cached - n);
                 Reference.reachabilityFence(into);
                 into.count = n;
                 return n;
@@ -314,14 +318,59 @@ public final class MbufPool extends NativeResource {
 
     /** The address of the calling thread's cache in this pool, or 0 without one. */
     private long cacheOf(MbufArray into) {
-        // The array is used by one thread: it keeps that thread's lcore slot (no ThreadLocal lookup per burst).
-        Lcore.Slot lcore = into.lcore;
-        if (lcore == null || lcore.thread != Thread.currentThread()) {
-            lcore = Lcore.slot();
-            into.lcore = lcore;
-        }
-        int id = lcore.id;
+        int id = into.lcoreId();
         return localCache != 0 && Lcore.hasCache(id) ? localCache + id * CACHE_SIZEOF : 0;
+    }
+
+    /**
+     * {@code rte_pktmbuf_free_bulk}'s common case, done in Java as {@link #tryAllocate} does the
+     * get path: {@code n} mbufs at {@code table}, each a lone segment ({@code next} NULL,
+     * {@code nb_segs} 1) with a reference count of 1, direct (neither indirect nor with an
+     * external buffer) and from the pool of the first, go onto lcore {@code lcore}'s cache of that
+     * pool when it has room below its flush threshold ({@code rte_pktmbuf_prefree_seg} changes
+     * nothing on such an mbuf, and {@code rte_mempool_do_generic_put} then copies the pointers to
+     * the cache). Returns false, having changed nothing the pool sees, for anything else (a NULL
+     * entry, a chain, a shared or attached mbuf, mixed pools, no cache, a full cache): the caller
+     * then frees them all through {@code rte_pktmbuf_free_bulk}.
+     */
+    static boolean freeToCache(long table, int n, int lcore) {
+        // Memory.ALL directly, not the Memory helpers (see Memory): this runs deep in a burst loop's inlining.
+        MemorySegment all = Memory.ALL;
+        long first = all.get(Memory.LONG, table);
+        if (first == 0 || !Lcore.hasCache(lcore)) {
+            return false;
+        }
+        long mp = all.get(Memory.LONG, first + Mbuf.POOL);
+        long local = all.get(Memory.LONG, mp + MP_LOCAL_CACHE);
+        if (local == 0) {
+            return false;
+        }
+        long cache = local + lcore * CACHE_SIZEOF;
+        int len = all.get(Memory.INT, cache + CACHE_LEN);
+        if (len + n > all.get(Memory.INT, cache + CACHE_FLUSHTHRESH)) {
+            return false;
+        }
+        // Written above len, so nothing is in the cache until len moves: a failed check leaves it as it was.
+        long objs = cache + CACHE_OBJS + 8L * len;
+        for (int i = 0; i < n; i++) {
+            long m = all.get(Memory.LONG, table + 8L * i);
+            if (m == 0) {
+                return false;
+            }
+            // One bounds check for the mbuf, as in reset().
+            MemorySegment s = all.asSlice(m, Mbuf.SIZE);
+            boolean single = REARM_WORD
+                    // refcnt and nb_segs are bits 16..47 of the word at data_off
+                    ? (s.get(Memory.LONG, Mbuf.DATA_OFF) & 0xFFFF_FFFF_0000L) == 0x0001_0001_0000L
+                    : s.get(Memory.SHORT, Mbuf.REFCNT) == 1 && s.get(Memory.SHORT, Mbuf.NB_SEGS) == 1;
+            if (!single || (s.get(Memory.LONG, Mbuf.OL_FLAGS) & NOT_DIRECT) != 0 || s.get(Memory.LONG, Mbuf.NEXT) != 0
+                    || s.get(Memory.LONG, Mbuf.POOL) != mp) {
+                return false;
+            }
+            all.set(Memory.LONG, objs + 8L * i, m);
+        }
+        all.set(Memory.INT, cache + CACHE_LEN, len + n);
+        return true;
     }
 
     /**
@@ -331,8 +380,8 @@ public final class MbufPool extends NativeResource {
      */
     private static void takeAndReset(long top, long table, int n) {
         for (int i = 0; i < n; i++) {
-            long m = Memory.getLong(top - 8L * i);
-            Memory.putLong(table + 8L * i, m);
+            long m = Memory.ALL.get(Memory.LONG, top - 8L * i);
+            Memory.ALL.set(Memory.LONG, table + 8L * i, m);
             reset(m, 0);
         }
     }
@@ -346,8 +395,8 @@ public final class MbufPool extends NativeResource {
     private static int takeAndFill(long top, long table, int n, int length, MemorySegment template, long first, long last) {
         long size = template.byteSize();
         for (int i = 0; i < n; i++) {
-            long m = Memory.getLong(top - 8L * i);
-            Memory.putLong(table + 8L * i, m);
+            long m = Memory.ALL.get(Memory.LONG, top - 8L * i);
+            Memory.ALL.set(Memory.LONG, table + 8L * i, m);
             long data = reset(m, length);
             if (data == 0) {
                 return i;

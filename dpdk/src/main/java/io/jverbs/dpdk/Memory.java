@@ -7,6 +7,11 @@ import java.lang.foreign.ValueLayout;
  * Absolute addressing of DPDK memory (mbufs, mempool caches, fp_ops): one segment that spans the
  * address space, so the hot path reads and writes fields by address without a segment per object.
  * Every address used with it comes from DPDK and is checked by the owner's state before use.
+ *
+ * <p>Burst paths call {@code ALL.get}/{@code ALL.set} directly rather than these helpers: a
+ * segment access already takes about ten levels of the JIT's inlining depth
+ * ({@code -XX:MaxInlineLevel}, 15), and one more level per helper pushed the accesses of a burst
+ * loop's callees past it, so they ran as calls.
  */
 final class Memory {
     static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);

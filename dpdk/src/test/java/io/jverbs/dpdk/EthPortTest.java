@@ -130,6 +130,8 @@ class EthPortTest {
             assertEquals(8, port.rxBurst(0, a), "the ring kept its packets across stop/start");
             a.freeAll();
             assertThrows(IndexOutOfBoundsException.class, () -> port.rxBurst(1, a));
+            assertThrows(IndexOutOfBoundsException.class, () -> port.rxBurst(-1, a));
+            assertThrows(IndexOutOfBoundsException.class, () -> port.txBurst(-1, a));
             assertThrows(IllegalStateException.class, () -> port.configure(PortConfig.simple(pool)), "started");
         }
     }

@@ -145,6 +145,114 @@ class MbufPoolTest {
     }
 
     /**
+     * MbufArray.free on a registered thread puts lone, unshared mbufs of one pool straight onto the
+     * lcore's cache in Java and leaves everything else to rte_pktmbuf_free_bulk: a chain frees its
+     * tail too, a shared mbuf only loses a reference, mbufs of two pools each go home, a NULL entry
+     * is skipped, and bursts past the cache's flush threshold reach the ring. Each case counts the
+     * pools' free mbufs, which a wrong Java free would leave short or over.
+     */
+    @Test
+    void freeTakesTheCacheOnlyForPlainMbufs() throws Exception {
+        Eal eal = TestEal.get();
+        try (MbufPool pool = MbufPool.create(eal, "free-pool", 1023, 64, 2176, MbufPool.SOCKET_ANY);
+             MbufPool other = MbufPool.create(eal, "free-other", 255, 32, 2176, MbufPool.SOCKET_ANY)) {
+            onRegisteredThread(eal, () -> {
+                try (MbufArray a = new MbufArray(eal, 64); MbufArray hold = new MbufArray(eal, 16);
+                     MbufArray big = new MbufArray(eal, 1023)) {
+                    // plain: into the cache, LIFO
+                    pool.allocate(a, 32);
+                    long last = a.address(31);
+                    a.freeAll();
+                    assertEquals(0, a.count());
+                    assertEquals(1023, pool.available());
+                    pool.allocate(a, 1);
+                    assertEquals(last, a.address(0), "the cache is LIFO: the last mbuf freed comes back first");
+                    a.freeAll();
+
+                    // a chain: freeing its head frees the tail too
+                    pool.allocate(a, 2);
+                    assertTrue(a.get(0).chain(a.address(1)));
+                    a.free(0, 1);
+                    assertEquals(1023, pool.available(), "the chain's tail was not freed");
+
+                    // shared (refcnt 2): the free drops one reference, the mbuf stays out
+                    pool.allocate(a, 1);
+                    long shared = a.address(0);
+                    Mbuf.ADDRESS_SPACE.set(Memory.SHORT, shared + Mbuf.REFCNT, (short) 2);
+                    a.free(0, 1);
+                    assertEquals(1022, pool.available(), "a shared mbuf went back to the pool");
+                    assertEquals(1, new Mbuf().wrap(shared).refcnt());
+                    a.set(0, shared);
+                    a.count(1);
+                    a.freeAll();
+                    assertEquals(1023, pool.available());
+
+                    // a next pointer on a one-segment mbuf: rte_pktmbuf_free_bulk follows it, so must we
+                    pool.allocate(hold, 16); // room in the cache, so the Java path could take what follows
+                    pool.allocate(a, 2);
+                    Mbuf.ADDRESS_SPACE.set(Memory.LONG, a.address(0) + Mbuf.NEXT, a.address(1));
+                    a.free(0, 1);
+                    assertEquals(1023 - 16, pool.available(), "the mbuf behind next was not freed");
+
+                    // two pools in one array: each mbuf goes back to its own
+                    pool.allocate(a, 4);
+                    MbufArray b = new MbufArray(eal, 4);
+                    other.allocate(b, 4);
+                    for (int i = 0; i < 4; i++) a.set(4 + i, b.address(i));
+                    a.count(8);
+                    a.freeAll();
+                    assertEquals(1023 - 16, pool.available());
+                    assertEquals(255, other.available());
+                    b.close();
+
+                    // a NULL entry is skipped, as rte_pktmbuf_free_bulk does
+                    pool.allocate(a, 3);
+                    long middle = a.address(1);
+                    a.set(1, 0L);
+                    a.freeAll();
+                    assertEquals(1023 - 16 - 1, pool.available());
+                    a.set(0, middle);
+                    a.count(1);
+                    a.freeAll();
+                    hold.freeAll();
+                    assertEquals(1023, pool.available());
+
+                    // the whole pool, freed in bursts that overflow the cache (flush threshold 96) and in one call
+                    pool.allocate(big, 1022);
+                    for (int off = 0; off < 1022; off += 32) big.free(off, Math.min(32, 1022 - off));
+                    assertEquals(1023, pool.available());
+                    pool.allocate(big, 1023);
+                    Set<Long> seen = new HashSet<>();
+                    for (int i = 0; i < 1023; i++) {
+                        assertTrue(seen.add(big.address(i)), "an mbuf handed out twice");
+                        assertValid(big.address(i));
+                    }
+                    big.freeAll();
+                    assertEquals(1023, pool.available());
+                }
+            });
+            assertEquals(1023, pool.available());
+        }
+    }
+
+    /** Runs {@code body} on a new thread registered with {@code eal} (it has an lcore, so mempool caches) and rethrows its failure. */
+    private static void onRegisteredThread(Eal eal, org.junit.jupiter.api.function.Executable body) throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            eal.registerThread();
+            try {
+                body.execute();
+            } catch (Throwable e) {
+                failure.set(e);
+            } finally {
+                eal.unregisterThread();
+            }
+        });
+        t.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
+    }
+
+    /**
      * allocate(into, n, length, template) gives valid, reset one-segment packets of length bytes
      * that start with the template, for templates on both sides of each copy path (two 8-byte
      * words, small stores, bulk copy), through the lcore cache and without one; bad lengths and a
@@ -153,21 +261,9 @@ class MbufPoolTest {
     @Test
     void allocateWithATemplateFillsEachPacket() throws Exception {
         Eal eal = TestEal.get();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
         try (MbufPool pool = MbufPool.create(eal, "template-pool", 1023, 64, 2176, MbufPool.SOCKET_ANY)) {
             checkTemplates(pool, eal); // this thread has no lcore: no cache
-            Thread t = Thread.ofPlatform().start(() -> {
-                eal.registerThread();
-                try {
-                    checkTemplates(pool, eal); // through this lcore's cache
-                } catch (Throwable e) {
-                    failure.set(e);
-                } finally {
-                    eal.unregisterThread();
-                }
-            });
-            t.join();
-            if (failure.get() != null) throw new AssertionError(failure.get());
+            onRegisteredThread(eal, () -> checkTemplates(pool, eal)); // through this lcore's cache
             assertEquals(1023, pool.available());
         }
     }
