@@ -167,8 +167,10 @@ public final class QueuePair extends NativeResource {
                             VerbsCall.CREATE_QP_EX, errno);
                 }
                 if (c.type == QpType.DRIVER && NotSupportedException.isNotSupported(errno)) {
-                    throw new NotSupportedException(factory == null || factory.dcType() == 0 ? "DRIVER QPs"
-                            : factory.dcType() == DC_TARGET ? "DC target QPs (DCT)" : "DC initiator QPs (DCI)", device, "the device's firmware or provider refused them", factory == null ? null : factory.call(), errno);
+                    String what = factory == null || factory.dcType() == 0 ? "DRIVER QPs"
+                            : factory.dcType() == DC_TARGET ? "DC target QPs" : "DC initiator QPs";
+                    throw new NotSupportedException(what, device, "the device's firmware or provider refused them",
+                            factory == null ? null : factory.call(), errno);
                 }
                 if (c.type == QpType.RAW_PACKET && refused) {
                     throw new NotSupportedException("RAW_PACKET QPs", device,

@@ -37,7 +37,7 @@ public final class Mlx5 {
     private Mlx5() {}
 
     private static final String NEEDS_MLX5 =
-            "it needs an NVIDIA/Mellanox ConnectX device driven by the mlx5 provider (libmlx5, Debian package ibverbs-providers)";
+            "this needs an NVIDIA/Mellanox ConnectX device driven by the mlx5 provider (libmlx5, Debian package ibverbs-providers)";
 
     /**
      * True when {@code context} is an mlx5 device ({@code mlx5dv_is_supported}); false on any other
@@ -92,7 +92,7 @@ public final class Mlx5 {
      * Received sends land in {@code srq}; their completions on {@code cq}. Then {@link DcTarget#connect}.
      */
     public static DcTarget createDcTarget(ProtectionDomain pd, CompletionQueue cq, SharedReceiveQueue srq, long accessKey) {
-        require(pd.context(), "DC target QPs (DCT)");
+        require(pd.context(), "DC target QPs");
         Objects.requireNonNull(srq, "a DC target receives through an SRQ");
         QueuePair.Config config = QueuePair.Config.of(QpType.DRIVER, cq).srq(srq).maxSendWr(0).maxSendSge(0);
         QueuePair qp = VerbsAccess.get().createQueuePair(pd, config, new DcFactory(pd.context(), DcTarget.DCT, accessKey));
@@ -110,7 +110,7 @@ public final class Mlx5 {
         if (sendOps == 0) {
             throw new IllegalArgumentException("a DC initiator posts through the extended post API: name its SendOps opcodes");
         }
-        require(pd.context(), "DC initiator QPs (DCI)");
+        require(pd.context(), "DC initiator QPs");
         QueuePair.Config config = QueuePair.Config.of(QpType.DRIVER, cq).maxSendWr(maxSendWr).maxInlineData(maxInlineData)
                 .maxRecvWr(0).maxRecvSge(0).sendOps(sendOps);
         QueuePair qp = VerbsAccess.get().createQueuePair(pd, config, new DcFactory(pd.context(), DcInitiator.DCI, 0));

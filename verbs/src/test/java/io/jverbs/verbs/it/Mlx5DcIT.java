@@ -57,8 +57,8 @@ class Mlx5DcIT {
             if (!mlx5) {
                 int before = pd.liveChildren();
                 assertRefused("mlx5dv_query_device", () -> Mlx5.queryDevice(ctx));
-                assertRefused("DC target QPs (DCT)", () -> Mlx5.createDcTarget(pd, cq, srq, KEY));
-                assertRefused("DC initiator QPs (DCI)", () -> Mlx5.createDcInitiator(pd, cq, 16, 0, OPS));
+                assertRefused("DC target QPs", () -> Mlx5.createDcTarget(pd, cq, srq, KEY));
+                assertRefused("DC initiator QPs", () -> Mlx5.createDcInitiator(pd, cq, 16, 0, OPS));
                 assertEquals(before, pd.liveChildren(), "nothing half-made is left behind");
                 return;
             }
