@@ -58,13 +58,15 @@ final class AbiCheck {
                     List.of("ibv_", "verbs_"), 40),
             new FfiPackage("native-test/abi/verbs.spec", "verbs/src/main/java", "io.jverbs.rdmacm.ffi", "rdma_cm_id",
                     List.of("rdma_"), 7),
+            new FfiPackage("native-test/abi/verbs.spec", "verbs/src/main/java", "io.jverbs.verbs.mlx5.ffi", "mlx5dv_qp_init_attr",
+                    List.of("mlx5dv_"), 7),
             new FfiPackage("native-test/abi/dpdk.spec", "dpdk/src/main/java", "io.jverbs.dpdk.ffi", "rte_mbuf",
                     List.of("rte_"), 20),
             new FfiPackage("native-test/abi/linux.spec", "raw-eth/src/main/java", "io.jverbs.raweth.linux.ffi", "tpacket3_hdr",
                     List.of("sockaddr_ll", "packet_mreq", "tpacket", "ifreq", "pollfd"), 9));
     /** The specs, each run once by GeneratedBindingsUpToDateTest. */
     static final List<String> SPECS = FFI_PACKAGES.stream().map(FfiPackage::spec).distinct().toList();
-    static final List<String> HEADERS = List.of("infiniband/verbs.h", "rdma/rdma_cma.h", "rte_eal.h", "rte_mempool.h",
+    static final List<String> HEADERS = List.of("infiniband/verbs.h", "rdma/rdma_cma.h", "infiniband/mlx5dv.h", "rte_eal.h", "rte_mempool.h",
             "rte_mbuf.h", "rte_ethdev.h", "rte_ether.h", "sys/socket.h", "net/if.h", "linux/if_packet.h", "linux/if_tun.h", "poll.h");
     /** pkg-config packages whose --cflags the probes compile with (DPDK's headers need them). */
     static final List<String> PKG_CONFIG = List.of("libdpdk");
@@ -191,7 +193,7 @@ final class AbiCheck {
         }
         if (!missing.isEmpty()) {
             throw new AssertionError("headers not found by gcc: " + String.join(", ", missing)
-                    + ". <infiniband/verbs.h> is in the Debian package libibverbs-dev, <rdma/rdma_cma.h> in"
+                    + ". <infiniband/verbs.h> and <infiniband/mlx5dv.h> are in the Debian package libibverbs-dev, <rdma/rdma_cma.h> in"
                     + " librdmacm-dev, <rte_*.h> in libdpdk-dev, <sys/socket.h> and <net/if.h> in libc6-dev, <linux/*.h> in linux-libc-dev; " + install);
         }
     }

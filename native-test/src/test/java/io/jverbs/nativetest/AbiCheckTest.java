@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Checks every generated layout in {@code io.jverbs.verbs.ffi} (libibverbs),
- * {@code io.jverbs.rdmacm.ffi} (librdmacm), {@code io.jverbs.dpdk.ffi} (DPDK, compiled with
+ * {@code io.jverbs.rdmacm.ffi} (librdmacm), {@code io.jverbs.verbs.mlx5.ffi} (libmlx5), {@code io.jverbs.dpdk.ffi} (DPDK, compiled with
  * {@code pkg-config --cflags libdpdk}) and {@code io.jverbs.raweth.linux.ffi} (AF_PACKET rings,
  * TUN/TAP and netdevice ioctls from glibc and the kernel's UAPI headers) against the headers installed on this host: a
  * C probe (target/abi/abi_check.c, kept for debugging) prints sizeof, alignof, offsetof and member

@@ -50,6 +50,7 @@ import java.util.stream.IntStream;
  * @param reporting       output options
  * @param raw             the raw Ethernet settings of {@code raw_ethernet_*} runs (connection
  *                        {@link Connection#RAW_ETH}), else null
+ * @param bufferMemory    where the test buffers live ({@code --use_hugepages}, {@code --use_ib_dm_dmabuf})
  */
 public record TestParameters(TestKind kind, Measure measure, String serverName, int port, String device, int ibPort,
                              int size, boolean allSizes, long iterations, int durationSeconds, int marginSeconds,
@@ -58,7 +59,7 @@ public record TestParameters(TestKind kind, Measure measure, String serverName, 
                              boolean commRdmaCm, boolean bidirectional, boolean noPeak, boolean events, int outReads,
                              AtomicType atomicType, boolean cpuFreqNoWarn, int qpTimeout, int serviceLevel, int tos,
                              int mtu, boolean runInfinitely, boolean loopback, Reporting reporting,
-                             RawEthernet raw) {
+                             RawEthernet raw, BufferMemory bufferMemory) {
 
     /** perftest's largest message size ({@code MAX_SIZE}, 8 MiB): the last size of {@code -a}. */
     public static final int MAX_SIZE = 1 << 23;
@@ -69,6 +70,7 @@ public record TestParameters(TestKind kind, Measure measure, String serverName, 
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(atomicType, "atomicType");
         Objects.requireNonNull(reporting, "reporting");
+        Objects.requireNonNull(bufferMemory, "bufferMemory");
         if ((raw != null) != (connection == Connection.RAW_ETH)) {
             throw new IllegalArgumentException("raw Ethernet settings go with connection RAW_ETH and only with it");
         }

@@ -25,6 +25,9 @@ import java.lang.foreign.MemorySegment;
  * says how much a device has (0: none).
  */
 public final class DeviceMemory extends NativeResource {
+    /** Offsets and lengths of {@link #write}/{@link #read} must be multiples of this. */
+    public static final int COPY_ALIGNMENT = 4;
+
     private final Context context;
     private final MemorySegment dm;
     private final long length;
@@ -57,6 +60,10 @@ public final class DeviceMemory extends NativeResource {
             if (NotSupportedException.isNotSupported(errno) || errno == Errno.ENOSYS) {
                 throw notSupported(device, VerbsCall.ALLOC_DM, errno);
             }
+            if (errno == Errno.EINVAL) { // mlx5's answer to more than max_dm_size
+                throw new VerbsException(VerbsCall.ALLOC_DM, errno, length + " bytes of device memory on " + device
+                        + ": at most DeviceAttributes.maxDeviceMemorySize() bytes, and less when other allocations hold some");
+            }
             throw Checks.error(VerbsCall.ALLOC_DM, errno, device, "device memory");
         }
         this.dm = d.reinterpret(ibv_dm.sizeof());
@@ -86,7 +93,10 @@ public final class DeviceMemory extends NativeResource {
         return dm;
     }
 
-    /** Copies all of {@code source} (native memory) into device memory at {@code offset} ({@code ibv_memcpy_to_dm}). */
+    /**
+     * Copies all of {@code source} (native memory) into device memory at {@code offset}
+     * ({@code ibv_memcpy_to_dm}); offset and length multiples of {@link #COPY_ALIGNMENT}.
+     */
     public void write(long offset, MemorySegment source) {
         long n = checkCopy(offset, source);
         int rc;
@@ -98,7 +108,10 @@ public final class DeviceMemory extends NativeResource {
         Checks.check(VerbsCall.MEMCPY_TO_DM, Math.abs(rc), context.device().name());
     }
 
-    /** Fills all of {@code target} (native memory) from device memory at {@code offset} ({@code ibv_memcpy_from_dm}). */
+    /**
+     * Fills all of {@code target} (native memory) from device memory at {@code offset}
+     * ({@code ibv_memcpy_from_dm}); offset and length multiples of {@link #COPY_ALIGNMENT}.
+     */
     public void read(long offset, MemorySegment target) {
         long n = checkCopy(offset, target);
         int rc;
@@ -110,7 +123,10 @@ public final class DeviceMemory extends NativeResource {
         Checks.check(VerbsCall.MEMCPY_FROM_DM, Math.abs(rc), context.device().name());
     }
 
-    /** The providers return an errno, positive or negative: the copy is bounds-checked here first. */
+    /**
+     * The providers return an errno, positive or negative, for a bad copy: it is checked here first,
+     * bounds and mlx5's rule that offset and length be multiples of 4 (the device copies 32-bit words).
+     */
     private long checkCopy(long offset, MemorySegment host) {
         checkOpen();
         if (!host.isNative()) {
@@ -119,6 +135,10 @@ public final class DeviceMemory extends NativeResource {
         long n = host.byteSize();
         if (offset < 0 || n > length - offset) {
             throw new IndexOutOfBoundsException(n + " bytes at offset " + offset + " outside device memory of " + length + " bytes");
+        }
+        if (((offset | n) & (COPY_ALIGNMENT - 1)) != 0) {
+            throw new IllegalArgumentException("device memory copies need an offset and a length that are multiples of "
+                    + COPY_ALIGNMENT + " (mlx5 copies 32-bit words): offset " + offset + ", length " + n);
         }
         return n;
     }
@@ -147,6 +167,9 @@ public final class DeviceMemory extends NativeResource {
     @Override
     protected void destroy() {
         MemorySegment fn = context.extendedOp(verbs_context.free_dm$offset());
+        if (Native.isNull(fn)) { // ibv_free_dm's own check; a provider that allocated has one
+            throw new NotSupportedException("ibv_free_dm", context.device().name(), "the provider has no free_dm slot", null, 0);
+        }
         try {
             Checks.check(VerbsCall.FREE_DM, (int) Ops.DESTROY.invokeExact(fn, dm), context.device().name());
         } catch (Throwable t) {

@@ -72,6 +72,20 @@ public final class ExtendedPost {
         this.setInline = ibv_qp_ex.wr_set_inline_data(qpx);
     }
 
+    /**
+     * The {@code struct ibv_qp_ex *}, for provider extensions of the same batch (e.g.
+     * {@code mlx5dv_qp_ex_from_ibv_qp_ex}).
+     */
+    public MemorySegment segment() {
+        qp.checkUsable();
+        return qpx;
+    }
+
+    /** The QP this posts to. */
+    public QueuePair queuePair() {
+        return qp;
+    }
+
     /** {@code ibv_wr_start}: opens a batch. */
     public ExtendedPost start() {
         qp.checkUsable();

@@ -60,6 +60,38 @@ public final class MemoryRegion extends Registration {
     }
 
     /**
+     * Implicit on-demand paging: the whole address space of the process, {@code ibv_reg_mr(pd,
+     * NULL, SIZE_MAX, access | IBV_ACCESS_ON_DEMAND)}; addresses are the process's own. A child of
+     * the PD only: no buffer holds "all memory".
+     */
+    MemoryRegion(ProtectionDomain pd, int access) {
+        super(pd, (io.jverbs.core.NativeResource) null);
+        this.pd = pd;
+        String device = pd.context().device().name();
+        JfrEvents.MemoryRegistration jfr = JfrEvents.MemoryRegistration.start(device, 0, -1, access, false);
+        MemorySegment m = IbVerbs.ibv_reg_mr_iova2(pd.segment(), MemorySegment.NULL, -1L, 0, access);
+        if (Native.isNull(m)) {
+            int errno = Native.lastErrno();
+            if (errno == io.jverbs.core.Errno.EINVAL || NotSupportedException.isNotSupported(errno)) {
+                throw new NotSupportedException("implicit on-demand paging", device,
+                        "DeviceAttributes.odpGeneralCaps() lacks ODP_SUPPORT_IMPLICIT: register ranges with Access.ON_DEMAND",
+                        VerbsCall.REG_MR, errno);
+            }
+            throw Checks.error(VerbsCall.REG_MR, errno, device, "implicit on-demand paging");
+        }
+        this.mr = m.reinterpret(ibv_mr.sizeof());
+        this.memory = null;
+        this.address = 0;
+        this.length = -1; // SIZE_MAX
+        this.iova = 0;
+        this.access = access;
+        this.lkey = ibv_mr.lkey(mr);
+        this.rkey = ibv_mr.rkey(mr);
+        attach();
+        if (jfr != null) jfr.commit();
+    }
+
+    /**
      * {@code length} bytes of device memory from {@code offset}, registered zero-based
      * ({@code ibv_reg_dm_mr}): SGEs and peers address it from 0. A child of the PD and of the
      * device memory.
@@ -120,15 +152,71 @@ public final class MemoryRegion extends Registration {
     /** Address of byte {@code offset} of the region, bounds-checked. */
     public long address(long offset) {
         checkOpen();
-        if (offset < 0 || offset >= length) {
+        if (offset < 0 || Long.compareUnsigned(offset, length) >= 0) {
             throw new IndexOutOfBoundsException("offset " + offset + " outside region of " + length + " bytes");
         }
         return address + offset;
     }
 
+    /** Bytes registered; -1 (SIZE_MAX) for an implicit on-demand-paging region. */
     public long length() {
         return length;
     }
+
+    /** {@code enum ibv_advise_mr_advice}: what {@link #advise} asks the device to do ahead of access. */
+    public enum Advice {
+        /** Fault the pages in for reading. */
+        PREFETCH,
+        /** Fault them in writable. */
+        PREFETCH_WRITE,
+        /** Map only pages already present, without faulting any in. */
+        PREFETCH_NO_FAULT
+    }
+
+    /**
+     * Advises the device about {@code length} bytes at {@code offset} of this on-demand-paging
+     * region ({@code ibv_advise_mr}), e.g. to fault pages in before the first RDMA touches them.
+     * With {@code flush} the call returns when the advice has been carried out; without, it may
+     * run in the background. For an implicit region, {@code offset} is the address.
+     *
+     * @throws IllegalArgumentException if the region was not registered with {@link Access#ON_DEMAND}
+     * @throws NotSupportedException if the provider has no advise_mr
+     */
+    public void advise(Advice advice, long offset, int length, boolean flush) {
+        checkOpen();
+        if ((access & Access.ON_DEMAND) == 0) {
+            throw new IllegalArgumentException("ibv_advise_mr applies to on-demand-paging regions (Access.ON_DEMAND) only");
+        }
+        long start = address(offset);
+        if (length <= 0 || (this.length != -1 && length > this.length - offset)) {
+            throw new IndexOutOfBoundsException(length + " bytes at offset " + offset + " outside region of " + this.length + " bytes");
+        }
+        String device = pd.context().device().name();
+        MemorySegment fn = pd.context().extendedOp(verbs_context.advise_mr$offset());
+        if (Native.isNull(fn)) {
+            throw new NotSupportedException("ibv_advise_mr", device, "the provider has no advise_mr", null, 0);
+        }
+        int rc;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment sge = arena.allocate(io.jverbs.verbs.ffi.ibv_sge.layout());
+            io.jverbs.verbs.ffi.ibv_sge.addr(sge, start);
+            io.jverbs.verbs.ffi.ibv_sge.length(sge, length);
+            io.jverbs.verbs.ffi.ibv_sge.lkey(sge, lkey);
+            rc = (int) Ops.ADVISE_MR.invokeExact(fn, pd.segment(), advice.ordinal(), flush ? ADVISE_FLUSH : 0, sge, 1);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+        if (rc != 0) {
+            int errno = Math.abs(rc);
+            if (NotSupportedException.isNotSupported(errno)) {
+                throw new NotSupportedException("ibv_advise_mr " + advice, device, null, VerbsCall.ADVISE_MR, errno);
+            }
+            throw Checks.error(VerbsCall.ADVISE_MR, errno, device, "ibv_advise_mr");
+        }
+    }
+
+    /** {@code IBV_ADVISE_MR_FLAG_FLUSH}. */
+    private static final int ADVISE_FLUSH = 1;
 
     /** The address peers use for this region (equal to {@link #address()} unless registered with an iova). */
     public long iova() {

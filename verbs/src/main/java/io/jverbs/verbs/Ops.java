@@ -49,6 +49,8 @@ final class Ops {
     static final MethodHandle MEMCPY_TO_DM = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
     // int memcpy_from_dm(void *host_addr, struct ibv_dm *, uint64_t dm_offset, size_t length)
     static final MethodHandle MEMCPY_FROM_DM = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
+    // int advise_mr(struct ibv_pd *, enum ibv_advise_mr_advice, uint32_t flags, struct ibv_sge *, uint32_t num_sge)
+    static final MethodHandle ADVISE_MR = Native.unbound(FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     // struct ibv_flow *ibv_create_flow(struct ibv_qp *, struct ibv_flow_attr *)
     static final MethodHandle CREATE_FLOW = Native.unbound(FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), Native.CAPTURE_ERRNO);
     // int ibv_destroy_flow(struct ibv_flow *): DESTROY

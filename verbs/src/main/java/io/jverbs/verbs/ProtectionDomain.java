@@ -2,6 +2,7 @@ package io.jverbs.verbs;
 
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_ah_attr;
@@ -84,6 +85,26 @@ public final class ProtectionDomain extends NativeResource {
             throw new IllegalArgumentException("memory region length must be positive, got " + length);
         }
         return new MemoryRegion(this, address, length, iova, access, memory);
+    }
+
+    /**
+     * Registers the whole address space with on-demand paging ({@code ibv_reg_mr(pd, NULL,
+     * SIZE_MAX, access | IBV_ACCESS_ON_DEMAND)}, implicit ODP): one key for any memory the
+     * process maps now or later; pages fault in on first device access. Checked against
+     * {@link DeviceAttributes#ODP_SUPPORT_IMPLICIT} first.
+     *
+     * @throws NotSupportedException on a device without implicit ODP (Soft-RoCE)
+     */
+    public MemoryRegion registerImplicitOnDemand(int access) {
+        checkOpen();
+        DeviceAttributes attr = context.queryDevice();
+        if ((attr.odpGeneralCaps() & DeviceAttributes.ODP_SUPPORT_IMPLICIT) == 0) {
+            throw new NotSupportedException("implicit on-demand paging", context.device().name(),
+                    "DeviceAttributes.odpGeneralCaps() is 0x" + Long.toHexString(attr.odpGeneralCaps())
+                            + ", without ODP_SUPPORT_IMPLICIT: register ranges with Access.ON_DEMAND where ODP_SUPPORT is set",
+                    null, 0);
+        }
+        return new MemoryRegion(this, access | Access.ON_DEMAND);
     }
 
     /** Creates a queue pair; see {@link QueuePair.Config}. */

@@ -13,7 +13,12 @@ public enum QpType {
     /** XRC initiator. */
     XRC_SEND(9),
     /** XRC target. */
-    XRC_RECV(10);
+    XRC_RECV(10),
+    /**
+     * {@code IBV_QPT_DRIVER}: a provider-specific type, created through the provider's own library;
+     * here mlx5's dynamically connected QPs ({@code io.jverbs.verbs.mlx5}).
+     */
+    DRIVER(0xff);
 
     private final int code;
 

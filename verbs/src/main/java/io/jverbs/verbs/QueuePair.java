@@ -112,6 +112,9 @@ public final class QueuePair extends NativeResource {
     private final ExtendedPost extendedPost;
     /** What made the native QP when not ibv_create_qp (rdma_cm's rdma_create_qp), or null. */
     private final QpFactory factory;
+    /** {@link #DC_TARGET} or {@link #DC_INITIATOR} for an mlx5 DC QP (type DRIVER), else 0. */
+    private final int dcType;
+    static final int DC_TARGET = 1, DC_INITIATOR = 2; // enum mlx5dv_dc_type
 
     // enum ibv_qp_init_attr_mask
     private static final int INIT_ATTR_PD = 1, INIT_ATTR_XRCD = 1 << 1, INIT_ATTR_SEND_OPS_FLAGS = 1 << 6;
@@ -124,6 +127,7 @@ public final class QueuePair extends NativeResource {
         this.owned = true;
         this.factory = factory;
         this.type = c.type;
+        this.dcType = factory == null ? 0 : factory.dcType();
         this.hasSrq = c.srq != null;
         boolean ex = c.sendOps != 0 || c.xrcd != null || c.type == QpType.XRC_SEND;
         try (Arena arena = Arena.ofConfined()) {
@@ -144,8 +148,12 @@ public final class QueuePair extends NativeResource {
             ibv_qp_cap.max_inline_data(cap, c.maxInlineData);
             ibv_qp_init_attr.qp_type(init, c.type.code());
             ibv_qp_init_attr.sq_sig_all(init, c.signalAll ? 1 : 0);
-            if (factory != null && ex) {
+            boolean factoryEx = factory != null && factory.extendedAttributes();
+            if (factory != null && ex && !factoryEx) {
                 throw new IllegalArgumentException("rdma_cm QPs are created with rdma_create_qp: no XRC or Config.sendOps");
+            }
+            if (factoryEx) {
+                fillExtended(pd, c, init);
             }
             MemorySegment q = factory != null ? factory.create(pd.segment(), init)
                     : ex ? createExtended(pd, c, init) : IbVerbs.ibv_create_qp(pd.segment(), init);
@@ -158,12 +166,18 @@ public final class QueuePair extends NativeResource {
                     throw new NotSupportedException("XRC QPs", device, "they need a device with IBV_DEVICE_XRC, e.g. mlx5",
                             VerbsCall.CREATE_QP_EX, errno);
                 }
+                if (c.type == QpType.DRIVER && NotSupportedException.isNotSupported(errno)) {
+                    String what = factory == null || factory.dcType() == 0 ? "DRIVER QPs"
+                            : factory.dcType() == DC_TARGET ? "DC target QPs" : "DC initiator QPs";
+                    throw new NotSupportedException(what, device, "the device's firmware or provider refused them",
+                            factory == null ? null : factory.call(), errno);
+                }
                 if (c.type == QpType.RAW_PACKET && refused) {
                     throw new NotSupportedException("RAW_PACKET QPs", device,
                             "they need an mlx5 (ConnectX) device; Soft-RoCE (rxe) has none", VerbsCall.CREATE_QP, errno);
                 }
                 throw Checks.error(factory != null ? factory.call() : ex ? VerbsCall.CREATE_QP_EX : VerbsCall.CREATE_QP, errno, device,
-                        c.type + " QPs");
+                        factory != null && factory.dcType() != 0 ? (factory.dcType() == DC_TARGET ? "DCT QPs" : "DCI QPs") : c.type + " QPs");
             }
             this.qp = q.reinterpret(ibv_qp.sizeof());
             this.address = q.address();
@@ -184,6 +198,16 @@ public final class QueuePair extends NativeResource {
         if (Native.isNull(fn)) {
             throw new NotSupportedException("extended QPs (ibv_create_qp_ex)", ctx.device().name(), "the provider has no create_qp_ex", null, 0);
         }
+        fillExtended(pd, c, init);
+        try {
+            return (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(fn, Native.errnoState(), ctx.segment(), init);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** The fields of {@code struct ibv_qp_init_attr_ex} beyond the plain attributes: PD, XRC domain, send ops, and their comp_mask. */
+    private static void fillExtended(ProtectionDomain pd, Config c, MemorySegment init) {
         int mask = 0;
         if (c.type != QpType.XRC_RECV) {
             ibv_qp_init_attr_ex.pd(init, pd.segment());
@@ -198,11 +222,6 @@ public final class QueuePair extends NativeResource {
             mask |= INIT_ATTR_SEND_OPS_FLAGS;
         }
         ibv_qp_init_attr_ex.comp_mask(init, mask);
-        try {
-            return (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(fn, Native.errnoState(), ctx.segment(), init);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
     }
 
     /** The extended post API; the QP must have been created with {@link Config#sendOps}. */
@@ -248,6 +267,7 @@ public final class QueuePair extends NativeResource {
         this.postRecvFn = context.postRecv;
         this.extendedPost = null;
         this.factory = null;
+        this.dcType = 0;
         attach();
     }
 
@@ -350,6 +370,13 @@ public final class QueuePair extends NativeResource {
                     mask |= QpAttrMask.QKEY;
                 }
                 case RAW_PACKET -> mask = QpAttrMask.STATE | QpAttrMask.PORT;
+                // A DCI initiates only: no remote access flags (perftest's ctx_modify_qp_to_init).
+                case DRIVER -> {
+                    if (dcType != DC_INITIATOR) {
+                        ibv_qp_attr.qp_access_flags(a, o.access);
+                        mask |= QpAttrMask.ACCESS_FLAGS;
+                    }
+                }
                 default -> {
                     ibv_qp_attr.qp_access_flags(a, o.access);
                     mask |= QpAttrMask.ACCESS_FLAGS;
@@ -359,7 +386,10 @@ public final class QueuePair extends NativeResource {
         }
     }
 
-    /** INIT → RTR: the path to {@code remote} (RC/UC), or just the state (UD, RAW_PACKET). */
+    /**
+     * INIT → RTR: the path to {@code remote} (RC/UC), or just the state (UD, RAW_PACKET); for a DC
+     * QP the path only (port and GID of {@code remote}, no QP number: DC addresses per request).
+     */
     public void toRtr(Endpoint remote, PathSettings o) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_qp_attr.layout());
@@ -376,6 +406,16 @@ public final class QueuePair extends NativeResource {
                     ibv_qp_attr.max_dest_rd_atomic(a, (byte) o.maxDestReadAtomic);
                     ibv_qp_attr.min_rnr_timer(a, (byte) o.minRnrTimer);
                     mask |= QpAttrMask.MAX_DEST_RD_ATOMIC | QpAttrMask.MIN_RNR_TIMER;
+                }
+            } else if (type == QpType.DRIVER && dcType != 0) {
+                // DC: the path (port, GID index) without a peer QP; the DCT also gets its RNR timer.
+                Mtu mtu = o.mtu != null ? o.mtu : context.queryPort(o.port).activeMtu();
+                ibv_qp_attr.path_mtu(a, mtu.code());
+                AddressHandle.fill(ibv_qp_attr.ah_attr(a), remote, o);
+                mask |= QpAttrMask.AV | QpAttrMask.PATH_MTU;
+                if (dcType == DC_TARGET) {
+                    ibv_qp_attr.min_rnr_timer(a, (byte) o.minRnrTimer);
+                    mask |= QpAttrMask.MIN_RNR_TIMER;
                 }
             }
             modify(a, mask);
@@ -396,7 +436,7 @@ public final class QueuePair extends NativeResource {
                 ibv_qp_attr.timeout(a, (byte) o.timeout);
                 mask |= QpAttrMask.TIMEOUT;
             }
-            if (type == QpType.RC || type == QpType.XRC_SEND) {
+            if (type == QpType.RC || type == QpType.XRC_SEND || dcType == DC_INITIATOR) {
                 ibv_qp_attr.timeout(a, (byte) o.timeout);
                 ibv_qp_attr.retry_cnt(a, (byte) o.retryCount);
                 ibv_qp_attr.rnr_retry(a, (byte) o.rnrRetry);
@@ -407,13 +447,17 @@ public final class QueuePair extends NativeResource {
         }
     }
 
-    /** RESET → INIT → RTR → RTS (RTR for an XRC target) in one call: {@code local} gives our send PSN. */
+    /**
+     * RESET → INIT → RTR → RTS (RTR for an XRC target and a DC target) in one call: {@code local}
+     * gives our send PSN. A DC QP has no peer: {@code remote} only gives its path (GID, LID).
+     */
     public void connect(Endpoint local, Endpoint remote, PathSettings o) {
         if (state() == QpState.RESET) {
             toInit(o);
         }
         toRtr(remote, o);
-        if (type != QpType.XRC_RECV) { // an XRC target only receives: RTR is its working state
+        // An XRC target and a DCT only receive: RTR is their working state.
+        if (type != QpType.XRC_RECV && dcType != DC_TARGET) {
             toRts(local.psn(), o);
         }
     }

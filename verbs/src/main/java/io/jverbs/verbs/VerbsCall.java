@@ -31,6 +31,7 @@ public enum VerbsCall implements NativeCall {
     ALLOC_DM("ibv_alloc_dm"),
     FREE_DM("ibv_free_dm"),
     REG_DM_MR("ibv_reg_dm_mr"),
+    ADVISE_MR("ibv_advise_mr"),
     MEMCPY_TO_DM("ibv_memcpy_to_dm"),
     MEMCPY_FROM_DM("ibv_memcpy_from_dm"),
     CREATE_COMP_CHANNEL("ibv_create_comp_channel"),

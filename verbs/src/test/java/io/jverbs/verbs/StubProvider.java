@@ -44,7 +44,7 @@ final class StubProvider implements AutoCloseable {
     private static final class Lib {
         static final SymbolLookup LOOKUP = SymbolLookup.libraryLookup(build(), Arena.global());
         static final MethodHandle CREATE, DESTROY, QP, CQ, CONTEXT, POST_CALLS, WRS_POSTED, LAST_WR_ID, POLL_CALLS,
-                PENDING, RECORD, SET_STATUS;
+                PENDING, RECORD, SET_STATUS, DM_LIVE, MR_LIVE, PD_LIVE, SET_MAX_DM_SIZE, DM_BYTES;
         static final int MAX_SGE;
         /** Index of the first SGE field in the record. */
         static final int FIRST_SGE = 12;
@@ -66,6 +66,11 @@ final class StubProvider implements AutoCloseable {
             PENDING = h.apply("stub_pending", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
             RECORD = h.apply("stub_record", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG));
             SET_STATUS = h.apply("stub_set_completion_status", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT));
+            DM_LIVE = h.apply("stub_dm_live", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+            MR_LIVE = h.apply("stub_mr_live", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+            PD_LIVE = h.apply("stub_pd_live", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+            SET_MAX_DM_SIZE = h.apply("stub_set_max_dm_size", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+            DM_BYTES = h.apply("stub_dm_bytes", FunctionDescriptor.of(ADDRESS, ADDRESS));
             try {
                 MethodHandle maxSge = h.apply("stub_max_sge", FunctionDescriptor.of(JAVA_LONG));
                 MethodHandle recordSize = h.apply("stub_record_size", FunctionDescriptor.of(JAVA_LONG));
@@ -115,6 +120,31 @@ final class StubProvider implements AutoCloseable {
     long pollCalls() { return count(Lib.POLL_CALLS); }
     /** Completions queued and not yet polled. */
     long pending() { return count(Lib.PENDING); }
+
+    /** Device memory allocations not yet freed. */
+    long deviceMemoryLive() { return count(Lib.DM_LIVE); }
+    /** Device-memory MRs not yet deregistered. */
+    long memoryRegionsLive() { return count(Lib.MR_LIVE); }
+    /** PDs allocated through {@code ibv_alloc_pd} and not yet deallocated. */
+    long protectionDomainsLive() { return count(Lib.PD_LIVE); }
+
+    /** The max_dm_size the stub reports and enforces; 0 empties its device-memory slots (a provider without any). */
+    void maxDeviceMemorySize(long bytes) {
+        try {
+            Lib.SET_MAX_DM_SIZE.invokeExact(stub, bytes);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** The stub's bytes behind a {@code struct ibv_dm *} it allocated, {@code length} long. */
+    static MemorySegment deviceMemoryBytes(MemorySegment dm, long length) {
+        try {
+            return ((MemorySegment) Lib.DM_BYTES.invokeExact(dm)).reinterpret(length);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
 
     /** Status (enum ibv_wc_status) and vendor error of the completions polled from now on. */
     void completionStatus(int status, int vendorError) {

@@ -65,6 +65,10 @@ final class Options {
         Integer mtu;
         @Option(names = "--loopback", description = "jperf: server and client in this process on one device")
         boolean loopback;
+        @Option(names = "--use_hugepages", description = "Test buffers on huge pages (fails when none are free)")
+        boolean useHugepages;
+        @Option(names = "--use_ib_dm_dmabuf", paramLabel = "DEV", description = "Test buffers in the on-device memory of DEV, the test device (mlx5)")
+        String deviceMemory;
     }
 
     /**

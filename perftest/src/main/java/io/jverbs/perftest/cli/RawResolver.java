@@ -1,6 +1,7 @@
 package io.jverbs.perftest.cli;
 
 import io.jverbs.perftest.AtomicType;
+import io.jverbs.perftest.BufferMemory;
 import io.jverbs.perftest.Connection;
 import io.jverbs.perftest.Measure;
 import io.jverbs.perftest.RawEthernet;
@@ -123,7 +124,7 @@ final class RawResolver {
         return new TestParameters(c.kind, c.measure, null, 0, port.scheme().equals("verbs") ? port.argument().split(",")[0] : null,
                 o.ibPort == null ? 1 : o.ibPort, size, false, duration > 0 ? 0 : iters, duration, margin, 1, tx, rx,
                 0, cqMod, postList, Connection.RAW_ETH, false, -1, false, false, false, noPeak, false, 0,
-                AtomicType.FETCH_AND_ADD, o.cpuFreq, 14, 0, -1, 0, false, false, Resolver.reporting(c, duration), raw);
+                AtomicType.FETCH_AND_ADD, o.cpuFreq, 14, 0, -1, 0, false, false, Resolver.reporting(c, duration), raw, BufferMemory.HOST);
     }
 
     /** {@code --port}, or {@code -d DEV} (perftest's way to name the device) as {@code verbs:DEV}. */

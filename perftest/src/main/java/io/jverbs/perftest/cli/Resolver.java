@@ -1,6 +1,7 @@
 package io.jverbs.perftest.cli;
 
 import io.jverbs.perftest.AtomicType;
+import io.jverbs.perftest.BufferMemory;
 import io.jverbs.perftest.Connection;
 import io.jverbs.perftest.Measure;
 import io.jverbs.perftest.OutputMode;
@@ -178,10 +179,24 @@ final class Resolver {
         if (c.bw != null && c.bw.reportBoth && !bidirectional) {
             throw new UsageException("--report-both needs -b");
         }
+        if (r.deviceMemory != null) {
+            if (o.ibDev != null && !o.ibDev.equals(r.deviceMemory)) {
+                throw new UsageException("--use_ib_dm_dmabuf " + r.deviceMemory + " must name the test device -d " + o.ibDev
+                        + ": jperf registers device memory on the device it tests");
+            }
+            if (r.useHugepages) {
+                throw new UsageException("--use_hugepages and --use_ib_dm_dmabuf choose different buffer memory: give one");
+            }
+            // perftest's checks (perftest_parameters.c)
+            if (measure == Measure.LAT && kind == TestKind.WRITE) {
+                throw new UsageException("--use_ib_dm_dmabuf does not support write_lat: it polls the buffer, which device memory is not");
+            }
+        }
         return new TestParameters(kind, measure, server, port, o.ibDev, ibPort, size, all, duration > 0 ? 0 : iters,
                 duration, margin, qps, tx, rx, inlineSize, cqMod, postList, connection, connection.usesSrq(), gid,
                 rdmaCm, commRdmaCm, bidirectional, c.bw != null && c.bw.noPeak || runInfinitely, events, outReads, atomicType, o.cpuFreq,
-                qpTimeout, sl, tos, mtu, runInfinitely, r.loopback, reporting(c, duration), null);
+                qpTimeout, sl, tos, mtu, runInfinitely, r.loopback, reporting(c, duration), null,
+                r.useHugepages ? BufferMemory.HUGEPAGES : r.deviceMemory != null ? BufferMemory.DEVICE : BufferMemory.HOST);
     }
 
     static Reporting reporting(TestCommand c, int duration) throws UsageException {

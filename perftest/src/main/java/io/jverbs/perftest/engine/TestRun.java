@@ -4,6 +4,7 @@ import io.jverbs.core.NativeBuffer;
 import io.jverbs.core.NotSupportedException;
 import io.jverbs.perftest.Connection;
 import io.jverbs.perftest.AtomicType;
+import io.jverbs.perftest.BufferMemory;
 import io.jverbs.perftest.Measure;
 import io.jverbs.perftest.TestKind;
 import io.jverbs.perftest.TestParameters;
@@ -26,6 +27,7 @@ import io.jverbs.verbs.CompletionChannel;
 import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.DeviceAttributes;
+import io.jverbs.verbs.DeviceMemory;
 import io.jverbs.verbs.Gid;
 import io.jverbs.verbs.LinkLayer;
 import io.jverbs.verbs.MemoryRegion;
@@ -237,11 +239,29 @@ final class TestRun implements AutoCloseable {
         long page = NativeBuffer.pageSize();
         int extra = p.connection() == Connection.UD ? UD_GRH : 0;
         slot = align(Math.max(maxSize() + extra, page), CACHE_LINE);
-        buffer = NativeBuffer.allocate(2 * n * slot);
-        closeables.add(buffer);
         pd = rctx.allocateProtectionDomain();
         closeables.add(pd);
-        mr = pd.register(buffer, Access.ALL_REMOTE);
+        if (p.bufferMemory() == BufferMemory.DEVICE) {
+            // Zero-based: the addresses in SGEs and in our QP info are offsets into the device memory.
+            DeviceMemory dm;
+            try {
+                dm = rctx.allocateDeviceMemory(2 * n * slot);
+            } catch (RuntimeException e) {
+                throw new EngineException("--use_ib_dm_dmabuf: " + e.getMessage(), e);
+            }
+            closeables.add(dm);
+            mr = dm.register(pd, Access.ALL_REMOTE);
+        } else {
+            try {
+                buffer = p.bufferMemory() == BufferMemory.HUGEPAGES
+                        ? NativeBuffer.allocate(2 * n * slot, NativeBuffer.Backing.HUGEPAGES) : NativeBuffer.allocate(2 * n * slot);
+            } catch (RuntimeException e) {
+                throw new EngineException(p.bufferMemory() == BufferMemory.HUGEPAGES ? "--use_hugepages: " + e.getMessage()
+                        : e.getMessage(), e);
+            }
+            closeables.add(buffer);
+            mr = pd.register(buffer, Access.ALL_REMOTE);
+        }
         closeables.add(mr);
         int tx = p.txDepth();
         int rx = p.kind() == TestKind.SEND ? p.rxDepth() : 1;

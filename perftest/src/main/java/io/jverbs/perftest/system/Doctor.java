@@ -112,22 +112,10 @@ public final class Doctor {
     }
 
     Check hugepageCheck() {
-        String meminfo = SysfsRdma.read(proc.resolve("meminfo"));
-        long total = -1;
-        long free = -1;
-        String size = "?";
-        for (String line : meminfo.split("\n")) {
-            String[] f = line.split(":\\s*", 2);
-            if (f.length < 2) {
-                continue;
-            }
-            switch (f[0]) {
-                case "HugePages_Total" -> total = Long.parseLong(f[1].trim());
-                case "HugePages_Free" -> free = Long.parseLong(f[1].trim());
-                case "Hugepagesize" -> size = f[1].trim();
-                default -> { }
-            }
-        }
+        HugePages h = HugePages.read(proc);
+        long total = h.total();
+        long free = h.free();
+        String size = h.size();
         if (total < 0) {
             return new Check(Status.WARN, "hugepages: unknown (no HugePages_Total in /proc/meminfo)", null);
         }

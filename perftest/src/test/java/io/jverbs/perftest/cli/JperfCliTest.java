@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jverbs.perftest.AtomicType;
+import io.jverbs.perftest.BufferMemory;
 import io.jverbs.perftest.Connection;
 import io.jverbs.perftest.Engine;
 import io.jverbs.perftest.ExitCodes;
@@ -281,6 +282,22 @@ class JperfCliTest {
         assertEquals(3, Jperf.parse("write_bw", "-b", "-q", "3").qpsPerSide(), "RC is never doubled");
         assertEquals(236, Jperf.parse("send_lat", "-c", "XRC").inlineSize(), "DEF_INLINE_SEND_RC_UC_XRC");
         assertEquals(4, Jperf.parse("send_bw", "-c", "XRC", "-q", "4", "-r", "4").rxDepth(), "-q up to -r is fine");
+    }
+
+    /** --use_hugepages and --use_ib_dm_dmabuf choose the buffer memory; perftest's restrictions are usage errors. */
+    @Test
+    void bufferMemoryOptions() throws Exception {
+        assertEquals(BufferMemory.HOST, Jperf.parse("write_bw").bufferMemory());
+        assertEquals(BufferMemory.HUGEPAGES, Jperf.parse("read_bw", "--use_hugepages").bufferMemory());
+        assertEquals(BufferMemory.DEVICE, Jperf.parse("send_bw", "--use_ib_dm_dmabuf", "mlx5_0").bufferMemory());
+        assertEquals(BufferMemory.DEVICE, Jperf.parse("atomic_lat", "-d", "mlx5_0", "--use_ib_dm_dmabuf", "mlx5_0").bufferMemory());
+        UsageException other = assertThrows(UsageException.class,
+                () -> Jperf.parse("write_bw", "-d", "mlx5_0", "--use_ib_dm_dmabuf", "mlx5_1"));
+        assertTrue(other.getMessage().contains("must name the test device"), other.getMessage());
+        assertThrows(UsageException.class, () -> Jperf.parse("write_bw", "--use_hugepages", "--use_ib_dm_dmabuf", "mlx5_0"));
+        UsageException lat = assertThrows(UsageException.class, () -> Jperf.parse("write_lat", "--use_ib_dm_dmabuf", "mlx5_0"));
+        assertTrue(lat.getMessage().contains("write_lat"), lat.getMessage());
+        assertThrows(UsageException.class, () -> Jperf.parse("raw_ethernet_bw", "--use_hugepages"), "RDMA tests only");
     }
 
     @Test

@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jverbs.perftest.ExitCodes;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.it.TestDevice;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,14 +49,8 @@ class JperfXrcIT {
         awaitPortFree(PORT);
     }
 
-    /** A command line on the test device: its GID index when it uses one, 100 iterations. */
     private static String[] args(String test, String... extra) {
-        List<String> a = new ArrayList<>(List.of(test, "-d", TestDevice.device(), "-n", "100"));
-        if (TestDevice.gidIndex() >= 0) {
-            a.addAll(List.of("-x", Integer.toString(TestDevice.gidIndex())));
-        }
-        a.addAll(List.of(extra));
-        return a.toArray(String[]::new);
+        return Runs.onTestDevice(test, extra);
     }
 
     private static String[] client(String[] server) {

@@ -79,6 +79,16 @@ final class Runs {
         System.setProperty("jperf.acceptSeconds", "60");
     }
 
+    /** A command line on the test device ({@link io.jverbs.verbs.it.TestDevice}): its GID index when it uses one, 100 iterations. */
+    static String[] onTestDevice(String test, String... extra) {
+        List<String> a = new ArrayList<>(List.of(test, "-d", io.jverbs.verbs.it.TestDevice.device(), "-n", "100"));
+        if (io.jverbs.verbs.it.TestDevice.gidIndex() >= 0) {
+            a.addAll(List.of("-x", Integer.toString(io.jverbs.verbs.it.TestDevice.gidIndex())));
+        }
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
     static String device() {
         return System.getenv().getOrDefault("JVERBS_RDMA_DEV", "rxe0");
     }

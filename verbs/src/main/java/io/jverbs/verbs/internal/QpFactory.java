@@ -22,4 +22,18 @@ public interface QpFactory {
 
     /** Destroys the QP made by {@link #create}. */
     void destroy();
+
+    /**
+     * True when {@link #create} takes a filled {@code struct ibv_qp_init_attr_ex} (PD, comp_mask,
+     * send_ops_flags for the extended post API), as {@code mlx5dv_create_qp} does; false for
+     * {@code rdma_create_qp}, which takes the plain attributes.
+     */
+    default boolean extendedAttributes() {
+        return false;
+    }
+
+    /** For a DRIVER QP that is an mlx5 DC QP: {@code MLX5DV_DCTYPE_DCT} (1) or {@code MLX5DV_DCTYPE_DCI} (2); else 0. */
+    default int dcType() {
+        return 0;
+    }
 }
