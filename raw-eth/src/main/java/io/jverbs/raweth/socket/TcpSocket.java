@@ -51,6 +51,10 @@ public final class TcpSocket extends Socket {
     private static final int MAX_WINDOW = 0xffff;
     private static final long NEVER = Long.MAX_VALUE;
     private static final long SYN_TIMEOUT_RTO = 3_000_000_000L;
+    /** Out-of-order intervals kept beyond RCV.NXT. */
+    static final int REASSEMBLY_INTERVALS = 32;
+    /** SACKed blocks the sender's scoreboard keeps. */
+    static final int SCOREBOARD_BLOCKS = 64;
 
     /** The RFC 9293 connection states. */
     public enum State {
@@ -120,7 +124,6 @@ public final class TcpSocket extends Socket {
     // Receive sequence space.
     private int irs;
     private int rcvNxt;
-    private int rcvAdvertised;
     private boolean finReceived;
 
     private boolean ackPending;
@@ -142,6 +145,22 @@ public final class TcpSocket extends Socket {
     private long segmentsSent;
     private long segmentsRetransmitted;
     private long challengeAcks;
+
+    // Receive path and options (RFC 7323, RFC 2018, delayed ACK, keep-alive): TcpOptions, Reassembly,
+    // AckDelay, IdleTimers, RateLimit and the sender's Scoreboard hold the logic; these are the hooks' state.
+    private final TcpOptions options = new TcpOptions();
+    private final Reassembly reassembly = new Reassembly(REASSEMBLY_INTERVALS);
+    private final int[] sackOut = new int[8];
+    private final AckDelay ackDelay = new AckDelay();
+    private final IdleTimers idle = new IdleTimers();
+    private final RateLimit challengeLimit = new RateLimit();
+    private final Scoreboard scoreboard = new Scoreboard(SCOREBOARD_BLOCKS);
+    private int rcvRight; // RCV.NXT + the window last advertised: the right edge never moves left
+    private long challengeAcksLimited;
+    private long pawsRejected;
+    private long noTimestampDropped;
+    private long outOfOrderSegments;
+    private long keepAliveProbes;
 
     /** A closed socket with {@code rxBuffer} and {@code txBuffer} bytes of buffer. */
     public TcpSocket(TcpConfig config, int rxBuffer, int txBuffer) {
@@ -215,9 +234,8 @@ public final class TcpSocket extends Socket {
         rx.peek(0, into, 0, n);
         rx.discard(n);
         // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a window that grew by an MSS or half the buffer.
-        int grown = window() - rcvAdvertised;
-        if (grown >= Math.min(rx.capacity() / 2, effectiveMss(1500)) && isSynchronized()) {
-            ackPending = true;
+        if (isSynchronized() && window() - (rcvRight - rcvNxt) >= swsThreshold()) {
+            ackPending = true; // a window update is sent at once
         }
         return n;
     }
@@ -332,6 +350,61 @@ public final class TcpSocket extends Socket {
         return challengeAcks;
     }
 
+    /** Challenge ACKs not sent because of the RFC 5961 7 rate limit ({@link TcpConfig#challengeAckLimit()}). */
+    public long challengeAcksLimited() {
+        return challengeAcksLimited;
+    }
+
+    /** Segments dropped by PAWS (RFC 7323 5: a TSval older than TS.Recent), each answered by an ACK. */
+    public long pawsRejected() {
+        return pawsRejected;
+    }
+
+    /** Segments dropped for lacking the timestamps option on a connection that negotiated it (RFC 7323 3.2). */
+    public long noTimestampDropped() {
+        return noTimestampDropped;
+    }
+
+    /** Data segments (or FINs) received beyond RCV.NXT, kept for reassembly or dropped when it was full. */
+    public long outOfOrderSegments() {
+        return outOfOrderSegments;
+    }
+
+    /** Keep-alive probes sent. */
+    public long keepAliveProbes() {
+        return keepAliveProbes;
+    }
+
+    /** Whether window scaling is in use (both SYNs carried the option); {@link #windowShifts()} tells the shifts. */
+    public boolean windowScaling() {
+        return options.windowScale;
+    }
+
+    /** The peer's shift count (low byte, applied to its windows) and ours (second byte); 0 without scaling. */
+    public int windowShifts() {
+        return options.sndShift | options.rcvShift << 8;
+    }
+
+    /** Whether timestamps (RTTM, PAWS) are in use on this connection. */
+    public boolean timestamps() {
+        return options.timestamps;
+    }
+
+    /** Whether SACK was negotiated (both SYNs carried SACK-permitted). */
+    public boolean sackPermitted() {
+        return options.sack;
+    }
+
+    /** The peer's window, bytes (scaled). */
+    public int sendWindow() {
+        return sndWnd;
+    }
+
+    /** The sender's SACK scoreboard, fed by the peer's ACKs when SACK was negotiated (RFC 6675). */
+    Scoreboard scoreboard() {
+        return scoreboard;
+    }
+
     // ---------------------------------------------------------------- sequence arithmetic
 
     /** a &lt; b modulo 2^32 (RFC 9293 3.4). */
@@ -390,6 +463,7 @@ public final class TcpSocket extends Socket {
         rcvNxt = irs + 1;
         takeMss();
         chooseIss(now);
+        negotiate(now);
         updateWindow(irs, iss);
         state = State.SYN_RECEIVED;
         ackPending = true; // the SYN-ACK
@@ -419,6 +493,8 @@ public final class TcpSocket extends Socket {
         irs = tcp.sequenceNumber();
         rcvNxt = irs + 1;
         takeMss();
+        negotiate(now);
+        rcvRight = rcvNxt + Math.min(rx.free(), MAX_WINDOW); // what our SYN offered, unscaled
         if (hasAck) {
             acknowledge(ack, now);
             updateWindow(irs, ack);
@@ -446,6 +522,10 @@ public final class TcpSocket extends Socket {
             seq++;
             segLen--;
         }
+        // RFC 7323 3.2 and 5.3 R1 (PAWS) come before the acceptability test
+        if (options.timestamps && (flags & TcpPacket.RST) == 0 && !timestampsAcceptable(now)) {
+            return true;
+        }
         int wnd = window();
         // RFC 9293 3.10.7.4 first: the acceptability test
         boolean acceptable;
@@ -464,10 +544,11 @@ public final class TcpSocket extends Socket {
             }
             return true;
         }
+        heard(seq, now); // TS.Recent (RFC 7323 4.3), keep-alive and FIN-WAIT-2 timers
         // second: RST (RFC 5961 3.2: only an exact match resets; else a challenge ACK)
         if ((flags & TcpPacket.RST) != 0) {
             if (seq != rcvNxt) {
-                challengeAck();
+                challengeAck(now);
             } else if (state == State.SYN_RECEIVED && passive) {
                 listenAgain();
             } else {
@@ -481,7 +562,7 @@ public final class TcpSocket extends Socket {
             if (state == State.SYN_RECEIVED && passive) {
                 listenAgain(); // RFC 9293: a SYN in SYN-RECEIVED of a passive open returns to LISTEN
             } else {
-                challengeAck();
+                challengeAck(now);
             }
             return true;
         }
@@ -505,7 +586,7 @@ public final class TcpSocket extends Socket {
             return true;
         }
         if (lt(ack, sndUna - maxSndWnd)) {
-            challengeAck(); // RFC 5961 5.2: older than any window we were given (blind data injection)
+            challengeAck(now); // RFC 5961 5.2: older than any window we were given (blind data injection)
             return true;
         }
         if (lt(sndUna, ack)) {
@@ -513,6 +594,9 @@ public final class TcpSocket extends Socket {
         }
         if (le(sndUna, ack) && (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))) {
             updateWindow(seq, ack);
+        }
+        if (options.sack) {
+            takeSack(); // the sender's scoreboard (RFC 6675)
         }
         switch (state) {
             case FIN_WAIT_1 -> {
@@ -544,9 +628,27 @@ public final class TcpSocket extends Socket {
                 if (n < payload) {
                     flags &= ~TcpPacket.FIN; // the FIN is beyond what we kept
                 }
+                if (!reassembly.isEmpty()) {
+                    if (fillHole()) { // a FIN held beyond the hole is in sequence now
+                        flags |= TcpPacket.FIN;
+                        seq = rcvNxt;
+                        payload = 0;
+                    }
+                    ackPending = true; // RFC 5681 4.2: a segment that fills a hole is ACKed at once
+                } else if ((flags & TcpPacket.FIN) != 0 || ackDelay.data(now, config.delayedAck())) {
+                    ackPending = true;
+                }
             } else {
-                flags &= ~TcpPacket.FIN; // out of order: dropped (no reassembly yet), a duplicate ACK asks again
+                if (lt(rcvNxt, seq)) {
+                    outOfOrder(seq, payload, flags);
+                }
+                flags &= ~TcpPacket.FIN;
+                ackPending = true; // out of order or old: a duplicate ACK at once (RFC 5681 4.2), with SACK blocks
             }
+        } else if (payload == 0 && (flags & TcpPacket.FIN) != 0 && lt(rcvNxt, seq)
+                && (state == State.ESTABLISHED || state == State.FIN_WAIT_1 || state == State.FIN_WAIT_2)) {
+            outOfOrder(seq, 0, flags); // a FIN beyond a hole: remembered
+            flags &= ~TcpPacket.FIN;
             ackPending = true;
         } else if (payload > 0) {
             flags &= ~TcpPacket.FIN;
@@ -599,7 +701,13 @@ public final class TcpSocket extends Socket {
                 return;
             }
         }
-        int mss = effectiveMss(txr.maxLength() - HEADER);
+        receiveTimers(txr, now); // delayed ACK, keep-alive, FIN-WAIT-2 timeout
+        if (state == State.CLOSED) {
+            if (resetPending) sendReset(txr);
+            return;
+        }
+        // RFC 6691: the MSS excludes the options, which take room from the data
+        int mss = Math.max(1, effectiveMss(txr.maxLength() - HEADER) - options.length(sackBlockCount()));
         // SYN or SYN-ACK
         if ((state == State.SYN_SENT || state == State.SYN_RECEIVED) && sndNxt == iss) {
             if (!sendSyn(txr, mss, now)) return;
@@ -647,7 +755,7 @@ public final class TcpSocket extends Socket {
         if (isSynchronized() && state != State.TIME_WAIT && (probe || hasDataToSend())) {
             return 0;
         }
-        long d = Math.min(rtoDeadline, timeWaitDeadline);
+        long d = Math.min(Math.min(rtoDeadline, timeWaitDeadline), receiveDeadline());
         return d == NEVER ? NEVER : Math.max(0, d - now);
     }
 
@@ -671,8 +779,16 @@ public final class TcpSocket extends Socket {
 
     private boolean sendSyn(IpTransmitter txr, int mss, long now) {
         boolean ack = state == State.SYN_RECEIVED;
+        // RFC 7323 / RFC 2018: a SYN offers what the configuration allows; a SYN-ACK only what both offered
+        int offer = config.options();
+        options.tsOffset(iss); // the TSval clock starts at a per-connection value
+        boolean ws = ack ? options.windowScale : (offer & TcpConfig.WINDOW_SCALE) != 0;
+        boolean ts = ack ? options.timestamps : (offer & TcpConfig.TIMESTAMPS) != 0;
+        int synWindow = Math.min(rx.free(), MAX_WINDOW); // RFC 7323 2.2: a SYN's window is never scaled
         TcpRepr syn = new TcpRepr(localPort, remotePort, iss, ack ? rcvNxt : 0,
-                TcpPacket.SYN | (ack ? TcpPacket.ACK : 0), window(), 0, txr.maxLength() - HEADER, -1, false, null,
+                TcpPacket.SYN | (ack ? TcpPacket.ACK : 0), synWindow, 0, txr.maxLength() - HEADER,
+                ws ? TcpOptions.shiftFor(rx.capacity()) : -1, ack ? options.sack : (offer & TcpConfig.SACK) != 0,
+                ts ? new TcpRepr.Timestamps(options.tsVal(now), ack ? options.tsRecent() : 0) : null,
                 java.util.List.of(), 0);
         int len = syn.bufferLength();
         int r = txr.begin(remoteAddress, IpProtocol.TCP, len);
@@ -685,35 +801,42 @@ public final class TcpSocket extends Socket {
             txr.finish(IpTransmitter.CHECKSUM_NONE);
             segmentsSent++;
         }
-        rcvAdvertised = window();
+        rcvRight = rcvNxt + synWindow;
         ackPending = false;
+        ackDelay.sent();
         sent(iss + 1, now);
         return true;
     }
 
     /** Sends {@code n} bytes from {@code offset} in the send buffer at {@code seq}, with FIN if asked, and ACK. */
     private boolean sendSegment(IpTransmitter txr, int seq, int n, int offset, boolean fin, long now) {
-        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER + n);
+        int sacks = sackBlockCount();
+        int opt = options.length(sacks); // timestamps and SACK blocks, when negotiated
+        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n);
         if (r == IpTransmitter.BUSY) {
             return false;
         }
-        int wnd = window();
+        int wnd = advertise();
         if (r == IpTransmitter.OK) {
             MemorySegment m = txr.segment();
             long at = txr.offset();
-            out.wrapUnchecked(m, at, HEADER + n).setSourcePort(localPort).setDestinationPort(remotePort)
+            out.wrapUnchecked(m, at, HEADER + opt + n).setSourcePort(localPort).setDestinationPort(remotePort)
                     .setSequenceNumber(seq).setAcknowledgmentNumber(rcvNxt)
-                    .setHeaderLengthAndFlags(HEADER, TcpPacket.ACK | (fin ? TcpPacket.FIN : 0)
+                    .setHeaderLengthAndFlags(HEADER + opt, TcpPacket.ACK | (fin ? TcpPacket.FIN : 0)
                             | (n > 0 ? TcpPacket.PSH : 0))
                     .setWindow(wnd).setUrgentPointer(0);
+            if (opt > 0) {
+                reassembly.sackBlocks(sackOut, sacks);
+                options.write(m, at + HEADER, rcvNxt, now, sackOut, sacks);
+            }
             if (n > 0) {
-                tx.peek(offset, m, at + HEADER, n);
+                tx.peek(offset, m, at + HEADER + opt, n);
             }
             txr.finish(IpTransmitter.CHECKSUM_TCP);
             segmentsSent++;
         }
-        rcvAdvertised = wnd;
         ackPending = false;
+        ackDelay.sent();
         int end = seq + n + (fin ? 1 : 0);
         if (end != seq) {
             sent(end, now);
@@ -777,7 +900,11 @@ public final class TcpSocket extends Socket {
         if (lt(sndNxt, ack)) {
             sndNxt = ack; // acknowledges data sent before a timeout rewound SND.NXT
         }
-        if (rttTiming && le(rttSeq, ack)) {
+        long tsRtt = options.timestamps && tcp.hasTimestamps() ? options.rtt(tcp.timestampEchoReply(), now) : -1;
+        if (tsRtt >= 0) {
+            rttTiming = false; // RFC 7323 4.1 (RTTM): every ACK of new data is a sample; Karn's rule is moot
+            sample(tsRtt);
+        } else if (rttTiming && le(rttSeq, ack)) {
             rttTiming = false;
             sample(now - rttSentAt);
         }
@@ -823,7 +950,7 @@ public final class TcpSocket extends Socket {
 
     /** RFC 9293 3.10.7.4: SND.WND from this segment, and the segment that set it. */
     private void updateWindow(int wl1, int wl2) {
-        sndWnd = tcp.window();
+        sndWnd = tcp.syn() ? tcp.window() : tcp.window() << options.sndShift; // RFC 7323 2.2: SYNs unscaled
         sndWl1 = wl1;
         sndWl2 = wl2;
         maxSndWnd = Math.max(maxSndWnd, sndWnd);
@@ -836,7 +963,11 @@ public final class TcpSocket extends Socket {
         }
     }
 
-    private void challengeAck() {
+    private void challengeAck(long now) {
+        if (!challengeLimit.tryAcquire(now, config.challengeAckLimit())) {
+            challengeAcksLimited++; // RFC 5961 7
+            return;
+        }
         challengeAcks++;
         ackPending = true;
     }
@@ -893,6 +1024,9 @@ public final class TcpSocket extends Socket {
         probe = false;
         rx.discard(rx.length());
         tx.discard(tx.length());
+        options.reset();
+        reassembly.clear();
+        ackDelay.sent();
     }
 
     private void chooseIss(long now) {
@@ -917,8 +1051,154 @@ public final class TcpSocket extends Socket {
         return sndUna + tx.length() + (synAcked ? 0 : 1);
     }
 
+    /** RCV.WND: what the ring can take, up to what the window field can say. */
     private int window() {
-        return Math.min(rx.free(), MAX_WINDOW);
+        return Math.min(rx.free(), MAX_WINDOW << options.rcvShift);
+    }
+
+    // ---------------------------------------------------------------- receive path and options
+
+    /** The peer's SYN: the options both sides offered are on (RFC 7323, RFC 2018); the scoreboard starts. */
+    private void negotiate(long now) {
+        options.negotiate(tcp, config.options(), TcpOptions.shiftFor(rx.capacity()), iss, now);
+        scoreboard.reset(iss);
+        idle.heard(now);
+    }
+
+    /**
+     * RFC 7323 3.2: a non-RST segment without timestamps on a connection that negotiated them is
+     * dropped; 5.3 R1 (PAWS): one whose TSval is older than TS.Recent is dropped and ACKed.
+     */
+    private boolean timestampsAcceptable(long now) {
+        if (!tcp.hasTimestamps()) {
+            noTimestampDropped++;
+            return false;
+        }
+        if (options.pawsReject(tcp.timestampValue(), now)) {
+            pawsRejected++;
+            ackPending = true;
+            return false;
+        }
+        return true;
+    }
+
+    /** An acceptable segment: RFC 7323 4.3's TS.Recent update; the peer was heard (keep-alive, FIN-WAIT-2). */
+    private void heard(int seq, long now) {
+        if (options.timestamps && tcp.hasTimestamps()) {
+            options.received(seq, tcp.timestampValue(), now);
+        }
+        idle.heard(now);
+    }
+
+    /** The ACK's SACK blocks into the scoreboard, after its cumulative ACK. */
+    private void takeSack() {
+        scoreboard.ack(sndUna);
+        for (int i = 0, n = tcp.sackBlockCount(); i < n; i++) {
+            scoreboard.sack(tcp.sackLeft(i), tcp.sackRight(i), sndMax);
+        }
+    }
+
+    /** Data (or a FIN) beyond RCV.NXT: its bytes go to their place in the ring's free space, if the reassembly can keep them. */
+    private void outOfOrder(int seq, int payload, int flags) {
+        outOfOrderSegments++;
+        int skip = seq - rcvNxt;
+        int n = Math.min(payload, rx.free() - skip);
+        boolean kept = n == payload;
+        if (n > 0 && reassembly.admit(seq, n)) {
+            rx.writeAt(skip, tcp.segment(), tcp.payloadOffset() + (tcp.payloadLength() - payload), n);
+            reassembly.add(seq, n);
+        } else {
+            kept = payload == 0 && skip <= rx.free();
+        }
+        if ((flags & TcpPacket.FIN) != 0 && kept) {
+            reassembly.fin(seq + payload);
+        }
+    }
+
+    /** RCV.NXT moved: data held beyond it joins the stream. Returns whether a held FIN is now in sequence. */
+    private boolean fillHole() {
+        int to = reassembly.advance(rcvNxt);
+        if (lt(rcvNxt, to)) {
+            rx.commit(to - rcvNxt);
+            rcvNxt = to;
+        }
+        return reassembly.takeFin(rcvNxt);
+    }
+
+    /** SACK blocks on the next segment: one per interval held, as many as fit (RFC 2018 3). */
+    private int sackBlockCount() {
+        return Math.min(reassembly.size(), options.maxSackBlocks());
+    }
+
+    /** RFC 9293 3.8.6.2.2: the window's right edge moves only by min(RCV.BUFF / 2, MSS) or more. */
+    private int swsThreshold() {
+        return Math.min(rx.capacity() / 2, effectiveMss(1500));
+    }
+
+    /**
+     * The window field of the next segment: RCV.WND if it moves the right edge far enough (receiver
+     * SWS avoidance), else the old right edge kept; scaled by our shift, rounded up rather than
+     * moving the right edge left (RFC 7323 2.4).
+     */
+    private int advertise() {
+        int free = window();
+        int kept = Math.max(0, rcvRight - rcvNxt);
+        int wnd = free - kept >= swsThreshold() ? free : kept;
+        int shift = options.rcvShift;
+        int field = wnd >>> shift;
+        if (field << shift < kept) {
+            field++;
+        }
+        field = Math.min(field, MAX_WINDOW);
+        rcvRight = rcvNxt + (field << shift);
+        return field;
+    }
+
+    /** The delayed ACK's timer, keep-alive probes and the FIN-WAIT-2 timeout. */
+    private void receiveTimers(IpTransmitter txr, long now) {
+        if (now >= ackDelay.deadline()) {
+            ackPending = true;
+        }
+        if (state == State.FIN_WAIT_2 && now >= idle.finWait2Deadline(config)) {
+            resetPending = true; // as Linux does when tcp_fin_timeout runs out
+            resetSeq = sndNxt;
+            fail(Error.TIMED_OUT);
+            return;
+        }
+        if (keepAliveIdle() && now >= idle.keepAliveDeadline(config)) {
+            if (idle.probes() >= config.keepAliveCount()) {
+                resetPending = true;
+                resetSeq = sndNxt;
+                fail(Error.TIMED_OUT);
+                return;
+            }
+            // RFC 9293 3.8.4: SEG.SEQ = SND.NXT − 1, no data: the peer answers with an ACK
+            if (sendSegment(txr, sndNxt - 1, 0, 0, false, now)) {
+                idle.probed();
+                keepAliveProbes++;
+            }
+        }
+    }
+
+    /** Whether keep-alive watches this connection: open, and nothing outstanding or waiting to be sent. */
+    private boolean keepAliveIdle() {
+        return (state == State.ESTABLISHED || state == State.CLOSE_WAIT) && sndUna == sndMax && tx.length() == 0
+                && !finQueued;
+    }
+
+    /** The earliest of the receive side's timers. */
+    private long receiveDeadline() {
+        if (!isSynchronized() || state == State.TIME_WAIT) {
+            return NEVER;
+        }
+        long d = ackDelay.deadline();
+        if (state == State.FIN_WAIT_2) {
+            d = Math.min(d, idle.finWait2Deadline(config));
+        }
+        if (keepAliveIdle()) {
+            d = Math.min(d, idle.keepAliveDeadline(config));
+        }
+        return d;
     }
 
     private boolean isSynchronized() {
