@@ -635,8 +635,9 @@ public final class TcpSocket extends Socket {
                         payload = 0;
                     }
                     ackPending = true; // RFC 5681 4.2: a segment that fills a hole is ACKed at once
-                } else if ((flags & TcpPacket.FIN) != 0 || ackDelay.data(now, config.delayedAck())) {
-                    ackPending = true;
+                } else if ((flags & TcpPacket.FIN) != 0 || windowNearlyFull()
+                        || ackDelay.data(now, config.delayedAck())) {
+                    ackPending = true; // a FIN, or a sender that cannot send a full segment more, is ACKed at once
                 }
             } else {
                 if (lt(rcvNxt, seq)) {
@@ -1123,6 +1124,11 @@ public final class TcpSocket extends Socket {
             rcvNxt = to;
         }
         return reassembly.takeFin(rcvNxt);
+    }
+
+    /** Whether less than a segment of the window we advertised is left: the sender waits for our ACK. */
+    private boolean windowNearlyFull() {
+        return rcvRight - rcvNxt < effectiveMss(1500);
     }
 
     /** SACK blocks on the next segment: one per interval held, as many as fit (RFC 2018 3). */
