@@ -112,6 +112,9 @@ final class TcpOptions {
      * if it echoes nothing usable.
      */
     long rtt(int tsEcr, long now) {
+        if (tsEcr == 0) {
+            return -1; // nothing echoed (as Linux reads a zero TSecr)
+        }
         int ms = tsVal(now) - tsEcr;
         return ms < 0 ? -1 : ms * 1_000_000L; // an echo from the future is no sample
     }
