@@ -23,15 +23,20 @@ import java.util.Objects;
  * RFC 5961 challenge ACKs for in-window RSTs that are not exact and for any SYN in a synchronized
  * state; RFC 6298 RTO (SRTT/RTTVAR, Karn's rule, exponential backoff) with go-back-N retransmission
  * from SND.UNA; MSS announced (MTU − 40) and the peer's honoured (536 when absent); RFC 6528 ISNs;
- * a window probe of one byte when the peer's window is zero and the RTO runs out. Options other
- * than MSS are parsed by the wire layer and ignored here.
+ * a window probe of one byte when the peer's window is zero and the RTO runs out.
+ *
+ * <p>Receive path and options: RFC 7323 window scaling, timestamps (RTTM, PAWS) and RFC 2018
+ * SACK-permitted, each used when both SYNs offer it ({@link TcpConfig#options()}); out-of-order
+ * data held in the receive ring (bounded) and SACKed, joined when the hole fills; delayed ACK
+ * ({@link TcpConfig#delayedAck()}); receiver SWS avoidance; keep-alive (off by default); a
+ * FIN-WAIT-2 timeout; the RFC 5961 7 challenge-ACK limit; the peer's SACK blocks kept in an RFC
+ * 6675 scoreboard for loss recovery.
  *
  * <p>Left for the next slice (not implemented): congestion control (a fixed window of
  * {@value #INITIAL_WINDOW_SEGMENTS} MSS, RFC 6928's initial window, caps the data in flight — TODO:
  * RFC 5681 slow start, congestion avoidance, NewReno fast retransmit behind a controller);
- * out-of-order reassembly (out-of-order data is dropped and answered with a duplicate ACK); SACK,
- * timestamps and window scaling; Nagle and delayed ACK (every segment is ACKed at once); listen
- * backlog; keep-alive; urgent data; challenge ACK rate limiting.
+ * SACK-based loss recovery (the scoreboard is kept, nothing reads it yet); Nagle; listen backlog;
+ * urgent data.
  *
  * {@snippet :
  * TcpSocket s = iface.sockets().add(new TcpSocket(config, 65_535, 65_535));
