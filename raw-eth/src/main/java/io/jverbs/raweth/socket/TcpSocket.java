@@ -952,6 +952,7 @@ public final class TcpSocket extends Socket {
         rto = Math.min(rto * 2, config.rtoMax());
         synTimedOut |= !synAcked;
         sndNxt = sndUna;
+        scoreboard.clear(); // RFC 2018 8 / RFC 6675 5.1: after a timeout the receiver may have reneged
     }
 
     /** RFC 9293 3.10.7.4: SND.WND from this segment, and the segment that set it. */

@@ -365,5 +365,8 @@ class TcpReceiveTest {
         assertEquals(iss + 1 + 3 * 988, sb.left(1));
         in(PISS + 1, iss + 1 + 2 * 988, ACK, 100, NONE, PEER_TS + 3);
         assertEquals(1, sb.blocks(), "the cumulative ACK passed the first block");
+        p.advance(s.rto());
+        assertEquals(iss + 1 + 2 * 988, out().get(0).seq(), "the RTO sends again from SND.UNA");
+        assertEquals(0, sb.blocks(), "RFC 6675 5.1: SACK information is dropped after a timeout");
     }
 }
