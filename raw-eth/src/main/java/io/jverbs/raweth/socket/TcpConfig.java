@@ -101,7 +101,10 @@ public record TcpConfig(long rtoInitial, long rtoMin, long rtoMax, long msl, int
                 keepAliveIdle, keepAliveInterval, keepAliveCount, finWait2Timeout, challengeAckLimit);
     }
 
-    /** This configuration with keep-alive on: the first probe after {@code idle}, then every {@code interval}, {@code count} probes. */
+    /**
+     * This configuration with keep-alive on: the first probe after {@code idle} of silence, then one
+     * every {@code interval}, {@code count} probes in all.
+     */
     public TcpConfig withKeepAlive(long idle, long interval, int count) {
         return new TcpConfig(rtoInitial, rtoMin, rtoMax, msl, maxRetransmissions, isnKey0, isnKey1, options,
                 delayedAck, idle, interval, count, finWait2Timeout, challengeAckLimit);

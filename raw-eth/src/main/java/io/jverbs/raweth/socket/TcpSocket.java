@@ -1105,7 +1105,7 @@ public final class TcpSocket extends Socket {
         }
     }
 
-    /** Data (or a FIN) beyond RCV.NXT: its bytes go to their place in the ring's free space, if the reassembly can keep them. */
+    /** Data (or a FIN) beyond RCV.NXT: its bytes go to their place in the ring's free space, if reassembly keeps them. */
     private void outOfOrder(int seq, int payload, int flags) {
         outOfOrderSegments++;
         int skip = seq - rcvNxt;

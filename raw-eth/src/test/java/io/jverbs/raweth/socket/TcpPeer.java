@@ -107,7 +107,7 @@ final class TcpPeer implements AutoCloseable {
         in(new TcpRepr(srcPort, dstPort, seq, ack, flags, window, payload.length), payload);
     }
 
-    /** A SYN with MSS {@code mss}, SACK-permitted, timestamps (TSval 7) and window scale 7 (used only if our configuration offers them too). */
+    /** A SYN with MSS {@code mss}, SACK-permitted, timestamps (TSval 7) and window scale 7 (used if we offer them too). */
     void syn(int srcPort, int dstPort, int seq, int ack, int flags, int mss) {
         in(new TcpRepr(srcPort, dstPort, seq, ack, flags, 29_200, 0, mss, 7, true, new TcpRepr.Timestamps(7, 0),
                 List.of(), 0), new byte[0]);

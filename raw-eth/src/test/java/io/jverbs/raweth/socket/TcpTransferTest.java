@@ -204,7 +204,8 @@ class TcpTransferTest {
                 windows[w] = AllocatedBytes.current() - before;
                 segments = client.segmentsSent() - sentBefore;
             } while (windows[w++] != 0 && w < windows.length);
-            System.out.println("TCP bulk (" + server.outOfOrderSegments() + " segments reassembled): bytes allocated per window of " + rounds + " rounds (" + segments
+            System.out.println("TCP bulk (" + server.outOfOrderSegments() + " segments reassembled): bytes allocated"
+                    + " per window of " + rounds + " rounds (" + segments
                     + " data segments): " + java.util.Arrays.toString(java.util.Arrays.copyOf(windows, w)));
             assertTrue(segments > minSegments, "segments in the window: " + segments);
             assertEquals(0, windows[w - 1], java.util.Arrays.toString(windows));
