@@ -31,13 +31,28 @@ final class ByteRing {
 
     /** Appends up to {@code n} bytes from {@code from} at {@code offset}; returns how many fit. */
     int write(MemorySegment from, long offset, int n) {
-        n = Math.min(n, free());
-        int tail = (head + length) % capacity;
+        n = writeAt(0, from, offset, n);
+        length += n;
+        return n;
+    }
+
+    /**
+     * Copies up to {@code n} bytes from {@code from} at {@code offset} into the free space,
+     * {@code skip} bytes after the tail, without appending them (out-of-order data waiting for
+     * {@link #commit}); returns how many fit.
+     */
+    int writeAt(int skip, MemorySegment from, long offset, int n) {
+        n = Math.max(0, Math.min(n, free() - skip));
+        int tail = (int) (((long) head + length + skip) % capacity);
         int first = Math.min(n, capacity - tail);
         MemorySegment.copy(from, offset, memory, tail, first);
         MemorySegment.copy(from, offset + first, memory, 0, n - first);
-        length += n;
         return n;
+    }
+
+    /** Appends the {@code n} bytes already written at the tail by {@link #writeAt}. */
+    void commit(int n) {
+        length += n;
     }
 
     /** Copies {@code n} bytes starting {@code skip} bytes after the head into {@code to} at {@code offset}. */

@@ -99,6 +99,7 @@ public final class TcpConnection implements AutoCloseable {
         shutdownOutput();
         stack.lock.lock();
         try {
+            socket.release(); // an orphan now: FIN-WAIT-2 bounded by the config's finWait2Timeout
             closed = true;
             changed.signalAll();
         } finally {

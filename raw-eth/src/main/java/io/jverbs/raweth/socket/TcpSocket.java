@@ -23,17 +23,22 @@ import java.util.Objects;
  * RFC 5961 challenge ACKs for in-window RSTs that are not exact and for any SYN in a synchronized
  * state; RFC 6298 RTO (SRTT/RTTVAR, Karn's rule, exponential backoff) with go-back-N retransmission
  * from SND.UNA; MSS announced (MTU − 40) and the peer's honoured (536 when absent); RFC 6528 ISNs.
- * Sending: at most min(cwnd, SND.WND) beyond SND.UNA, cwnd from the {@link CongestionControl} of
+ *
+ * <p>Sending: at most min(cwnd, SND.WND) beyond SND.UNA, cwnd from the {@link CongestionControl} of
  * {@link TcpConfig#congestionControl()} (CUBIC by default, Reno available); fast retransmit and
  * NewReno fast recovery (RFC 5681 3.2, RFC 6582, {@link NewRenoRecovery}); Nagle's algorithm
  * ({@link #noDelay(boolean)} turns it off) and sender SWS avoidance with its override timer (RFC
  * 9293 3.8.6.2.1); a persist timer for a closed window, apart from the RTO, backing off
- * exponentially and never giving up while the peer answers the probes. Options other than MSS are
- * parsed by the wire layer and ignored here.
+ * exponentially and never giving up while the peer answers the probes.
  *
- * <p>Not implemented: out-of-order reassembly (out-of-order data is dropped and answered with a
- * duplicate ACK); SACK, timestamps and window scaling; delayed ACK (every segment is ACKed at
- * once); TSO; listen backlog; keep-alive; urgent data; challenge ACK rate limiting.
+ * <p>Receive path and options: RFC 7323 window scaling, timestamps (RTTM, PAWS) and RFC 2018
+ * SACK-permitted, each used when both SYNs offer it ({@link TcpConfig#options()}); out-of-order
+ * data held in the receive ring (bounded) and SACKed, joined when the hole fills; delayed ACK
+ * ({@link TcpConfig#delayedAck()}); receiver SWS avoidance; keep-alive (off by default); a
+ * FIN-WAIT-2 timeout; the RFC 5961 7 challenge-ACK limit; the peer's SACK blocks kept in an RFC
+ * 6675 scoreboard for loss recovery.
+ *
+ * <p>Not implemented: urgent data; TSO.
  *
  * {@snippet :
  * TcpSocket s = iface.sockets().add(new TcpSocket(config, 65_535, 65_535));
@@ -53,6 +58,10 @@ public final class TcpSocket extends Socket {
     private static final long SYN_TIMEOUT_RTO = 3_000_000_000L;
     /** RFC 9293 3.8.6.2.1: the SWS override timeout, "in the range 0.1 - 1.0 seconds". */
     static final long SWS_OVERRIDE = 200_000_000L;
+    /** Out-of-order intervals kept beyond RCV.NXT. */
+    static final int REASSEMBLY_INTERVALS = 32;
+    /** SACKed blocks the sender's scoreboard keeps. */
+    static final int SCOREBOARD_BLOCKS = 64;
 
     /** The RFC 9293 connection states. */
     public enum State {
@@ -122,7 +131,6 @@ public final class TcpSocket extends Socket {
     // Receive sequence space.
     private int irs;
     private int rcvNxt;
-    private int rcvAdvertised;
     private boolean finReceived;
 
     private boolean ackPending;
@@ -159,6 +167,23 @@ public final class TcpSocket extends Socket {
     private long timeouts;
     /** Out-of-order segments of this poll, each owed its own duplicate ACK (the sender counts them). */
     private int duplicateAcksOwed;
+
+    // Receive path and options (RFC 7323, RFC 2018, delayed ACK, keep-alive): TcpOptions, Reassembly,
+    // AckDelay, IdleTimers, RateLimit and the sender's Scoreboard hold the logic; these are the hooks' state.
+    private final TcpOptions options = new TcpOptions();
+    private final Reassembly reassembly = new Reassembly(REASSEMBLY_INTERVALS);
+    private final int[] sackOut = new int[8];
+    private final AckDelay ackDelay = new AckDelay();
+    private final IdleTimers idle = new IdleTimers();
+    private final RateLimit challengeLimit = new RateLimit();
+    private final Scoreboard scoreboard = new Scoreboard(SCOREBOARD_BLOCKS);
+    private int rcvRight; // RCV.NXT + the window last advertised: the right edge never moves left
+    private long challengeAcksLimited;
+    private long pawsRejected;
+    private long noTimestampDropped;
+    private long outOfOrderSegments;
+    private long keepAliveProbes;
+    private boolean released; // release(): an orphan, its received data discarded, FIN-WAIT-2 bounded
 
     /** A closed socket with {@code rxBuffer} and {@code txBuffer} bytes of buffer. */
     public TcpSocket(TcpConfig config, int rxBuffer, int txBuffer) {
@@ -231,10 +256,10 @@ public final class TcpSocket extends Socket {
         }
         rx.peek(0, into, 0, n);
         rx.discard(n);
-        // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a window that grew by an MSS or half the buffer.
-        int grown = window() - rcvAdvertised;
-        if (grown >= Math.min(rx.capacity() / 2, effectiveMss(1500)) && isSynchronized()) {
-            ackPending = true;
+        // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a window that grew by an MSS or half the buffer;
+        // after the peer's FIN nothing more comes, so no update is owed (from TIME-WAIT it would draw a RST).
+        if (isSynchronized() && !finReceived && window() - (rcvRight - rcvNxt) >= swsThreshold()) {
+            ackPending = true; // a window update is sent at once
         }
         return n;
     }
@@ -261,6 +286,25 @@ public final class TcpSocket extends Socket {
             default -> {
             }
         }
+    }
+
+    /**
+     * Closes both directions for the application, as closing a Linux socket's descriptor does:
+     * {@link #close()} (a FIN follows the queued data), and from now on the socket is an orphan:
+     * what still arrives is acknowledged and discarded, and FIN-WAIT-2 lasts at most
+     * {@link TcpConfig#finWait2Timeout()} of silence from the peer (Linux's {@code tcp_fin_timeout}
+     * for orphans). A socket only {@link #close()}d is half-closed: it may read for as long as the
+     * peer sends, and FIN-WAIT-2 has no limit (RFC 9293 3.6.1).
+     */
+    public void release() {
+        released = true;
+        rx.discard(rx.length());
+        close();
+    }
+
+    /** Whether {@link #release()} was called. */
+    public boolean released() {
+        return released;
     }
 
     /** Drops the connection at once: sends a RST if synchronized (RFC 9293 3.10.5) and closes. */
@@ -383,6 +427,61 @@ public final class TcpSocket extends Socket {
         return windowProbes;
     }
 
+    /** Challenge ACKs not sent because of the RFC 5961 7 rate limit ({@link TcpConfig#challengeAckLimit()}). */
+    public long challengeAcksLimited() {
+        return challengeAcksLimited;
+    }
+
+    /** Segments dropped by PAWS (RFC 7323 5: a TSval older than TS.Recent), each answered by an ACK. */
+    public long pawsRejected() {
+        return pawsRejected;
+    }
+
+    /** Segments dropped for lacking the timestamps option on a connection that negotiated it (RFC 7323 3.2). */
+    public long noTimestampDropped() {
+        return noTimestampDropped;
+    }
+
+    /** Data segments (or FINs) received beyond RCV.NXT, kept for reassembly or dropped when it was full. */
+    public long outOfOrderSegments() {
+        return outOfOrderSegments;
+    }
+
+    /** Keep-alive probes sent. */
+    public long keepAliveProbes() {
+        return keepAliveProbes;
+    }
+
+    /** Whether window scaling is in use (both SYNs carried the option); {@link #windowShifts()} tells the shifts. */
+    public boolean windowScaling() {
+        return options.windowScale;
+    }
+
+    /** The peer's shift count (low byte, applied to its windows) and ours (second byte); 0 without scaling. */
+    public int windowShifts() {
+        return options.sndShift | options.rcvShift << 8;
+    }
+
+    /** Whether timestamps (RTTM, PAWS) are in use on this connection. */
+    public boolean timestamps() {
+        return options.timestamps;
+    }
+
+    /** Whether SACK was negotiated (both SYNs carried SACK-permitted). */
+    public boolean sackPermitted() {
+        return options.sack;
+    }
+
+    /** The peer's window, bytes (scaled). */
+    public int sendWindow() {
+        return sndWnd;
+    }
+
+    /** The sender's SACK scoreboard, fed by the peer's ACKs when SACK was negotiated (RFC 6675). */
+    Scoreboard scoreboard() {
+        return scoreboard;
+    }
+
     // ---------------------------------------------------------------- sequence arithmetic
 
     /** a &lt; b modulo 2^32 (RFC 9293 3.4). */
@@ -441,6 +540,7 @@ public final class TcpSocket extends Socket {
         rcvNxt = irs + 1;
         takeMss();
         chooseIss(now);
+        negotiate(now);
         updateWindow(irs, iss);
         state = State.SYN_RECEIVED;
         ackPending = true; // the SYN-ACK
@@ -470,6 +570,8 @@ public final class TcpSocket extends Socket {
         irs = tcp.sequenceNumber();
         rcvNxt = irs + 1;
         takeMss();
+        negotiate(now);
+        rcvRight = rcvNxt + Math.min(rx.free(), MAX_WINDOW); // what our SYN offered, unscaled
         if (hasAck) {
             acknowledge(ack, now);
             updateWindow(irs, ack);
@@ -497,6 +599,10 @@ public final class TcpSocket extends Socket {
             seq++;
             segLen--;
         }
+        // RFC 7323 3.2 and 5.3 R1 (PAWS) come before the acceptability test
+        if (options.timestamps && (flags & TcpPacket.RST) == 0 && !timestampsAcceptable(now)) {
+            return true;
+        }
         int wnd = window();
         // RFC 9293 3.10.7.4 first: the acceptability test
         boolean acceptable;
@@ -515,10 +621,11 @@ public final class TcpSocket extends Socket {
             }
             return true;
         }
+        heard(seq, now); // TS.Recent (RFC 7323 4.3), keep-alive and FIN-WAIT-2 timers
         // second: RST (RFC 5961 3.2: only an exact match resets; else a challenge ACK)
         if ((flags & TcpPacket.RST) != 0) {
             if (seq != rcvNxt) {
-                challengeAck();
+                challengeAck(now);
             } else if (state == State.SYN_RECEIVED && passive) {
                 listenAgain();
             } else {
@@ -532,7 +639,7 @@ public final class TcpSocket extends Socket {
             if (state == State.SYN_RECEIVED && passive) {
                 listenAgain(); // RFC 9293: a SYN in SYN-RECEIVED of a passive open returns to LISTEN
             } else {
-                challengeAck();
+                challengeAck(now);
             }
             return true;
         }
@@ -556,12 +663,12 @@ public final class TcpSocket extends Socket {
             return true;
         }
         if (lt(ack, sndUna - maxSndWnd)) {
-            challengeAck(); // RFC 5961 5.2: older than any window we were given (blind data injection)
+            challengeAck(now); // RFC 5961 5.2: older than any window we were given (blind data injection)
             return true;
         }
         // RFC 5681 section 2: a duplicate ACK, judged before the window update (not the answer to a window probe)
         boolean duplicate = ack == sndUna && payload == 0 && (flags & (TcpPacket.SYN | TcpPacket.FIN)) == 0
-                && tcp.window() == sndWnd && sndWnd != 0 && sndMax != sndUna;
+                && (tcp.window() << options.sndShift) == sndWnd && sndWnd != 0 && sndMax != sndUna;
         int una = sndUna;
         int queued = tx.length();
         long deadline = rtoDeadline;
@@ -570,6 +677,12 @@ public final class TcpSocket extends Socket {
         }
         if (le(sndUna, ack) && (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))) {
             updateWindow(seq, ack);
+        }
+        if (options.sack && takeSack() && ack == una && payload == 0
+                && (flags & (TcpPacket.SYN | TcpPacket.FIN)) == 0 && sndMax != una) {
+            // RFC 6675 2: with SACK, an ACK that does not advance but SACKs new octets is a duplicate,
+            // whatever its window (a receiver holding out-of-order data may announce a smaller one)
+            duplicate = true;
         }
         acked(una, ack, queued - tx.length(), duplicate, deadline, now);
         switch (state) {
@@ -599,13 +712,34 @@ public final class TcpSocket extends Socket {
             if (seq == rcvNxt) {
                 int n = rx.write(tcp.segment(), tcp.payloadOffset() + (tcp.payloadLength() - payload), payload);
                 rcvNxt += n;
+                if (released) {
+                    rx.discard(rx.length()); // nobody reads an orphan: acknowledged and dropped
+                }
                 if (n < payload) {
                     flags &= ~TcpPacket.FIN; // the FIN is beyond what we kept
                 }
+                if (!reassembly.isEmpty()) {
+                    if (fillHole()) { // a FIN held beyond the hole is in sequence now
+                        flags |= TcpPacket.FIN;
+                        seq = rcvNxt;
+                        payload = 0;
+                    }
+                    ackPending = true; // RFC 5681 4.2: a segment that fills a hole is ACKed at once
+                } else if ((flags & TcpPacket.FIN) != 0 || windowNearlyFull()
+                        || ackDelay.data(now, config.delayedAck())) {
+                    ackPending = true; // a FIN, or a sender that cannot send a full segment more, is ACKed at once
+                }
             } else {
-                flags &= ~TcpPacket.FIN; // out of order: dropped (no reassembly yet), a duplicate ACK asks again
-                duplicateAcksOwed++; // RFC 5681 4.2: one immediate duplicate ACK per out-of-order segment
+                if (lt(rcvNxt, seq)) {
+                    outOfOrder(seq, payload, flags);
+                }
+                flags &= ~TcpPacket.FIN;
+                duplicateAcksOwed++; // RFC 5681 4.2: an immediate duplicate ACK per out-of-order or old segment, with SACK blocks
             }
+        } else if (payload == 0 && (flags & TcpPacket.FIN) != 0 && lt(rcvNxt, seq)
+                && (state == State.ESTABLISHED || state == State.FIN_WAIT_1 || state == State.FIN_WAIT_2)) {
+            outOfOrder(seq, 0, flags); // a FIN beyond a hole: remembered
+            flags &= ~TcpPacket.FIN;
             ackPending = true;
         } else if (payload > 0) {
             flags &= ~TcpPacket.FIN;
@@ -665,7 +799,13 @@ public final class TcpSocket extends Socket {
                 return;
             }
         }
-        int mss = effectiveMss(txr.maxLength() - HEADER);
+        receiveTimers(txr, now); // delayed ACK, keep-alive, FIN-WAIT-2 timeout
+        if (state == State.CLOSED) {
+            if (resetPending) sendReset(txr);
+            return;
+        }
+        // RFC 6691: the MSS excludes the options, which take room from the data
+        int mss = Math.max(1, effectiveMss(txr.maxLength() - HEADER) - options.length(sackBlockCount()));
         // SYN or SYN-ACK
         if ((state == State.SYN_SENT || state == State.SYN_RECEIVED) && sndNxt == iss) {
             if (!sendSyn(txr, mss, now)) return;
@@ -729,7 +869,8 @@ public final class TcpSocket extends Socket {
         if (isSynchronized() && state != State.TIME_WAIT && (probe || hasDataToSend())) {
             return 0;
         }
-        long d = Math.min(Math.min(rtoDeadline, timeWaitDeadline), Math.min(persistDeadline, swsDeadline));
+        long d = Math.min(Math.min(Math.min(rtoDeadline, timeWaitDeadline), Math.min(persistDeadline, swsDeadline)),
+                receiveDeadline());
         return d == NEVER ? NEVER : Math.max(0, d - now);
     }
 
@@ -765,10 +906,12 @@ public final class TcpSocket extends Socket {
         remotePort = tcp.sourcePort();
         irs = tcp.sequenceNumber() - 1;
         rcvNxt = irs + 1;
-        rcvAdvertised = window();
+        rcvRight = rcvNxt + Math.min(rx.free(), MAX_WINDOW); // what the cookie SYN-ACK offered, unscaled
         peerMss = mss;
         this.iss = iss;
         issChosen = true;
+        scoreboard.reset(iss); // no options: a cookie keeps only the MSS (window scale, timestamps, SACK off)
+        idle.heard(now);
         sndUna = iss;
         sndNxt = iss + 1;
         sndMax = iss + 1;
@@ -791,8 +934,16 @@ public final class TcpSocket extends Socket {
 
     private boolean sendSyn(IpTransmitter txr, int mss, long now) {
         boolean ack = state == State.SYN_RECEIVED;
+        // RFC 7323 / RFC 2018: a SYN offers what the configuration allows; a SYN-ACK only what both offered
+        int offer = config.options();
+        options.tsOffset(iss); // the TSval clock starts at a per-connection value
+        boolean ws = ack ? options.windowScale : (offer & TcpConfig.WINDOW_SCALE) != 0;
+        boolean ts = ack ? options.timestamps : (offer & TcpConfig.TIMESTAMPS) != 0;
+        int synWindow = Math.min(rx.free(), MAX_WINDOW); // RFC 7323 2.2: a SYN's window is never scaled
         TcpRepr syn = new TcpRepr(localPort, remotePort, iss, ack ? rcvNxt : 0,
-                TcpPacket.SYN | (ack ? TcpPacket.ACK : 0), window(), 0, txr.maxLength() - HEADER, -1, false, null,
+                TcpPacket.SYN | (ack ? TcpPacket.ACK : 0), synWindow, 0, txr.maxLength() - HEADER,
+                ws ? TcpOptions.shiftFor(rx.capacity()) : -1, ack ? options.sack : (offer & TcpConfig.SACK) != 0,
+                ts ? new TcpRepr.Timestamps(options.tsVal(now), ack ? options.tsRecent() : 0) : null,
                 java.util.List.of(), 0);
         int len = syn.bufferLength();
         int r = txr.begin(remoteAddress, IpProtocol.TCP, len);
@@ -805,35 +956,42 @@ public final class TcpSocket extends Socket {
             txr.finish(IpTransmitter.CHECKSUM_NONE);
             segmentsSent++;
         }
-        rcvAdvertised = window();
+        rcvRight = rcvNxt + synWindow;
         ackPending = false;
+        ackDelay.sent();
         sent(iss + 1, now);
         return true;
     }
 
     /** Sends {@code n} bytes from {@code offset} in the send buffer at {@code seq}, with FIN if asked, and ACK. */
     private boolean sendSegment(IpTransmitter txr, int seq, int n, int offset, boolean fin, long now) {
-        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER + n);
+        int sacks = sackBlockCount();
+        int opt = options.length(sacks); // timestamps and SACK blocks, when negotiated
+        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n);
         if (r == IpTransmitter.BUSY) {
             return false;
         }
-        int wnd = window();
+        int wnd = advertise();
         if (r == IpTransmitter.OK) {
             MemorySegment m = txr.segment();
             long at = txr.offset();
-            out.wrapUnchecked(m, at, HEADER + n).setSourcePort(localPort).setDestinationPort(remotePort)
+            out.wrapUnchecked(m, at, HEADER + opt + n).setSourcePort(localPort).setDestinationPort(remotePort)
                     .setSequenceNumber(seq).setAcknowledgmentNumber(rcvNxt)
-                    .setHeaderLengthAndFlags(HEADER, TcpPacket.ACK | (fin ? TcpPacket.FIN : 0)
+                    .setHeaderLengthAndFlags(HEADER + opt, TcpPacket.ACK | (fin ? TcpPacket.FIN : 0)
                             | (n > 0 ? TcpPacket.PSH : 0))
                     .setWindow(wnd).setUrgentPointer(0);
+            if (opt > 0) {
+                reassembly.sackBlocks(sackOut, sacks);
+                options.write(m, at + HEADER, rcvNxt, now, sackOut, sacks);
+            }
             if (n > 0) {
-                tx.peek(offset, m, at + HEADER, n);
+                tx.peek(offset, m, at + HEADER + opt, n);
             }
             txr.finish(IpTransmitter.CHECKSUM_TCP);
             segmentsSent++;
         }
-        rcvAdvertised = wnd;
         ackPending = false;
+        ackDelay.sent();
         int end = seq + n + (fin ? 1 : 0);
         if (end != seq) {
             sent(end, now);
@@ -1028,7 +1186,11 @@ public final class TcpSocket extends Socket {
         if (lt(sndNxt, ack)) {
             sndNxt = ack; // acknowledges data sent before a timeout rewound SND.NXT
         }
-        if (rttTiming && le(rttSeq, ack)) {
+        long tsRtt = options.timestamps && tcp.hasTimestamps() ? options.rtt(tcp.timestampEchoReply(), now) : -1;
+        if (tsRtt >= 0) {
+            rttTiming = false; // RFC 7323 4.1 (RTTM): every ACK of new data is a sample; Karn's rule is moot
+            sample(tsRtt);
+        } else if (rttTiming && le(rttSeq, ack)) {
             rttTiming = false;
             sample(now - rttSentAt);
         }
@@ -1072,11 +1234,12 @@ public final class TcpSocket extends Socket {
             recovery.onTimeout(sndUna, sndMax, retransmissions == 1, now); // RFC 5681 3.1: cwnd = 1 SMSS
         }
         sndNxt = sndUna;
+        scoreboard.clear(); // RFC 2018 8 / RFC 6675 5.1: after a timeout the receiver may have reneged
     }
 
     /** RFC 9293 3.10.7.4: SND.WND from this segment, and the segment that set it. */
     private void updateWindow(int wl1, int wl2) {
-        sndWnd = tcp.window();
+        sndWnd = tcp.syn() ? tcp.window() : tcp.window() << options.sndShift; // RFC 7323 2.2: SYNs unscaled
         sndWl1 = wl1;
         sndWl2 = wl2;
         maxSndWnd = Math.max(maxSndWnd, sndWnd);
@@ -1089,7 +1252,11 @@ public final class TcpSocket extends Socket {
         }
     }
 
-    private void challengeAck() {
+    private void challengeAck(long now) {
+        if (!challengeLimit.tryAcquire(now, config.challengeAckLimit())) {
+            challengeAcksLimited++; // RFC 5961 7
+            return;
+        }
         challengeAcks++;
         ackPending = true;
     }
@@ -1124,6 +1291,7 @@ public final class TcpSocket extends Socket {
 
     private void reset() {
         error = Error.NONE;
+        released = false;
         issChosen = false;
         synAcked = false;
         synTimedOut = false;
@@ -1155,6 +1323,9 @@ public final class TcpSocket extends Socket {
         duplicateAcksOwed = 0;
         rx.discard(rx.length());
         tx.discard(tx.length());
+        options.reset();
+        reassembly.clear();
+        ackDelay.sent();
     }
 
     private void chooseIss(long now) {
@@ -1179,8 +1350,166 @@ public final class TcpSocket extends Socket {
         return sndUna + tx.length() + (synAcked ? 0 : 1);
     }
 
+    /** RCV.WND: what the ring can take, up to what the window field can say. */
     private int window() {
-        return Math.min(rx.free(), MAX_WINDOW);
+        return Math.min(rx.free(), MAX_WINDOW << options.rcvShift);
+    }
+
+    // ---------------------------------------------------------------- receive path and options
+
+    /** The peer's SYN: the options both sides offered are on (RFC 7323, RFC 2018); the scoreboard starts. */
+    private void negotiate(long now) {
+        options.negotiate(tcp, config.options(), TcpOptions.shiftFor(rx.capacity()), iss, now);
+        scoreboard.reset(iss);
+        idle.heard(now);
+    }
+
+    /**
+     * RFC 7323 3.2: a non-RST segment without timestamps on a connection that negotiated them is
+     * dropped; 5.3 R1 (PAWS): one whose TSval is older than TS.Recent is dropped and ACKed.
+     */
+    private boolean timestampsAcceptable(long now) {
+        if (!tcp.hasTimestamps()) {
+            noTimestampDropped++;
+            return false;
+        }
+        if (options.pawsReject(tcp.timestampValue(), now)) {
+            pawsRejected++;
+            ackPending = true;
+            return false;
+        }
+        return true;
+    }
+
+    /** An acceptable segment: RFC 7323 4.3's TS.Recent update; the peer was heard (keep-alive, FIN-WAIT-2). */
+    private void heard(int seq, long now) {
+        if (options.timestamps && tcp.hasTimestamps()) {
+            options.received(seq, tcp.timestampValue(), now);
+        }
+        idle.heard(now);
+    }
+
+    /** The ACK's SACK blocks into the scoreboard, after its cumulative ACK. */
+    /** Feeds the sender's scoreboard from this ACK; returns whether it SACKed octets not SACKed before. */
+    private boolean takeSack() {
+        scoreboard.ack(sndUna);
+        int n = tcp.sackBlockCount();
+        if (n == 0) {
+            return false;
+        }
+        int before = scoreboard.sackedBytes();
+        for (int i = 0; i < n; i++) {
+            scoreboard.sack(tcp.sackLeft(i), tcp.sackRight(i), sndMax);
+        }
+        return scoreboard.sackedBytes() > before;
+    }
+
+    /** Data (or a FIN) beyond RCV.NXT: its bytes go to their place in the ring's free space, if reassembly keeps them. */
+    private void outOfOrder(int seq, int payload, int flags) {
+        outOfOrderSegments++;
+        int skip = seq - rcvNxt;
+        int n = Math.min(payload, rx.free() - skip);
+        boolean kept = n == payload;
+        if (n > 0 && reassembly.admit(seq, n)) {
+            rx.writeAt(skip, tcp.segment(), tcp.payloadOffset() + (tcp.payloadLength() - payload), n);
+            reassembly.add(seq, n);
+        } else {
+            kept = payload == 0 && skip <= rx.free();
+        }
+        if ((flags & TcpPacket.FIN) != 0 && kept) {
+            reassembly.fin(seq + payload);
+        }
+    }
+
+    /** RCV.NXT moved: data held beyond it joins the stream. Returns whether a held FIN is now in sequence. */
+    private boolean fillHole() {
+        int to = reassembly.advance(rcvNxt);
+        if (lt(rcvNxt, to)) {
+            rx.commit(to - rcvNxt);
+            rcvNxt = to;
+        }
+        return reassembly.takeFin(rcvNxt);
+    }
+
+    /** Whether less than a segment of the window we advertised is left: the sender waits for our ACK. */
+    private boolean windowNearlyFull() {
+        return rcvRight - rcvNxt < effectiveMss(1500);
+    }
+
+    /** SACK blocks on the next segment: one per interval held, as many as fit (RFC 2018 3). */
+    private int sackBlockCount() {
+        return Math.min(reassembly.size(), options.maxSackBlocks());
+    }
+
+    /** RFC 9293 3.8.6.2.2: the window's right edge moves only by min(RCV.BUFF / 2, MSS) or more. */
+    private int swsThreshold() {
+        return Math.min(rx.capacity() / 2, effectiveMss(1500));
+    }
+
+    /**
+     * The window field of the next segment: RCV.WND if it moves the right edge far enough (receiver
+     * SWS avoidance), else the old right edge kept; scaled by our shift, rounded up rather than
+     * moving the right edge left (RFC 7323 2.4).
+     */
+    private int advertise() {
+        int free = window();
+        int kept = Math.max(0, rcvRight - rcvNxt);
+        int wnd = free - kept >= swsThreshold() ? free : kept;
+        int shift = options.rcvShift;
+        int field = wnd >>> shift;
+        if (field << shift < kept) {
+            field++;
+        }
+        field = Math.min(field, MAX_WINDOW);
+        rcvRight = rcvNxt + (field << shift);
+        return field;
+    }
+
+    /** The delayed ACK's timer, keep-alive probes and the FIN-WAIT-2 timeout. */
+    private void receiveTimers(IpTransmitter txr, long now) {
+        if (now >= ackDelay.deadline()) {
+            ackPending = true;
+        }
+        if (state == State.FIN_WAIT_2 && released && now >= idle.finWait2Deadline(config)) {
+            resetPending = true; // as Linux does when tcp_fin_timeout runs out
+            resetSeq = sndNxt;
+            fail(Error.TIMED_OUT);
+            return;
+        }
+        if (keepAliveIdle() && now >= idle.keepAliveDeadline(config)) {
+            if (idle.probes() >= config.keepAliveCount()) {
+                resetPending = true;
+                resetSeq = sndNxt;
+                fail(Error.TIMED_OUT);
+                return;
+            }
+            // RFC 9293 3.8.4: SEG.SEQ = SND.NXT − 1, no data: the peer answers with an ACK
+            if (sendSegment(txr, sndNxt - 1, 0, 0, false, now)) {
+                idle.probed();
+                keepAliveProbes++;
+            }
+        }
+    }
+
+    /** Whether keep-alive watches this connection: open, and nothing outstanding or waiting to be sent. */
+    private boolean keepAliveIdle() {
+        return (state == State.ESTABLISHED || state == State.CLOSE_WAIT) && sndUna == sndMax && tx.length() == 0
+                && !finQueued;
+    }
+
+    /** The earliest of the receive side's timers. */
+    private long receiveDeadline() {
+        if (!isSynchronized() || state == State.TIME_WAIT) {
+            return NEVER;
+        }
+        long d = ackDelay.deadline();
+        if (state == State.FIN_WAIT_2 && released) {
+            d = Math.min(d, idle.finWait2Deadline(config));
+        }
+        if (keepAliveIdle()) {
+            d = Math.min(d, idle.keepAliveDeadline(config));
+        }
+        return d;
     }
 
     private boolean isSynchronized() {

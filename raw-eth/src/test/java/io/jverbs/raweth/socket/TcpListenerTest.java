@@ -348,7 +348,7 @@ class TcpListenerTest {
         long lookups = server.connectionSegments() - lookupsBefore;
         System.out.println(n + " connections: bytes allocated per window of 5 echo rounds ("
                 + lookups / (w) + " lookups each): " + Arrays.toString(Arrays.copyOf(windows, w)));
-        assertTrue(lookups > (long) w * 5 * n, "lookups " + lookups);
+        assertTrue(lookups >= (long) w * 5 * n, "lookups " + lookups); // at least the echoed segment of each connection per round
         assertEquals(0, windows[w - 1], Arrays.toString(windows));
     }
 

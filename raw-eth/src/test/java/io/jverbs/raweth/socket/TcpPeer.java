@@ -75,8 +75,19 @@ final class TcpPeer implements AutoCloseable {
         return iface.sockets().add(new TcpSocket(config, rx, tx));
     }
 
+    /**
+     * The state-machine tests' configuration: no options offered (window scaling, timestamps and
+     * SACK are tested with {@link #optionsConfig()}) and every segment ACKed at once (delayed ACK
+     * off), so each segment in has its exact answer out.
+     */
     static TcpConfig config() {
-        return new TcpConfig(SECOND, SECOND, 60 * SECOND, 30 * SECOND, 6, 0x1234_5678_9abc_def0L, 0x0fed_cba9_8765_4321L);
+        return new TcpConfig(SECOND, SECOND, 60 * SECOND, 30 * SECOND, 6, 0x1234_5678_9abc_def0L, 0x0fed_cba9_8765_4321L)
+                .withOptions(0).withDelayedAck(0);
+    }
+
+    /** {@link #config()} offering window scaling, timestamps and SACK-permitted, delayed ACK still off. */
+    static TcpConfig optionsConfig() {
+        return config().withOptions(TcpConfig.WINDOW_SCALE | TcpConfig.TIMESTAMPS | TcpConfig.SACK);
     }
 
     /** Sends a segment from the peer with {@code payload} and polls our interface. */
@@ -96,7 +107,7 @@ final class TcpPeer implements AutoCloseable {
         in(new TcpRepr(srcPort, dstPort, seq, ack, flags, window, payload.length), payload);
     }
 
-    /** A SYN with MSS {@code mss}, SACK-permitted, timestamps and window scale (ignored by this slice). */
+    /** A SYN with MSS {@code mss}, SACK-permitted, timestamps (TSval 7) and window scale 7 (used if we offer them too). */
     void syn(int srcPort, int dstPort, int seq, int ack, int flags, int mss) {
         in(new TcpRepr(srcPort, dstPort, seq, ack, flags, 29_200, 0, mss, 7, true, new TcpRepr.Timestamps(7, 0),
                 List.of(), 0), new byte[0]);
