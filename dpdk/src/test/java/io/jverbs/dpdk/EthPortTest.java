@@ -147,13 +147,18 @@ class EthPortTest {
         try (MbufArray tx = new MbufArray(eal, 32); MbufArray rx = new MbufArray(eal, 32)) {
             long sink = 0;
             for (int i = 0; i < 20_000; i++) sink += loop(port, tx, rx);
+            // Rounds until one allocates nothing, for at most 20 s: on a loaded machine the JIT may
+            // still be compiling the loop (and the bound burst classes) after the first rounds.
             long best = Long.MAX_VALUE;
-            for (int round = 0; round < 5; round++) {
+            int rounds = 0;
+            long end = System.nanoTime() + 20_000_000_000L;
+            while (best != 0 && (rounds < 5 || System.nanoTime() < end)) {
                 long before = AllocatedBytes.current();
                 for (int i = 0; i < 10_000; i++) sink += loop(port, tx, rx);
                 best = Math.min(best, AllocatedBytes.current() - before);
+                rounds++;
             }
-            assertEquals(32L * 70_000, sink, "every loop sent and received 32");
+            assertEquals(32L * (20_000 + 10_000L * rounds), sink, "every loop sent and received 32");
             assertEquals(0, best, best + " bytes allocated over 10000 alloc+tx+rx+free bursts");
         }
     }
