@@ -697,6 +697,9 @@ public final class TcpSocket extends Socket {
             if (n < 0) {
                 break;
             }
+            // TSO: a full segment grows to whole segments in one frame the port cuts up
+            n = SegmentationOffload.grow(n, mss, tx.length() - (sndNxt - sndUna),
+                    Math.min(sndWnd, congestionWindow()) - (sndNxt - sndUna), txr.maxSegmentationLength() - HEADER);
             int offset = sndNxt - sndUna;
             boolean fin = finQueued && !finAcked && offset + n == tx.length() && lt(sndNxt + n, dataEnd() + 1);
             if (!sendSegment(txr, sndNxt, n, offset, fin, now)) return;
@@ -813,7 +816,8 @@ public final class TcpSocket extends Socket {
 
     /** Sends {@code n} bytes from {@code offset} in the send buffer at {@code seq}, with FIN if asked, and ACK. */
     private boolean sendSegment(IpTransmitter txr, int seq, int n, int offset, boolean fin, long now) {
-        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER + n);
+        int r = n > sendMss ? txr.begin(remoteAddress, IpProtocol.TCP, HEADER + n, sendMss) // TSO
+                : txr.begin(remoteAddress, IpProtocol.TCP, HEADER + n);
         if (r == IpTransmitter.BUSY) {
             return false;
         }
