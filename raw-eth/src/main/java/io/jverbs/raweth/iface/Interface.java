@@ -557,9 +557,11 @@ public final class Interface {
         if (building) {
             throw new IllegalStateException("begin before the packet begun last was finished");
         }
-        boolean segmented = l4Length >= 0 && IP + l4Length > mtu;
-        if (l4Length < 0 || segmented && (protocol != IpProtocol.TCP || l4Length > maxSegmentationLength()
-                || segmentSize < 1 || IP + TcpPacket.MIN_HEADER_LENGTH + segmentSize > mtu)) {
+        // A TSO frame whenever the caller gives a segment size: its payload may fit the MTU and still
+        // exceed the segment size (a peer's MSS below ours), and the device must cut it all the same.
+        boolean segmented = segmentSize > 0;
+        if (l4Length < 0 || !segmented && IP + l4Length > mtu || segmented && (protocol != IpProtocol.TCP
+                || l4Length > maxSegmentationLength() || IP + TcpPacket.MIN_HEADER_LENGTH + segmentSize > mtu)) {
             stats.add(Counter.TX_TOO_BIG);
             return IpTransmitter.TOO_BIG;
         }

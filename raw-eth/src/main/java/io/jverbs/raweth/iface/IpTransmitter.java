@@ -56,7 +56,8 @@ public final class IpTransmitter {
      * {@link #begin(int, int, int)} for a TCP frame the port cuts into segments of
      * {@code segmentSize} payload bytes (TCP segmentation offload): {@code length} may be up to
      * {@link #maxSegmentationLength()}; {@link #finish} flags the frame and leaves the checksums to
-     * the device. A {@code length} within {@link #maxLength()} is an ordinary packet.
+     * the device. Every frame begun this way is cut, even one within the MTU (a peer's MSS below
+     * ours); a {@code segmentSize} of 0 is {@link #begin(int, int, int)}.
      *
      * @return {@link #OK}, {@link #BUSY}, {@link #NO_ROUTE} or {@link #TOO_BIG} (also when the port
      *         offers no TSO, the protocol is not TCP, or a segment would not fit the MTU)

@@ -34,7 +34,8 @@ public final class FrameBurst {
      * CWR on the first only) and checksum. It implies {@link #TX_IP_CHECKSUM} and
      * {@link #TX_L4_CHECKSUM}: software leaves the pseudo-header sum of the whole frame's TCP length
      * in the TCP checksum field, as for {@code TX_L4_CHECKSUM}. Only for ports whose
-     * {@link PortCapabilities#tsoMaxFrame()} is not 0, in buffers from
+     * {@link PortCapabilities#tsoMaxFrame()} is not 0; a frame longer than
+     * {@link PortCapabilities#maxFrameLength()} needs a buffer from
      * {@link PacketPort#allocate(FrameBurst, int, int)}.
      */
     public static final int TX_TCP_SEGMENTATION = 1 << 10;
