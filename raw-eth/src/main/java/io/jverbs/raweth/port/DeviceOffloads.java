@@ -90,9 +90,9 @@ final class DeviceOffloads {
     /**
      * TSO, first step: the number of segments frame {@code [off, off + len)} of {@code m} becomes
      * when cut at {@code segmentSize} payload bytes, or -1 if it is no unfragmented IPv4/TCP frame
-     * with payload (what a NIC would not segment). Segments of at most {@code maxFrame} bytes.
+     * with payload (what a NIC would not segment), or whose segments' IPv4 packets would exceed {@code mtu}.
      */
-    int prepareSegmentation(MemorySegment m, long off, int len, int segmentSize, int maxFrame) {
+    int prepareSegmentation(MemorySegment m, long off, int len, int segmentSize, int mtu) {
         if (segmentSize < 1 || !ipv4(m, off, len) || ip.protocol() != IpProtocol.TCP || ip.isFragment()
                 || tcp.wrap(m, ip.payloadOffset(), ip.payloadLength()) != WireStatus.OK) {
             return -1;
@@ -100,7 +100,7 @@ final class DeviceOffloads {
         segIpAt = (int) (ip.payloadOffset() - ip.headerLength() - off);
         segHeader = (int) (ip.payloadOffset() - off) + tcp.headerLength();
         segPayload = ip.payloadLength() - tcp.headerLength(); // the IP length, not Ethernet padding
-        if (segPayload <= 0 || segHeader + segmentSize > maxFrame) {
+        if (segPayload <= 0 || segHeader - segIpAt + segmentSize > mtu) {
             return -1;
         }
         segSize = segmentSize;

@@ -419,7 +419,7 @@ public final class MemoryPair implements AutoCloseable {
                 int flags = burst.flags(k) & txOffloads;
                 long from = burst.offset(k);
                 if ((flags & FrameBurst.TX_TCP_SEGMENTATION) != 0) {
-                    int count = offloads.prepareSegmentation(m, from, len, burst.segmentSize(k), caps.maxFrameLength());
+                    int count = offloads.prepareSegmentation(m, from, len, burst.segmentSize(k), caps.mtu());
                     if (count < 0) {
                         throw new IllegalArgumentException(name + ": frame " + k + " asks for TSO at segment size "
                                 + burst.segmentSize(k) + " but is no IPv4/TCP frame with payload whose segments fit the MTU");
