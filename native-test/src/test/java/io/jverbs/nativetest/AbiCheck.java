@@ -63,11 +63,12 @@ final class AbiCheck {
             new FfiPackage("native-test/abi/dpdk.spec", "dpdk/src/main/java", "io.jverbs.dpdk.ffi", "rte_mbuf",
                     List.of("rte_"), 20),
             new FfiPackage("native-test/abi/linux.spec", "raw-eth/src/main/java", "io.jverbs.raweth.linux.ffi", "tpacket3_hdr",
-                    List.of("sockaddr_ll", "packet_mreq", "tpacket", "ifreq", "pollfd"), 9));
+                    List.of("sockaddr_ll", "packet_mreq", "tpacket", "ifreq", "pollfd", "virtio_net_hdr"), 10));
     /** The specs, each run once by GeneratedBindingsUpToDateTest. */
     static final List<String> SPECS = FFI_PACKAGES.stream().map(FfiPackage::spec).distinct().toList();
     static final List<String> HEADERS = List.of("infiniband/verbs.h", "rdma/rdma_cma.h", "infiniband/mlx5dv.h", "rte_eal.h", "rte_mempool.h",
-            "rte_mbuf.h", "rte_ethdev.h", "rte_ether.h", "sys/socket.h", "net/if.h", "linux/if_packet.h", "linux/if_tun.h", "poll.h");
+            "rte_mbuf.h", "rte_ethdev.h", "rte_ether.h", "sys/socket.h", "net/if.h", "linux/if_packet.h", "linux/if_tun.h",
+            "linux/virtio_net.h", "poll.h");
     /** pkg-config packages whose --cflags the probes compile with (DPDK's headers need them). */
     static final List<String> PKG_CONFIG = List.of("libdpdk");
     static final String DEBIAN_PACKAGES = "gcc, pkg-config, libibverbs-dev, librdmacm-dev, libdpdk-dev, libc6-dev, linux-libc-dev";

@@ -20,7 +20,6 @@ import io.jverbs.raweth.wire.MacAddress;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -46,18 +45,12 @@ import java.util.Set;
  * its ethdev, pool and EAL and closes them too, in that order.
  */
 public final class DpdkPort extends NativeResource implements PacketPort {
-    private static final ValueLayout.OfShort SHORT_BE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final MemorySegment MEMORY = Mbuf.ADDRESS_SPACE;
 
     private static final long RX_IP_MASK = RteMbuf.RTE_MBUF_F_RX_IP_CKSUM_GOOD | RteMbuf.RTE_MBUF_F_RX_IP_CKSUM_BAD;
     private static final long RX_L4_MASK = RteMbuf.RTE_MBUF_F_RX_L4_CKSUM_GOOD | RteMbuf.RTE_MBUF_F_RX_L4_CKSUM_BAD;
     /** Flags that describe the mbuf's buffer, not the packet: an extbuf pool's mbufs keep them. */
     private static final long KEEP = RteMbuf.RTE_MBUF_F_EXTERNAL | RteMbuf.RTE_MBUF_F_INDIRECT;
-    private static final int ETHERTYPE_IPV4 = 0x0800;
-    private static final int ETHERTYPE_VLAN = 0x8100;
-    private static final int PROTO_TCP = 6;
-    private static final int PROTO_UDP = 17;
     private static final int OFFLOAD_FLAGS = FrameBurst.TX_IP_CHECKSUM | FrameBurst.TX_L4_CHECKSUM | FrameBurst.TX_TCP_SEGMENTATION;
 
     private static final int RX_FRAMES = 0, RX_BYTES = 1, TX_FRAMES = 2, TX_BYTES = 3, RX_BAD = 4;
@@ -67,7 +60,6 @@ public final class DpdkPort extends NativeResource implements PacketPort {
     private final String name;
     private final PortCapabilities capabilities;
     private final int txOffloadFlags;
-    private final int mtu;
     /** Received mbufs not yet handed out (after awaitReceive, or a burst smaller than what arrived). */
     private final MbufArray rx;
     private int rxNext;
@@ -76,6 +68,7 @@ public final class DpdkPort extends NativeResource implements PacketPort {
     private final MemorySegment scratchTable;
     private final MemorySegment rxTable;
     private final Mbuf view = new Mbuf();
+    private final MbufOffloads translation;
     /** Written by the data-path thread, read by {@link #stats()} from any thread (opaque). */
     private final PortCounters counters = new PortCounters(5);
     /** The EAL {@link DpdkOpener} created for this port alone, closed after the port, or null. */
@@ -89,7 +82,7 @@ public final class DpdkPort extends NativeResource implements PacketPort {
         this.name = "dpdk:" + port.name();
         this.capabilities = capabilities;
         this.txOffloadFlags = txOffloadFlags;
-        this.mtu = capabilities.mtu();
+        this.translation = new MbufOffloads(capabilities.mtu());
         MbufArray r = null;
         MbufArray s = null;
         try {
@@ -148,11 +141,13 @@ public final class DpdkPort extends NativeResource implements PacketPort {
                     + (maxFrame + Mbuf.HEADROOM));
         }
         boolean txL4 = txOff.contains(TxOffload.UDP_CKSUM) && txOff.contains(TxOffload.TCP_CKSUM);
-        boolean tso = txOff.contains(TxOffload.TCP_TSO);
+        // TSO frames are single mbufs: only a pool whose buffers hold more than one MTU frame serves them
+        boolean tso = txOff.contains(TxOffload.TCP_TSO) && room > maxFrame;
         int flags = (txOff.contains(TxOffload.IPV4_CKSUM) ? FrameBurst.TX_IP_CHECKSUM : 0) | (txL4 ? FrameBurst.TX_L4_CHECKSUM : 0)
                 | (tso ? FrameBurst.TX_TCP_SEGMENTATION : 0);
         PortCapabilities caps = new PortCapabilities(mac != null ? mac : new MacAddress(port.macAddress().bits()), mtu, maxFrame, maxBurst,
-                rxOff.size() == 3, (flags & FrameBurst.TX_IP_CHECKSUM) != 0, txL4, tso ? mtu - 40 : 0);
+                rxOff.size() == 3, (flags & FrameBurst.TX_IP_CHECKSUM) != 0, txL4,
+                tso ? Math.min(room, PortCapabilities.TSO_FRAME_LIMIT) : 0);
         port.start();
         port.promiscuous(true);
         return new DpdkPort(port, pool, maxBurst, caps, flags, ownedEal);
@@ -264,6 +259,16 @@ public final class DpdkPort extends NativeResource implements PacketPort {
         return got;
     }
 
+    /** Every mbuf of the pool has the same room: TSO frames up to {@link PortCapabilities#tsoMaxFrame()} fit any. */
+    @Override
+    public int allocate(FrameBurst burst, int n, int length) {
+        if (length > Math.max(capabilities.maxFrameLength(), capabilities.tsoMaxFrame())) {
+            throw new IllegalArgumentException(name + ": no transmit buffers of " + length + " bytes (maxFrameLength "
+                    + capabilities.maxFrameLength() + ", tsoMaxFrame " + capabilities.tsoMaxFrame() + ")");
+        }
+        return allocate(burst, n);
+    }
+
     @Override
     public int transmit(FrameBurst burst, int n) {
         checkOpen();
@@ -278,7 +283,7 @@ public final class DpdkPort extends NativeResource implements PacketPort {
             int flags = burst.flags(i);
             Mbuf v = view.wrap(m).length(length);
             if ((flags & OFFLOAD_FLAGS) != 0) {
-                offload(v, flags, i);
+                offload(v, flags, burst.segmentSize(i), i);
             } else {
                 v.offloadFlags(v.offloadFlags() & KEEP).txOffload(0);
             }
@@ -295,62 +300,15 @@ public final class DpdkPort extends NativeResource implements PacketPort {
         return sent;
     }
 
-    /**
-     * Translates frame {@code i}'s offload flags into the mbuf's {@code ol_flags} and
-     * {@code tx_offload} lengths, as {@code rte_mbuf_core.h} asks: the IPv4 checksum field
-     * zeroed for {@code TX_IP_CKSUM}; for TSO the TCP checksum field holds the pseudo-header sum
-     * without the length (the frame holds it with the length, as for a plain L4 offload).
-     */
-    private void offload(Mbuf v, int flags, int i) {
+    /** Frame {@code i}'s offload flags as the mbuf's {@code ol_flags} and {@code tx_offload} ({@link MbufOffloads}). */
+    private void offload(Mbuf v, int flags, int segmentSize, int i) {
         if ((flags & ~txOffloadFlags & OFFLOAD_FLAGS) != 0) {
             throw new IllegalArgumentException("frame " + i + " asks for offloads 0x" + Integer.toHexString(flags & OFFLOAD_FLAGS)
                     + " but " + name + " offers only 0x" + Integer.toHexString(txOffloadFlags) + " (see capabilities())");
         }
-        long a = v.dataAddress();
-        int len = v.dataLength();
-        int l2 = 14;
-        int type = len >= 14 ? Short.toUnsignedInt(MEMORY.get(SHORT_BE, a + 12)) : 0;
-        if (type == ETHERTYPE_VLAN && len >= 18) {
-            l2 = 18;
-            type = Short.toUnsignedInt(MEMORY.get(SHORT_BE, a + 16));
-        }
-        if (type != ETHERTYPE_IPV4 || len < l2 + 20) {
-            throw new IllegalArgumentException("frame " + i + " asks for checksum offload but is not an IPv4 frame (EtherType 0x"
-                    + Integer.toHexString(type) + ", " + len + " bytes)");
-        }
-        long ipAt = a + l2;
-        int l3 = (MEMORY.get(BYTE, ipAt) & 0xF) * 4;
-        int proto = MEMORY.get(BYTE, ipAt + 9) & 0xFF;
-        long ol = v.offloadFlags() & KEEP | RteMbuf.RTE_MBUF_F_TX_IPV4;
-        int l4 = 0;
-        int segment = 0;
-        if ((flags & FrameBurst.TX_IP_CHECKSUM) != 0) {
-            ol |= RteMbuf.RTE_MBUF_F_TX_IP_CKSUM;
-            MEMORY.set(SHORT_BE, ipAt + 10, (short) 0);
-        }
-        if ((flags & (FrameBurst.TX_L4_CHECKSUM | FrameBurst.TX_TCP_SEGMENTATION)) != 0) {
-            if (proto != PROTO_TCP && (proto != PROTO_UDP || (flags & FrameBurst.TX_TCP_SEGMENTATION) != 0)) {
-                throw new IllegalArgumentException("frame " + i + " asks for an L4 offload but carries IP protocol " + proto);
-            }
-            if (len < l2 + l3 + (proto == PROTO_TCP ? 20 : 8)) {
-                throw new IllegalArgumentException("frame " + i + " is too short for its L4 header: " + len + " bytes");
-            }
-            ol |= proto == PROTO_TCP ? RteMbuf.RTE_MBUF_F_TX_TCP_CKSUM : RteMbuf.RTE_MBUF_F_TX_UDP_CKSUM;
-            if ((flags & FrameBurst.TX_TCP_SEGMENTATION) != 0) {
-                long tcpAt = ipAt + l3;
-                l4 = ((MEMORY.get(BYTE, tcpAt + 12) & 0xFF) >>> 4) * 4;
-                segment = mtu - l3 - l4;
-                ol |= RteMbuf.RTE_MBUF_F_TX_TCP_SEG;
-                // One's-complement subtraction of the TCP length from the pseudo-header sum.
-                int tcpLength = Short.toUnsignedInt(MEMORY.get(SHORT_BE, ipAt + 2)) - l3;
-                int sum = Short.toUnsignedInt(MEMORY.get(SHORT_BE, tcpAt + 16)) + (~tcpLength & 0xFFFF);
-                sum = (sum & 0xFFFF) + (sum >>> 16);
-                MEMORY.set(SHORT_BE, tcpAt + 16, (short) sum);
-            }
-        }
-        v.offloadFlags(ol);
-        // struct rte_mbuf tx_offload: l2_len:7, l3_len:9, l4_len:8, tso_segsz:16
-        v.txOffload(l2 | (long) l3 << 7 | (long) l4 << 16 | (long) segment << 24);
+        translation.translate(MEMORY, v.dataAddress(), v.dataLength(), flags, segmentSize, i);
+        v.offloadFlags(v.offloadFlags() & KEEP | translation.olFlags());
+        v.txOffload(translation.txOffload());
     }
 
     @Override

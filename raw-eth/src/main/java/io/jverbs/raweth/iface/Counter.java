@@ -89,5 +89,7 @@ public enum Counter {
     /** Packets to a destination off the prefix with no gateway, dropped. */
     TX_NO_ROUTE,
     /** Packets larger than the MTU, dropped (no fragmentation). */
-    TX_TOO_BIG
+    TX_TOO_BIG,
+    /** TCP frames larger than the MTU handed to the port to segment (TSO); each is one of {@link #TX_FRAMES}. */
+    TX_SEGMENTATION_FRAMES
 }

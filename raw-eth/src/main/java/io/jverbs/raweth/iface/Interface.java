@@ -122,6 +122,7 @@ public final class Interface {
     private int curNextHop;
     private long curMac;
     private int curFlags;
+    private int curSegmentSize;
 
     private long now;
     private int ipId;
@@ -543,10 +544,24 @@ public final class Interface {
 
     /** See {@link IpTransmitter#begin}. */
     int begin(int destination, int protocol, int l4Length) {
+        return begin(destination, protocol, l4Length, 0);
+    }
+
+    /** See {@link IpTransmitter#maxSegmentationLength}. */
+    int maxSegmentationLength() {
+        return caps.tso() ? Math.min(caps.tsoMaxFrame() - ETH, 0xffff) - IP : 0;
+    }
+
+    /** See {@link IpTransmitter#begin(int, int, int, int)}. */
+    int begin(int destination, int protocol, int l4Length, int segmentSize) {
         if (building) {
             throw new IllegalStateException("begin before the packet begun last was finished");
         }
-        if (l4Length < 0 || IP + l4Length > mtu) {
+        // A TSO frame whenever the caller gives a segment size: its payload may fit the MTU and still
+        // exceed the segment size (a peer's MSS below ours), and the device must cut it all the same.
+        boolean segmented = segmentSize > 0;
+        if (l4Length < 0 || !segmented && IP + l4Length > mtu || segmented && (protocol != IpProtocol.TCP
+                || l4Length > maxSegmentationLength() || IP + TcpPacket.MIN_HEADER_LENGTH + segmentSize > mtu)) {
             stats.add(Counter.TX_TOO_BIG);
             return IpTransmitter.TOO_BIG;
         }
@@ -564,7 +579,7 @@ public final class Interface {
             }
             nextHop = gateway;
         }
-        if (!txFrame()) {
+        if (!txFrame(ETH + IP + l4Length)) {
             return IpTransmitter.BUSY;
         }
         MemorySegment m = tx.memory();
@@ -587,6 +602,7 @@ public final class Interface {
         curL4Length = l4Length;
         curNextHop = nextHop;
         curMac = destinationMac;
+        curSegmentSize = segmented ? segmentSize : 0;
         return IpTransmitter.OK;
     }
 
@@ -613,7 +629,7 @@ public final class Interface {
         if (checksum != IpTransmitter.CHECKSUM_NONE) {
             long field = l4 + (checksum == IpTransmitter.CHECKSUM_UDP ? 6 : 16);
             int pseudo = Checksum.pseudoHeader(address, curDestination, curProtocol, curL4Length);
-            if (caps.txL4Checksum()) {
+            if (caps.txL4Checksum() || curSegmentSize != 0) {
                 // The device adds the segment to the pseudo-header sum left in the field.
                 m.set(U16, field, (short) pseudo);
                 flags |= FrameBurst.TX_L4_CHECKSUM;
@@ -628,9 +644,17 @@ public final class Interface {
         if (dmac != ArpCache.NONE) {
             ethOut.wrapUnchecked(m, curOffset, ETH).setDestination(dmac);
             commitFrame(m, curOffset, len, flags);
+            if (curSegmentSize != 0) {
+                // TSO (FrameBurst.TX_TCP_SEGMENTATION): the device fills both checksums of each segment
+                tx.flags(txUsed - 1, flags | FrameBurst.TX_TCP_SEGMENTATION);
+                tx.segmentSize(txUsed - 1, curSegmentSize);
+                stats.add(Counter.TX_SEGMENTATION_FRAMES);
+            }
             return;
         }
-        if (pending.add(curNextHop, m, curOffset, len, flags, now)) {
+        if (curSegmentSize != 0) {
+            stats.add(Counter.ARP_QUEUE_FULL); // the queue's slots hold one MTU: TCP sends it again
+        } else if (pending.add(curNextHop, m, curOffset, len, flags, now)) {
             stats.add(Counter.ARP_QUEUED);
         } else {
             stats.add(Counter.ARP_QUEUE_FULL);
@@ -697,11 +721,18 @@ public final class Interface {
 
     /** Makes sure burst entry {@code txUsed} is an allocated buffer; false (counted) when the port has none. */
     private boolean txFrame() {
-        if (txUsed < tx.count()) {
+        return txFrame(0);
+    }
+
+    /** {@link #txFrame()} with room for a frame of {@code length} bytes: TSO buffers when it needs them. */
+    private boolean txFrame(int length) {
+        if (txUsed < tx.count() && length <= tx.capacity(txUsed)) {
             return true;
         }
         flush();
-        if (port.allocate(tx, tx.capacity()) == 0) {
+        int got = length > caps.maxFrameLength() ? port.allocate(tx, tx.capacity(), caps.tsoMaxFrame())
+                : port.allocate(tx, tx.capacity());
+        if (got == 0) {
             stats.add(Counter.TX_NO_BUFFER);
             return false;
         }

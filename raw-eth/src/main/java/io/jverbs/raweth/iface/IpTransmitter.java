@@ -7,7 +7,9 @@ import java.lang.foreign.MemorySegment;
  * reserves a transmit frame with the Ethernet and IPv4 headers written, the socket writes its
  * transport header and payload at {@link #offset()} in {@link #segment()}, and {@link #finish}
  * fills the transport checksum (in software, or by the port's offload) and sends the frame, or
- * queues it until the next hop's MAC is known. One per interface, reused for every packet.
+ * queues it until the next hop's MAC is known. One per interface, reused for every packet. Over a
+ * port with TCP segmentation offload a TCP sender may {@link #begin(int, int, int, int) begin} one
+ * frame of up to 64 KiB that the device cuts into MTU-sized segments.
  *
  * {@snippet :
  * if (tx.begin(peer, IpProtocol.UDP, 8 + n) == IpTransmitter.OK) {
@@ -24,7 +26,7 @@ public final class IpTransmitter {
     public static final int BUSY = 1;
     /** {@link #begin}: no route to the destination (off the prefix, no gateway); dropped and counted. */
     public static final int NO_ROUTE = 2;
-    /** {@link #begin}: larger than the MTU allows; dropped and counted (no fragmentation). */
+    /** {@link #begin}: larger than the MTU (or the port's TSO frame) allows; dropped and counted (no fragmentation). */
     public static final int TOO_BIG = 3;
 
     /** {@link #finish}: the transport part carries its own checksum (or none). */
@@ -48,6 +50,28 @@ public final class IpTransmitter {
      */
     public int begin(int destination, int protocol, int length) {
         return iface.begin(destination, protocol, length);
+    }
+
+    /**
+     * {@link #begin(int, int, int)} for a TCP frame the port cuts into segments of
+     * {@code segmentSize} payload bytes (TCP segmentation offload): {@code length} may be up to
+     * {@link #maxSegmentationLength()}; {@link #finish} flags the frame and leaves the checksums to
+     * the device. Every frame begun this way is cut, even one within the MTU (a peer's MSS below
+     * ours); a {@code segmentSize} of 0 is {@link #begin(int, int, int)}.
+     *
+     * @return {@link #OK}, {@link #BUSY}, {@link #NO_ROUTE} or {@link #TOO_BIG} (also when the port
+     *         offers no TSO, the protocol is not TCP, or a segment would not fit the MTU)
+     */
+    public int begin(int destination, int protocol, int length, int segmentSize) {
+        return iface.begin(destination, protocol, length, segmentSize);
+    }
+
+    /**
+     * The largest transport part (header and payload) one TSO frame carries, below 64 KiB; 0 when
+     * the port offers no TCP segmentation offload.
+     */
+    public int maxSegmentationLength() {
+        return iface.maxSegmentationLength();
     }
 
     /** The memory of the frame {@link #begin} reserved. */

@@ -8,8 +8,9 @@ import io.jverbs.raweth.port.PortSpec;
 import java.util.Locale;
 
 /**
- * Opens {@code afpacket:<interface>[,ring=v2|v3]} as an {@link AfPacketPort} (a service): its default
- * options, with {@code ring=v2} the {@link AfPacketPort.Options#lowLatency() low-latency} V2 rings;
+ * Opens {@code afpacket:<interface>[,ring=v2|v3][,tso]} as an {@link AfPacketPort} (a service): its default
+ * options, with {@code ring=v2} the {@link AfPacketPort.Options#lowLatency() low-latency} V2 rings,
+ * with {@code tso} the {@code PACKET_VNET_HDR} offloads ({@link AfPacketPort.Options#withTso});
  * without a {@code ring=}, V2 when the hints ask for {@link PortHints#lowLatency() low latency}.
  * The hints are not needed: the interface delivers every frame to the socket, nothing to steer.
  */
@@ -60,8 +61,10 @@ public final class AfPacketOpener implements PortOpener {
             options = switch (parts[i].trim().toLowerCase(Locale.ROOT)) {
                 case "ring=v2" -> options.withRingVersion(AfPacketPort.RingVersion.V2);
                 case "ring=v3" -> options.withRingVersion(AfPacketPort.RingVersion.V3);
+                case "tso" -> options.withTso(true);
                 default -> throw new IllegalArgumentException("'" + spec + "': unknown option '" + parts[i].trim()
-                        + "'; afpacket takes <interface>[,ring=v2|v3] (v2: lowest latency, v3: batching)");
+                        + "'; afpacket takes <interface>[,ring=v2|v3][,tso] (v2: lowest latency, v3: batching;"
+                        + " tso: checksum and segmentation offload through PACKET_VNET_HDR)");
             };
         }
         return options;

@@ -79,8 +79,17 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * tcpdump on the host no longer sees the frames).
  *
  * <h2>Offloads: veth and checksums</h2>
- * The port offers no offloads and sets no offload flags: frames are sent as given, received as
- * the kernel saw them. A peer that offloads checksums or segmentation to the interface (the Linux
+ * By default the port offers no offloads and sets no offload flags: frames are sent as given,
+ * received as the kernel saw them. With {@link Options#tso()} the socket has
+ * {@code PACKET_VNET_HDR}, which the kernel applies to both rings of the socket: each TX slot
+ * starts with a {@code struct virtio_net_hdr} before the frame, through which the port offers
+ * TCP/UDP checksum offload ({@code NEEDS_CSUM}) and TCP segmentation offload (GSO TCPV4 with the
+ * frame's segment size; the kernel segments in software only if the interface has no TSO, and a
+ * veth hands the whole packet to its peer). The TX ring's slot size is fixed for the ring, so
+ * with TSO every slot holds a 64 KiB frame (a ring of 64 slots is about 4.3 MiB); TPACKET_V2 and
+ * V3 TX rings both take the header ({@code tpacket_snd} parses it), so no {@code sendmsg} path is
+ * needed. Received frames carry the kernel's header before them too; the port skips it (receive
+ * stays MTU frames, as below). A peer that offloads checksums or segmentation to the interface (the Linux
  * stack on the other end of a veth does, by default) delivers frames whose TCP/UDP checksum is not
  * filled in ({@code TP_STATUS_CSUMNOTREADY}) and 64 KB GSO frames. This port drops both and counts
  * them in {@link PortStats#rxErrors()}; to receive such a peer's traffic, turn the offloads off on
@@ -143,11 +152,19 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
      * @param promiscuous receive frames for any MAC ({@code PACKET_MR_PROMISC}, undone when the socket closes)
      * @param qdiscBypass send past the queueing discipline ({@code PACKET_QDISC_BYPASS})
      * @param ring the ring format, for both rings
+     * @param tso {@code PACKET_VNET_HDR}: the port offers TCP/UDP checksum and TCP segmentation
+     *        offload, and every TX slot holds a TSO frame (see the class doc)
      */
     public record Options(int blockSize, int blockCount, int retireTimeoutMillis, int txFrames, int maxBurst,
-                          boolean promiscuous, boolean qdiscBypass, RingVersion ring) {
-        /** V3 rings: 16 RX blocks of 256 KiB, 1 ms retire timeout, 256 TX slots, bursts of 64, promiscuous. */
-        public static final Options DEFAULTS = new Options(256 << 10, 16, 1, 256, 64, true, false, RingVersion.V3);
+                          boolean promiscuous, boolean qdiscBypass, RingVersion ring, boolean tso) {
+        /** V3 rings: 16 RX blocks of 256 KiB, 1 ms retire timeout, 256 TX slots, bursts of 64, promiscuous, no offloads. */
+        public static final Options DEFAULTS = new Options(256 << 10, 16, 1, 256, 64, true, false, RingVersion.V3, false);
+
+        /** Without offloads. */
+        public Options(int blockSize, int blockCount, int retireTimeoutMillis, int txFrames, int maxBurst,
+                       boolean promiscuous, boolean qdiscBypass, RingVersion ring) {
+            this(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, qdiscBypass, ring, false);
+        }
 
         public Options {
             if (blockSize <= 0 || Integer.bitCount(blockSize) != 1 || blockSize % LibC.pageSize() != 0) {
@@ -164,22 +181,31 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         }
 
         public Options withPromiscuous(boolean on) {
-            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, on, qdiscBypass, ring);
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, on, qdiscBypass, ring, tso);
         }
 
         public Options withQdiscBypass(boolean on) {
-            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, on, ring);
+            return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, on, ring, tso);
         }
 
         public Options withRing(int blockSize, int blockCount, int retireTimeoutMillis, int txFrames) {
             return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, qdiscBypass,
-                    ring);
+                    ring, tso);
         }
 
         /** These options with ring format {@code version}. */
         public Options withRingVersion(RingVersion version) {
             return new Options(blockSize, blockCount, retireTimeoutMillis, txFrames, maxBurst, promiscuous, qdiscBypass,
-                    version);
+                    version, tso);
+        }
+
+        /**
+         * These options with {@code PACKET_VNET_HDR} checksum and segmentation offload on or off; on,
+         * the TX ring shrinks to at most 64 slots, each of a TSO frame's 64 KiB.
+         */
+        public Options withTso(boolean on) {
+            return new Options(blockSize, blockCount, retireTimeoutMillis, on ? Math.min(txFrames, 64) : txFrames, maxBurst,
+                    promiscuous, qdiscBypass, ring, on);
         }
 
         /** These options with {@link RingVersion#V2} rings: a frame is received as soon as the kernel wrote it. */
@@ -224,6 +250,10 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
     private final int txSlots;
     private final int txSlotSize;
     private final int txDataOffset;
+    /** The virtio_net_hdr's length before each TX frame (0 without PACKET_VNET_HDR); TX buffers' capacity. */
+    private final int vnet;
+    private final int txCapacity;
+    private final int mtu;
     private final long txStatus, txLen, txSnaplen;
     private int txAlloc;
     private int txCommit;
@@ -255,7 +285,10 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         this.txSlots = txSlots;
         this.txState = new byte[txSlots];
         this.txSlotSize = txSlotSize;
-        this.txDataOffset = txDataOffset;
+        this.vnet = capabilities.tso() ? VnetHeader.LENGTH : 0;
+        this.txDataOffset = txDataOffset + vnet;
+        this.txCapacity = capabilities.tso() ? capabilities.tsoMaxFrame() : capabilities.maxFrameLength();
+        this.mtu = capabilities.mtu();
         this.txStatus = v2 ? V2_STATUS : tpacket3_hdr.tp_status$offset();
         this.txLen = v2 ? V2_LEN : tpacket3_hdr.tp_len$offset();
         this.txSnaplen = v2 ? V2_SNAPLEN : tpacket3_hdr.tp_snaplen$offset();
@@ -293,6 +326,12 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
             Netdev.setInt(fd, sol, LinuxLibc.PACKET_IGNORE_OUTGOING, 1, LinuxCall.IGNORE_OUTGOING);
             // A malformed TX slot is skipped instead of stalling the ring (lengths are checked here first).
             Netdev.setInt(fd, sol, LinuxLibc.PACKET_LOSS, 1, LinuxCall.SET_LOSS);
+            int vnet = 0;
+            if (options.tso()) {
+                // before the rings: the kernel refuses it on a socket that has them (EBUSY)
+                Netdev.setInt(fd, sol, LinuxLibc.PACKET_VNET_HDR, 1, LinuxCall.PACKET_VNET_HDR);
+                vnet = VnetHeader.LENGTH;
+            }
             if (options.qdiscBypass()) {
                 Netdev.setInt(fd, sol, LinuxLibc.PACKET_QDISC_BYPASS, 1, LinuxCall.QDISC_BYPASS);
             }
@@ -301,15 +340,19 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
             // packs RX frames by their real length and uses the slot size only for its frame count.
             long hdrlen = v2 ? LinuxLibc.TPACKET2_HDRLEN : LinuxLibc.TPACKET3_HDRLEN;
             int dataOffset = (int) (hdrlen - sockaddr_ll.sizeof());
-            int rxRoom = (int) ((hdrlen + 16 + TPACKET_ALIGNMENT - 1) & -TPACKET_ALIGNMENT);
+            int rxRoom = (int) ((hdrlen + 16 + TPACKET_ALIGNMENT - 1) & -TPACKET_ALIGNMENT) + vnet;
             int slot = Integer.highestOneBit(Math.max(rxRoom + maxFrame, 256) - 1) << 1;
             if (slot > options.blockSize()) {
                 throw new IllegalArgumentException("blockSize " + options.blockSize() + " cannot hold a frame of MTU " + mtu
                         + " (" + slot + " bytes with the ring header)");
             }
-            int txBlock = (int) Math.max(slot, 16 * LibC.pageSize());
-            int txBlocks = (int) (((long) options.txFrames() * slot + txBlock - 1) / txBlock);
-            int txSlots = txBlocks * (txBlock / slot);
+            // TX slots: a frame after the ring header (and the virtio_net_hdr); with TSO one 64 KiB frame
+            // per slot, each slot a block of whole pages (slots must tile the ring: slot i at i * txSlot)
+            int page = (int) LibC.pageSize();
+            int txSlot = options.tso() ? (dataOffset + vnet + PortCapabilities.TSO_FRAME_LIMIT + page - 1) / page * page : slot;
+            int txBlock = options.tso() ? txSlot : (int) Math.max(slot, 16 * LibC.pageSize());
+            int txBlocks = (int) (((long) options.txFrames() * txSlot + txBlock - 1) / txBlock);
+            int txSlots = txBlocks * (txBlock / txSlot);
             int rxFrames = options.blockCount() * (options.blockSize() / slot);
             try (Arena a = Arena.ofConfined()) {
                 if (v2) {
@@ -317,7 +360,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                     MemorySegment req = a.allocate(tpacket_req.layout());
                     ringRequest(req, options.blockSize(), options.blockCount(), slot, rxFrames);
                     Netdev.setStruct(fd, sol, LinuxLibc.PACKET_RX_RING, req, LinuxCall.RX_RING);
-                    ringRequest(req, txBlock, txBlocks, slot, txSlots);
+                    ringRequest(req, txBlock, txBlocks, txSlot, txSlots);
                     Netdev.setStruct(fd, sol, LinuxLibc.PACKET_TX_RING, req, LinuxCall.TX_RING);
                 } else {
                     MemorySegment req = a.allocate(tpacket_req3.layout());
@@ -325,7 +368,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                     tpacket_req3.tp_retire_blk_tov(req, options.retireTimeoutMillis());
                     Netdev.setStruct(fd, sol, LinuxLibc.PACKET_RX_RING, req, LinuxCall.RX_RING);
                     req.fill((byte) 0);
-                    ringRequest(req, txBlock, txBlocks, slot, txSlots);
+                    ringRequest(req, txBlock, txBlocks, txSlot, txSlots);
                     Netdev.setStruct(fd, sol, LinuxLibc.PACKET_TX_RING, req, LinuxCall.TX_RING);
                 }
 
@@ -355,13 +398,13 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                     Netdev.setStruct(fd, sol, LinuxLibc.PACKET_ADD_MEMBERSHIP, mreq, LinuxCall.ADD_MEMBERSHIP);
                 }
                 PortCapabilities caps = new PortCapabilities(mac, mtu, maxFrame, Math.min(options.maxBurst(), txSlots),
-                        false, false, false, 0);
+                        false, false, options.tso(), options.tso() ? PortCapabilities.TSO_FRAME_LIMIT : 0);
                 // V2 RX slots tile the ring (both sizes are powers of two): slot i is at i * slot.
                 return v2
                         ? new AfPacketPort(ifname, fd, ringArena, map, mapLength, ring, rxSize, caps, true, slot, rxFrames,
-                                txSlots, slot, dataOffset)
+                                txSlots, txSlot, dataOffset)
                         : new AfPacketPort(ifname, fd, ringArena, map, mapLength, ring, rxSize, caps, false,
-                                options.blockSize(), options.blockCount(), txSlots, slot, dataOffset);
+                                options.blockSize(), options.blockCount(), txSlots, txSlot, dataOffset);
             }
         } catch (RuntimeException e) {
             if (ringArena != null) ringArena.close();
@@ -604,7 +647,7 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                 }
                 break;
             }
-            burst.set(k++, slot + txDataOffset, 0, maxFrameLength, 0, TX_TAG | txAlloc);
+            burst.set(k++, slot + txDataOffset, 0, txCapacity, 0, TX_TAG | txAlloc);
             txState[txAlloc] = ALLOCATED;
             txAlloc = txAlloc + 1 == txSlots ? 0 : txAlloc + 1;
             txOutstanding++;
@@ -613,10 +656,20 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
         return k;
     }
 
+    /** With {@link Options#tso()} every TX slot holds a TSO frame. */
+    @Override
+    public int allocate(FrameBurst burst, int n, int length) {
+        if (length > txCapacity) {
+            throw new IllegalArgumentException(name + ": no transmit buffers of " + length + " bytes (maxFrameLength "
+                    + maxFrameLength + ", tsoMaxFrame " + capabilities.tsoMaxFrame() + ")");
+        }
+        return allocate(burst, n);
+    }
+
     @Override
     public int transmit(FrameBurst burst, int n) {
         checkOpen();
-        PortChecks.checkTransmit(burst, n, name);
+        PortChecks.checkTransmit(burst, n, name, vnet != 0 ? PortChecks.VNET_OFFLOADS : 0);
         if (n == 0) {
             return 0;
         }
@@ -634,6 +687,13 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
                         + " allocate handed them out");
             }
             span = d + 1;
+            if (vnet != 0) {
+                // in the frame's own slot, before anything changes: a frame the offloads cannot take throws here
+                VnetHeader.write(tx, burst.offset(i) - vnet, burst.length(i), burst.flags(i), burst.segmentSize(i), mtu, i);
+            } else if ((burst.flags(i) & FrameBurst.TX_TCP_SEGMENTATION) != 0) {
+                throw new IllegalArgumentException("frame " + i + " asks for TSO, which " + name
+                        + " does not offer (open it with Options.withTso)");
+            }
         }
         for (int d = 0, held = 0; d < span; d++) {
             int slot = txCommit + d >= txSlots ? txCommit + d - txSlots : txCommit + d;
@@ -648,12 +708,13 @@ public final class AfPacketPort extends NativeResource implements PacketPort {
             int from = (int) (burst.handle(i) & ~TX_TAG);
             int len = burst.length(i);
             if (from != txCommit) { // older holes before it: the frame moves down, its slot becomes a hole
-                MemorySegment.copy(tx, (long) from * txSlotSize + txDataOffset, tx, slot + txDataOffset, len);
+                MemorySegment.copy(tx, (long) from * txSlotSize + txDataOffset - vnet, tx, slot + txDataOffset - vnet,
+                        len + vnet); // with its virtio_net_hdr
                 txState[from] = RELEASED;
             }
             txState[txCommit] = FREE;
-            tx.set(JAVA_INT, slot + txLen, len);
-            tx.set(JAVA_INT, slot + txSnaplen, len);
+            tx.set(JAVA_INT, slot + txLen, len + vnet);
+            tx.set(JAVA_INT, slot + txSnaplen, len + vnet);
             if (!v2) {
                 tx.set(JAVA_INT, slot + tpacket3_hdr.tp_next_offset$offset(), 0);
             }

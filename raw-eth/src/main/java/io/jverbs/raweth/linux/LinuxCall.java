@@ -86,6 +86,8 @@ public enum LinuxCall implements NativeCall {
                     : errno == Errno.EINVAL ? "an interface of this name exists and is not a TAP device" : null;
         }
     },
+    TUNSETOFFLOAD("ioctl(TUNSETOFFLOAD)"),
+    PACKET_VNET_HDR("setsockopt(PACKET_VNET_HDR)"),
     READ("read(TAP)"),
     WRITE("write(TAP)");
 

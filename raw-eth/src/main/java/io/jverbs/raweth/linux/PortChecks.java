@@ -15,8 +15,11 @@ final class PortChecks {
         }
     }
 
-    /** Frames [0, n) are whole Ethernet frames and ask for no offload (neither port has one). */
-    static void checkTransmit(FrameBurst burst, int n, String port) {
+    /** The offloads a port with a virtio_net_hdr (TAP's IFF_VNET_HDR, AF_PACKET's PACKET_VNET_HDR) takes. */
+    static final int VNET_OFFLOADS = FrameBurst.TX_L4_CHECKSUM | FrameBurst.TX_TCP_SEGMENTATION;
+
+    /** Frames [0, n) are whole Ethernet frames and ask for no offload beyond {@code offered}. */
+    static void checkTransmit(FrameBurst burst, int n, String port, int offered) {
         if (n < 0 || n > burst.count()) {
             throw new IllegalArgumentException("n " + n + " outside [0, " + burst.count() + "]");
         }
@@ -24,7 +27,7 @@ final class PortChecks {
             if (burst.length(i) < ETH_HLEN) {
                 throw new IllegalArgumentException("frame " + i + " is " + burst.length(i) + " bytes, shorter than an Ethernet header");
             }
-            if (burst.flags(i) != 0) {
+            if ((burst.flags(i) & ~offered) != 0) {
                 throw new IllegalArgumentException("frame " + i + " asks for offloads (flags " + burst.flags(i) + ") that "
                         + port + " does not offer");
             }

@@ -38,8 +38,19 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>The port's {@link PortCapabilities#mac() MAC} is this end's own address (given in the
  * options, or a random locally administered one), not the interface's, which is
- * {@link #interfaceMac()}. No offloads: the kernel fills every checksum of frames it sends to a
- * TAP without {@code IFF_VNET_HDR}, and checks the ones it receives.
+ * {@link #interfaceMac()}. By default no offloads: the kernel fills every checksum of frames it
+ * sends to a TAP without {@code IFF_VNET_HDR}, and checks the ones it receives.
+ *
+ * <h2>Offloads: IFF_VNET_HDR</h2>
+ * With {@link Options#tsoBuffers()} above 0 the device is opened with {@code IFF_VNET_HDR}: every
+ * frame read or written is preceded by a {@code struct virtio_net_hdr} (kept in the slot before the
+ * frame, so frames stay where the burst says). The port then offers TCP/UDP checksum offload
+ * ({@code VIRTIO_NET_HDR_F_NEEDS_CSUM}) and TCP segmentation offload: frames of up to
+ * {@link PortCapabilities#TSO_FRAME_LIMIT} bytes in that many extra buffers, written as one GSO packet
+ * ({@code VIRTIO_NET_HDR_GSO_TCPV4}, {@code gso_size} the frame's segment size), which the kernel
+ * takes as one large TCP packet (as from GRO) and segments only if it forwards it. Receive stays
+ * MTU frames with their checksums filled: {@code TUNSETOFFLOAD} is set to no offloads, so the
+ * kernel segments and checksums what it sends to the TAP (GRO/LRO on our side is not done).
  *
  * <p>The per-frame {@code read} and {@code write} capture no errno. A capturing downcall slices its
  * capture segment on every call, and that slice is freed by escape analysis only if C2 inlines the
@@ -56,24 +67,39 @@ public final class TapPort extends NativeResource implements PacketPort {
     private static final MethodHandle WRITE = Native.LINKER.downcallHandle(LinuxLibc.write$address(),
             LinuxLibc.write$descriptor());
     private static final short POLLIN = (short) LinuxLibc.POLLIN;
+    /** Where a frame starts in its slot with IFF_VNET_HDR: 16-byte aligned, the 10-byte header just before it. */
+    private static final int VNET_FRAME_AT = 16;
 
     /**
      * @param buffers frame slots in the port's pool, shared by received frames and transmit buffers
      * @param maxBurst the burst size the port advertises
      * @param mac this end's MAC, or null for a random locally administered one
+     * @param tsoBuffers 0 for a plain TAP; else the device is opened with {@code IFF_VNET_HDR}, the
+     *        port offers checksum and segmentation offload, and has this many transmit buffers of
+     *        {@link PortCapabilities#TSO_FRAME_LIMIT} bytes (a write copies, so a few suffice)
      */
-    public record Options(int buffers, int maxBurst, MacAddress mac) {
-        /** 512 slots, bursts of 64, a random MAC. */
-        public static final Options DEFAULTS = new Options(512, 64, null);
+    public record Options(int buffers, int maxBurst, MacAddress mac, int tsoBuffers) {
+        /** 512 slots, bursts of 64, a random MAC, no offloads. */
+        public static final Options DEFAULTS = new Options(512, 64, null, 0);
 
         public Options {
-            if (buffers < 1 || maxBurst < 1) {
-                throw new IllegalArgumentException("buffers and maxBurst must be positive: " + this);
+            if (buffers < 1 || maxBurst < 1 || tsoBuffers < 0) {
+                throw new IllegalArgumentException("buffers and maxBurst must be positive, tsoBuffers not negative: " + this);
             }
         }
 
+        /** Without offloads. */
+        public Options(int buffers, int maxBurst, MacAddress mac) {
+            this(buffers, maxBurst, mac, 0);
+        }
+
         public Options withMac(MacAddress mac) {
-            return new Options(buffers, maxBurst, mac);
+            return new Options(buffers, maxBurst, mac, tsoBuffers);
+        }
+
+        /** These options with {@code IFF_VNET_HDR} offloads and {@code n} TSO buffers (0: none). */
+        public Options withTso(int n) {
+            return new Options(buffers, maxBurst, mac, n);
         }
     }
 
@@ -86,6 +112,15 @@ public final class TapPort extends NativeResource implements PacketPort {
     private final long base;
     private final int slotSize;
     private final int maxFrameLength;
+    private final int mtu;
+    /** Plain slots; TSO buffers are numbered after them and lie after them in the pool. */
+    private final int slots;
+    private final int bigSlotSize;
+    /** The virtio_net_hdr's length before each frame (0 without IFF_VNET_HDR), and where a frame starts in its slot. */
+    private final int vnet;
+    private final int frameAt;
+    private final int[] bigFree;
+    private int bigFreeCount;
     private final PortCapabilities capabilities;
     private final MemorySegment pollFd;
     private final int[] free;
@@ -94,7 +129,7 @@ public final class TapPort extends NativeResource implements PacketPort {
     private long rxFrames, rxBytes, txFrames, txBytes, txErrors;
 
     private TapPort(String ifname, int fd, MacAddress interfaceMac, PortCapabilities caps, NativeBuffer pool,
-                    int slots, int slotSize) {
+                    int slots, int slotSize, int tsoBuffers, int bigSlotSize) {
         super(null, pool);
         this.name = "tap:" + ifname;
         this.ifname = ifname;
@@ -106,15 +141,25 @@ public final class TapPort extends NativeResource implements PacketPort {
         this.memory = pool.segment();
         this.base = pool.address();
         this.slotSize = slotSize;
-        this.pollFd = memory.asSlice((long) slots * slotSize, pollfd.sizeof());
+        this.mtu = caps.mtu();
+        this.slots = slots;
+        this.bigSlotSize = bigSlotSize;
+        this.vnet = tsoBuffers > 0 ? VnetHeader.LENGTH : 0;
+        this.frameAt = tsoBuffers > 0 ? VNET_FRAME_AT : 0;
+        this.pollFd = memory.asSlice((long) slots * slotSize + (long) tsoBuffers * bigSlotSize, pollfd.sizeof());
         pollfd.fd(pollFd, fd);
         pollfd.events(pollFd, POLLIN); // poll(2) writes only revents
         this.free = new int[slots];
-        this.taken = new boolean[slots];
+        this.taken = new boolean[slots + tsoBuffers];
         for (int i = 0; i < slots; i++) {
             free[i] = slots - 1 - i;
         }
         this.freeCount = slots;
+        this.bigFree = new int[tsoBuffers];
+        for (int i = 0; i < tsoBuffers; i++) {
+            bigFree[i] = slots + tsoBuffers - 1 - i;
+        }
+        this.bigFreeCount = tsoBuffers;
         attach();
     }
 
@@ -145,9 +190,16 @@ public final class TapPort extends NativeResource implements PacketPort {
             String ifname;
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment req = Netdev.ifreq(a, name);
-                ifreq.ifr_ifru_ifru_flags(req, (short) (LinuxLibc.IFF_TAP | LinuxLibc.IFF_NO_PI));
+                boolean vnet = options.tsoBuffers() > 0;
+                ifreq.ifr_ifru_ifru_flags(req, (short) (LinuxLibc.IFF_TAP | LinuxLibc.IFF_NO_PI
+                        | (vnet ? LinuxLibc.IFF_VNET_HDR : 0)));
                 Netdev.ioctl(fd, LinuxLibc.TUNSETIFF, req, LinuxCall.TUNSETIFF, name);
                 ifname = req.getString(ifreq.ifr_ifrn_ifrn_name$offset(), StandardCharsets.UTF_8);
+                if (vnet) {
+                    // What the kernel may hand us unfinished: nothing (the argument is the flags word
+                    // itself), so received frames are MTU frames with their checksums filled.
+                    Netdev.ioctl(fd, LinuxLibc.TUNSETOFFLOAD, MemorySegment.NULL, LinuxCall.TUNSETOFFLOAD, ifname);
+                }
             }
             // MTU and MAC through an ordinary socket of this namespace, before anyone moves the interface.
             ctl = LinuxLibc.socket((int) LinuxLibc.AF_INET, (int) (LinuxLibc.SOCK_DGRAM | LinuxLibc.SOCK_CLOEXEC), 0);
@@ -157,12 +209,17 @@ public final class TapPort extends NativeResource implements PacketPort {
             int mtu = Netdev.mtu(ctl, ifname);
             MacAddress ifmac = Netdev.mac(ctl, ifname);
             int maxFrame = mtu + 18;
-            int slot = (maxFrame + 63) & ~63;
-            pool = NativeBuffer.allocate((long) slot * options.buffers() + pollfd.sizeof()); // the frames, then a pollfd
+            boolean vnet = options.tsoBuffers() > 0;
+            int at = vnet ? VNET_FRAME_AT : 0;
+            int slot = (at + maxFrame + 63) & ~63;
+            int bigSlot = vnet ? (at + PortCapabilities.TSO_FRAME_LIMIT + 63) & ~63 : 0;
+            // the frames, the TSO buffers, then a pollfd
+            pool = NativeBuffer.allocate((long) slot * options.buffers() + (long) bigSlot * options.tsoBuffers()
+                    + pollfd.sizeof());
             MacAddress mac = options.mac() != null ? options.mac() : randomMac();
             PortCapabilities caps = new PortCapabilities(mac, mtu, maxFrame, Math.min(options.maxBurst(), options.buffers()),
-                    false, false, false, 0);
-            return new TapPort(ifname, fd, ifmac, caps, pool, options.buffers(), slot);
+                    false, false, vnet, vnet ? PortCapabilities.TSO_FRAME_LIMIT : 0);
+            return new TapPort(ifname, fd, ifmac, caps, pool, options.buffers(), slot, options.tsoBuffers(), bigSlot);
         } catch (RuntimeException e) {
             if (pool != null) pool.close();
             Netdev.closeQuietly(fd);
@@ -209,11 +266,12 @@ public final class TapPort extends NativeResource implements PacketPort {
         long bytes = 0;
         while (n < cap && freeCount > 0) {
             int s = free[freeCount - 1];
-            long off = (long) s * slotSize;
-            long rc = read(fd, base + off, slotSize);
+            long off = (long) s * slotSize + frameAt; // the frame; with IFF_VNET_HDR its header just before
+            long rc = read(fd, base + off - vnet, slotSize - frameAt + vnet);
             // A failure after frames is the queue running dry (EAGAIN); a real error shows on the next call.
-            if (rc < 0 && (n > 0 || (rc = readAfterFailure(base + off)) < 0)) break;
-            if (rc == 0) break;
+            if (rc < 0 && (n > 0 || (rc = readAfterFailure(base + off - vnet)) < 0)) break;
+            if (rc <= vnet) break;
+            rc -= vnet;
             freeCount--;
             taken[s] = true;
             burst.set(n++, off, (int) rc, (int) rc, 0, s);
@@ -246,7 +304,31 @@ public final class TapPort extends NativeResource implements PacketPort {
         for (int i = 0; i < k; i++) {
             int s = free[--freeCount];
             taken[s] = true;
-            burst.set(i, (long) s * slotSize, 0, maxFrameLength, 0, s);
+            burst.set(i, (long) s * slotSize + frameAt, 0, maxFrameLength, 0, s);
+        }
+        burst.count(k);
+        return k;
+    }
+
+    /** TSO buffers for lengths beyond {@link PortCapabilities#maxFrameLength()}, with {@link Options#tsoBuffers()}. */
+    @Override
+    public int allocate(FrameBurst burst, int n, int length) {
+        if (length <= maxFrameLength) {
+            return allocate(burst, n);
+        }
+        checkOpen();
+        if (length > capabilities.tsoMaxFrame()) {
+            throw new IllegalArgumentException(name + ": no transmit buffers of " + length + " bytes (maxFrameLength "
+                    + maxFrameLength + ", tsoMaxFrame " + capabilities.tsoMaxFrame() + ")");
+        }
+        PortChecks.checkAllocate(burst, n, name);
+        burst.memory(memory);
+        int k = Math.min(n, bigFreeCount);
+        long bigBase = (long) slots * slotSize;
+        for (int i = 0; i < k; i++) {
+            int s = bigFree[--bigFreeCount];
+            taken[s] = true;
+            burst.set(i, bigBase + (long) (s - slots) * bigSlotSize + frameAt, 0, capabilities.tsoMaxFrame(), 0, s);
         }
         burst.count(k);
         return k;
@@ -255,16 +337,23 @@ public final class TapPort extends NativeResource implements PacketPort {
     @Override
     public int transmit(FrameBurst burst, int n) {
         checkOpen();
-        PortChecks.checkTransmit(burst, n, name);
+        PortChecks.checkTransmit(burst, n, name, vnet != 0 ? PortChecks.VNET_OFFLOADS : 0);
         if (n == 0) return 0;
         checkFrames(burst, n);
         int sent = 0;
         while (sent < n) {
             int len = burst.length(sent);
-            long addr = base + burst.offset(sent);
-            long rc = write(fd, addr, len);
+            int flags = burst.flags(sent);
+            if (vnet != 0) {
+                VnetHeader.write(memory, burst.offset(sent) - vnet, len, flags, burst.segmentSize(sent), mtu, sent);
+            } else if ((flags & FrameBurst.TX_TCP_SEGMENTATION) != 0) {
+                throw new IllegalArgumentException("frame " + sent + " asks for TSO, which " + name
+                        + " does not offer (open it with Options.withTso)");
+            }
+            long addr = base + burst.offset(sent) - vnet;
+            long rc = write(fd, addr, len + vnet);
             if (rc < 0) {
-                rc = LinuxLibc.write(fd, addr, len); // again, to learn errno (see the class doc)
+                rc = LinuxLibc.write(fd, addr, len + vnet); // again, to learn errno (see the class doc)
             }
             if (rc < 0) {
                 int errno = Native.lastErrno();
@@ -291,7 +380,7 @@ public final class TapPort extends NativeResource implements PacketPort {
         if (LinuxLibc.poll(pollFd, 1, 0) <= 0) {
             return -1;
         }
-        long rc = LinuxLibc.read(fd, address, slotSize);
+        long rc = LinuxLibc.read(fd, address, slotSize - frameAt + vnet);
         if (rc < 0) {
             int errno = Native.lastErrno();
             if (errno != Errno.EAGAIN && errno != Errno.EINTR) {
@@ -319,7 +408,11 @@ public final class TapPort extends NativeResource implements PacketPort {
 
     private void giveBack(int slot) {
         taken[slot] = false;
-        free[freeCount++] = slot;
+        if (slot < slots) {
+            free[freeCount++] = slot;
+        } else {
+            bigFree[bigFreeCount++] = slot;
+        }
     }
 
     private void checkFrames(FrameBurst burst, int n) {

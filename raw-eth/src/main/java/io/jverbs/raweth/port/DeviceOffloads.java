@@ -16,7 +16,8 @@ import java.nio.ByteOrder;
 /**
  * What a NIC does to frames for a simulated port: fills checksums flagged on transmit and checks
  * them on receive, as DPDK's {@code RTE_MBUF_F_TX_*_CKSUM} and {@code RTE_MBUF_F_RX_*_CKSUM_GOOD}
- * specify. One per port and thread; allocates nothing per frame.
+ * specify, and cuts TCP frames flagged {@link FrameBurst#TX_TCP_SEGMENTATION} into segments as a
+ * TSO engine does. One per port and thread; allocates nothing per frame.
  */
 final class DeviceOffloads {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -75,6 +76,64 @@ final class DeviceOffloads {
                 m.set(U16, l4 + field, (short) (c == 0 && field == UDP_CHECKSUM ? 0xffff : c));
             }
         }
+    }
+
+    // The frame being segmented, between prepareSegmentation and the last segment.
+    private int segHeader;
+    private int segIpAt;
+    private int segPayload;
+    private int segSize;
+    private int segCount;
+    private int segSeq;
+    private int segId;
+
+    /**
+     * TSO, first step: the number of segments frame {@code [off, off + len)} of {@code m} becomes
+     * when cut at {@code segmentSize} payload bytes, or -1 if it is no unfragmented IPv4/TCP frame
+     * with payload (what a NIC would not segment), or whose segments' IPv4 packets would exceed {@code mtu}.
+     */
+    int prepareSegmentation(MemorySegment m, long off, int len, int segmentSize, int mtu) {
+        if (segmentSize < 1 || !ipv4(m, off, len) || ip.protocol() != IpProtocol.TCP || ip.isFragment()
+                || tcp.wrap(m, ip.payloadOffset(), ip.payloadLength()) != WireStatus.OK) {
+            return -1;
+        }
+        segIpAt = (int) (ip.payloadOffset() - ip.headerLength() - off);
+        segHeader = (int) (ip.payloadOffset() - off) + tcp.headerLength();
+        segPayload = ip.payloadLength() - tcp.headerLength(); // the IP length, not Ethernet padding
+        if (segPayload <= 0 || segHeader - segIpAt + segmentSize > mtu) {
+            return -1;
+        }
+        segSize = segmentSize;
+        segCount = (segPayload + segmentSize - 1) / segmentSize;
+        segSeq = tcp.sequenceNumber();
+        segId = ip.identification();
+        return segCount;
+    }
+
+    /**
+     * TSO, second step: writes segment {@code k} of the prepared frame (still at {@code off} in
+     * {@code m}) at {@code to} in {@code dst} and returns its length: the headers, its share of the
+     * payload, the IPv4 total length, identification (+k) and checksum, the TCP sequence number,
+     * FIN and PSH on the last segment only, CWR on the first only, and the TCP checksum.
+     */
+    int segment(MemorySegment m, long off, int k, MemorySegment dst, long to) {
+        int from = k * segSize;
+        int n = Math.min(segSize, segPayload - from);
+        MemorySegment.copy(m, off, dst, to, segHeader);
+        MemorySegment.copy(m, off + segHeader + from, dst, to + segHeader, n);
+        int ipLength = segHeader - segIpAt + n;
+        ip.wrapUnchecked(dst, to + segIpAt, ipLength);
+        ip.setTotalLength(ipLength).setIdentification((segId + k) & 0xffff).fillChecksum();
+        int flags = tcp.wrapUnchecked(dst, ip.payloadOffset(), ip.payloadLength()).flags();
+        if (k != segCount - 1) {
+            flags &= ~(TcpPacket.FIN | TcpPacket.PSH);
+        }
+        if (k != 0) {
+            flags &= ~TcpPacket.CWR;
+        }
+        tcp.setSequenceNumber(segSeq + from).setHeaderLengthAndFlags(tcp.headerLength(), flags)
+                .fillChecksum(ip.source(), ip.destination());
+        return segHeader + n;
     }
 
     /**

@@ -251,6 +251,12 @@ public final class FaultInjector implements PacketPort {
     }
 
     @Override
+    public int allocate(FrameBurst burst, int n, int length) {
+        open();
+        return inner.allocate(burst, n, length);
+    }
+
+    @Override
     public int transmit(FrameBurst burst, int n) {
         open();
         return inner.transmit(burst, n);

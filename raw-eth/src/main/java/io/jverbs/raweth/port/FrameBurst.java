@@ -15,7 +15,7 @@ import java.util.Objects;
  * {@code eth.wrap(burst.memory(), burst.offset(i), burst.length(i))}.
  *
  * <p>The accessors for the caller are {@code count}, {@code memory}, {@code offset},
- * {@code length}, {@code capacity} and {@code flags}; {@code set}, {@code count(int)} and
+ * {@code length}, {@code capacity}, {@code flags} and {@code segmentSize}; {@code set}, {@code count(int)} and
  * {@code handle} are for port implementations. Not thread-safe.
  */
 public final class FrameBurst {
@@ -27,7 +27,17 @@ public final class FrameBurst {
     public static final int TX_IP_CHECKSUM = 1 << 8;
     /** Transmit: the device fills the TCP/UDP checksum (the field holds the pseudo-header sum). */
     public static final int TX_L4_CHECKSUM = 1 << 9;
-    /** Transmit: the device segments this TCP frame at {@link PortCapabilities#tsoMaxSegment()}. */
+    /**
+     * Transmit: the device cuts this IPv4/TCP frame (TSO) into segments of {@link #segmentSize(int)}
+     * payload bytes each, copying the headers and fixing up each segment's IPv4 total length,
+     * identification and checksum, TCP sequence number, flags (FIN and PSH on the last segment only,
+     * CWR on the first only) and checksum. It implies {@link #TX_IP_CHECKSUM} and
+     * {@link #TX_L4_CHECKSUM}: software leaves the pseudo-header sum of the whole frame's TCP length
+     * in the TCP checksum field, as for {@code TX_L4_CHECKSUM}. Only for ports whose
+     * {@link PortCapabilities#tsoMaxFrame()} is not 0; a frame longer than
+     * {@link PortCapabilities#maxFrameLength()} needs a buffer from
+     * {@link PacketPort#allocate(FrameBurst, int, int)}.
+     */
     public static final int TX_TCP_SEGMENTATION = 1 << 10;
 
     private final long[] offsets;
@@ -35,6 +45,7 @@ public final class FrameBurst {
     private final int[] capacities;
     private final int[] flags;
     private final long[] handles;
+    private final int[] segmentSizes;
     private MemorySegment memory = MemorySegment.NULL;
     private int count;
 
@@ -48,6 +59,7 @@ public final class FrameBurst {
         capacities = new int[capacity];
         flags = new int[capacity];
         handles = new long[capacity];
+        segmentSizes = new int[capacity];
     }
 
     /** The most frames this burst holds. */
@@ -99,6 +111,23 @@ public final class FrameBurst {
         flags[Objects.checkIndex(i, count)] = value;
     }
 
+    /** The TCP payload bytes per segment of frame {@code i} flagged {@link #TX_TCP_SEGMENTATION} (the MSS); 0 if unset. */
+    public int segmentSize(int i) {
+        return segmentSizes[Objects.checkIndex(i, count)];
+    }
+
+    /**
+     * Sets frame {@code i}'s segment size for {@link #TX_TCP_SEGMENTATION}: each segment the device
+     * cuts carries at most {@code size} payload bytes. Set with the flag; {@link #set} clears it.
+     */
+    public void segmentSize(int i, int size) {
+        Objects.checkIndex(i, count);
+        if (size < 1 || size > 0xffff) {
+            throw new IllegalArgumentException("segment size " + size + " outside [1, 65535] for frame " + i);
+        }
+        segmentSizes[i] = size;
+    }
+
     // ---- for port implementations ----
 
     /**
@@ -127,6 +156,7 @@ public final class FrameBurst {
         capacities[i] = capacity;
         flags[i] = frameFlags;
         handles[i] = handle;
+        segmentSizes[i] = 0;
     }
 
     /** Port use: the number of valid entries. */
@@ -148,6 +178,7 @@ public final class FrameBurst {
         System.arraycopy(capacities, n, capacities, 0, rest);
         System.arraycopy(flags, n, flags, 0, rest);
         System.arraycopy(handles, n, handles, 0, rest);
+        System.arraycopy(segmentSizes, n, segmentSizes, 0, rest);
         count = rest;
     }
 }

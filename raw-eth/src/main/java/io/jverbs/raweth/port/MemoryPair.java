@@ -21,7 +21,11 @@ import java.util.concurrent.locks.LockSupport;
  * which is how a full DPDK ring behaves. The simulated device fills the checksums of frames
  * flagged {@link FrameBurst#TX_IP_CHECKSUM}/{@link FrameBurst#TX_L4_CHECKSUM} when the builder
  * offers those offloads, and with {@link Builder#rxChecksumFlags} verifies received IPv4/TCP/UDP
- * checksums, flags the good frames and drops the bad ones into {@link PortStats#rxErrors()}.
+ * checksums, flags the good frames and drops the bad ones into {@link PortStats#rxErrors()}. With
+ * {@link Builder#tsoMaxFrame} the device also offers TCP segmentation offload: each port has
+ * {@link Builder#tsoBuffers} transmit buffers of that size ({@link PacketPort#allocate(FrameBurst, int, int)}),
+ * and a frame flagged {@link FrameBurst#TX_TCP_SEGMENTATION} crosses the cable as the MTU-sized
+ * segments a NIC would cut from it, each in its own receive slot.
  *
  * <p>Each port's data path may run on its own thread (a two-stack test with a thread per stack):
  * the two directions are single-producer single-consumer queues. Nothing is allocated per burst.
@@ -54,6 +58,7 @@ public final class MemoryPair implements AutoCloseable {
     private final long latency;
     private final int queueDepth;
     private final int txBuffers;
+    private final int tsoBuffers;
     private final Port a;
     private final Port b;
 
@@ -72,21 +77,26 @@ public final class MemoryPair implements AutoCloseable {
         latency = s.latency;
         queueDepth = s.queueDepth;
         txBuffers = s.txBuffers;
+        tsoBuffers = s.tsoMaxFrame == 0 ? 0 : s.tsoBuffers;
         int maxFrame = s.mtu + 18;
+        if (s.tsoMaxFrame != 0 && s.tsoMaxFrame <= maxFrame) {
+            throw new IllegalArgumentException("tsoMaxFrame " + s.tsoMaxFrame + " must exceed mtu + 18 = " + maxFrame);
+        }
         int slot = (maxFrame + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN;
+        int bigSlot = (s.tsoMaxFrame + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN;
         PortCapabilities capsA = new PortCapabilities(s.macA, s.mtu, maxFrame, s.maxBurst, s.rxChecksumFlags,
-                s.txIpChecksum, s.txL4Checksum, 0);
+                s.txIpChecksum, s.txL4Checksum, s.tsoMaxFrame);
         PortCapabilities capsB = new PortCapabilities(s.macB, s.mtu, maxFrame, s.maxBurst, s.rxChecksumFlags,
-                s.txIpChecksum, s.txL4Checksum, 0);
-        // One segment: A's transmit buffers, B's, then the A->B and B->A receive slots.
-        long pool = (long) txBuffers * slot;
+                s.txIpChecksum, s.txL4Checksum, s.tsoMaxFrame);
+        // One segment: A's transmit buffers (plain, then TSO), B's, then the A->B and B->A receive slots.
+        long pool = (long) txBuffers * slot + (long) tsoBuffers * bigSlot;
         long ring = (long) queueDepth * slot;
         arena = Arena.ofShared();
         memory = arena.allocate(2 * pool + 2 * ring, SLOT_ALIGN);
         Lane ab = new Lane(2 * pool, queueDepth, slot);
         Lane ba = new Lane(2 * pool + ring, queueDepth, slot);
-        a = new Port(0, s.name + ":a", capsA, 0, slot, ab, ba);
-        b = new Port(1, s.name + ":b", capsB, pool, slot, ba, ab);
+        a = new Port(0, s.name + ":a", capsA, 0, slot, bigSlot, ab, ba);
+        b = new Port(1, s.name + ":b", capsB, pool, slot, bigSlot, ba, ab);
     }
 
     /** The first port. */
@@ -112,6 +122,11 @@ public final class MemoryPair implements AutoCloseable {
     /** How many transmit buffers each port has. */
     public int txBuffers() {
         return txBuffers;
+    }
+
+    /** How many TSO transmit buffers each port has (0 without TSO). */
+    public int tsoBuffers() {
+        return tsoBuffers;
     }
 
     /** Closes both ports and frees the memory. */
@@ -212,10 +227,14 @@ public final class MemoryPair implements AutoCloseable {
         private final PortCapabilities caps;
         private final long poolBase;
         private final int slotSize;
+        private final int bigSlotSize;
         private final Lane out;
         private final Lane in;
         private final int[] free;
         private int freeTop;
+        /** Free TSO buffers, numbered from txBuffers on. */
+        private final int[] bigFree;
+        private int bigFreeTop;
         private final DeviceOffloads offloads = new DeviceOffloads();
         private final long txTag;
         private final long rxTag;
@@ -228,12 +247,13 @@ public final class MemoryPair implements AutoCloseable {
         private volatile long txBytes;
         private volatile long rxErrors;
 
-        Port(int id, String name, PortCapabilities caps, long poolBase, int slotSize, Lane out, Lane in) {
+        Port(int id, String name, PortCapabilities caps, long poolBase, int slotSize, int bigSlotSize, Lane out, Lane in) {
             this.id = id;
             this.name = name;
             this.caps = caps;
             this.poolBase = poolBase;
             this.slotSize = slotSize;
+            this.bigSlotSize = bigSlotSize;
             this.out = out;
             this.in = in;
             free = new int[txBuffers];
@@ -241,10 +261,16 @@ public final class MemoryPair implements AutoCloseable {
                 free[i] = txBuffers - 1 - i;
             }
             freeTop = txBuffers;
+            bigFree = new int[tsoBuffers];
+            for (int i = 0; i < tsoBuffers; i++) {
+                bigFree[i] = txBuffers + tsoBuffers - 1 - i;
+            }
+            bigFreeTop = tsoBuffers;
             txTag = (long) (id << 2 | TAG_TX) << 32;
             rxTag = (long) (id << 2 | TAG_RX) << 32;
             txOffloads = (caps.txIpChecksum() ? FrameBurst.TX_IP_CHECKSUM : 0)
-                    | (caps.txL4Checksum() ? FrameBurst.TX_L4_CHECKSUM : 0);
+                    | (caps.txL4Checksum() ? FrameBurst.TX_L4_CHECKSUM : 0)
+                    | (caps.tso() ? FrameBurst.TX_TCP_SEGMENTATION : 0);
         }
 
         private void open() {
@@ -313,8 +339,8 @@ public final class MemoryPair implements AutoCloseable {
                 long h = burst.handle(i);
                 int index = (int) h;
                 long tag = h & 0xffff_ffff_0000_0000L;
-                if (tag == txTag && index >= 0 && index < txBuffers) {
-                    free[freeTop++] = index;
+                if (tag == txTag && index >= 0 && index < txBuffers + tsoBuffers) {
+                    giveBack(index);
                 } else if (tag == rxTag && index >= 0 && index < in.depth) {
                     in.release(index);
                 } else {
@@ -339,39 +365,107 @@ public final class MemoryPair implements AutoCloseable {
         }
 
         @Override
+        public int allocate(FrameBurst burst, int n, int length) {
+            if (length <= caps.maxFrameLength()) {
+                return allocate(burst, n);
+            }
+            open();
+            burst.requireEmpty(name, "allocate");
+            if (length > caps.tsoMaxFrame()) {
+                throw new IllegalArgumentException(name + ": no transmit buffers of " + length + " bytes (tsoMaxFrame "
+                        + caps.tsoMaxFrame() + ")");
+            }
+            int k = Math.min(Math.min(n, burst.capacity()), bigFreeTop);
+            burst.memory(memory);
+            for (int i = 0; i < k; i++) {
+                int index = bigFree[--bigFreeTop];
+                burst.set(i, bigOffset(index), 0, caps.tsoMaxFrame(), 0, txTag | index);
+            }
+            burst.count(Math.max(k, 0));
+            return Math.max(k, 0);
+        }
+
+        private long bigOffset(int index) {
+            return poolBase + (long) txBuffers * slotSize + (long) (index - txBuffers) * bigSlotSize;
+        }
+
+        private void giveBack(int index) {
+            if (index < txBuffers) {
+                free[freeTop++] = index;
+            } else {
+                bigFree[bigFreeTop++] = index;
+            }
+        }
+
+        @Override
         public int transmit(FrameBurst burst, int n) {
             open();
             Objects.checkFromToIndex(0, n, burst.count());
             long tail = out.tail();
             long room = out.depth - (tail - out.freed());
-            int k = (int) Math.min(n, room);
             long due = latency == 0 ? 0 : clock.nanos() + latency;
             long bytes = 0;
+            long used = 0;
+            int segments = 0;
             MemorySegment m = burst.memory();
-            for (int i = 0; i < k; i++) {
-                long h = burst.handle(i);
+            int k = 0;
+            for (; k < n && used < room; k++) {
+                long h = burst.handle(k);
                 if ((h & 0xffff_ffff_0000_0000L) != txTag) {
-                    throw new IllegalArgumentException(name + ": frame " + i
+                    throw new IllegalArgumentException(name + ": frame " + k
                             + " is not one of this port's transmit buffers (received frames are copied to be sent)");
                 }
-                int slot = out.slot(tail + i);
-                long to = out.offset(slot);
-                int len = burst.length(i);
-                MemorySegment.copy(m, burst.offset(i), memory, to, len);
-                offloads.fill(memory, to, len, burst.flags(i) & txOffloads);
-                out.lengths[slot] = len;
-                out.flags[slot] = 0;
-                out.due[slot] = due;
-                bytes += len;
-                free[freeTop++] = (int) h;
+                int len = burst.length(k);
+                int flags = burst.flags(k) & txOffloads;
+                long from = burst.offset(k);
+                if ((flags & FrameBurst.TX_TCP_SEGMENTATION) != 0) {
+                    int count = offloads.prepareSegmentation(m, from, len, burst.segmentSize(k), caps.mtu());
+                    if (count < 0) {
+                        throw new IllegalArgumentException(name + ": frame " + k + " asks for TSO at segment size "
+                                + burst.segmentSize(k) + " but is no IPv4/TCP frame with payload whose segments fit the MTU");
+                    }
+                    if (count > out.depth) {
+                        throw new IllegalArgumentException(name + ": frame " + k + " makes " + count
+                                + " segments, more than the queue depth " + out.depth + " holds");
+                    }
+                    if (used + count > room) {
+                        break; // the ring has no room for all its segments: the frame stays the caller's
+                    }
+                    for (int j = 0; j < count; j++) {
+                        int slot = out.slot(tail + used++);
+                        int segment = offloads.segment(m, from, j, memory, out.offset(slot));
+                        publishSlot(slot, segment, due);
+                        bytes += segment;
+                    }
+                    segments += count;
+                } else {
+                    if (len > caps.maxFrameLength()) {
+                        throw new IllegalArgumentException(name + ": frame " + k + " is " + len
+                                + " bytes, beyond maxFrameLength " + caps.maxFrameLength() + ", without TX_TCP_SEGMENTATION");
+                    }
+                    int slot = out.slot(tail + used++);
+                    long to = out.offset(slot);
+                    MemorySegment.copy(m, from, memory, to, len);
+                    offloads.fill(memory, to, len, flags);
+                    publishSlot(slot, len, due);
+                    bytes += len;
+                    segments++;
+                }
+                giveBack((int) h);
             }
-            out.publishTail(tail + k);
+            out.publishTail(tail + used);
             burst.removeFirst(k);
             if (k != 0) {
-                txFrames += k;
+                txFrames += segments; // frames on the wire: a TSO frame counts its segments
                 txBytes += bytes;
             }
             return k;
+        }
+
+        private void publishSlot(int slot, int len, long due) {
+            out.lengths[slot] = len;
+            out.flags[slot] = 0;
+            out.due[slot] = due;
         }
 
         private boolean ready() {
@@ -433,6 +527,8 @@ public final class MemoryPair implements AutoCloseable {
         private boolean rxChecksumFlags;
         private boolean txIpChecksum;
         private boolean txL4Checksum;
+        private int tsoMaxFrame;
+        private int tsoBuffers = 16;
         private MacAddress macA = MacAddress.parse("02:00:00:00:00:0a");
         private MacAddress macB = MacAddress.parse("02:00:00:00:00:0b");
 
@@ -499,6 +595,21 @@ public final class MemoryPair implements AutoCloseable {
         /** Whether the device fills TCP/UDP checksums on request; default off. */
         public Builder txL4Checksum(boolean value) {
             txL4Checksum = value;
+            return this;
+        }
+
+        /**
+         * Offers TCP segmentation offload for frames of up to {@code maxFrame} bytes (above mtu + 18,
+         * at most {@link PortCapabilities#TSO_FRAME_LIMIT}); 0, the default, offers none.
+         */
+        public Builder tsoMaxFrame(int maxFrame) {
+            tsoMaxFrame = maxFrame == 0 ? 0 : check("tsoMaxFrame", maxFrame, 1, PortCapabilities.TSO_FRAME_LIMIT);
+            return this;
+        }
+
+        /** TSO transmit buffers per port, used only with {@link #tsoMaxFrame}; default 16. */
+        public Builder tsoBuffers(int value) {
+            tsoBuffers = check("tsoBuffers", value, 1, 1 << 12);
             return this;
         }
 

@@ -13,7 +13,8 @@ package io.jverbs.raweth.port;
  *       buffer posted again). A port may bound how many frames the caller holds at once.</li>
  *   <li>{@link #allocate} hands out empty transmit buffers of {@link PortCapabilities#maxFrameLength()}
  *       bytes; the caller writes each frame, sets its {@link FrameBurst#length length}, and calls
- *       {@link #transmit}. Frames the port did not take stay the caller's: send them again later
+ *       {@link #transmit}. A port that offers TCP segmentation offload hands out larger buffers for it
+ *       through {@link #allocate(FrameBurst, int, int)}. Frames the port did not take stay the caller's: send them again later
  *       or {@link #release} them.</li>
  *   <li>Received frames are not transmit buffers: to forward one, copy it into an allocated
  *       buffer (a port that can do better says so in its documentation).</li>
@@ -55,8 +56,27 @@ public interface PacketPort extends AutoCloseable {
     int allocate(FrameBurst burst, int n);
 
     /**
+     * {@link #allocate(FrameBurst, int)} for frames of up to {@code length} bytes: each buffer has a
+     * {@link FrameBurst#capacity(int)} of at least {@code length}. Beyond
+     * {@link PortCapabilities#maxFrameLength()} only for TCP segmentation offload, up to
+     * {@link PortCapabilities#tsoMaxFrame()}; a port may have fewer such buffers than plain ones.
+     * A port that offers TSO overrides this; the default serves ports without it.
+     *
+     * @throws IllegalArgumentException if {@code length} is above what the port offers
+     * @throws IllegalStateException if {@code burst} still holds frames
+     */
+    default int allocate(FrameBurst burst, int n, int length) {
+        PortCapabilities c = capabilities();
+        if (length > c.maxFrameLength()) {
+            throw new IllegalArgumentException(name() + ": no transmit buffers of " + length + " bytes (maxFrameLength "
+                    + c.maxFrameLength() + ", no TSO)");
+        }
+        return allocate(burst, n);
+    }
+
+    /**
      * Transmits frames {@code [0, n)} of {@code burst}, each with its {@link FrameBurst#length length}
-     * and offload {@link FrameBurst#flags flags}, and returns how many the port took (a prefix).
+     * and offload {@link FrameBurst#flags flags} (and {@link FrameBurst#segmentSize segment size}), and returns how many the port took (a prefix).
      * The burst then holds the frames not taken, moved to its front; its count is their number.
      */
     int transmit(FrameBurst burst, int n);

@@ -68,6 +68,11 @@ public final class PcapPort implements PacketPort {
     }
 
     @Override
+    public int allocate(FrameBurst burst, int n, int length) {
+        return inner.allocate(burst, n, length);
+    }
+
+    @Override
     public int transmit(FrameBurst burst, int n) {
         Objects.checkFromToIndex(0, n, burst.count());
         // Recorded before they go (a device may free them at once), kept only for those taken;

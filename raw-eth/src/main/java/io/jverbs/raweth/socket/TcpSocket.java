@@ -837,6 +837,9 @@ public final class TcpSocket extends Socket {
             if (n < 0) {
                 break;
             }
+            // TSO: a full segment grows to whole segments in one frame the port cuts up
+            n = SegmentationOffload.grow(n, mss, tx.length() - (sndNxt - sndUna),
+                    Math.min(sndWnd, congestionWindow()) - (sndNxt - sndUna), txr.maxSegmentationLength() - HEADER - options.length(sackBlockCount()));
             int offset = sndNxt - sndUna;
             boolean fin = finQueued && !finAcked && offset + n == tx.length() && lt(sndNxt + n, dataEnd() + 1);
             if (!sendSegment(txr, sndNxt, n, offset, fin, now)) return;
@@ -967,7 +970,9 @@ public final class TcpSocket extends Socket {
     private boolean sendSegment(IpTransmitter txr, int seq, int n, int offset, boolean fin, long now) {
         int sacks = sackBlockCount();
         int opt = options.length(sacks); // timestamps and SACK blocks, when negotiated
-        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n);
+        int segment = Math.max(1, effectiveMss(txr.maxLength() - HEADER) - opt); // each segment's payload
+        int r = n > segment ? txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n, segment) // TSO: the port cuts it
+                : txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n);
         if (r == IpTransmitter.BUSY) {
             return false;
         }

@@ -41,7 +41,7 @@ import java.util.Objects;
  * a frame flagged {@link FrameBurst#TX_IP_CHECKSUM} or {@link FrameBurst#TX_L4_CHECKSUM} is posted
  * with {@code IBV_SEND_IP_CSUM} (the device fills both), and a receive completion with
  * {@code IBV_WC_IP_CSUM_OK} carries both RX flags. TSO needs {@code ibv_wr_send_tso} and is not
- * offered here ({@link PortCapabilities#tsoMaxSegment()} 0).
+ * offered here ({@link PortCapabilities#tsoMaxFrame()} 0).
  *
  * <p>Devices without RAW_PACKET QPs (Soft-RoCE) make {@link #open} throw
  * {@link io.jverbs.core.NotSupportedException} naming the device and the feature, after closing

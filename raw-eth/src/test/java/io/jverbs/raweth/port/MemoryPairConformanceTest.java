@@ -16,7 +16,8 @@ class MemoryPairConformanceTest extends PortConformance {
         @Override
         protected Link openLink() {
             MemoryPair pair = MemoryPair.builder().maxBurst(4).queueDepth(1024).txBuffers(8).latency(20_000)
-                    .rxChecksumFlags(true).txIpChecksum(true).txL4Checksum(true).mtu(9000).build();
+                    .rxChecksumFlags(true).txIpChecksum(true).txL4Checksum(true).mtu(9000).tsoMaxFrame(PortCapabilities.TSO_FRAME_LIMIT)
+                    .build();
             return Link.pair(pair.a(), pair.b(), 1024).onClose(pair);
         }
     }

@@ -233,12 +233,20 @@ public abstract class PortConformance {
             assertTrue(c.mtu() >= 68, name + ": mtu " + c.mtu() + " below IPv4's minimum 68");
             assertTrue(c.maxFrameLength() >= c.mtu() + EthernetFrame.HEADER_LENGTH,
                     name + ": maxFrameLength " + c.maxFrameLength() + " cannot hold an mtu " + c.mtu() + " packet");
-            if (c.tsoMaxSegment() == 0) {
-                assertTrue(c.maxFrameLength() <= c.mtu() + 22,
-                        name + ": maxFrameLength " + c.maxFrameLength() + " beyond mtu + two VLAN tags without TSO");
+            assertTrue(c.maxFrameLength() <= c.mtu() + 22,
+                    name + ": maxFrameLength " + c.maxFrameLength() + " beyond mtu + two VLAN tags");
+            if (c.tso()) {
+                assertTrue(c.tsoMaxFrame() > c.maxFrameLength() && c.tsoMaxFrame() <= PortCapabilities.TSO_FRAME_LIMIT,
+                        name + ": tsoMaxFrame " + c.tsoMaxFrame() + " outside (maxFrameLength, 18 + 65535]");
+                FrameBurst big = new FrameBurst(c.maxBurst());
+                int k = port.allocate(big, 1, c.tsoMaxFrame());
+                assertEquals(1, k, name + ": allocate of one TSO buffer");
+                assertTrue(big.capacity(0) >= c.tsoMaxFrame(), name + ": TSO buffer of " + big.capacity(0) + " bytes");
+                port.release(big);
             } else {
-                assertTrue(c.tsoMaxSegment() > 0 && c.tsoMaxSegment() <= c.mtu() - 40,
-                        name + ": tsoMaxSegment " + c.tsoMaxSegment() + " outside (0, mtu - 40]");
+                FrameBurst big = new FrameBurst(1);
+                assertThrows(IllegalArgumentException.class, () -> port.allocate(big, 1, c.maxFrameLength() + 1),
+                        name + ": a buffer beyond maxFrameLength without TSO");
             }
             assertTrue(c.maxBurst() >= 1, name + ": maxBurst " + c.maxBurst());
             PortStats s = port.stats();

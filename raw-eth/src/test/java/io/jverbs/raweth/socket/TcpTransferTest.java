@@ -4,12 +4,11 @@ import io.jverbs.raweth.iface.Interface;
 import io.jverbs.raweth.iface.InterfaceConfig;
 import io.jverbs.raweth.port.AllocatedBytes;
 import io.jverbs.raweth.port.FaultInjector;
+import io.jverbs.raweth.port.ForwardingPort;
 import io.jverbs.raweth.port.FrameBurst;
 import io.jverbs.raweth.port.ManualClock;
 import io.jverbs.raweth.port.MemoryPair;
 import io.jverbs.raweth.port.PacketPort;
-import io.jverbs.raweth.port.PortCapabilities;
-import io.jverbs.raweth.port.PortStats;
 import io.jverbs.raweth.wire.Ipv4Address;
 import org.junit.jupiter.api.Test;
 
@@ -358,12 +357,11 @@ class TcpTransferTest {
     }
 
     /** Passes everything to {@code inner}, counting the transmitted frames flagged {@link FrameBurst#TX_L4_CHECKSUM}. */
-    static final class FlagCounter implements PacketPort {
-        final PacketPort inner;
+    static final class FlagCounter extends ForwardingPort {
         long l4Flagged;
 
         FlagCounter(PacketPort inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         @Override
@@ -372,46 +370,6 @@ class TcpTransferTest {
                 if ((burst.flags(i) & FrameBurst.TX_L4_CHECKSUM) != 0) l4Flagged++;
             }
             return inner.transmit(burst, n);
-        }
-
-        @Override
-        public String name() {
-            return inner.name();
-        }
-
-        @Override
-        public PortCapabilities capabilities() {
-            return inner.capabilities();
-        }
-
-        @Override
-        public int receive(FrameBurst burst) {
-            return inner.receive(burst);
-        }
-
-        @Override
-        public void release(FrameBurst burst) {
-            inner.release(burst);
-        }
-
-        @Override
-        public int allocate(FrameBurst burst, int n) {
-            return inner.allocate(burst, n);
-        }
-
-        @Override
-        public boolean awaitReceive(long timeoutNanos) {
-            return inner.awaitReceive(timeoutNanos);
-        }
-
-        @Override
-        public PortStats stats() {
-            return inner.stats();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }

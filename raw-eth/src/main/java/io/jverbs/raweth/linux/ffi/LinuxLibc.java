@@ -40,6 +40,7 @@ public final class LinuxLibc {
     public static final long PACKET_STATISTICS = 6L;
     public static final long PACKET_QDISC_BYPASS = 20L;
     public static final long PACKET_IGNORE_OUTGOING = 23L;
+    public static final long PACKET_VNET_HDR = 15L;
     public static final long TPACKET_V2 = 1L;
     public static final long TPACKET_V3 = 2L;
     public static final long TPACKET_ALIGNMENT = 16L;
@@ -70,6 +71,13 @@ public final class LinuxLibc {
     public static final long IFF_TAP = 2L;
     public static final long IFF_NO_PI = 4096L;
     public static final long TUNSETIFF = 1074025674L;
+    public static final long IFF_VNET_HDR = 16384L;
+    public static final long TUNSETOFFLOAD = 1074025680L;
+    public static final long TUN_F_CSUM = 1L;
+    public static final long TUN_F_TSO4 = 2L;
+    public static final long VIRTIO_NET_HDR_F_NEEDS_CSUM = 1L;
+    public static final long VIRTIO_NET_HDR_GSO_NONE = 0L;
+    public static final long VIRTIO_NET_HDR_GSO_TCPV4 = 1L;
     public static final long SIOCGIFINDEX = 35123L;
     public static final long SIOCGIFHWADDR = 35111L;
     public static final long SIOCGIFMTU = 35105L;
