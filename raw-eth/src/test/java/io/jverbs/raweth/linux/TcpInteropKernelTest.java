@@ -316,7 +316,11 @@ class TcpInteropKernelTest {
                 }
                 assertTrue(ours.segmentsRetransmitted() > 0, "our retransmissions");
             } else {
-                assertEquals(0, ours.segmentsRetransmitted(), "retransmissions on a lossless link");
+                // lossless, but the kernel may drop under receive memory pressure (it counts that)
+                String drops = kernelDrops(s.ns, link == Link.TAP ? IF_OURS : IF_KERNEL);
+                System.out.println("  kernel drops: " + (drops.isEmpty() ? "none" : drops));
+                assertTrue(ours.segmentsRetransmitted() == 0 || !drops.isEmpty(),
+                        ours.segmentsRetransmitted() + " retransmissions, and the kernel dropped nothing");
             }
         }
         if (capture) {
@@ -472,6 +476,21 @@ class TcpInteropKernelTest {
             cmd.addAll(List.of(c.split(" ")));
             HostNet.run(cmd.toArray(String[]::new));
         }
+    }
+
+    /** The namespace's non-zero TCP drop counters (nstat) and its link's rx_dropped, or "". */
+    private static String kernelDrops(String ns, String link) {
+        StringBuilder b = new StringBuilder();
+        for (String l : HostNet.run("ip", "netns", "exec", ns, "nstat", "-asz").lines().toList()) {
+            String[] f = l.trim().split("\\s+");
+            if (f.length >= 2 && f[0].startsWith("TcpExt") && (f[0].contains("Drop") || f[0].contains("Prune"))
+                    && !f[1].equals("0")) {
+                b.append(f[0]).append('=').append(f[1]).append(' ');
+            }
+        }
+        String rx = HostNet.run("ip", "netns", "exec", ns, "cat", "/sys/class/net/" + link + "/statistics/rx_dropped").trim();
+        if (!rx.equals("0")) b.append(link).append(" rx_dropped=").append(rx);
+        return b.toString().trim();
     }
 
     /** The lossy chain's counters: {TCP packets seen, dropped}. */
