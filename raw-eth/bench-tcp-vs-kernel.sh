@@ -43,29 +43,11 @@ peer=$out/tcp_peer
 cp="$here/raw-eth/target/test-classes:$here/raw-eth/target/classes:$(cat "$here/raw-eth/target/cp.txt")"
 
 # --- the link ---------------------------------------------------------------------------------
-tag=$(( $$ % 100000 ))
-ns_s=jvt${tag}s ns_c=jvt${tag}c if_s=jvt${tag}s if_c=jvt${tag}c
+log=$out/tcp.$$
+. "$here/raw-eth/bench/veth-link.sh"
+veth_link jvt
 ip_s=10.79.0.1 ip_c=10.79.0.2
-cleanup() {
-    ip netns del "$ns_s" 2>/dev/null
-    ip netns del "$ns_c" 2>/dev/null
-    rm -f "$out"/tcp.$$.*
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-in_s() { ip netns exec "$ns_s" "$@"; }
-in_c() { ip netns exec "$ns_c" "$@"; }
-for ns in "$ns_s" "$ns_c"; do
-    ip netns add "$ns" || exit 1
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-done
-ip link add "$if_s" netns "$ns_s" type veth peer name "$if_c" netns "$ns_c" || exit 1
-in_s ethtool -K "$if_s" tx off tso off gso off >/dev/null
-in_c ethtool -K "$if_c" tx off tso off gso off >/dev/null
 in_c sh -c "echo 1 > /sys/class/net/$if_c/queues/rx-0/rps_cpus"
-ip -n "$ns_s" link set "$if_s" up
-ip -n "$ns_c" link set "$if_c" up
 ip -n "$ns_s" addr add "$ip_s/24" dev "$if_s"
 
 client_address() {   # on|off: the client namespace's kernel owns ip_c (kernel runs) or not (ours)
@@ -77,7 +59,6 @@ client_address() {   # on|off: the client namespace's kernel owns ip_c (kernel r
     ip -n "$ns_s" neigh flush dev "$if_s"
 }
 
-log=$out/tcp.$$
 failed=0
 wait_for() {   # wait_for FILE TEXT: up to 30 s for a server to print TEXT
     for _ in $(seq 1 300); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done

@@ -3,6 +3,10 @@ package io.jverbs.raweth.linux;
 import io.jverbs.raweth.iface.Interface;
 import io.jverbs.raweth.iface.InterfaceConfig;
 import io.jverbs.raweth.port.NanoClock;
+import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.port.PortHints;
+import io.jverbs.raweth.port.PortOpeners;
+import io.jverbs.raweth.port.PortSpec;
 import io.jverbs.raweth.socket.TcpConfig;
 import io.jverbs.raweth.socket.TcpSocket;
 import io.jverbs.raweth.wire.Ipv4Address;
@@ -14,11 +18,14 @@ import java.util.Locale;
 
 /**
  * Our side of {@code raw-eth/bench-tcp-vs-kernel.sh} (a benchmark, not a test): one TCP connection
- * of our stack over an {@link AfPacketPort} (V2 rings), busy-polled on this thread.
+ * of our stack, busy-polled on this thread, over the port that PORT names: an interface name is
+ * an {@link AfPacketPort} with V2 rings, anything with a colon a port spec ({@code verbs:mlx5_0},
+ * {@code dpdk:<EAL args>}, docs/raw-eth.md), opened with hints of the connection's addresses and
+ * ports (a verbs RAW_PACKET QP steers by them).
  * <pre>
- *   TcpBench source IF ADDR/PREFIX PEER PORT BYTES        send BYTES, close, wait for the peer's close
- *   TcpBench sink IF ADDR/PREFIX PORT                     accept one, read to EOF; prints "bytes seconds MB/s"
- *   TcpBench pingpong IF ADDR/PREFIX PEER PORT SIZE ITERS round trips after ITERS/10 of warm-up;
+ *   TcpBench source PORT ADDR/PREFIX PEER PEERPORT BYTES    send BYTES, close, wait for the peer's close
+ *   TcpBench sink PORT ADDR/PREFIX LPORT                   accept one, read to EOF; prints "bytes seconds MB/s"
+ *   TcpBench pingpong PORT ADDR/PREFIX PEER PEERPORT SIZE ITERS round trips after ITERS/10 of warm-up;
  *                                                         prints "median p99" in microseconds
  * </pre>
  * Buffers: 256 KiB each way ({@code -Dbench.buffer=}).
@@ -33,12 +40,19 @@ public final class TcpBench {
      * @param args the mode and its arguments, as above
      */
     public static void main(String[] args) {
-        if (args.length < 3) usage();
+        if (args.length < 4) usage();
         String[] cidr = args[2].split("/");
         int buffer = Integer.getInteger("bench.buffer", 256 << 10);
-        try (AfPacketPort port = AfPacketPort.open(args[1], AfPacketPort.Options.DEFAULTS.lowLatency())) {
-            Interface iface = new Interface(port, InterfaceConfig.builder(Ipv4Address.parse(cidr[0]),
-                    Integer.parseInt(cidr[1])).build(), NanoClock.system());
+        Ipv4Address local = Ipv4Address.parse(cidr[0]);
+        boolean listens = args[0].equals("sink");
+        Ipv4Address peer = listens ? null : Ipv4Address.parse(args[3]);
+        // a bare interface name is AF_PACKET with V2 rings; a spec names any back end (docs/raw-eth.md)
+        PortSpec spec = PortSpec.parse(args[1].contains(":") ? args[1] : "afpacket:" + args[1] + ",ring=v2");
+        PortHints hints = new PortHints(null, local, peer, listens ? Integer.parseInt(args[3]) : -1,
+                listens ? -1 : Integer.parseInt(args[4]), true, true);
+        try (PacketPort port = PortOpeners.open(spec, hints)) {
+            Interface iface = new Interface(port, InterfaceConfig.builder(local, Integer.parseInt(cidr[1])).build(),
+                    NanoClock.system());
             TcpConfig config = TcpConfig.defaults(new SecureRandom()).withRtoMin(200_000_000L);
             TcpSocket s = iface.sockets().add(new TcpSocket(config, buffer, buffer));
             MemorySegment buf = MemorySegment.ofArray(new byte[1 << 16]);
@@ -134,8 +148,8 @@ public final class TcpBench {
     }
 
     private static void usage() {
-        System.err.println("usage: TcpBench source IF ADDR/PREFIX PEER PORT BYTES | sink IF ADDR/PREFIX PORT"
-                + " | pingpong IF ADDR/PREFIX PEER PORT SIZE ITERS");
+        System.err.println("usage: TcpBench source PORT ADDR/PREFIX PEER PEERPORT BYTES | sink PORT ADDR/PREFIX LPORT"
+                + " | pingpong PORT ADDR/PREFIX PEER PEERPORT SIZE ITERS   (PORT: an interface for AF_PACKET, or a spec)");
         System.exit(2);
     }
 }
