@@ -97,7 +97,7 @@ class TcpInteropKernelTest {
         final Path capture;
 
         Setup(Link link, Path dir, boolean capture) throws IOException {
-            ns = net.namespace("i");
+            ns = net.namespace("ti");
             PacketPort opened = null;
             try {
                 if (link == Link.TAP) {
