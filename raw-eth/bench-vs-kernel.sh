@@ -43,28 +43,10 @@ gcc -O2 -Wall -o "$out/udp_peer" "$here/raw-eth/bench/udp_peer.c" || { echo "gcc
 udp=$out/udp_peer
 
 # --- the link ---------------------------------------------------------------------------------
-tag=$(( $$ % 100000 ))
-ns_s=jvb${tag}s ns_c=jvb${tag}c if_s=jvb${tag}s if_c=jvb${tag}c
+log=$out/run.$$
+. "$here/raw-eth/bench/veth-link.sh"
+veth_link jvb
 ip_s=10.78.0.1 ip_c=10.78.0.2
-cleanup() {
-    ip netns del "$ns_s" 2>/dev/null   # takes its veth end, and so the pair
-    ip netns del "$ns_c" 2>/dev/null
-    rm -f "$out"/run.$$.*
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-in_s() { ip netns exec "$ns_s" "$@"; }
-in_c() { ip netns exec "$ns_c" "$@"; }
-for ns in "$ns_s" "$ns_c"; do
-    ip netns add "$ns" || exit 1
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-done
-ip link add "$if_s" netns "$ns_s" type veth peer name "$if_c" netns "$ns_c" || exit 1
-in_s ethtool -K "$if_s" tx off tso off gso off >/dev/null
-in_c ethtool -K "$if_c" tx off tso off gso off >/dev/null
-ip -n "$ns_s" link set "$if_s" up
-ip -n "$ns_c" link set "$if_c" up
 mac_c=$(in_c cat "/sys/class/net/$if_c/address")
 mac_s=$(in_s cat "/sys/class/net/$if_s/address")
 
@@ -81,7 +63,6 @@ kernel_addresses() {   # on|off
 }
 
 # --- one run of each kind; each prints its figures, or "nan ..." after saying why on stderr ----
-log=$out/run.$$
 wait_for() {   # wait_for FILE TEXT: up to 60 s for a server to print TEXT
     for _ in $(seq 1 600); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
     return 1

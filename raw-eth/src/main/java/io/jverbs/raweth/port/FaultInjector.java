@@ -288,6 +288,23 @@ public final class FaultInjector implements PacketPort {
         }
     }
 
+    /**
+     * The clock time when the next frame held here comes due (its delay, or its reorder timeout),
+     * or {@link Long#MAX_VALUE} when none is held: a loop on virtual time advances its clock no
+     * further, since the stack's own timers do not know these frames. Frames still in the wrapped
+     * port are not seen until the next receive.
+     */
+    public long nextDue() {
+        open();
+        long next = Long.MAX_VALUE;
+        for (int j = 0; j < held; j++) {
+            int slot = order[j];
+            long t = waits[slot] && !passed[slot] ? due[slot] + s.reorderTimeout : due[slot];
+            next = Math.min(next, t);
+        }
+        return next;
+    }
+
     @Override
     public PortStats stats() {
         open();
