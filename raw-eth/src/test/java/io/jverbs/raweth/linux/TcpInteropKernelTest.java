@@ -324,7 +324,17 @@ class TcpInteropKernelTest {
             }
         }
         if (capture) {
-            checkCapture(dir.resolve("tcp.pcap"), loss ? LOSS_FLAGS + " || " + WINDOW_FLAGS : WINDOW_FLAGS, 100);
+            // Linux sends tail loss probes (a retransmission of its last segment after about 2 SRTT
+            // without an ACK) when SACK is on; on this shared host our ACK is sometimes that late.
+            // Those are the kernel's and counted; a retransmission of ours fails the lossless run.
+            String kernelProbes = "((tcp.analysis.retransmission || tcp.analysis.spurious_retransmission) && ip.src == "
+                    + KERNEL + ")";
+            if (!loss) {
+                System.out.println("  kernel retransmissions (tail loss probes) in the capture: "
+                        + tshark(dir.resolve("tcp.pcap"), kernelProbes, "frame.number").size());
+            }
+            checkCapture(dir.resolve("tcp.pcap"), loss ? LOSS_FLAGS + " || " + WINDOW_FLAGS
+                    : WINDOW_FLAGS + " || " + kernelProbes, 100);
         }
     }
 

@@ -50,6 +50,8 @@ def sender():
         if 'abort_after' not in opt:
             c.shutdown(socket.SHUT_WR)
         out('sent', n, h.hexdigest())
+    except ConnectionResetError:
+        out('reset', n)  # the RST reached the sending thread first; the reader then sees EOF
     except OSError as e:
         out('send-error', n, type(e).__name__)
 
