@@ -333,6 +333,7 @@ class TcpMustTest {
         assertEquals(1 + defaults.maxRetransmissions(), syns);
         assertEquals(1 + TcpSocket.DEFAULT_R1, synsAtAdvice, "MUST-22: R1 (3) for SYNs too");
         assertTrue(lasted >= 180 * SECOND, "MUST-23: R2 for a SYN at least 3 minutes, was " + lasted / SECOND + " s");
+        assertEquals((1 + 2 + 4 + 8 + 16 + 32 + 10 * 60) * SECOND, lasted, "RTO 1 s doubling to 60 s, 15 retransmissions");
 
         // a per-socket R2 applies to SYNs: 1 + 2 + 4 s with R2 = 2
         TcpSocket t = p.socket(TcpPeer.config(), 4096, 4096).retransmissionLimits(1, 2).connect(LOCAL + 1, IP_B, PEER);
@@ -436,5 +437,131 @@ class TcpMustTest {
         p.syn(1234, PEER, 1, 0, SYN, 1000);
         assertEquals(SYN | ACK, p.one().flags());
         assertEquals(State.SYN_RECEIVED, l.state());
+    }
+
+    // ---------------------------------------------------------------- MSS, window, ACKs, IP options, keep-alive
+
+    @Test
+    void aPeerWithoutTheMssOptionGets536TheWindowIsUnsignedAndMssGoesOnlyOnSyns() {
+        s = p.socket(TcpPeer.config(), 4096, 70_000).noDelay(true).connect(LOCAL, IP_B, PEER);
+        Seg syn = p.one();
+        iss = syn.seq();
+        assertEquals(1460, syn.tcp().maxSegmentSize(), "MUST-67: MTU 1500 − 40");
+        p.in(new TcpRepr(PEER, LOCAL, PISS, iss + 1, SYN | ACK, 0xfff0, 0), NONE); // no MSS option
+        p.one();
+        assertEquals(536, s.peerMss(), "MUST-15");
+        p.in(PEER, LOCAL, PISS + 1, iss + 1, ACK, 0xfff0, NONE);
+        assertEquals(0xfff0, s.sendWindow(), "MUST-1: 65,520, not negative");
+        s.send(MemorySegment.ofArray(bytes(1200, 1)));
+        List<Seg> out = p.out();
+        assertEquals(List.of(536, 536, 128), out.stream().map(g -> g.payload().length).toList(), "MUST-16");
+        for (Seg g : out) {
+            assertEquals(-1, g.tcp().maxSegmentSize(), "MUST-65: no MSS option on a non-SYN segment");
+        }
+    }
+
+    @Test
+    void theSegmentsOfOnePollAreAcknowledgedByOneAck() {
+        established();
+        byte[] f1 = TestFrames.tcp(MAC_B, MAC_A, IP_B, IP_A, PEER, LOCAL, PISS + 1, iss + 1, ACK, 100);
+        byte[] f2 = TestFrames.tcp(MAC_B, MAC_A, IP_B, IP_A, PEER, LOCAL, PISS + 101, iss + 1, ACK, 100);
+        TestFrames.send(p.raw, f1, f2);
+        Seg ack = p.one(); // MUST-58, 59: both processed before the one ACK (delayed ACK off here)
+        assertEquals(PISS + 201, ack.ack());
+        assertEquals(200, s.receiveQueued());
+    }
+
+    @Test
+    void ipOptionsAreIgnoredAndNoSourceRouteIsSentBack() {
+        established();
+        byte[] plain = TestFrames.tcp(MAC_B, MAC_A, IP_B, IP_A, PEER, LOCAL, PISS + 1, iss + 1, ACK, 100);
+        int total = plain.length - 14;
+        // a loose source route whose one hop was used (pointer past it: we are the final destination), then EOL
+        byte[] lsrr = {(byte) 131, 7, 8, (byte) 192, 0, 2, 9, 0};
+        byte[] f = new byte[plain.length + lsrr.length];
+        System.arraycopy(plain, 0, f, 0, 14 + 20);
+        System.arraycopy(lsrr, 0, f, 14 + 20, lsrr.length);
+        System.arraycopy(plain, 14 + 20, f, 14 + 20 + lsrr.length, plain.length - 14 - 20);
+        MemorySegment m = MemorySegment.ofArray(f);
+        new Ipv4Packet().wrapUnchecked(m, 14, total + lsrr.length).setHeaderLength(20 + lsrr.length)
+                .setTotalLength(total + lsrr.length).fillChecksum();
+        TestFrames.send(p.raw, f);
+        p.iface.poll(p.clock.nanos());
+        assertEquals(100, s.receiveQueued(), "MUST-50: the segment is taken, its IP options ignored");
+        List<Ipv4Packet> out = packets();
+        assertEquals(1, out.size());
+        assertEquals(20, out.get(0).headerLength(), "MUST-53 not done: no source route reversed into our answer");
+    }
+
+    @Test
+    void keepAliveTurnedOnAtItsDefaultsWaitsTwoHours() {
+        TcpConfig on = TcpPeer.config().withKeepAlive();
+        assertEquals(7_200 * SECOND, on.keepAliveIdle(), "MUST-28");
+        assertEquals(0, TcpPeer.config().keepAliveIdle(), "MUST-25: off by default");
+        established(p.socket(on, 4096, 4096));
+        p.advance(7_200 * SECOND - 1);
+        assertEquals(List.of(), p.out());
+        p.advance(1);
+        assertEquals(iss, p.one().seq(), "the probe at 2 h: SEG.SEQ = SND.NXT − 1");
+    }
+
+    @Test
+    void aWindowShrunkUnderDataInFlightHoldsNewDataAndLosesNothing() {
+        established(p.socket(TcpPeer.config(), 4096, 70_000).noDelay(true));
+        s.send(MemorySegment.ofArray(bytes(3000, 1)));
+        assertEquals(3, p.out().size());
+        // the right edge moves left, from SND.UNA + 20,000 to iss + 2001: 1000 bytes in flight beyond it
+        p.in(PEER, LOCAL, PISS + 1, iss + 1001, ACK, 1000, NONE);
+        s.send(MemorySegment.ofArray(bytes(500, 2)));
+        assertEquals(List.of(), p.out(), "MUST-34: nothing new beyond the shrunk window");
+        p.advance(s.rto());
+        Seg again = p.one();
+        assertEquals(iss + 1001, again.seq(), "the timeout resends from SND.UNA, within the window");
+        assertEquals(1000, again.payload().length);
+        p.in(PEER, LOCAL, PISS + 1, iss + 3001, ACK, 20_000, NONE);
+        List<Seg> rest = p.out();
+        assertEquals(1, rest.size(), rest::toString);
+        assertEquals(iss + 3001, rest.get(0).seq());
+        assertEquals(500, rest.get(0).payload().length);
+        p.in(PEER, LOCAL, PISS + 1, iss + 3501, ACK, 20_000, NONE);
+        assertEquals(0, s.sendQueued());
+        assertEquals(State.ESTABLISHED, s.state());
+    }
+
+    // ---------------------------------------------------------------- opening, ACK delay limit
+
+    @Test
+    void aResetInSynReceivedOfAnActiveOpenEndsItRefused() {
+        s = p.socket(TcpPeer.config(), 4096, 4096).connect(LOCAL, IP_B, PEER);
+        p.one();
+        p.syn(PEER, LOCAL, PISS, 0, SYN, 1000); // simultaneous open
+        assertEquals(State.SYN_RECEIVED, s.state());
+        p.one();
+        p.in(PEER, LOCAL, PISS + 1, 0, RST, 0, NONE);
+        assertEquals(State.CLOSED, s.state(), "MUST-11: an active open returns to CLOSED, not to LISTEN");
+        assertEquals(TcpSocket.Error.RESET, s.error());
+    }
+
+    @Test
+    void severalSocketsListenOnOnePortAndEachTakesOneConnection() {
+        TcpSocket a = p.socket(TcpPeer.config(), 4096, 4096).listen(PEER);
+        TcpSocket b = p.socket(TcpPeer.config(), 4096, 4096).listen(PEER);
+        p.syn(1234, PEER, 1, 0, SYN, 1000);
+        assertEquals(SYN | ACK, p.one().flags());
+        p.syn(1235, PEER, 100, 0, SYN, 1000);
+        Seg second = p.one();
+        assertEquals(SYN | ACK, second.flags());
+        assertEquals(1235, second.tcp().destinationPort());
+        assertEquals(State.SYN_RECEIVED, a.state(), "MUST-42");
+        assertEquals(1234, a.remotePort());
+        assertEquals(State.SYN_RECEIVED, b.state());
+        assertEquals(1235, b.remotePort());
+    }
+
+    @Test
+    void theDelayedAckTimerCannotExceedHalfASecond() {
+        assertEquals(500 * TcpPeer.MS, TcpPeer.config().withDelayedAck(500 * TcpPeer.MS).delayedAck());
+        assertThrows(IllegalArgumentException.class, () -> TcpPeer.config().withDelayedAck(500 * TcpPeer.MS + 1),
+                "MUST-40");
     }
 }
