@@ -67,7 +67,7 @@ public enum Counter {
     ICMP_ERRORS_DELIVERED,
     /** ICMP errors quoting a packet no socket claims (no such connection, or a sequence number outside its window). */
     ICMP_ERRORS_UNMATCHED,
-    /** ICMP errors too short or quoting something other than an IPv4 packet of ours: dropped. */
+    /** ICMP errors too short, sent to a broadcast, or quoting something other than an IPv4 packet of ours: dropped. */
     ICMP_ERRORS_MALFORMED,
     /** ICMP source quench, silently discarded (RFC 9293 MUST-55, RFC 6633). */
     ICMP_SOURCE_QUENCH_IGNORED,
