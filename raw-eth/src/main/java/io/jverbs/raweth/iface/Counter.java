@@ -60,6 +60,19 @@ public enum Counter {
     ICMP_BROADCAST_ECHO_IGNORED,
     /** ICMP messages other than echo requests received (replies, errors), counted and dropped. */
     ICMP_OTHER_RECEIVED,
+    /**
+     * ICMP errors (destination unreachable, time exceeded, parameter problem) handed to the socket
+     * whose packet they quote (RFC 9293 MUST-54, RFC 1122 4.2.3.9).
+     */
+    ICMP_ERRORS_DELIVERED,
+    /** ICMP errors quoting a packet no socket claims (no such connection, or a sequence number outside its window). */
+    ICMP_ERRORS_UNMATCHED,
+    /** ICMP errors too short, sent to a broadcast, or quoting something other than an IPv4 packet of ours: dropped. */
+    ICMP_ERRORS_MALFORMED,
+    /** ICMP source quench, silently discarded (RFC 9293 MUST-55, RFC 6633). */
+    ICMP_SOURCE_QUENCH_IGNORED,
+    /** Negative advice from TCP (RFC 9293 MUST-20, R1 retransmissions): the next hop's MAC asked for again. */
+    ARP_NEGATIVE_ADVICE,
     /** ICMP destination unreachable messages sent (port or protocol). */
     ICMP_UNREACHABLE_SENT,
     /** ICMP errors not sent: the rate limit's tokens were used up. */

@@ -78,6 +78,9 @@ public final class Interface {
     private static final int IP = Ipv4Packet.MIN_HEADER_LENGTH;
     /** RFC 1812 4.3.2.3: an ICMP error carries as much of the offending packet as fits in 576 bytes. */
     private static final int ICMP_ERROR_MAX = 576;
+    private static final int TYPE_SOURCE_QUENCH = 4;
+    private static final int TYPE_PARAMETER_PROBLEM = 12;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final long BROADCAST_MAC = MacAddress.BROADCAST.value();
 
     private final PacketPort port;
@@ -399,6 +402,18 @@ public final class Interface {
             stats.add(WireStatus.ICMPV4_BAD_CHECKSUM);
             return;
         }
+        switch (icmp.type()) {
+            case Icmpv4Packet.TYPE_DESTINATION_UNREACHABLE, Icmpv4Packet.TYPE_TIME_EXCEEDED, TYPE_PARAMETER_PROBLEM -> {
+                receiveIcmpError(m, broadcast);
+                return;
+            }
+            case TYPE_SOURCE_QUENCH -> {
+                stats.add(Counter.ICMP_SOURCE_QUENCH_IGNORED); // RFC 9293 MUST-55, RFC 6633
+                return;
+            }
+            default -> {
+            }
+        }
         if (icmp.type() != Icmpv4Packet.TYPE_ECHO_REQUEST) {
             stats.add(Counter.ICMP_OTHER_RECEIVED);
             return;
@@ -409,7 +424,7 @@ public final class Interface {
         }
         // RFC 792/1122 3.2.2.6: the reply carries the request's identifier, sequence and data.
         int n = icmp.length();
-        if (begin(ip.source(), IpProtocol.ICMP, n) != IpTransmitter.OK) {
+        if (begin(ip.source(), IpProtocol.ICMP, n, 0, 0, 0) != IpTransmitter.OK) {
             return;
         }
         MemorySegment out = tx.memory();
@@ -418,6 +433,37 @@ public final class Interface {
         icmpOut.wrapUnchecked(out, at, n).setType(Icmpv4Packet.TYPE_ECHO_REPLY).setCode(0).fillChecksum();
         finish(IpTransmitter.CHECKSUM_NONE);
         stats.add(Counter.ICMP_ECHO_REPLIES_SENT);
+    }
+
+    /**
+     * RFC 1122 3.2.2 / 4.2.3.9, RFC 9293 MUST-54: an error quoting an IPv4 header of ours and at
+     * least 8 bytes of its transport header goes to the sockets of the quoted protocol.
+     */
+    private void receiveIcmpError(MemorySegment m, boolean broadcast) {
+        long q = icmp.offset() + Icmpv4Packet.HEADER_LENGTH;
+        int quoted = icmp.length() - Icmpv4Packet.HEADER_LENGTH;
+        int vihl = quoted >= IP ? m.get(ValueLayout.JAVA_BYTE, q) & 0xff : 0;
+        int ihl = (vihl & 0xf) * 4;
+        if (broadcast || vihl >>> 4 != 4 || ihl < IP || quoted < ihl + 8 || m.get(U32, q + 12) != address) {
+            stats.add(Counter.ICMP_ERRORS_MALFORMED);
+            return;
+        }
+        int protocol = m.get(ValueLayout.JAVA_BYTE, q + 9) & 0xff;
+        int remote = m.get(U32, q + 16);
+        long l4 = q + ihl;
+        int localPort = m.get(U16, l4) & 0xffff;
+        int remotePort = m.get(U16, l4 + 2) & 0xffff;
+        int sequence = m.get(U32, l4 + 4);
+        SocketSet s = sockets;
+        for (int i = 0; i < s.size(); i++) {
+            Socket socket = s.get(i);
+            if (socket.protocol() == protocol
+                    && socket.icmpError(icmp.type(), icmp.code(), remote, localPort, remotePort, sequence, now)) {
+                stats.add(Counter.ICMP_ERRORS_DELIVERED);
+                return;
+            }
+        }
+        stats.add(Counter.ICMP_ERRORS_UNMATCHED);
     }
 
     private void receiveUdp(MemorySegment m, int flags, boolean broadcast) {
@@ -446,6 +492,11 @@ public final class Interface {
         }
         if ((flags & FrameBurst.RX_L4_CHECKSUM_GOOD) == 0 && !tcp.checksumValid(ip.source(), ip.destination())) {
             stats.add(WireStatus.TCP_BAD_CHECKSUM);
+            return;
+        }
+        int src = ip.source();
+        if (src == 0 || src >>> 24 == 127) {
+            stats.add(Counter.IPV4_BAD_SOURCE); // RFC 9293 MUST-63, RFC 1122 4.2.3.10: no TCP from an invalid source
             return;
         }
         if (deliver(IpProtocol.TCP, broadcast)) {
@@ -483,7 +534,7 @@ public final class Interface {
                     + ((flags & TcpPacket.FIN) != 0 ? 1 : 0);
             outFlags = TcpPacket.RST | TcpPacket.ACK;
         }
-        if (begin(to, IpProtocol.TCP, TcpPacket.MIN_HEADER_LENGTH) != IpTransmitter.OK) {
+        if (begin(to, IpProtocol.TCP, TcpPacket.MIN_HEADER_LENGTH, 0, 0, 0) != IpTransmitter.OK) {
             return;
         }
         tcpOut.wrapUnchecked(tx.memory(), curOffset + ETH + IP, TcpPacket.MIN_HEADER_LENGTH).setSourcePort(srcPort)
@@ -508,7 +559,7 @@ public final class Interface {
         }
         int quote = Math.min(ip.totalLength(), ICMP_ERROR_MAX - IP - Icmpv4Packet.HEADER_LENGTH);
         int n = Icmpv4Packet.HEADER_LENGTH + quote;
-        if (begin(ip.source(), IpProtocol.ICMP, n) != IpTransmitter.OK) {
+        if (begin(ip.source(), IpProtocol.ICMP, n, 0, 0, 0) != IpTransmitter.OK) {
             return;
         }
         MemorySegment out = tx.memory();
@@ -544,7 +595,7 @@ public final class Interface {
 
     /** See {@link IpTransmitter#begin}. */
     int begin(int destination, int protocol, int l4Length) {
-        return begin(destination, protocol, l4Length, 0);
+        return begin(destination, protocol, l4Length, 0, 0, 0);
     }
 
     /** See {@link IpTransmitter#maxSegmentationLength}. */
@@ -552,8 +603,8 @@ public final class Interface {
         return caps.tso() ? Math.min(caps.tsoMaxFrame() - ETH, 0xffff) - IP : 0;
     }
 
-    /** See {@link IpTransmitter#begin(int, int, int, int)}. */
-    int begin(int destination, int protocol, int l4Length, int segmentSize) {
+    /** See {@link IpTransmitter#begin(int, int, int, int, int, int)}. */
+    int begin(int destination, int protocol, int l4Length, int segmentSize, int dscp, int ttl) {
         if (building) {
             throw new IllegalStateException("begin before the packet begun last was finished");
         }
@@ -585,8 +636,8 @@ public final class Interface {
         MemorySegment m = tx.memory();
         long off = tx.offset(txUsed);
         ethOut.wrapUnchecked(m, off, ETH).setSource(mac).setEtherType(EtherType.IPV4);
-        ipOut.wrapUnchecked(m, off + ETH, IP).setHeaderLength(IP).setDscpEcn(0, 0).setTotalLength(IP + l4Length)
-                .setIdentification(ipId++ & 0xffff).setFragmentation(true, false, 0).setTtl(config.ttl())
+        ipOut.wrapUnchecked(m, off + ETH, IP).setHeaderLength(IP).setDscpEcn(dscp & 0x3f, 0).setTotalLength(IP + l4Length)
+                .setIdentification(ipId++ & 0xffff).setFragmentation(true, false, 0).setTtl(ttl > 0 ? ttl : config.ttl())
                 .setProtocol(protocol).setSource(address).setDestination(destination);
         if (caps.txIpChecksum()) {
             ipOut.setChecksum(0);
@@ -604,6 +655,19 @@ public final class Interface {
         curMac = destinationMac;
         curSegmentSize = segmented ? segmentSize : 0;
         return IpTransmitter.OK;
+    }
+
+    boolean isBroadcast(int a) {
+        return a == -1 || a == subnetBroadcast;
+    }
+
+    void negativeAdvice(int destination) {
+        // the known MAC stays in use while the request is out (as Linux's NUD_PROBE): a reply with another one replaces it
+        int hop = config.isOnLink(destination) || gateway == 0 ? destination : gateway;
+        if (!building && arp.lookup(hop, now) != ArpCache.NONE) {
+            requestArp(hop, false);
+            stats.add(Counter.ARP_NEGATIVE_ADVICE);
+        }
     }
 
     MemorySegment txSegment() {

@@ -49,7 +49,30 @@ public final class IpTransmitter {
      * @return {@link #OK}, {@link #BUSY}, {@link #NO_ROUTE} or {@link #TOO_BIG}
      */
     public int begin(int destination, int protocol, int length) {
-        return iface.begin(destination, protocol, length);
+        return iface.begin(destination, protocol, length, 0, 0, 0);
+    }
+
+    /**
+     * {@link #begin(int, int, int)} with the IPv4 DiffServ field {@code dscp} (0..63, RFC 2474;
+     * ECN not-ECT) and time to live {@code ttl} (1..255; 0: the interface's
+     * {@link InterfaceConfig#ttl()}), as a socket's per-connection settings (RFC 9293 MUST-48, 49).
+     */
+    public int begin(int destination, int protocol, int length, int dscp, int ttl) {
+        return iface.begin(destination, protocol, length, 0, dscp, ttl);
+    }
+
+    /** Whether {@code address} is a broadcast address on this interface (all ones, or the subnet's). */
+    public boolean isBroadcast(int address) {
+        return iface.isBroadcast(address);
+    }
+
+    /**
+     * Negative advice from a transport (RFC 1122 4.2.3.5, RFC 9293 MUST-20): retransmissions to
+     * {@code destination} reached R1, so the interface asks for the next hop's link-layer address
+     * again (an ARP request, rate-limited), still sending to the one it knows until a reply changes it.
+     */
+    public void negativeAdvice(int destination) {
+        iface.negativeAdvice(destination);
     }
 
     /**
@@ -63,7 +86,12 @@ public final class IpTransmitter {
      *         offers no TSO, the protocol is not TCP, or a segment would not fit the MTU)
      */
     public int begin(int destination, int protocol, int length, int segmentSize) {
-        return iface.begin(destination, protocol, length, segmentSize);
+        return iface.begin(destination, protocol, length, segmentSize, 0, 0);
+    }
+
+    /** {@link #begin(int, int, int, int)} with a socket's DiffServ field and TTL, as {@link #begin(int, int, int, int, int)}. */
+    public int begin(int destination, int protocol, int length, int segmentSize, int dscp, int ttl) {
+        return iface.begin(destination, protocol, length, segmentSize, dscp, ttl);
     }
 
     /**

@@ -50,4 +50,21 @@ public abstract class Socket {
      * send, {@link Long#MAX_VALUE} when no timer runs.
      */
     protected abstract long pollDelay(long now);
+
+    /**
+     * An ICMP error (destination unreachable, time exceeded, parameter problem) quoting a packet of
+     * {@link #protocol()} that this interface sent: its destination {@code remoteAddress}, the
+     * first 8 bytes of its transport header as {@code localPort} (the quoted source port),
+     * {@code remotePort} and, for TCP, {@code sequence}. The interface has checked the message and
+     * that the quoted source is its address. The default ignores it.
+     *
+     * @param type the ICMP type (3, 11 or 12)
+     * @param code the ICMP code
+     * @param now the poll's time
+     * @return whether this socket took the error
+     */
+    protected boolean icmpError(int type, int code, int remoteAddress, int localPort, int remotePort, int sequence,
+                                long now) {
+        return false;
+    }
 }

@@ -41,6 +41,8 @@ public record TcpConfig(long rtoInitial, long rtoMin, long rtoMax, long msl, int
     public static final int SACK = 4;
     private static final long DEFAULT_DELAYED_ACK = 40_000_000L;
     private static final long MAX_DELAYED_ACK = 500_000_000L;
+    /** RFC 9293 3.8.4 (MUST-28): the keep-alive idle time defaults to no less than two hours. */
+    public static final long DEFAULT_KEEP_ALIVE_IDLE = 7_200_000_000_000L;
     private static final long DEFAULT_KEEP_ALIVE_INTERVAL = 75_000_000_000L;
     private static final int DEFAULT_KEEP_ALIVE_COUNT = 9;
     private static final long DEFAULT_FIN_WAIT_2 = 60_000_000_000L;
@@ -108,6 +110,11 @@ public record TcpConfig(long rtoInitial, long rtoMin, long rtoMax, long msl, int
         return new TcpConfig(rtoInitial, rtoMin, rtoMax, msl, maxRetransmissions, isnKey0, isnKey1, options, nanos,
                 keepAliveIdle, keepAliveInterval, keepAliveCount, finWait2Timeout, challengeAckLimit,
                 congestionControl);
+    }
+
+    /** This configuration with keep-alive on at its defaults (RFC 9293 MUST-28): probes after 2 h idle, every 75 s, 9 of them. */
+    public TcpConfig withKeepAlive() {
+        return withKeepAlive(DEFAULT_KEEP_ALIVE_IDLE, DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_KEEP_ALIVE_COUNT);
     }
 
     /**

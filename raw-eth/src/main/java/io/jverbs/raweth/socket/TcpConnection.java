@@ -134,6 +134,7 @@ public final class TcpConnection implements AutoCloseable {
     private IOException failed(String op) {
         return new SocketException(op + ": connection " + (socket.error() == TcpSocket.Error.RESET ? "reset by peer"
                 : socket.error() == TcpSocket.Error.TIMED_OUT ? "timed out (no acknowledgment)" : "closed")
+                + (socket.softError() != TcpSocket.SoftError.NONE ? ", last soft error " + socket.softError() : "")
                 + " (" + socket + ")");
     }
 

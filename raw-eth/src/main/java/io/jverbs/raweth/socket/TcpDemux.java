@@ -216,6 +216,13 @@ public final class TcpDemux extends Socket {
     }
 
     @Override
+    protected boolean icmpError(int type, int code, int remoteAddress, int localPort, int remotePort, int sequence,
+                                long now) {
+        int i = table.find(ConnectionTable.key(remoteAddress, remotePort, localPort));
+        return i >= 0 && table.socketAt(i).icmpError(type, code, remoteAddress, localPort, remotePort, sequence, now);
+    }
+
+    @Override
     protected void dispatch(IpTransmitter tx, long now) {
         for (int i = 0; i < listenerCount; i++) {
             listeners[i].dispatch(tx, now);

@@ -38,7 +38,15 @@ import java.util.Objects;
  * FIN-WAIT-2 timeout; the RFC 5961 7 challenge-ACK limit; the peer's SACK blocks kept in an RFC
  * 6675 scoreboard for loss recovery.
  *
- * <p>Not implemented: urgent data; TSO.
+ * <p>Urgent data (RFC 9293 3.8.5, RFC 6093) inline, as Linux with {@code SO_OOBINLINE}:
+ * {@link #sendUrgent} marks what it queues urgent (URG and the pointer to the first non-urgent
+ * octet on the segments before it); {@link #urgentPending()} and {@link #urgentMark()} tell how
+ * many bytes of the stream lead to the peer's mark. ICMP errors quoting our segments (RFC 5927
+ * checks) are recorded as a {@link #softError()}; hard ones refuse a connection in SYN-SENT. R1
+ * and R2 ({@link #retransmissionLimits}), the DiffServ field and TTL ({@link #trafficClass},
+ * {@link #timeToLive}) and the local address of an open are set per socket.
+ *
+ * <p>Not implemented: TSO.
  *
  * {@snippet :
  * TcpSocket s = iface.sockets().add(new TcpSocket(config, 65_535, 65_535));
@@ -95,8 +103,52 @@ public final class TcpSocket extends Socket {
         NONE,
         /** The peer reset the connection (or refused it). */
         RESET,
-        /** Retransmissions ran out ({@link TcpConfig#maxRetransmissions()}). */
-        TIMED_OUT
+        /** Retransmissions ran out (R2: {@link TcpConfig#maxRetransmissions()} or {@link #retransmissionLimits}). */
+        TIMED_OUT,
+        /** An ICMP hard error (destination unreachable: protocol, port, fragmentation needed) in SYN-SENT. */
+        UNREACHABLE,
+        /** The open named a local address that is not the interface's, or a broadcast destination. */
+        INVALID_ADDRESS
+    }
+
+    /**
+     * The last soft error (RFC 1122 4.2.3.9, RFC 9293 3.9.1.8): an ICMP error quoting one of our
+     * segments, or R1 retransmissions in a row; none of them ends the connection.
+     */
+    public enum SoftError {
+        /** None. */
+        NONE,
+        /** ICMP destination unreachable, code 0. */
+        NETWORK_UNREACHABLE,
+        /** ICMP destination unreachable, code 1. */
+        HOST_UNREACHABLE,
+        /** ICMP destination unreachable, code 2. */
+        PROTOCOL_UNREACHABLE,
+        /** ICMP destination unreachable, code 3. */
+        PORT_UNREACHABLE,
+        /** ICMP destination unreachable, code 4 (our packets carry DF; the MSS is not lowered). */
+        FRAGMENTATION_NEEDED,
+        /** ICMP destination unreachable, another code (5: source route failed, 9-13: prohibited, ...). */
+        UNREACHABLE,
+        /** ICMP time exceeded. */
+        TIME_EXCEEDED,
+        /** ICMP parameter problem. */
+        PARAMETER_PROBLEM,
+        /** R1 retransmissions in a row (RFC 9293 3.8.3): the next hop's address is being resolved again. */
+        RETRANSMISSIONS;
+
+        static SoftError of(int type, int code) {
+            if (type == 11) return TIME_EXCEEDED;
+            if (type == 12) return PARAMETER_PROBLEM;
+            return switch (code) {
+                case 0 -> NETWORK_UNREACHABLE;
+                case 1 -> HOST_UNREACHABLE;
+                case 2 -> PROTOCOL_UNREACHABLE;
+                case 3 -> PORT_UNREACHABLE;
+                case 4 -> FRAGMENTATION_NEEDED;
+                default -> UNREACHABLE;
+            };
+        }
     }
 
     private final TcpConfig config;
@@ -185,6 +237,20 @@ public final class TcpSocket extends Socket {
     private long keepAliveProbes;
     private boolean released; // release(): an orphan, its received data discarded, FIN-WAIT-2 bounded
 
+    // RFC 9293 MUSTs (tcp-must): urgent data, soft errors, R1/R2, per-socket IP fields, the open's local address.
+    private boolean urgentIn; // RCV.UP is valid
+    private int rcvUp;
+    private boolean urgentOut; // SND.UP is valid until SND.UNA passes it
+    private int sndUp;
+    private SoftError softError = SoftError.NONE;
+    private long icmpErrors;
+    private int r1 = DEFAULT_R1;
+    private int r2 = -1; // -1: TcpConfig.maxRetransmissions()
+    private boolean adviseNeighbour;
+    private int dscp;
+    private int ttl;
+    private int openLocalAddress; // 0: the interface's
+
     /** A closed socket with {@code rxBuffer} and {@code txBuffer} bytes of buffer. */
     public TcpSocket(TcpConfig config, int rxBuffer, int txBuffer) {
         this.config = Objects.requireNonNull(config, "config");
@@ -217,13 +283,32 @@ public final class TcpSocket extends Socket {
      * @throws IllegalStateException if the socket is not closed
      */
     public TcpSocket connect(int localPort, int address, int port) {
+        return connect(0, localPort, address, port);
+    }
+
+    /**
+     * {@link #connect(int, int, int)} from local address {@code localAddress} (RFC 9293 MUST-43; 0:
+     * the interface's). The interface has one address: another one ends the attempt at the next
+     * poll with {@link Error#INVALID_ADDRESS}, as does the subnet's broadcast address as {@code address}.
+     *
+     * @throws IllegalArgumentException if {@code address} is 0.0.0.0, the limited broadcast, or a
+     *         multicast or class E address (RFC 9293 MUST-46)
+     * @throws IllegalStateException if the socket is not closed
+     */
+    public TcpSocket connect(int localAddress, int localPort, int address, int port) {
         checkPort(localPort);
         checkPort(port);
+        if (address == 0 || address == -1 || (address >>> 28) >= 0xe) {
+            throw new IllegalArgumentException("cannot connect to " + (address >>> 24) + "." + (address >>> 16 & 0xff)
+                    + "." + (address >>> 8 & 0xff) + "." + (address & 0xff)
+                    + ": not a unicast address (RFC 9293 MUST-46)");
+        }
         requireClosed("connect");
         reset();
         this.localPort = localPort;
         remoteAddress = address;
         remotePort = port;
+        openLocalAddress = localAddress;
         passive = false;
         state = State.SYN_SENT;
         return this;
@@ -612,6 +697,12 @@ public final class TcpSocket extends Socket {
             acceptable = wnd != 0 && ((le(rcvNxt, seq) && lt(seq, rcvNxt + wnd))
                     || (le(rcvNxt, seq + segLen - 1) && lt(seq + segLen - 1, rcvNxt + wnd)));
         }
+        // RFC 9293 3.10.7.4, MUST-66: with RCV.WND zero, a segment at RCV.NXT still has its RST, ACK and URG processed
+        boolean zeroWindowText = !acceptable && wnd == 0 && seq == rcvNxt && segLen > 0;
+        if (zeroWindowText) {
+            acceptable = true;
+            ackPending = true; // the text is dropped: our ACK repeats the closed window
+        }
         if (!acceptable) {
             if ((flags & TcpPacket.RST) == 0) {
                 ackPending = true;
@@ -702,6 +793,15 @@ public final class TcpSocket extends Socket {
             default -> {
             }
         }
+        // sixth: URG (RFC 9293 3.10.7.4; MUST-30, 62: the pointer names the first non-urgent octet)
+        if ((flags & TcpPacket.URG) != 0
+                && (state == State.ESTABLISHED || state == State.FIN_WAIT_1 || state == State.FIN_WAIT_2)) {
+            urgentReceived(seq + tcp.urgentPointer());
+        }
+        if (zeroWindowText) {
+            payload = 0;
+            flags &= ~TcpPacket.FIN;
+        }
         // seventh: text
         if (payload > 0 && (state == State.ESTABLISHED || state == State.FIN_WAIT_1 || state == State.FIN_WAIT_2)) {
             if (seq != rcvNxt && le(seq, rcvNxt) && lt(rcvNxt, seq + payload)) {
@@ -782,6 +882,9 @@ public final class TcpSocket extends Socket {
             return;
         }
         if (state == State.SYN_SENT && !issChosen) {
+            if (!openAddressesValid(txr)) {
+                return;
+            }
             localAddress = txr.source();
             chooseIss(now);
         }
@@ -791,6 +894,7 @@ public final class TcpSocket extends Socket {
                 if (resetPending) sendReset(txr);
                 return;
             }
+            negativeAdvice(txr);
         }
         if (now >= persistDeadline) {
             persistTimeout();
@@ -949,7 +1053,7 @@ public final class TcpSocket extends Socket {
                 ts ? new TcpRepr.Timestamps(options.tsVal(now), ack ? options.tsRecent() : 0) : null,
                 java.util.List.of(), 0);
         int len = syn.bufferLength();
-        int r = txr.begin(remoteAddress, IpProtocol.TCP, len);
+        int r = txr.begin(remoteAddress, IpProtocol.TCP, len, dscp, ttl);
         if (r == IpTransmitter.BUSY) {
             return false;
         }
@@ -971,8 +1075,8 @@ public final class TcpSocket extends Socket {
         int sacks = sackBlockCount();
         int opt = options.length(sacks); // timestamps and SACK blocks, when negotiated
         int segment = Math.max(1, effectiveMss(txr.maxLength() - HEADER) - opt); // each segment's payload
-        int r = n > segment ? txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n, segment) // TSO: the port cuts it
-                : txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n);
+        int r = n > segment ? txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n, segment, dscp, ttl) // TSO
+                : txr.begin(remoteAddress, IpProtocol.TCP, HEADER + opt + n, dscp, ttl);
         if (r == IpTransmitter.BUSY) {
             return false;
         }
@@ -980,11 +1084,12 @@ public final class TcpSocket extends Socket {
         if (r == IpTransmitter.OK) {
             MemorySegment m = txr.segment();
             long at = txr.offset();
+            int urgent = urgentPointer(seq);
             out.wrapUnchecked(m, at, HEADER + opt + n).setSourcePort(localPort).setDestinationPort(remotePort)
                     .setSequenceNumber(seq).setAcknowledgmentNumber(rcvNxt)
                     .setHeaderLengthAndFlags(HEADER + opt, TcpPacket.ACK | (fin ? TcpPacket.FIN : 0)
-                            | (n > 0 ? TcpPacket.PSH : 0))
-                    .setWindow(wnd).setUrgentPointer(0);
+                            | (n > 0 ? TcpPacket.PSH : 0) | (urgent >= 0 ? TcpPacket.URG : 0))
+                    .setWindow(wnd).setUrgentPointer(Math.max(urgent, 0));
             if (opt > 0) {
                 reassembly.sackBlocks(sackOut, sacks);
                 options.write(m, at + HEADER, rcvNxt, now, sackOut, sacks);
@@ -1025,7 +1130,7 @@ public final class TcpSocket extends Socket {
     }
 
     private boolean sendReset(IpTransmitter txr) {
-        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER);
+        int r = txr.begin(remoteAddress, IpProtocol.TCP, HEADER, dscp, ttl);
         if (r == IpTransmitter.BUSY) {
             return false;
         }
@@ -1161,7 +1266,7 @@ public final class TcpSocket extends Socket {
         if (sndWnd != 0 || tx.length() == 0 || sndNxt != sndUna) {
             return; // the window opened, or data is in flight (the RTO's)
         }
-        if (++probesUnanswered > config.maxRetransmissions()) {
+        if (++probesUnanswered > maxRetransmissions()) {
             resetPending = true;
             resetSeq = sndNxt;
             fail(Error.TIMED_OUT);
@@ -1226,12 +1331,13 @@ public final class TcpSocket extends Socket {
         if (sndUna == sndMax) {
             return;
         }
-        if (++retransmissions > config.maxRetransmissions()) {
+        if (++retransmissions > maxRetransmissions()) {
             resetPending = isSynchronized() || state == State.SYN_RECEIVED;
             resetSeq = sndNxt;
             fail(Error.TIMED_OUT);
             return;
         }
+        reachedR1();
         rto = Math.min(rto * 2, config.rtoMax());
         synTimedOut |= !synAcked;
         timeouts++;
@@ -1320,6 +1426,11 @@ public final class TcpSocket extends Socket {
         rttTiming = false;
         probe = false;
         cc = null;
+        urgentIn = false;
+        urgentOut = false;
+        softError = SoftError.NONE;
+        adviseNeighbour = false;
+        openLocalAddress = 0;
         lastDataSent = NEVER;
         swsDeadline = NEVER;
         persistDeadline = NEVER;
@@ -1536,5 +1647,167 @@ public final class TcpSocket extends Socket {
         if (port < 1 || port > 0xffff) {
             throw new IllegalArgumentException("TCP port " + port + " outside [1, 65535]");
         }
+    }
+
+    // ---------------------------------------------------------------- RFC 9293 MUSTs: urgent data, errors, R1/R2, IP fields
+
+    /** RFC 1122 4.2.3.5: R1 of at least 3 retransmissions before negative advice to IP. */
+    static final int DEFAULT_R1 = 3;
+
+    /**
+     * Queues {@code data} as urgent (RFC 9293 3.8.5, MUST-30, 31): SND.UP moves to the octet after
+     * it, and every segment sent before that octet carries URG and the pointer to it (0xffff while it
+     * is further than the field reaches, so urgent data may be of any length). The data is in the
+     * stream as usual (RFC 6093: no out-of-band byte). Returns how many bytes fit the send buffer;
+     * the mark follows the last of them.
+     *
+     * @throws IllegalStateException if the socket cannot send
+     */
+    public int sendUrgent(MemorySegment data) {
+        int n = send(data);
+        if (n > 0) {
+            sndUp = dataEnd();
+            urgentOut = true;
+        }
+        return n;
+    }
+
+    /**
+     * Whether the peer has marked urgent data that the application has not read past yet (RFC 9293
+     * MUST-32: polled after each poll of the interface, the asynchronous notice of this stack).
+     */
+    public boolean urgentPending() {
+        return urgentIn && lt(readSequence(), rcvUp);
+    }
+
+    /**
+     * How many bytes of the stream, from the next one {@link #receive} returns, lead up to the end of
+     * the peer's urgent data (MUST-33): 0 when none is pending. It may exceed what has arrived.
+     */
+    public int urgentMark() {
+        return urgentPending() ? rcvUp - readSequence() : 0;
+    }
+
+    /** The last soft error (ICMP, or R1 retransmissions), {@link SoftError#NONE} if none; kept after the connection ends. */
+    public SoftError softError() {
+        return softError;
+    }
+
+    /** ICMP errors taken by this connection (quoted 4-tuple and sequence number matched). */
+    public long icmpErrors() {
+        return icmpErrors;
+    }
+
+    /**
+     * RFC 9293 3.8.3 (MUST-20, 21, 22): after {@code r1} retransmissions in a row the interface
+     * resolves the next hop again (negative advice) and {@link #softError()} says so; after
+     * {@code r2} the connection is dropped with {@link Error#TIMED_OUT}. The same counts apply to
+     * SYNs. Defaults: 3 and {@link TcpConfig#maxRetransmissions()}.
+     *
+     * @throws IllegalArgumentException unless 1 &le; r1 &le; r2
+     */
+    public TcpSocket retransmissionLimits(int r1, int r2) {
+        if (r1 < 1 || r2 < r1) {
+            throw new IllegalArgumentException("retransmission limits R1 " + r1 + ", R2 " + r2 + ": need 1 <= R1 <= R2");
+        }
+        this.r1 = r1;
+        this.r2 = r2;
+        return this;
+    }
+
+    /** R2: retransmissions in a row before the connection is dropped. */
+    public int maxRetransmissions() {
+        return r2 < 0 ? config.maxRetransmissions() : r2;
+    }
+
+    /** The DiffServ code point (0..63, RFC 2474) of this connection's packets (RFC 9293 MUST-48); 0 by default. */
+    public TcpSocket trafficClass(int dscp) {
+        if (dscp < 0 || dscp > 63) {
+            throw new IllegalArgumentException("DSCP " + dscp + " outside [0, 63]");
+        }
+        this.dscp = dscp;
+        return this;
+    }
+
+    /** The time to live of this connection's packets (1..255, RFC 9293 MUST-49); 0: the interface's. */
+    public TcpSocket timeToLive(int ttl) {
+        if (ttl < 0 || ttl > 255) {
+            throw new IllegalArgumentException("TTL " + ttl + " outside [0, 255]");
+        }
+        this.ttl = ttl;
+        return this;
+    }
+
+    /** The sequence number of the next byte {@link #receive} returns. */
+    private int readSequence() {
+        return rcvNxt - rx.length() - (finReceived ? 1 : 0);
+    }
+
+    private void urgentReceived(int up) {
+        if (!urgentIn || lt(rcvUp, up)) {
+            rcvUp = up;
+            urgentIn = true;
+        }
+    }
+
+    /** The urgent pointer of a segment at {@code seq}, or -1 for none (not before SND.UP). */
+    private int urgentPointer(int seq) {
+        if (!urgentOut) {
+            return -1;
+        }
+        if (le(sndUp, sndUna)) {
+            urgentOut = false; // all urgent data acknowledged
+            return -1;
+        }
+        return lt(seq, sndUp) ? Math.min(sndUp - seq, 0xffff) : -1;
+    }
+
+    private void reachedR1() {
+        if (retransmissions == r1) {
+            adviseNeighbour = true;
+            softError = SoftError.RETRANSMISSIONS;
+        }
+    }
+
+    private void negativeAdvice(IpTransmitter txr) {
+        if (adviseNeighbour) {
+            adviseNeighbour = false;
+            txr.negativeAdvice(remoteAddress);
+        }
+    }
+
+    /** The open's addresses, checked once the interface is known: its local address and no broadcast peer. */
+    private boolean openAddressesValid(IpTransmitter txr) {
+        if ((openLocalAddress != 0 && openLocalAddress != txr.source()) || txr.isBroadcast(remoteAddress)) {
+            fail(Error.INVALID_ADDRESS);
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    protected boolean icmpError(int type, int code, int remote, int lport, int rport, int sequence, long now) {
+        if (state == State.CLOSED || state == State.LISTEN || !issChosen || remote != remoteAddress
+                || lport != localPort || rport != remotePort) {
+            return false;
+        }
+        return takeIcmpError(type, code, sequence);
+    }
+
+    /**
+     * An ICMP error quoting this connection's segment at {@code sequence} (RFC 9293 3.9.2.4, MUST-54,
+     * 56): taken only if SND.UNA &le; sequence &lt; SND.NXT (RFC 5927 4.1); recorded as the soft error;
+     * a hard error (unreachable protocol, port, fragmentation needed) ends a connection in SYN-SENT.
+     */
+    boolean takeIcmpError(int type, int code, int sequence) {
+        if (!(le(sndUna, sequence) && lt(sequence, sndMax))) {
+            return false;
+        }
+        icmpErrors++;
+        softError = SoftError.of(type, code);
+        if (state == State.SYN_SENT && type == 3 && code >= 2 && code <= 4) {
+            fail(Error.UNREACHABLE);
+        }
+        return true;
     }
 }

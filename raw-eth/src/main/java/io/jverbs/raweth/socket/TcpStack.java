@@ -128,7 +128,9 @@ public final class TcpStack implements AutoCloseable {
             }
             if (s.state() == TcpSocket.State.CLOSED) {
                 throw new ConnectException("connect to " + address + ":" + port + " failed: "
-                        + (s.error() == TcpSocket.Error.RESET ? "refused (RST)" : "no answer (" + s.error() + ")"));
+                        + (s.error() == TcpSocket.Error.RESET ? "refused (RST)"
+                        : s.error() == TcpSocket.Error.UNREACHABLE ? "unreachable (ICMP " + s.softError() + ")"
+                        : "no answer (" + s.error() + ", last soft error " + s.softError() + ")"));
             }
             return new TcpConnection(this, s);
         } finally {
