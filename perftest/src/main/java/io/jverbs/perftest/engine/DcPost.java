@@ -20,10 +20,17 @@ final class DcPost {
     /** perftest's {@code DC_KEY}: the access key of its DC targets, which its initiators present. */
     static final long KEY = 0xffeeddccL;
 
-    private final DcInitiator dci;
+    /**
+     * The destination step of each request, between its opcode and its data: in a run
+     * {@code mlx5dv_wr_set_dc_addr} ({@link #to}); DcPostIT puts a counter here to run the rest on
+     * Soft-RoCE, which has the extended post API but no DC.
+     */
+    interface Destination {
+        void set();
+    }
+
     private final ExtendedPost post;
-    private final AddressHandle ah;
-    private final int dctn;
+    private final Destination destination;
     private final WrOpcode opcode;
     private final long localAddress;
     private final int length;
@@ -34,17 +41,23 @@ final class DcPost {
     private final long swap;
 
     /**
+     * Posts through {@code dci} to the peer's DC target.
+     *
      * @param ah            the path to the peer (made from the peer's LID and GID, as the DCI's RTR)
      * @param dctn          the peer's DCT number (the QPN of its QP message after its DCT reached RTR)
      * @param compareAdd    fetch-and-add's addend or compare-and-swap's compare value
      * @param swap          compare-and-swap's swap value
      */
-    DcPost(DcInitiator dci, AddressHandle ah, int dctn, WrOpcode opcode, long localAddress, int length, int lkey,
+    static DcPost to(DcInitiator dci, AddressHandle ah, int dctn, WrOpcode opcode, long localAddress, int length, int lkey,
+                     long remoteAddress, int rkey, long compareAdd, long swap) {
+        return new DcPost(dci.post(), () -> dci.address(ah, dctn, KEY), opcode, localAddress, length, lkey, remoteAddress, rkey,
+                compareAdd, swap);
+    }
+
+    DcPost(ExtendedPost post, Destination destination, WrOpcode opcode, long localAddress, int length, int lkey,
            long remoteAddress, int rkey, long compareAdd, long swap) {
-        this.dci = dci;
-        this.post = dci.post();
-        this.ah = ah;
-        this.dctn = dctn;
+        this.post = post;
+        this.destination = destination;
         this.opcode = opcode;
         this.localAddress = localAddress;
         this.length = length;
@@ -74,7 +87,7 @@ final class DcPost {
                 case ATOMIC_CMP_AND_SWP -> post.atomicCompareSwap(id, flags, remoteAddress, rkey, compareAdd, swap);
                 default -> throw new IllegalStateException("perftest's DC tests do not post " + opcode);
             }
-            dci.address(ah, dctn, KEY);
+            destination.set();
             if ((flags & SendFlags.INLINE) != 0) {
                 post.inline(localAddress, length);
             } else {

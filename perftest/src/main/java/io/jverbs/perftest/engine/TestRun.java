@@ -596,7 +596,7 @@ final class TestRun implements AutoCloseable {
         long add = p.atomicType() == AtomicType.FETCH_AND_ADD ? 1 : 0;
         for (int q = 0; q < loopQps.length; q++) {
             QpInfo r = remote.get(peerIndex(q));
-            posts[q] = new DcPost(dcis[q], ahs[q], r.qpn(), opcode(), mr.address(sendOffset(q)), length, mr.lkey(), r.vaddr(),
+            posts[q] = DcPost.to(dcis[q], ahs[q], r.qpn(), opcode(), mr.address(sendOffset(q)), length, mr.lkey(), r.vaddr(),
                     r.rkey(), add, 1);
         }
         return posts;
