@@ -93,21 +93,21 @@ public record TestParameters(TestKind kind, Measure measure, String serverName, 
     }
 
     /**
-     * Whether each side has both XRC initiator and XRC target QPs: perftest's XRC latency tests
-     * and bidirectional bandwidth tests double {@code num_of_qps}, the first half sending
-     * (XRC_SEND) and the second half receiving (XRC_RECV); a unidirectional XRC bandwidth client
-     * has only initiators, its server only targets.
+     * Whether each side has both initiator and target QPs: perftest's XRC and DC latency tests and
+     * bidirectional bandwidth tests double {@code num_of_qps}, the first half sending (XRC_SEND, a
+     * DC initiator) and the second half receiving (XRC_RECV, a DC target); a unidirectional XRC or
+     * DC bandwidth client has only initiators, its server only targets.
      */
-    public boolean xrcPaired() {
-        return connection == Connection.XRC && (measure == Measure.LAT || bidirectional);
+    public boolean pairedQps() {
+        return (connection == Connection.XRC || connection == Connection.DC) && (measure == Measure.LAT || bidirectional);
     }
 
     /**
-     * The QPs each side creates and exchanges: {@link #qps()}, doubled by {@link #xrcPaired()}.
+     * The QPs each side creates and exchanges: {@link #qps()}, doubled by {@link #pairedQps()}.
      * perftest prints this number as "Number of qps".
      */
     public int qpsPerSide() {
-        return xrcPaired() ? 2 * qps : qps;
+        return pairedQps() ? 2 * qps : qps;
     }
 
     /** True for {@code -D} (and {@code --run_infinitely}) runs. */

@@ -40,7 +40,8 @@ public final class ExtendedPost {
     private static final MethodHandle V_U32_U64_U64 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG), Native.CRITICAL);
     private static final MethodHandle V_U32_U64_U64_U64 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Native.CRITICAL);
     private static final MethodHandle V_PTR_U32_U32 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT), Native.CRITICAL);
-    private static final MethodHandle V_PTR_U64 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG), Native.CRITICAL);
+    // set_inline_data(qp, void *addr, size_t length): the data pointer as JAVA_LONG, as Ops.POST, so no segment is made per request
+    private static final MethodHandle V_U64_U64 = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG), Native.CRITICAL);
     private static final MethodHandle V_PTR_U32_PTR = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, ADDRESS), Native.CRITICAL);
 
     private final QueuePair qp;
@@ -224,7 +225,7 @@ public final class ExtendedPost {
     /** Copies {@code length} bytes at {@code address} into the request (inline data). */
     public ExtendedPost inline(long address, long length) {
         try {
-            V_PTR_U64.invokeExact(setInline, qpx, MemorySegment.ofAddress(address), length);
+            V_U64_U64.invokeExact(setInline, qpx, address, length);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }

@@ -106,7 +106,8 @@ public final class QueuePair extends NativeResource {
     private final long address;   // qp.address(), for the post path
     private final MemorySegment postSendFn;
     private final MemorySegment postRecvFn;
-    private final int qpNumber;
+    /** Read again after a DC target's move to RTR, where mlx5 gives it its number (see {@link #qpNumber()}). */
+    private int qpNumber;
     private final Capabilities capabilities;
     private final boolean hasSrq;
     private final ExtendedPost extendedPost;
@@ -275,6 +276,11 @@ public final class QueuePair extends NativeResource {
         return type;
     }
 
+    /**
+     * The QP number ({@code qp_num}). A DC target gets its number (the DCT number initiators
+     * address) only when it moves to RTR: mlx5 creates the DCT in the device then and writes the
+     * number into {@code qp_num}, so before RTR this is whatever the provider left there.
+     */
     public int qpNumber() {
         return qpNumber;
     }
@@ -491,6 +497,9 @@ public final class QueuePair extends NativeResource {
                         state().name(), QpState.of(ibv_qp_attr.qp_state(attr)).name())
                 : null;
         Checks.check(VerbsCall.MODIFY_QP, IbVerbs.ibv_modify_qp(qp, attr, mask));
+        if (dcType == DC_TARGET && (mask & QpAttrMask.STATE) != 0) {
+            qpNumber = ibv_qp.qp_num(qp); // mlx5_modify_qp sets the DCT number at RTR
+        }
         if (jfr != null) jfr.commit();
     }
 

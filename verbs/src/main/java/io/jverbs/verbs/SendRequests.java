@@ -334,6 +334,11 @@ public final class SendRequests {
         return BoundsChecks.getLong(memory, base, wr(i) + WR_ID);
     }
 
+    /** The {@link SendFlags} of request {@code i}. */
+    public int sendFlags(int i) {
+        return BoundsChecks.getInt(memory, base, wr(i) + SEND_FLAGS);
+    }
+
     /** The first request of the chain. */
     public MemorySegment segment() {
         return wrs;

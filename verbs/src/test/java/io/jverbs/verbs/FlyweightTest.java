@@ -64,6 +64,8 @@ class FlyweightTest {
                 .wrId(2, 103).remoteAddress(2, 0x8100).rkey(2, 0x82).compareAdd(2, 7).swap(2, 8).sgeAddress(2, 0, 0x4100);
         assertEquals(3, wrs.size(), "patching does not change the chain");
         assertEquals(102, wrs.wrId(1));
+        assertEquals(SendFlags.SIGNALED | SendFlags.FENCE, wrs.sendFlags(1), "read back as patched");
+        assertEquals(SendFlags.SIGNALED, wrs.sendFlags(2), "as built");
         qp.postSend(wrs);
 
         long base = wrs.segment().address();

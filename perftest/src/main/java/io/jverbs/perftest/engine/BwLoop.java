@@ -27,7 +27,7 @@ final class BwLoop {
     private final WorkCompletions rwc;
     /** -e: where an empty poll sleeps; null: it spins. */
     private final CqEvents events;
-    /** -c XRC: receives go to this XRC SRQ (request {@code q} = receive slot q); null: to {@code qps[q]}. */
+    /** -c XRC or DC: receives go to this SRQ (request {@code q} = receive slot q); null: to {@code qps[q]}. */
     private final SharedReceiveQueue srq;
     private final int postList;
     private final int cqMod;
@@ -44,6 +44,8 @@ final class BwLoop {
     long lastNs;
     /** Base send flags of the requests (INLINE or 0), without SIGNALED. */
     int baseFlags;
+    /** -c DC: how each QP (a DC initiator) posts its chain; null: {@code ibv_post_send}. */
+    DcPost[] dc;
     /** Receives per QP of the current run: re-posting stops there (iteration runs). */
     private long receiveLimit;
 
@@ -63,7 +65,7 @@ final class BwLoop {
         this(qps, sendCq, recvCq, send, recv, postList, cqMod, txDepth, messages, events, null);
     }
 
-    /** @param srq -c XRC's SRQ that every receive goes to, or null for each QP's own receive queue */
+    /** @param srq the SRQ of -c XRC or DC that every receive goes to, or null for each QP's own receive queue */
     BwLoop(QueuePair[] qps, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests[] send, ReceiveRequests[] recv,
            int postList, int cqMod, int txDepth, int messages, CqEvents events, SharedReceiveQueue srq) {
         this.events = events;
@@ -143,7 +145,11 @@ final class BwLoop {
                             posted[(int) tots + j] = t;
                         }
                     }
-                    qps[q].postSend(wrs);
+                    if (dc != null) {
+                        dc[q].post(wrs);
+                    } else {
+                        qps[q].postSend(wrs);
+                    }
                     scnt[q] = first + postList;
                     tots += postList;
                 }

@@ -29,9 +29,11 @@ final class LatLoop {
     private final WorkCompletions wc = new WorkCompletions(1);
     /** -e: where an empty poll sleeps; null: it spins. */
     private final CqEvents events;
-    /** -c XRC: receives go to this XRC SRQ; null: to {@link #qp}. */
+    /** -c XRC or DC: receives go to this SRQ; null: to {@link #qp}. */
     private final SharedReceiveQueue srq;
     final long[] posted;
+    /** -c DC: how the QP (a DC initiator) posts; null: {@code ibv_post_send}. */
+    DcPost dc;
     /** Round trips counted in the sample window of a duration run. */
     long sampled;
     /** First and last post of the sample window (ns), for a duration run's average. */
@@ -51,7 +53,7 @@ final class LatLoop {
         this(qp, sendCq, recvCq, send, recv, iterations, events, null);
     }
 
-    /** @param srq -c XRC's SRQ that receives go to, or null for the QP's own receive queue */
+    /** @param srq the SRQ of -c XRC or DC that receives go to, or null for the QP's own receive queue */
     LatLoop(QueuePair qp, CompletionQueue sendCq, CompletionQueue recvCq, SendRequests send, ReceiveRequests recv,
             int iterations, CqEvents events, SharedReceiveQueue srq) {
         this.events = events;
@@ -95,7 +97,7 @@ final class LatLoop {
                     return;
                 }
                 BYTE.setVolatile(sendBuf, postOffset, (byte) ++scnt);
-                qp.postSend(send);
+                postSend();
             }
             if (w.duration || ccnt < iterations) {
                 if (!awaitSend(w)) {
@@ -132,7 +134,7 @@ final class LatLoop {
                     return;
                 }
                 scnt++;
-                qp.postSend(send);
+                postSend();
                 if (!awaitSend(w)) {
                     return;
                 }
@@ -147,14 +149,22 @@ final class LatLoop {
             if (!stamp(scnt, w, recorder, progress)) {
                 return;
             }
-            qp.postSend(send);
+            postSend();
             if (!awaitSend(w)) {
                 return;
             }
         }
     }
 
-    /** Posts the receive request to the SRQ (XRC) or the QP. */
+    private void postSend() {
+        if (dc != null) {
+            dc.post(send);
+        } else {
+            qp.postSend(send);
+        }
+    }
+
+    /** Posts the receive request to the SRQ (XRC, DC) or the QP. */
     void postReceive() {
         if (srq != null) {
             srq.postReceive(recv);

@@ -15,7 +15,8 @@ import io.jverbs.verbs.mlx5.Mlx5;
 import java.time.Duration;
 
 /**
- * jperf's RDMA engine: the eight perftest tests over libibverbs, RC/UC/UD/XRC, with perftest's TCP
+ * jperf's RDMA engine: the eight perftest tests over libibverbs, RC/UC/UD/XRC and DC (mlx5 DCT/DCI
+ * through mlx5dv, posting with the extended post API as perftest does), with perftest's TCP
  * out-of-band exchange or its rdma_cm one ({@code -z}; {@code -R} also connects the test QPs with
  * rdma_cm, RC or UD), iterations, {@code -D} or {@code --run_infinitely}, so either side may be C perftest ({@code ib_write_bw} ...). Registered in
  * {@code META-INF/services/io.jverbs.perftest.Engine}.
@@ -31,18 +32,10 @@ public final class RdmaEngine implements Engine {
         return Duration.ofSeconds(Long.getLong("jperf.stepSeconds", 30));
     }
 
-    /** Every valid command line: what this engine does not implement fails in {@link #run} saying so. */
+    /** Every valid command line; what the device lacks fails in {@link #run} saying so. */
     @Override
     public boolean supports(TestParameters p) {
         return p.connection() != Connection.RAW_ETH;
-    }
-
-    /** What perftest can do and jperf cannot yet, or null. */
-    static String notImplemented(TestParameters p) {
-        if (p.connection() == Connection.DC) {
-            return "-c DC on mlx5 (io.jverbs.verbs.mlx5 creates DCT/DCI; jperf's measured loops do not post through them yet)";
-        }
-        return null;
     }
 
     /**
@@ -73,10 +66,6 @@ public final class RdmaEngine implements Engine {
     @Override
     public void run(TestParameters p, Reporter reporter) throws Exception {
         checkDevice(p);
-        String missing = notImplemented(p);
-        if (missing != null) {
-            throw new EngineException("not implemented in jperf yet: " + missing);
-        }
         if (p.loopback()) {
             Loopback.run(p, reporter, stallNs());
             return;

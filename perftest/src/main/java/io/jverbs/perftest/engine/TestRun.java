@@ -39,10 +39,14 @@ import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendOps;
 import io.jverbs.verbs.SendRequests;
 import io.jverbs.verbs.SharedReceiveQueue;
 import io.jverbs.verbs.WrOpcode;
 import io.jverbs.verbs.XrcDomain;
+import io.jverbs.verbs.mlx5.DcInitiator;
+import io.jverbs.verbs.mlx5.DcTarget;
+import io.jverbs.verbs.mlx5.Mlx5;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,11 +97,14 @@ final class TestRun implements AutoCloseable {
     private CqEvents events;
     /** Every QP of this side, in the order of the QP info exchange. */
     private QueuePair[] qps;
-    /** The QPs the loops run on: {@link #qps}, or with -c XRC on both roles the sending half. */
+    /** The QPs the loops run on: {@link #qps}, or with -c XRC or DC on both roles the sending half. */
     private QueuePair[] loopQps;
-    /** -c XRC: the domain and the one SRQ all XRC target QPs deliver into; null otherwise. */
+    /** -c XRC: the domain all XRC QPs live in; null otherwise. */
     private XrcDomain xrcd;
+    /** -c XRC or DC where this side has targets: the one SRQ they all deliver into; null otherwise. */
     private SharedReceiveQueue srq;
+    /** -c DC: each initiator QP's DCI (null at a target's index); null for other transports. */
+    private DcInitiator[] dcis;
     private int[] psns;
     private List<QpInfo> local;
     private List<QpInfo> remote;
@@ -285,18 +292,25 @@ final class TestRun implements AutoCloseable {
             case UC -> QpType.UC;
             case UD -> QpType.UD;
             case XRC -> QpType.XRC_SEND;
+            case DC -> QpType.DRIVER;
             default -> throw new EngineException("jperf does not run -c " + p.connection() + " yet");
         };
         if (type == QpType.XRC_SEND) {
             openXrc();
+        } else if (type == QpType.DRIVER) {
+            openDc();
         }
+        int access = switch (type) {
+            case UC -> Access.LOCAL_WRITE | Access.REMOTE_WRITE;
+            case DRIVER -> dcTargetAccess();
+            default -> Access.ALL_REMOTE;
+        };
         path = new PathSettings().port(p.ibPort()).gidIndex(gidIndex).mtu(mtu).serviceLevel(p.serviceLevel())
-                .timeout(p.qpTimeout()).hopLimit(255).maxDestReadAtomic(outReads).qkey(QKEY)
-                .access(type == QpType.UC ? Access.LOCAL_WRITE | Access.REMOTE_WRITE : Access.ALL_REMOTE);
+                .timeout(p.qpTimeout()).hopLimit(255).maxDestReadAtomic(outReads).qkey(QKEY).access(access);
         qps = new QueuePair[n];
         psns = new int[n];
         local = new ArrayList<>(n);
-        QueuePair.Config config = srq == null
+        QueuePair.Config config = xrcd == null
                 ? new QueuePair.Config(type, sendCq, recvCq).maxSendWr(tx).maxRecvWr(rx).maxSendSge(1).maxRecvSge(1)
                         .maxInlineData(inlineSize())
                 // an XRC initiator has no receive queue: its receives are the peer's SRQ
@@ -307,15 +321,80 @@ final class TestRun implements AutoCloseable {
         }
         for (int i = 0; i < n; i++) {
             if (!p.rdmaCm()) {
-                qps[i] = pd.createQueuePair(xrcTarget(i) ? QueuePair.Config.xrcTarget(xrcd) : config);
+                qps[i] = type == QpType.DRIVER ? createDc(i)
+                        : pd.createQueuePair(target(i) ? QueuePair.Config.xrcTarget(xrcd) : config);
                 closeables.add(qps[i]);
                 qps[i].toInit(path);
             }
             psns[i] = ThreadLocalRandom.current().nextInt() & 0xffffff;
-            local.add(new QpInfo(lid, outReads, qps[i].qpNumber(), psns[i], mr.rkey(), mr.address(recvOffset(i)),
-                    gid == null ? null : gid.toBytes(), srq == null ? 0 : srq.srqNumber()));
+            local.add(localInfo(i));
         }
-        loopQps = p.xrcPaired() ? Arrays.copyOf(qps, p.qps()) : qps;
+        loopQps = p.pairedQps() ? Arrays.copyOf(qps, p.qps()) : qps;
+    }
+
+    /**
+     * QP i's message to the peer: its number, PSN, our receive area, SRQ number. A DCT has its
+     * number only after RTR (before, mlx5 leaves 0 there, which perftest sends as well).
+     */
+    private QpInfo localInfo(int i) {
+        return new QpInfo(lid, outReads, qps[i].qpNumber() & 0xffffff, psns[i], mr.rkey(), mr.address(recvOffset(i)),
+                gid == null ? null : gid.toBytes(), srq == null ? 0 : srq.srqNumber());
+    }
+
+    /**
+     * -c DC, perftest's ctx_init: an SRQ of -r receives (one work request, one SGE each) where this
+     * side has DC targets (a unidirectional BW server, every latency side, -b), which every QP info
+     * message of this side then names.
+     */
+    private void openDc() {
+        dcis = new DcInitiator[p.qpsPerSide()];
+        if (server || p.pairedQps()) {
+            srq = pd.createSharedReceiveQueue(SharedReceiveQueue.Config.of(Math.max(1, p.rxDepth()), 1));
+            closeables.add(srq);
+        }
+    }
+
+    /**
+     * -c DC, perftest's ctx_qp_create with mlx5dv: QP i is a DC target on the SRQ with perftest's
+     * key (completions on the receive CQ for send tests, as perftest's recv_cq choice), or a DC
+     * initiator of -t requests posting the test's one opcode. A device whose firmware refuses DC
+     * ends the run here with one line.
+     */
+    private QueuePair createDc(int i) {
+        try {
+            if (target(i)) {
+                DcTarget t = Mlx5.createDcTarget(pd, p.kind() == TestKind.SEND ? recvCq : sendCq, srq, DcPost.KEY);
+                return t.queuePair();
+            }
+            dcis[i] = Mlx5.createDcInitiator(pd, sendCq, p.txDepth(), inlineSize(), sendOps());
+            return dcis[i].queuePair();
+        } catch (NotSupportedException e) {
+            throw new EngineException("-c DC: " + e.getMessage(), e);
+        }
+    }
+
+    /** The one opcode a DC initiator of this test posts ({@code send_ops_flags}). */
+    private long sendOps() {
+        return switch (p.kind()) {
+            case WRITE -> SendOps.RDMA_WRITE;
+            case READ -> SendOps.RDMA_READ;
+            case SEND -> SendOps.SEND;
+            case ATOMIC -> p.atomicType() == AtomicType.FETCH_AND_ADD ? SendOps.ATOMIC_FETCH_AND_ADD : SendOps.ATOMIC_CMP_AND_SWP;
+        };
+    }
+
+    /**
+     * A DC target's remote access, the test's only (perftest's ctx_modify_qp_to_init): mlx5 refuses
+     * a DCT with remote atomics on a device without DC atomics, so write, read and send tests must
+     * not ask for them.
+     */
+    private int dcTargetAccess() {
+        return switch (p.kind()) {
+            case WRITE -> Access.REMOTE_WRITE;
+            case READ -> Access.REMOTE_READ;
+            case SEND -> Access.LOCAL_WRITE | Access.REMOTE_WRITE;
+            case ATOMIC -> Access.REMOTE_ATOMIC;
+        };
     }
 
     /**
@@ -336,27 +415,29 @@ final class TestRun implements AutoCloseable {
     }
 
     /**
-     * Whether QP {@code i} is an XRC target (XRC_RECV): with both roles (latency, -b) the second
-     * half, in a unidirectional XRC bandwidth test every QP of the server.
+     * Whether QP {@code i} is a target (XRC_RECV, a DC target), perftest's is_dc_server_side: with
+     * both roles (latency, -b) the second half, in a unidirectional XRC or DC bandwidth test every
+     * QP of the server.
      */
-    private boolean xrcTarget(int i) {
-        return srq != null && (p.xrcPaired() ? i >= p.qps() : server);
+    private boolean target(int i) {
+        boolean split = p.connection() == Connection.XRC || p.connection() == Connection.DC;
+        return split && (p.pairedQps() ? i >= p.qps() : server);
     }
 
     /**
-     * The peer's QP that QP {@code i} connects to (perftest's xrc_offset): with both XRC roles,
-     * initiator i pairs with the peer's target i and target i with the peer's initiator i.
+     * The peer's QP that QP {@code i} connects to (perftest's xrc_offset): with both XRC or DC
+     * roles, initiator i pairs with the peer's target i and target i with the peer's initiator i.
      */
     private int peerIndex(int i) {
-        return p.xrcPaired() ? (i + p.qps()) % qps.length : i;
+        return p.pairedQps() ? (i + p.qps()) % qps.length : i;
     }
 
-    /** The QP whose advertised receive area loop slot {@code q} receives into (its target with both XRC roles). */
+    /** The QP whose advertised receive area loop slot {@code q} receives into (its target with both XRC or DC roles). */
     private int receiveIndex(int q) {
-        return p.xrcPaired() ? q + p.qps() : q;
+        return p.pairedQps() ? q + p.qps() : q;
     }
 
-    /** Receives posted per loop slot before a send test; an SRQ (XRC) shares -r among all QPs, as perftest. */
+    /** Receives posted per loop slot before a send test; an SRQ (XRC, DC) shares -r among all QPs, as perftest. */
     private int receivesPerQp() {
         int rx = (int) Math.min(p.rxDepth(), p.isDuration() ? p.rxDepth() : p.iterations());
         return srq == null ? rx : Math.max(1, rx / qps.length);
@@ -424,18 +505,34 @@ final class TestRun implements AutoCloseable {
                     r.gid() == null ? Gid.ZERO : Gid.of(r.gid()));
             PathSettings s = path.maxReadAtomic(Math.max(1, r.outReads()));
             qps[i].toRtr(peer, s);
-            if (!xrcTarget(i)) { // an XRC target only responds: RTR is its working state
+            if (!target(i)) { // an XRC or DC target only responds: RTR is its working state
                 qps[i].toRts(psns[i], s);
             }
-            if (p.connection() == Connection.UD) {
+            // UD and a DC initiator address each request: through an AH on the path of the RTR step
+            if (p.connection() == Connection.UD || p.connection() == Connection.DC && !target(i)) {
                 ahs[i] = pd.createAddressHandle(peer, s);
                 closeables.add(ahs[i]);
+            }
+        }
+        if (p.connection() == Connection.DC) {
+            // perftest's second set_up_connection: a DCT has its number only now, and the next exchange carries it
+            for (int i = 0; i < qps.length; i++) {
+                local.set(i, localInfo(i));
             }
         }
     }
 
     private void exchange() {
         remote = oob.exchangeQpInfo(local, gidIndex);
+    }
+
+    /**
+     * write_lat, read_lat, atomic_lat open with QP 0's message alone (perftest's
+     * {@code ctx_hand_shake(my_dest, rem_dest)} before its per-QP loop): one message, also when a
+     * side has two QPs (XRC, DC); the per-QP exchange after it gives every remote QP's data.
+     */
+    private void exchangeFirst() {
+        oob.exchangeQpInfo(local.subList(0, 1), gidIndex);
     }
 
     private void printAddresses(boolean localSide) {
@@ -475,15 +572,40 @@ final class TestRun implements AutoCloseable {
                 case WRITE, READ -> wrs.rdma(r.vaddr(), r.rkey());
                 case ATOMIC -> wrs.atomic(r.vaddr(), r.rkey(), p.atomicType() == AtomicType.FETCH_AND_ADD ? 1 : 0, 1);
                 case SEND -> {
-                    if (ahs[q] != null) {
+                    if (p.connection() == Connection.UD) {
                         wrs.ud(ahs[q], udQpns[q], udQkeys[q]);
                     }
                 }
             }
-            if (srq != null) {
+            if (xrcd != null) {
                 wrs.xrcRemoteSrq(r.srqn());
             }
         }
+    }
+
+    /**
+     * -c DC: how each loop QP posts requests of {@code size} bytes, to the peer's DC target it pairs
+     * with (the QPN of that target's second QP message is its DCT number); null for other transports.
+     */
+    private DcPost[] dcPosts(int size) {
+        if (dcis == null) {
+            return null;
+        }
+        DcPost[] posts = new DcPost[loopQps.length];
+        int length = p.kind() == TestKind.ATOMIC ? 8 : size;
+        long add = p.atomicType() == AtomicType.FETCH_AND_ADD ? 1 : 0;
+        for (int q = 0; q < loopQps.length; q++) {
+            QpInfo r = remote.get(peerIndex(q));
+            posts[q] = DcPost.to(dcis[q], ahs[q], r.qpn(), opcode(), mr.address(sendOffset(q)), length, mr.lkey(), r.vaddr(),
+                    r.rkey(), add, 1);
+        }
+        return posts;
+    }
+
+    /** -c DC: how the latency loop's QP 0 posts; null for other transports. */
+    private DcPost dcPost(int size) {
+        DcPost[] posts = dcPosts(size);
+        return posts == null ? null : posts[0];
     }
 
     private WrOpcode opcode() {
@@ -546,6 +668,7 @@ final class TestRun implements AutoCloseable {
             BwLoop sized = new BwLoop(loopQps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
                     p.txDepth(), messages(), events, srq);
             sized.baseFlags = inlineFlag(size);
+            sized.dc = dcPosts(size);
             if (duplex) {
                 oob.barrier();
             }
@@ -589,6 +712,7 @@ final class TestRun implements AutoCloseable {
             BwLoop loop = new BwLoop(loopQps, sendCq, recvCq, wrs, recv, p.postList(), p.cqModeration(), p.txDepth(),
                     messages(), events, srq);
             loop.baseFlags = inlineFlag(size);
+            loop.dc = sends ? dcPosts(size) : null;
             if (receives) {
                 loop.prepostReceives(receivesPerQp());
             }
@@ -641,6 +765,7 @@ final class TestRun implements AutoCloseable {
         BwLoop loop = new BwLoop(loopQps, sendCq, recvCq, sendRequests(size), null, p.postList(), p.cqModeration(),
                 p.txDepth(), 1, null, srq);
         loop.baseFlags = inlineFlag(size);
+        loop.dc = dcPosts(size);
         Ending end = runInfinitely(loop, size, false);
         if (duplex) {
             endDuplexInfinitely(end);
@@ -683,10 +808,11 @@ final class TestRun implements AutoCloseable {
         int size = sizes.getFirst();
         ReceiveRequests[] recv = server ? receiveRequests() : null;
         BwLoop loop = new BwLoop(qps, sendCq, recvCq, server ? null : sendRequests(size), recv, p.postList(),
-                p.cqModeration(), p.txDepth(), 1, null);
+                p.cqModeration(), p.txDepth(), 1, null, srq);
         loop.baseFlags = inlineFlag(size);
+        loop.dc = server ? null : dcPosts(size);
         if (server) {
-            loop.prepostReceives(p.rxDepth());
+            loop.prepostReceives(receivesPerQp()); // -r in all, shared among the QPs of an SRQ (XRC, DC)
         }
         oob.barrier();
         runInfinitely(loop, size, server);
@@ -813,7 +939,7 @@ final class TestRun implements AutoCloseable {
 
     /** write_lat: both sides ping-pong; no closing handshake (perftest just closes). */
     private void writeLat() {
-        exchange();
+        exchangeFirst();
         exchange();
         connectQps();
         printAddresses(true);
@@ -824,6 +950,7 @@ final class TestRun implements AutoCloseable {
         for (int size : sizes) {
             SendRequests wr = latRequest(size);
             LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, null, latIterations(), events);
+            loop.dc = dcPost(size);
             Window w = window();
             LatencyRecorder recorder = new LatencyRecorder(p.kind());
             loop.write(p.iterations(), server, buffer.segment(), sendOffset(0) + size - 1, buffer.segment(),
@@ -848,6 +975,7 @@ final class TestRun implements AutoCloseable {
         for (int size : sizes) {
             SendRequests wr = latRequest(size);
             LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, wr, recv, latIterations(), events, srq);
+            loop.dc = dcPost(size);
             for (int i = 0; i < rxDepth; i++) {
                 loop.postReceive();
             }
@@ -864,7 +992,7 @@ final class TestRun implements AutoCloseable {
 
     /** read_lat, atomic_lat: the client alone measures; the server waits in the closing handshake. */
     private void requestLat() {
-        exchange();
+        exchangeFirst();
         exchange();
         connectQps();
         printAddresses(true);
@@ -880,6 +1008,7 @@ final class TestRun implements AutoCloseable {
         List<Integer> run = p.kind() == TestKind.ATOMIC ? List.of(8) : sizes;
         for (int size : run) {
             LatLoop loop = new LatLoop(qps[0], sendCq, recvCq, latRequest(size), null, latIterations(), events);
+            loop.dc = dcPost(size);
             Window w = window();
             LatencyRecorder recorder = new LatencyRecorder(p.kind());
             loop.request(p.iterations(), w, recorder, now -> reporter.progress(now - w.sampleStartNs, recorder));

@@ -270,18 +270,49 @@ class JperfCliTest {
     @Test
     void xrcIsValidForEveryTestAndDoublesQpsWhereBothRolesRun() throws Exception {
         for (String test : TESTS) {
-            TestParameters p = Jperf.parse(test, "-c", "XRC", "host");
-            assertEquals(Connection.XRC, p.connection(), test);
-            assertTrue(p.useSrq(), test + ": XRC always uses an SRQ");
-            boolean lat = test.endsWith("_lat");
-            assertEquals(lat, p.xrcPaired(), test);
-            assertEquals(lat ? 2 : 1, p.qpsPerSide(), test);
+            splitRoles(test, Connection.XRC);
         }
         assertEquals(6, Jperf.parse("write_bw", "-c", "XRC", "-b", "-q", "3").qpsPerSide(), "-b: initiators and targets");
         assertEquals(3, Jperf.parse("write_bw", "-c", "XRC", "-q", "3").qpsPerSide(), "unidirectional: one role per side");
         assertEquals(3, Jperf.parse("write_bw", "-b", "-q", "3").qpsPerSide(), "RC is never doubled");
         assertEquals(236, Jperf.parse("send_lat", "-c", "XRC").inlineSize(), "DEF_INLINE_SEND_RC_UC_XRC");
         assertEquals(4, Jperf.parse("send_bw", "-c", "XRC", "-q", "4", "-r", "4").rxDepth(), "-q up to -r is fine");
+    }
+
+    /** XRC and DC: -c valid for the test, an SRQ always, a latency side both initiates and targets (QPs doubled). */
+    private static TestParameters splitRoles(String test, Connection c) throws Exception {
+        TestParameters p = Jperf.parse(test, "-c", c.name(), "host");
+        assertEquals(c, p.connection(), test);
+        assertTrue(p.useSrq(), test + ": " + c + " always uses an SRQ");
+        boolean lat = test.endsWith("_lat");
+        assertEquals(lat, p.pairedQps(), test + ": a latency side both initiates and targets");
+        assertEquals(lat ? 2 : 1, p.qpsPerSide(), test);
+        return p;
+    }
+
+    /**
+     * perftest's -c DC (perftest_parameters.c): every send/write/read/atomic test, an SRQ always,
+     * QPs doubled where a side both initiates and targets; -r raised to -q (one SRQ receive per
+     * DCT at least) instead of XRC's refusal; DEF_INLINE_DC (150) for write_lat and send_lat;
+     * rdma_cm QPs (-R) refused, the rdma_cm exchange alone (-z) allowed.
+     */
+    @Test
+    void dcIsValidForEveryTestWithPerftestsDependencies() throws Exception {
+        for (String test : TESTS) {
+            TestParameters p = splitRoles(test, Connection.DC);
+            int inline = test.equals("write_lat") || test.equals("send_lat") ? 150 : 0;
+            assertEquals(inline, p.inlineSize(), test + ": DEF_INLINE_DC for write_lat and send_lat, else 0");
+            UsageException cm = assertThrows(UsageException.class, () -> Jperf.parse(test, "-c", "DC", "-R", "host"), test);
+            assertEquals("-R (rdma_cm QPs) does not support -c DC", cm.getMessage());
+            assertTrue(Jperf.parse(test, "-c", "DC", "-z", "host").commRdmaCm(), test + ": -z only carries the exchange");
+        }
+        assertEquals(6, Jperf.parse("read_bw", "-c", "DC", "-b", "-q", "3").qpsPerSide(), "-b: initiators and targets");
+        assertEquals(3, Jperf.parse("atomic_bw", "-c", "DC", "-q", "3").qpsPerSide(), "unidirectional: one role per side");
+        assertEquals(4, Jperf.parse("write_bw", "-c", "DC", "-q", "4").rxDepth(), "-r raised to -q");
+        assertEquals(8, Jperf.parse("send_bw", "-c", "DC", "-q", "8", "-r", "4").rxDepth(), "raised, not refused as with XRC");
+        assertEquals(512, Jperf.parse("send_bw", "-c", "DC", "-q", "8").rxDepth());
+        assertEquals(1, Jperf.parse("write_bw", "-c", "DC").rxDepth());
+        assertThrows(UsageException.class, () -> Jperf.parse("send_bw", "-c", "XRC", "-q", "8", "-r", "4"), "XRC refuses the same line");
     }
 
     /** --use_hugepages and --use_ib_dm_dmabuf choose the buffer memory; perftest's restrictions are usage errors. */

@@ -4,11 +4,14 @@ import static io.jverbs.perftest.engine.Runs.PORT;
 import static io.jverbs.perftest.engine.Runs.awaitCmListening;
 import static io.jverbs.perftest.engine.Runs.awaitListening;
 import static io.jverbs.perftest.engine.Runs.awaitPortFree;
+import static io.jverbs.perftest.engine.Runs.c;
+import static io.jverbs.perftest.engine.Runs.check;
 import static io.jverbs.perftest.engine.Runs.concat;
 import static io.jverbs.perftest.engine.Runs.device;
 import static io.jverbs.perftest.engine.Runs.ip;
 import static io.jverbs.perftest.engine.Runs.jperf;
 import static io.jverbs.perftest.engine.Runs.positive;
+import static io.jverbs.perftest.engine.Runs.pair;
 import static io.jverbs.perftest.engine.Runs.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -20,7 +23,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -52,68 +54,6 @@ class InteropIT {
         String[] base = e.contains("-n") || e.contains("-D") ? new String[] {test, "-d", device(), "-x", "1"}
                 : new String[] {test, "-d", device(), "-x", "1", "-n", "100"};
         return concat(base, extra);
-    }
-
-    private static String[] c(String[] args) {
-        String[] cmd = args.clone();
-        cmd[0] = "ib_" + args[0];
-        return cmd;
-    }
-
-    /** Server first, wait for its port, then the client; returns {server, client}. */
-    /**
-     * Starts the server, then the client once the server listens; returns {server, client}. C
-     * perftest calibrates its cycle counter against gettimeofday before it reports, and under the
-     * VM's emulation on a busy host that fit sometimes fails ("Correlation coefficient r^2: ... <
-     * 0.9", "Can't produce a report", exit 1) however the peer behaved: such a pair is run again,
-     * twice at most. Any other failure is returned as it is.
-     */
-    private static Runs.Result[] pair(java.util.function.Supplier<Runs.Side> server, java.util.function.Supplier<Runs.Side> client) {
-        for (int attempt = 1; ; attempt++) {
-            Runs.Side sv = server.get();
-            awaitListening(PORT, 60);
-            Runs.Result c = client.get().await();
-            Runs.Result s = sv.await();
-            boolean calibration = Stream.of(s, c).anyMatch(r -> r.exit() != 0 && r.err().contains("Can't produce a report")
-                    && r.err().contains("Correlation coefficient"));
-            if (!calibration || attempt == 3) {
-                return new Runs.Result[] {s, c};
-            }
-            System.out.println("C perftest's cycle-counter calibration failed under emulation; running the pair again");
-            awaitPortFree(PORT);
-        }
-    }
-
-    private static boolean unidirectionalReport(String test, String... extra) {
-        return !test.startsWith("send") && test.endsWith("_bw") && !List.of(extra).contains("-b");
-    }
-
-    /** Checks both sides' tables: the jperf side's figures are finite and positive; exchanged figures agree. */
-    private static void check(String test, Runs.Result server, Runs.Result client, boolean jperfServer, boolean jperfClient,
-                              String... extra) {
-        server.ok();
-        client.ok();
-        boolean bw = test.endsWith("_bw");
-        boolean clientOnly = test.equals("read_lat") || test.equals("atomic_lat");
-        String[] cr = client.onlyRow();
-        if (jperfClient) {
-            positive(cr[bw ? 3 : 2], "client " + test + " figure");
-        }
-        if (clientOnly) {
-            assertTrue(server.rows().isEmpty(), "a read/atomic latency server prints no row: " + server);
-            return;
-        }
-        String[] sr = server.onlyRow();
-        assertEquals(cr[0], sr[0], "size");
-        if (jperfServer) {
-            positive(sr[bw ? 3 : 2], "server " + test + " figure");
-        }
-        if (unidirectionalReport(test, extra)) {
-            // The server prints the report the client sent over the OOB socket: the same figures.
-            for (int i = 1; i <= 4; i++) {
-                assertEquals(Double.parseDouble(cr[i]), Double.parseDouble(sr[i]), 0.011, "cell " + i + " of " + test);
-            }
-        }
     }
 
     @ParameterizedTest

@@ -1,10 +1,11 @@
 package io.jverbs.perftest.engine;
 
 import static io.jverbs.perftest.engine.Runs.PORT;
-import static io.jverbs.perftest.engine.Runs.awaitListening;
 import static io.jverbs.perftest.engine.Runs.awaitPortFree;
+import static io.jverbs.perftest.engine.Runs.c;
 import static io.jverbs.perftest.engine.Runs.concat;
 import static io.jverbs.perftest.engine.Runs.jperf;
+import static io.jverbs.perftest.engine.Runs.pair;
 import static io.jverbs.perftest.engine.Runs.positive;
 import static io.jverbs.perftest.engine.Runs.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,7 +15,6 @@ import io.jverbs.perftest.ExitCodes;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.it.TestDevice;
 import java.util.List;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -55,20 +55,6 @@ class JperfXrcIT {
 
     private static String[] client(String[] server) {
         return concat(server, "127.0.0.1");
-    }
-
-    private static String[] c(String[] args) {
-        String[] cmd = args.clone();
-        cmd[0] = "ib_" + args[0];
-        return cmd;
-    }
-
-    /** Server first; the client once the server listens. Returns {server, client}. */
-    private static Runs.Result[] pair(Supplier<Runs.Side> server, Supplier<Runs.Side> client) {
-        Runs.Side s = server.get();
-        awaitListening(PORT, 60);
-        Runs.Result cl = client.get().await();
-        return new Runs.Result[] {s.await(), cl};
     }
 
     @Test

@@ -219,6 +219,67 @@ final class Runs {
         }
     }
 
+    /** The C perftest command of a jperf command line: {@code write_bw ...} becomes {@code ib_write_bw ...}. */
+    static String[] c(String[] args) {
+        String[] cmd = args.clone();
+        cmd[0] = "ib_" + args[0];
+        return cmd;
+    }
+
+    /**
+     * Starts the server, then the client once the server listens; returns {server, client}. C
+     * perftest calibrates its cycle counter against gettimeofday before it reports, and under the
+     * VM's emulation on a busy host that fit sometimes fails ("Correlation coefficient r^2: ... <
+     * 0.9", "Can't produce a report", exit 1) however the peer behaved: such a pair is run again,
+     * twice at most. Any other failure is returned as it is.
+     */
+    static Result[] pair(java.util.function.Supplier<Side> server, java.util.function.Supplier<Side> client) {
+        for (int attempt = 1; ; attempt++) {
+            Side sv = server.get();
+            awaitListening(PORT, 60);
+            Result c = client.get().await();
+            Result s = sv.await();
+            boolean calibration = java.util.stream.Stream.of(s, c).anyMatch(r -> r.exit() != 0
+                    && r.err().contains("Can't produce a report") && r.err().contains("Correlation coefficient"));
+            if (!calibration || attempt == 3) {
+                return new Result[] {s, c};
+            }
+            System.out.println("C perftest's cycle-counter calibration failed under emulation; running the pair again");
+            awaitPortFree(PORT);
+        }
+    }
+
+    private static boolean unidirectionalReport(String test, String... extra) {
+        return !test.startsWith("send") && test.endsWith("_bw") && !List.of(extra).contains("-b");
+    }
+
+    /** Checks both sides' tables: the jperf side's figures are finite and positive; exchanged figures agree. */
+    static void check(String test, Result server, Result client, boolean jperfServer, boolean jperfClient, String... extra) {
+        server.ok();
+        client.ok();
+        boolean bw = test.endsWith("_bw");
+        boolean clientOnly = test.equals("read_lat") || test.equals("atomic_lat");
+        String[] cr = client.onlyRow();
+        if (jperfClient) {
+            positive(cr[bw ? 3 : 2], "client " + test + " figure");
+        }
+        if (clientOnly) {
+            assertTrue(server.rows().isEmpty(), "a read/atomic latency server prints no row: " + server);
+            return;
+        }
+        String[] sr = server.onlyRow();
+        assertEquals(cr[0], sr[0], "size");
+        if (jperfServer) {
+            positive(sr[bw ? 3 : 2], "server " + test + " figure");
+        }
+        if (unidirectionalReport(test, extra)) {
+            // The server prints the report the client sent over the OOB socket: the same figures.
+            for (int i = 1; i <= 4; i++) {
+                assertEquals(Double.parseDouble(cr[i]), Double.parseDouble(sr[i]), 0.011, "cell " + i + " of " + test);
+            }
+        }
+    }
+
     static String[] concat(String[] a, String... b) {
         String[] r = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);

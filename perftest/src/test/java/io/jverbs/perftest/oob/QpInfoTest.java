@@ -61,6 +61,36 @@ class QpInfoTest {
         assertEquals(q, QpInfo.decode(golden, "t"));
     }
 
+    /**
+     * -c DC as perftest's set_up_connection fills it: a DC target's message carries its DCT number
+     * in the QPN field (what the peer's initiators give mlx5dv_wr_set_dc_addr) and the SRQ number
+     * in the last field; a unidirectional client's initiators send SRQN 0 (it has no SRQ); the
+     * first exchange, before the DCT reached RTR, carries QPN 0. Both layouts.
+     */
+    @Test
+    void dcMessagesCarryTheDctNumberAndTheSrqNumber() {
+        QpInfo dct = new QpInfo(0x0007, 0x10, 0x00a1b2, 0x123456, 0x0badcafe, 0x00007f00deadb000L, null, 0xc4);
+        byte[] golden = cString("0007:0010:00a1b2:123456:0badcafe:00007f00deadb000:000000c4");
+        assertEquals(59, golden.length);
+        assertArrayEquals(golden, dct.encode());
+        QpInfo parsed = QpInfo.decode(golden, "t");
+        assertEquals(0xa1b2, parsed.qpn(), "the DCT number initiators address");
+        assertEquals(0xc4, parsed.srqn());
+
+        QpInfo dctRoce = new QpInfo(0, 0x10, 0x00a1b2, 0x123456, 0x0badcafe, 0x00007f00deadb000L, V4_GID, 0xc4);
+        byte[] goldenGid = cString("0000:0010:00a1b2:123456:0badcafe:00007f00deadb000:"
+                + "00:00:00:00:00:00:00:00:00:00:ff:ff:0a:00:00:01:000000c4:");
+        assertEquals(108, goldenGid.length);
+        assertArrayEquals(goldenGid, dctRoce.encode());
+        assertEquals(dctRoce, QpInfo.decode(goldenGid, "t"));
+
+        QpInfo dci = new QpInfo(0, 0x10, 0x000345, 0x00beef, 0x0badcafe, 0x00007f00deadb000L, V4_GID, 0);
+        assertArrayEquals(cString("0000:0010:000345:00beef:0badcafe:00007f00deadb000:"
+                + "00:00:00:00:00:00:00:00:00:00:ff:ff:0a:00:00:01:00000000:"), dci.encode());
+        QpInfo beforeRtr = QpInfo.decode(cString("0007:0010:000000:123456:0badcafe:00007f00deadb000:000000c4"), "t");
+        assertEquals(0, beforeRtr.qpn(), "a DCT before RTR has no number yet");
+    }
+
     @Test
     void unsignedFieldsPrintAsCDoes() {
         // rkey and vaddr above 2^31 / 2^63 are negative in Java; printf %08x/%016llx prints them unsigned.

@@ -20,7 +20,10 @@ public final class DcTarget implements AutoCloseable {
         this.accessKey = accessKey;
     }
 
-    /** The DCT number initiators address ({@code qp_num}). */
+    /**
+     * The DCT number initiators address ({@code qp_num}): known once {@link #connect} (or a move
+     * to RTR) has run, since mlx5 creates the DCT in the device only then.
+     */
     public int number() {
         return qp.qpNumber();
     }

@@ -74,9 +74,13 @@ class ExtendedVerbsIT {
 
     /** Two RC QPs on one device, connected to each other. */
     private QueuePair[] connectedPair(CompletionQueue cqA, CompletionQueue cqB, long sendOps) {
+        return connectedPair(cqA, cqB, sendOps, 0);
+    }
+
+    private QueuePair[] connectedPair(CompletionQueue cqA, CompletionQueue cqB, long sendOps, int maxInline) {
         PathSettings o = TestDevice.options();
-        QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA).sendOps(sendOps));
-        QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqB).sendOps(sendOps));
+        QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA).sendOps(sendOps).maxInlineData(maxInline));
+        QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqB).sendOps(sendOps).maxInlineData(maxInline));
         var ea = a.endpoint(o.port(), o.gidIndex(), 0x1234);
         var eb = b.endpoint(o.port(), o.gidIndex(), 0x5678);
         a.connect(ea, eb, o);
@@ -197,6 +201,40 @@ class ExtendedVerbsIT {
         assertEquals(0xCAFEBABE, wc.immediateData(0));
         assertTrue((wc.flags(0) & WorkCompletions.FLAG_WITH_IMM) != 0);
         assertThrows(IllegalStateException.class, () -> pd.createQueuePair(QueuePair.Config.of(QpType.RC, cqA)).extendedPost());
+    }
+
+    /**
+     * {@code ibv_wr_set_inline_data} (jperf's DC path posts inline requests this way): the bytes are
+     * copied into the request when it is built, so changing the source before the completion
+     * changes nothing at the target; an RDMA write and a send, each inline.
+     */
+    @Test
+    void wrApiCopiesInlineDataAtPostTime() {
+        CompletionQueue cqA = ctx.createCompletionQueue(64);
+        CompletionQueue cqB = ctx.createCompletionQueue(64);
+        QueuePair[] qp = connectedPair(cqA, cqB, ALL_OPS, 64);
+        assertTrue(qp[0].capabilities().maxInlineData() >= 48, "inline room: " + qp[0].capabilities());
+        MemorySegment mem = buffer.segment();
+        WorkCompletions wc = new WorkCompletions(4);
+        mem.asSlice(0, 48).fill((byte) 0x5a);
+        qp[1].postReceive(new ReceiveRequests(1, 1).add(8).sge(mr, 20000, 64));
+        ExtendedPost p = qp[0].extendedPost();
+        p.start();
+        p.rdmaWrite(7, SendFlags.SIGNALED | SendFlags.INLINE, mr.address(12000), mr.rkey()).inline(mr.address(), 48);
+        p.send(9, SendFlags.SIGNALED | SendFlags.INLINE).inline(mr.address(), 40);
+        p.complete();
+        mem.asSlice(0, 48).fill((byte) 0x11); // after the post: not what goes out
+        awaitSuccess(cqA, wc, 2);
+        awaitSuccess(cqB, wc, 1);
+        assertEquals(8, wc.wrId(0));
+        assertEquals(40, wc.byteLength(0));
+        for (int i = 0; i < 48; i++) {
+            assertEquals((byte) 0x5a, mem.get(ValueLayout.JAVA_BYTE, 12000 + i), "written byte " + i);
+        }
+        for (int i = 0; i < 40; i++) {
+            assertEquals((byte) 0x5a, mem.get(ValueLayout.JAVA_BYTE, 20000 + i), "sent byte " + i);
+        }
+        assertEquals(0, mem.get(ValueLayout.JAVA_BYTE, 12048), "no more than the inline length");
     }
 
     @Test

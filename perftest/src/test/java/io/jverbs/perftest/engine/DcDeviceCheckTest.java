@@ -1,0 +1,37 @@
+package io.jverbs.perftest.engine;
+
+import io.jverbs.perftest.ExitCodes;
+import io.jverbs.perftest.cli.Jperf;
+import io.jverbs.perftest.system.SysfsRdma;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code -c DC} runs on an mlx5 device only: jperf asks the device before it listens, connects or
+ * prints anything, so on any other device the run is one line and exit 1, and no peer waits.
+ */
+class DcDeviceCheckTest {
+    /**
+     * {@code -c DC} asks the device first (is it mlx5?), before listening or printing anything: on
+     * this host, which has no RDMA device, that is the one line saying the device is missing. The
+     * refusal by an rxe device is checked in the VM (JperfMlx5IT).
+     */
+    @Test
+    void dcAsksTheDeviceBeforeAnything() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = new Jperf(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                p -> Optional.of(new RdmaEngine()), SysfsRdma.system()).execute("send_lat", "-c", "DC", "-d", "nodev", "host");
+        String e = err.toString(StandardCharsets.UTF_8).strip();
+        assertEquals(ExitCodes.FAILURE, code, e);
+        assertEquals(1, e.lines().count(), e);
+        assertTrue(e.startsWith("jperf send_lat: ") && e.contains("No RDMA device found (looking for nodev)"), e);
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "refused before the header or any connection");
+    }
+}
