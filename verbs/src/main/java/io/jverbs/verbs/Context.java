@@ -17,6 +17,7 @@ import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
 import io.jverbs.verbs.internal.JfrEvents;
 import io.jverbs.verbs.internal.QpFactory;
+import io.jverbs.verbs.internal.DmAllocator;
 import io.jverbs.verbs.internal.VerbsAccess;
 
 import java.lang.foreign.Arena;
@@ -71,6 +72,12 @@ public final class Context extends NativeResource {
             @Override
             public AddressHandle createAddressHandle(ProtectionDomain pd, MemorySegment ahAttr) {
                 return new AddressHandle(pd, ahAttr);
+            }
+
+            @Override
+            public DeviceMemory allocateDeviceMemory(Context context, long length, DmAllocator allocator) {
+                context.checkOpen();
+                return new DeviceMemory(context, length, allocator);
             }
         });
     }

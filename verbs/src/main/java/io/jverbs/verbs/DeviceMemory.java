@@ -1,6 +1,7 @@
 package io.jverbs.verbs;
 
 import io.jverbs.core.Errno;
+import io.jverbs.core.NativeCall;
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
@@ -9,6 +10,7 @@ import io.jverbs.verbs.ffi.ibv_alloc_dm_attr;
 import io.jverbs.verbs.ffi.ibv_dm;
 import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.DmAllocator;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,7 +22,9 @@ import java.lang.foreign.MemorySegment;
  * ({@code ibv_memcpy_to_dm}/{@code ibv_memcpy_from_dm}), and {@link #register} it to use it in
  * work requests, addressed from 0.
  *
- * <p>Created by {@link Context#allocateDeviceMemory(long)}; a child of the context. Soft-RoCE
+ * <p>Created by {@link Context#allocateDeviceMemory(long)}, or by
+ * {@link io.jverbs.verbs.mlx5.Mlx5#allocateDeviceMemory} with an mlx5 memory type (whose SW ICM
+ * types are not {@link #hostAccessible()}); a child of the context. Soft-RoCE
  * (rxe) has none: allocation throws {@link NotSupportedException}. {@link DeviceAttributes#maxDeviceMemorySize()}
  * says how much a device has (0: none).
  */
@@ -33,24 +37,36 @@ public final class DeviceMemory extends NativeResource {
     private final long length;
     private final MemorySegment memcpyTo;
     private final MemorySegment memcpyFrom;
+    /** What this memory is, for errors: "device memory", or the mlx5 type's feature. */
+    private final String feature;
+    private final int registerAccess;
 
     DeviceMemory(Context context, long length) {
+        this(context, length, null);
+    }
+
+    /** Through {@code ibv_alloc_dm} (the alloc_dm slot) when {@code allocator} is null, else through it. */
+    DeviceMemory(Context context, long length, DmAllocator allocator) {
         super(context);
         if (length <= 0) {
             throw new IllegalArgumentException("device memory length must be positive, got " + length);
         }
         this.context = context;
         this.length = length;
+        this.feature = allocator == null ? "device memory" : allocator.feature();
+        this.registerAccess = allocator == null ? -1 : allocator.registerAccess();
+        NativeCall call = allocator == null ? VerbsCall.ALLOC_DM : allocator.call();
         String device = context.device().name();
-        MemorySegment fn = context.extendedOp(verbs_context.alloc_dm$offset());
-        if (Native.isNull(fn)) {
+        MemorySegment fn = allocator == null ? context.extendedOp(verbs_context.alloc_dm$offset()) : MemorySegment.NULL;
+        if (allocator == null && Native.isNull(fn)) {
             throw notSupported(device, null, 0);
         }
         MemorySegment d;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_alloc_dm_attr.layout());
             ibv_alloc_dm_attr.length(attr, length);
-            d = (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(fn, Native.errnoState(), context.segment(), attr);
+            d = allocator != null ? allocator.allocate(context.segment(), attr)
+                    : (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(fn, Native.errnoState(), context.segment(), attr);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -58,24 +74,39 @@ public final class DeviceMemory extends NativeResource {
             int errno = Native.lastErrno();
             // libibverbs fills a provider's missing slots with stubs that fail with EOPNOTSUPP; ENOSYS from older kernels.
             if (NotSupportedException.isNotSupported(errno) || errno == Errno.ENOSYS) {
-                throw notSupported(device, VerbsCall.ALLOC_DM, errno);
+                throw allocator == null ? notSupported(device, VerbsCall.ALLOC_DM, errno)
+                        : new NotSupportedException(feature, device, "the device or this libmlx5 does not offer it", call, errno);
             }
-            if (errno == Errno.EINVAL) { // mlx5's answer to more than max_dm_size
-                throw new VerbsException(VerbsCall.ALLOC_DM, errno, length + " bytes of device memory on " + device
-                        + ": at most DeviceAttributes.maxDeviceMemorySize() bytes, and less when other allocations hold some");
+            if (errno == Errno.EINVAL) { // mlx5's answer to more than max_dm_size (MEMIC) or to any refused SW ICM
+                throw new VerbsException(call, errno, length + " bytes of " + feature + " on " + device + ": "
+                        + (allocator == null ? MEMIC_EINVAL : allocator.invalidHint()));
             }
-            throw Checks.error(VerbsCall.ALLOC_DM, errno, device, "device memory");
+            throw Checks.error(call, errno, device, feature);
         }
         this.dm = d.reinterpret(ibv_dm.sizeof());
+        // NULL for memory the host cannot reach (mlx5's SW ICM): read and write refuse it.
         this.memcpyTo = ibv_dm.memcpy_to_dm(dm);
         this.memcpyFrom = ibv_dm.memcpy_from_dm(dm);
         attach();
     }
 
+    /** The fix for EINVAL from ibv_alloc_dm (or mlx5dv_alloc_dm with MEMIC). */
+    private static final String MEMIC_EINVAL =
+            "at most DeviceAttributes.maxDeviceMemorySize() bytes, and less when other allocations hold some";
+
     private static NotSupportedException notSupported(String device, VerbsCall call, int errno) {
         return new NotSupportedException("device memory", device,
                 "on-device memory needs a device with DeviceAttributes.maxDeviceMemorySize() > 0, e.g. mlx5 (ConnectX-5 and later)",
                 call, errno);
+    }
+
+    /**
+     * True when the host can copy to and from it ({@link #write}, {@link #read}): memory from
+     * {@link Context#allocateDeviceMemory} and mlx5's MEMIC; not mlx5's SW ICM types, which only the
+     * device's steering (and RDMA through a registration) reaches.
+     */
+    public boolean hostAccessible() {
+        return !Native.isNull(memcpyTo) && !Native.isNull(memcpyFrom);
     }
 
     public Context context() {
@@ -129,6 +160,11 @@ public final class DeviceMemory extends NativeResource {
      */
     private long checkCopy(long offset, MemorySegment host) {
         checkOpen();
+        if (!hostAccessible()) { // the provider gave no memcpy functions: calling NULL would crash the JVM
+            throw new UnsupportedOperationException(feature + " on " + context.device().name()
+                    + " is not host-accessible (the provider has no memcpy for it): the device's steering reads it;"
+                    + " write it with RDMA through register()");
+        }
         if (!host.isNative()) {
             throw new IllegalArgumentException("device memory copies need native (off-heap) memory");
         }
@@ -156,6 +192,10 @@ public final class DeviceMemory extends NativeResource {
         if (offset < 0 || length <= 0 || length > this.length - offset) {
             throw new IndexOutOfBoundsException(length + " bytes at offset " + offset + " outside device memory of " + this.length + " bytes");
         }
+        if (registerAccess != -1 && (access & ~registerAccess) != 0) {
+            throw new IllegalArgumentException(feature + " registers only with LOCAL_WRITE, REMOTE_WRITE and REMOTE_READ"
+                    + " (the mlx5 driver refuses other access flags with EINVAL), got access 0x" + Integer.toHexString(access));
+        }
         return new MemoryRegion(pd, this, offset, length, access | Access.ZERO_BASED);
     }
 
@@ -179,6 +219,7 @@ public final class DeviceMemory extends NativeResource {
 
     @Override
     protected String describe() {
-        return "DeviceMemory(" + context.device().name() + ", " + length + " bytes)";
+        return "DeviceMemory(" + context.device().name() + ", " + length + " bytes"
+                + (feature.equals("device memory") ? "" : ", " + feature) + ")";
     }
 }

@@ -3,6 +3,13 @@ package io.jverbs.verbs;
 import io.jverbs.core.Errno;
 import io.jverbs.core.NotSupportedException;
 
+import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.ffi.ibv_alloc_dm_attr;
+import io.jverbs.verbs.ffi.ibv_dm;
+import io.jverbs.verbs.ffi.verbs_context;
+import io.jverbs.verbs.internal.DmAllocator;
+import io.jverbs.verbs.internal.VerbsAccess;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,6 +20,7 @@ import java.lang.foreign.ValueLayout;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -120,6 +128,80 @@ class DeviceMemoryStubTest {
         assertEquals(0, device.get(ValueLayout.JAVA_LONG, 0), "nothing reached the device");
         assertThrows(IndexOutOfBoundsException.class, () -> dm.register(pd, 32, 64, Access.LOCAL_WRITE));
         assertEquals(0, stub.memoryRegionsLive());
+    }
+
+    /**
+     * Memory the host cannot reach (mlx5's SW ICM: libmlx5 leaves the ibv_dm's memcpy pointers NULL)
+     * refuses read and write before calling them, and registers only with the access mlx5 allows it.
+     * The stub's alloc_dm with both pointers cleared is such an ibv_dm, through the allocator path
+     * that Mlx5.allocateDeviceMemory takes.
+     */
+    @Test
+    void memoryWithoutMemcpyIsRefusedAndRegistersRestricted() {
+        DmAllocator swIcmLike = new DmAllocator() {
+            @Override public io.jverbs.core.NativeCall call() { return VerbsCall.ALLOC_DM; }
+            @Override public String feature() { return "SW ICM-like device memory"; }
+            @Override public int registerAccess() { return Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ | Access.ZERO_BASED; }
+            @Override public String invalidHint() { return "test hint"; }
+            @Override public MemorySegment allocate(MemorySegment context, MemorySegment attr) {
+                try {
+                    MemorySegment d = (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(
+                            ctx.extendedOp(verbs_context.alloc_dm$offset()), Native.errnoState(), context, attr);
+                    MemorySegment dm = d.reinterpret(ibv_dm.sizeof());
+                    ibv_dm.memcpy_to_dm(dm, MemorySegment.NULL);
+                    ibv_dm.memcpy_from_dm(dm, MemorySegment.NULL);
+                    return dm;
+                } catch (Throwable t) {
+                    throw new AssertionError(t);
+                }
+            }
+        };
+        DeviceMemory dm = VerbsAccess.get().allocateDeviceMemory(ctx, 4096, swIcmLike);
+        assertEquals(1, stub.deviceMemoryLive());
+        assertFalse(dm.hostAccessible());
+        MemorySegment eight = arena.allocate(8);
+        UnsupportedOperationException w = assertThrows(UnsupportedOperationException.class, () -> dm.write(0, eight));
+        assertTrue(w.getMessage().contains("SW ICM-like device memory") && w.getMessage().contains("not host-accessible"),
+                w.getMessage());
+        assertThrows(UnsupportedOperationException.class, () -> dm.read(0, eight));
+        IllegalArgumentException atomic = assertThrows(IllegalArgumentException.class, () -> dm.register(pd, Access.ALL_REMOTE));
+        assertTrue(atomic.getMessage().contains("LOCAL_WRITE, REMOTE_WRITE and REMOTE_READ"), atomic.getMessage());
+        assertEquals(0, stub.memoryRegionsLive(), "refused before ibv_reg_dm_mr");
+        MemoryRegion mr = dm.register(pd, Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ);
+        assertEquals(1, stub.memoryRegionsLive());
+        assertEquals(0, mr.address());
+        dm.close();
+        assertTrue(mr.isClosed());
+        assertEquals(0, stub.deviceMemoryLive());
+
+        assertTrue(ctx.allocateDeviceMemory(64).hostAccessible(), "ibv_alloc_dm memory is");
+    }
+
+    /** A failing allocator's errno is reported under its own call and feature, with its hint. */
+    @Test
+    void allocatorRefusalsNameTheirCall() {
+        DmAllocator refusing = new DmAllocator() {
+            @Override public io.jverbs.core.NativeCall call() { return VerbsCall.ALLOC_DM; }
+            @Override public String feature() { return "typed device memory"; }
+            @Override public int registerAccess() { return -1; }
+            @Override public String invalidHint() { return "the typed hint"; }
+            @Override public MemorySegment allocate(MemorySegment context, MemorySegment attr) {
+                try {
+                    // more than max_dm_size: the stub answers NULL with EINVAL, as mlx5
+                    ibv_alloc_dm_attr.length(attr, 1L << 40);
+                    return (MemorySegment) Ops.CREATE_WITH_ATTR.invokeExact(
+                            ctx.extendedOp(verbs_context.alloc_dm$offset()), Native.errnoState(), context, attr);
+                } catch (Throwable t) {
+                    throw new AssertionError(t);
+                }
+            }
+        };
+        int before = ctx.liveChildren();
+        VerbsException e = assertThrows(VerbsException.class, () -> VerbsAccess.get().allocateDeviceMemory(ctx, 64, refusing));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("typed device memory") && e.getMessage().contains("the typed hint"), e.getMessage());
+        assertEquals(0, stub.deviceMemoryLive());
+        assertEquals(before, ctx.liveChildren(), "no child left behind");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.jverbs.verbs.internal;
 
 import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.Context;
+import io.jverbs.verbs.DeviceMemory;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QueuePair;
 
@@ -21,6 +22,9 @@ public interface VerbsAccess {
 
     /** An address handle from a native {@code struct ibv_ah_attr} (rdma_cm's UD parameters). */
     AddressHandle createAddressHandle(ProtectionDomain pd, MemorySegment ahAttr);
+
+    /** Device memory whose native object {@code allocator} allocates (mlx5dv_alloc_dm); ibv_free_dm frees it. */
+    DeviceMemory allocateDeviceMemory(Context context, long length, DmAllocator allocator);
 
     static VerbsAccess get() {
         Holder.ensureInitialized();

@@ -4,8 +4,10 @@ import io.jverbs.core.NativeCall;
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.Native;
+import io.jverbs.verbs.Access;
 import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.Context;
+import io.jverbs.verbs.DeviceMemory;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
@@ -14,9 +16,11 @@ import io.jverbs.verbs.VerbsCall;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_context;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.internal.DmAllocator;
 import io.jverbs.verbs.internal.QpFactory;
 import io.jverbs.verbs.internal.VerbsAccess;
 import io.jverbs.verbs.mlx5.ffi.Mlx5Dv;
+import io.jverbs.verbs.mlx5.ffi.mlx5dv_alloc_dm_attr;
 import io.jverbs.verbs.mlx5.ffi.mlx5dv_context;
 import io.jverbs.verbs.mlx5.ffi.mlx5dv_dc_init_attr;
 import io.jverbs.verbs.mlx5.ffi.mlx5dv_dci_streams_caps;
@@ -115,6 +119,99 @@ public final class Mlx5 {
                 .maxRecvWr(0).maxRecvSge(0).sendOps(sendOps);
         QueuePair qp = VerbsAccess.get().createQueuePair(pd, config, new DcFactory(pd.context(), DcInitiator.DCI, 0));
         return new DcInitiator(qp);
+    }
+
+    /**
+     * The kinds of mlx5 device memory ({@code enum mlx5dv_alloc_dm_type}). Only {@link #MEMIC} is
+     * host-accessible ({@link DeviceMemory#write}/{@link DeviceMemory#read}); the SW ICM types are
+     * the device's own steering memory (rules, header-modify actions and patterns, encap data) that
+     * software-steering engines fill by RDMA through a registration. They need a device whose
+     * firmware gives the host steering ownership (ConnectX-5 and later, {@code sw_owner} caps).
+     */
+    public enum DmType {
+        /** On-chip memory, as {@code ibv_alloc_dm} allocates: memcpy, register with any access, atomics. */
+        MEMIC(Mlx5Dv.MLX5DV_DM_TYPE_MEMIC),
+        STEERING_SW_ICM(Mlx5Dv.MLX5DV_DM_TYPE_STEERING_SW_ICM),
+        HEADER_MODIFY_SW_ICM(Mlx5Dv.MLX5DV_DM_TYPE_HEADER_MODIFY_SW_ICM),
+        HEADER_MODIFY_PATTERN_SW_ICM(Mlx5Dv.MLX5DV_DM_TYPE_HEADER_MODIFY_PATTERN_SW_ICM),
+        /**
+         * {@code MLX5DV_DM_TYPE_ENCAP_SW_ICM} (4): newer than the rdma-core 44 headers these bindings
+         * are checked against, so its value is written here; a libmlx5 that predates it refuses it
+         * with EOPNOTSUPP ({@link NotSupportedException}).
+         */
+        ENCAP_SW_ICM(4);
+
+        private final int value;
+
+        DmType(long value) {
+            this.value = (int) value;
+        }
+
+        /** The {@code MLX5DV_DM_TYPE_*} value. */
+        public int value() {
+            return value;
+        }
+
+        /** True for {@link #MEMIC}: the host can copy to and from it. */
+        public boolean hostAccessible() {
+            return this == MEMIC;
+        }
+    }
+
+    /**
+     * Allocates {@code length} bytes of mlx5 device memory of {@code type} ({@code mlx5dv_alloc_dm}).
+     * {@link DmType#MEMIC} is what {@link Context#allocateDeviceMemory} gives (at most
+     * {@link io.jverbs.verbs.DeviceAttributes#maxDeviceMemorySize()}). A SW ICM length must be a power
+     * of two and a multiple of the device's SW ICM block size; its memory refuses read and write
+     * ({@link UnsupportedOperationException}) and registers only with {@code LOCAL_WRITE},
+     * {@code REMOTE_WRITE} and {@code REMOTE_READ}. Throws {@link NotSupportedException} on a device
+     * that is not mlx5, before any libmlx5 call.
+     */
+    public static DeviceMemory allocateDeviceMemory(Context context, long length, DmType type) {
+        Objects.requireNonNull(type, "type");
+        if (length <= 0) {
+            throw new IllegalArgumentException("device memory length must be positive, got " + length);
+        }
+        if (!type.hostAccessible() && Long.bitCount(length) != 1) {
+            throw new IllegalArgumentException(type + " device memory needs a power-of-two length (mlx5 allocates SW ICM"
+                    + " in power-of-two runs of blocks), got " + length);
+        }
+        String feature = "mlx5 " + type + " device memory";
+        require(context, feature);
+        return VerbsAccess.get().allocateDeviceMemory(context, length, new DmAllocator() {
+            @Override
+            public NativeCall call() {
+                return Mlx5Call.ALLOC_DM;
+            }
+
+            @Override
+            public String feature() {
+                return feature;
+            }
+
+            @Override
+            public int registerAccess() {
+                return type.hostAccessible() ? -1 : Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ | Access.ZERO_BASED;
+            }
+
+            @Override
+            public String invalidHint() {
+                return type.hostAccessible()
+                        ? "at most DeviceAttributes.maxDeviceMemorySize() bytes, and less when other allocations hold some"
+                        : "libmlx5 reports any refusal of SW ICM as EINVAL: the device has no " + type + " (no steering"
+                        + " ownership, e.g. a VF or older firmware), the length is not a multiple of its SW ICM block,"
+                        + " or that ICM is used up";
+            }
+
+            @Override
+            public MemorySegment allocate(MemorySegment ctx, MemorySegment allocDmAttr) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment attr = arena.allocate(mlx5dv_alloc_dm_attr.layout());
+                    mlx5dv_alloc_dm_attr.type(attr, type.value);
+                    return Mlx5Dv.mlx5dv_alloc_dm(ctx, allocDmAttr, attr);
+                }
+            }
+        });
     }
 
     /** Creates and destroys a DC QP: mlx5dv_create_qp with the DC init attributes, ibv_destroy_qp. */

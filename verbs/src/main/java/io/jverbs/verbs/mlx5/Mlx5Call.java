@@ -6,7 +6,8 @@ import io.jverbs.core.NativeCall;
 /** The libmlx5 calls jverbs makes, with the usual fix for their errno values. */
 public enum Mlx5Call implements NativeCall {
     QUERY_DEVICE("mlx5dv_query_device"),
-    CREATE_QP("mlx5dv_create_qp");
+    CREATE_QP("mlx5dv_create_qp"),
+    ALLOC_DM("mlx5dv_alloc_dm");
 
     private final String function;
 

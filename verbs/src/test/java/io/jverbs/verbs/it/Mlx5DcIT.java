@@ -6,6 +6,7 @@ import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.Context;
+import io.jverbs.verbs.DeviceMemory;
 import io.jverbs.verbs.ExtendedPost;
 import io.jverbs.verbs.MemoryRegion;
 import io.jverbs.verbs.PathSettings;
@@ -29,6 +30,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,6 +67,53 @@ class Mlx5DcIT {
             Mlx5Attributes attr = Mlx5.queryDevice(ctx);
             System.out.println(ctx.device().name() + ": " + attr);
             dataPath(ctx, pd, cq, srq);
+        }
+    }
+
+    /**
+     * mlx5dv_alloc_dm by type. On mlx5: 4 KiB of MEMIC written, read back equal and registered with
+     * every remote access; 64 KiB of STEERING_SW_ICM allocated, not host-accessible (copies refused),
+     * registered zero-based for RDMA write and read (atomics refused, as the driver does). Elsewhere
+     * every type throws NotSupportedException naming it and the device, before libmlx5.
+     */
+    @Test
+    void deviceMemoryTypesFollowTheProvider() {
+        try (Context ctx = TestDevice.open()) {
+            int before = ctx.liveChildren();
+            if (!Mlx5.isSupported(ctx)) {
+                for (Mlx5.DmType type : Mlx5.DmType.values()) {
+                    assertRefused("mlx5 " + type + " device memory", () -> Mlx5.allocateDeviceMemory(ctx, 65536, type));
+                }
+                assertEquals(before, ctx.liveChildren(), "nothing half-made is left behind");
+                return;
+            }
+            System.out.println(ctx.device().name() + ": max_dm_size=" + ctx.queryDevice().maxDeviceMemorySize());
+            ProtectionDomain pd = ctx.allocateProtectionDomain();
+            try (NativeBuffer buf = NativeBuffer.allocate(8192)) {
+                MemorySegment out = buf.segment().asSlice(0, 4096);
+                MemorySegment in = buf.segment().asSlice(4096, 4096);
+                for (int i = 0; i < 4096; i += 4) out.set(ValueLayout.JAVA_INT_UNALIGNED, i, i * 31 + 7);
+                try (DeviceMemory memic = Mlx5.allocateDeviceMemory(ctx, 4096, Mlx5.DmType.MEMIC)) {
+                    assertTrue(memic.hostAccessible());
+                    memic.write(0, out);
+                    memic.read(0, in);
+                    assertEquals(-1, out.mismatch(in), "MEMIC read back what was written");
+                    MemoryRegion mr = memic.register(pd, Access.ALL_REMOTE);
+                    assertEquals(0, mr.address());
+                    assertNotEquals(0, mr.rkey());
+                }
+                try (DeviceMemory icm = Mlx5.allocateDeviceMemory(ctx, 65536, Mlx5.DmType.STEERING_SW_ICM)) {
+                    assertFalse(icm.hostAccessible());
+                    assertThrows(UnsupportedOperationException.class, () -> icm.write(0, out));
+                    assertThrows(UnsupportedOperationException.class, () -> icm.read(0, in));
+                    assertThrows(IllegalArgumentException.class, () -> icm.register(pd, Access.ALL_REMOTE));
+                    MemoryRegion mr = icm.register(pd, Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ);
+                    assertEquals(0, mr.address());
+                    assertEquals(65536, mr.length());
+                }
+            }
+            assertEquals(0, pd.liveChildren(), "closing each DM deregistered its MR");
+            pd.close();
         }
     }
 

@@ -35,6 +35,9 @@ public final class Mlx5Dv {
     public static final long MLX5DV_DCTYPE_DCT = 1L;
     public static final long MLX5DV_DCTYPE_DCI = 2L;
     public static final long MLX5DV_DM_TYPE_MEMIC = 0L;
+    public static final long MLX5DV_DM_TYPE_STEERING_SW_ICM = 1L;
+    public static final long MLX5DV_DM_TYPE_HEADER_MODIFY_SW_ICM = 2L;
+    public static final long MLX5DV_DM_TYPE_HEADER_MODIFY_PATTERN_SW_ICM = 3L;
 
     private static final class mlx5dv_is_supported$ {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_BYTE, ADDRESS);
