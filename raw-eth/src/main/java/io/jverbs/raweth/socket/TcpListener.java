@@ -25,7 +25,8 @@ import java.nio.ByteOrder;
  *       the peer's ISN and a secret, and the ACK that returns it builds the connection. Under a
  *       SYN flood memory stays at {@code synBacklog} sockets while real clients still connect;
  *       drop-oldest would instead evict real half-open connections as fast as the flood arrives.
- *       What a cookie loses: options other than MSS (this stack announces no others yet), and a
+ *       What a cookie loses: options other than MSS (window scaling, timestamps and SACK stay off
+ *       on such a connection; Linux keeps them in the timestamp, this stack does not), and a
  *       SYN-ACK lost on the way is not retransmitted (the client's SYN retransmission brings
  *       another).</li>
  *   <li>Accept queue: connections that completed the handshake wait for {@link #accept()}, at

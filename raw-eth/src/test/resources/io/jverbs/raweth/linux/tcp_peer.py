@@ -16,7 +16,12 @@ else:
     host, port = args.pop(0), int(args.pop(0))
 opt = dict(a.split('=', 1) if '=' in a else (a, '1') for a in args)
 send = int(opt.get('send', '0'))
-out = lambda *m: print(*m, flush=True)
+_out_lock = threading.Lock()
+
+
+def out(*m):  # the reader and the sender thread both report: one whole line at a time
+    with _out_lock:
+        print(*m, flush=True)
 
 s = socket.socket()
 if 'rcvbuf' in opt:
