@@ -177,6 +177,11 @@ public final class TcpSocket extends Socket {
     private final IdleTimers idle = new IdleTimers();
     private final RateLimit challengeLimit = new RateLimit();
     private final Scoreboard scoreboard = new Scoreboard(SCOREBOARD_BLOCKS);
+    // RFC 6675 loss recovery (tcp-sack): in place of NewReno on connections that negotiated SACK,
+    // unless lossRecovery() chose one
+    private final LossRecovery newReno = recovery;
+    private final SackRecovery sackRecovery = new SackRecovery(scoreboard);
+    private boolean recoveryChosen;
     private int rcvRight; // RCV.NXT + the window last advertised: the right edge never moves left
     private long challengeAcksLimited;
     private long pawsRejected;
@@ -678,10 +683,9 @@ public final class TcpSocket extends Socket {
         if (le(sndUna, ack) && (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))) {
             updateWindow(seq, ack);
         }
-        if (options.sack && takeSack() && ack == una && payload == 0
-                && (flags & (TcpPacket.SYN | TcpPacket.FIN)) == 0 && sndMax != una) {
+        if (options.sack && takeSack() && ack == una && sndMax != una) {
             // RFC 6675 2: with SACK, an ACK that does not advance but SACKs new octets is a duplicate,
-            // whatever its window (a receiver holding out-of-order data may announce a smaller one)
+            // whatever its window or data (a receiver holding out-of-order data may announce a smaller one)
             duplicate = true;
         }
         acked(una, ack, queued - tx.length(), duplicate, deadline, now);
@@ -852,6 +856,7 @@ public final class TcpSocket extends Socket {
                 break;
             }
         }
+        if (!retransmitHole(txr, mss, now)) return; // RFC 6675 NextSeg rules 3 and 4: once no new data goes
         if (ackPending) {
             sendSegment(txr, sndNxt, 0, 0, false, now);
         }
@@ -928,7 +933,8 @@ public final class TcpSocket extends Socket {
     // ---------------------------------------------------------------- sending
 
     private boolean hasDataToSend() {
-        return recovery.retransmitDue() && cc != null || nextSegment(sendMss, Long.MIN_VALUE) >= 0
+        return cc != null && recovery.retransmitDue(sndMax, nextSegment(sendMss, Long.MIN_VALUE) >= 0)
+                || nextSegment(sendMss, Long.MIN_VALUE) >= 0
                 || persistDeadline == NEVER && sndWnd == 0 && tx.length() > 0 && sndNxt == sndUna; // to arm the persist timer
     }
 
@@ -1046,6 +1052,12 @@ public final class TcpSocket extends Socket {
             throw new IllegalStateException("loss recovery set on a synchronized connection");
         }
         recovery = Objects.requireNonNull(r, "recovery");
+        recoveryChosen = true;
+    }
+
+    /** The loss recovery of this connection (RFC 6675's once SACK is negotiated, NewReno's otherwise). */
+    LossRecovery recovery() {
+        return recovery;
     }
 
     /** {@link #nextSegment}: nothing to send. */
@@ -1059,6 +1071,9 @@ public final class TcpSocket extends Socket {
         sendMss = mss;
         cc = config.congestionControl().get();
         cc.start(mss, now);
+        if (!recoveryChosen) {
+            recovery = options.sack ? sackRecovery : newReno;
+        }
         recovery.start(cc, mss, iss);
     }
 
@@ -1099,19 +1114,26 @@ public final class TcpSocket extends Socket {
         return swsDeadline != NEVER && now >= swsDeadline ? n : HOLD_WINDOW;
     }
 
-    /** A fast retransmission of the segment at the recovery's hole, without moving SND.NXT; false if the port is busy. */
+    /**
+     * Fast retransmissions of the segments at the recovery's holes (one for NewReno, as many as
+     * RFC 6675 admits), without moving SND.NXT; false if the port is busy.
+     */
     private boolean retransmitHole(IpTransmitter txr, int mss, long now) {
-        if (!recovery.retransmitDue()) {
-            return true;
+        while (recovery.retransmitDue(sndMax, nextSegment(mss, now) >= 0)) {
+            if (!retransmitOne(txr, mss, now)) return false;
         }
+        return true;
+    }
+
+    private boolean retransmitOne(IpTransmitter txr, int mss, long now) {
         int seq = recovery.retransmitSeq();
         int offset = seq - sndUna;
         if (lt(seq, sndUna) || !lt(seq, sndMax)) {
-            recovery.retransmitted(); // acknowledged meanwhile, or never sent
+            recovery.retransmitted(seq, seq); // acknowledged meanwhile, or never sent
             return true;
         }
         int sentData = Math.min(sndMax - sndUna, tx.length()); // data below SND.MAX (the FIN is past it)
-        int n = Math.max(0, Math.min(mss, sentData - offset));
+        int n = Math.max(0, Math.min(Math.min(mss, recovery.retransmitLength(mss)), sentData - offset));
         boolean fin = finQueued && sndMax == dataEnd() + 1 && offset + n == tx.length();
         int next = sndNxt;
         sndNxt = seq; // so that sent() counts it as sent again (no RTT sample, Karn)
@@ -1121,7 +1143,7 @@ public final class TcpSocket extends Socket {
             sndNxt = next;
         }
         if (ok) {
-            recovery.retransmitted();
+            recovery.retransmitted(seq, seq + n + (fin ? 1 : 0));
         }
         return ok;
     }
