@@ -102,12 +102,14 @@ final class SackRecovery implements LossRecovery {
             setPipe(sndUna, sndMax); // (B.2)
             return;
         }
-        if (!newSack) {
-            return; // not a duplicate by section 2's definition (a duplicated segment, a window update)
+        if (!newSack || lt(sndUna, recoveryPoint)) {
+            // not a duplicate by section 2's definition (a duplicated segment, a window update); or
+            // section 5.1: no new recovery (nor limited transmit, SND.NXT is behind) before HighACK
+            // reaches the RecoveryPoint of a timeout
+            return;
         }
         dupAcks++;
-        // steps 1 and 2; section 5.1: no new recovery before HighACK reaches the RecoveryPoint of a timeout
-        if (le(recoveryPoint, sndUna) && (dupAcks >= Scoreboard.DUP_THRESH || sb.isLost(sndUna, smss))) {
+        if (dupAcks >= Scoreboard.DUP_THRESH || sb.isLost(sndUna, smss)) { // steps 1 and 2
             enter(sndUna, sndMax, now);
             return;
         }
