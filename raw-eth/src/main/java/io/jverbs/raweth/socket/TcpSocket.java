@@ -825,7 +825,7 @@ public final class TcpSocket extends Socket {
         }
         if (!retransmitHole(txr, mss, now)) return;
         for (; duplicateAcksOwed > 0; duplicateAcksOwed--) {
-            if (!sendSegment(txr, sndNxt, 0, 0, false, now)) return;
+            if (!sendSegment(txr, ackSeq(), 0, 0, false, now)) return;
         }
         if (sndUna == sndMax && lastDataSent != NEVER && now - lastDataSent > rto && tx.length() > 0) {
             cc.onIdleRestart(now); // RFC 5681 4.1: idle longer than an RTO, restart from at most the initial window
@@ -858,7 +858,7 @@ public final class TcpSocket extends Socket {
         }
         if (!retransmitHole(txr, mss, now)) return; // RFC 6675 NextSeg rules 3 and 4: once no new data goes
         if (ackPending) {
-            sendSegment(txr, sndNxt, 0, 0, false, now);
+            sendSegment(txr, ackSeq(), 0, 0, false, now);
         }
         if (persistDeadline == NEVER && sndWnd == 0 && tx.length() > 0 && sndNxt == sndUna && isSynchronized()) {
             // RFC 9293 3.8.6.1: the peer's window is closed; probe it when the persist timer runs out
@@ -967,6 +967,16 @@ public final class TcpSocket extends Socket {
         ackDelay.sent();
         sent(iss + 1, now);
         return true;
+    }
+
+    /**
+     * The sequence number of a segment without data: SND.NXT, but SND.MAX once a timeout rewound
+     * SND.NXT into data the peer may have received (the peer drops a segment below its RCV.NXT
+     * unread, ACK field included, and two ends doing so to each other would never progress). A
+     * closed window keeps SND.NXT (the probe byte beyond it was rewound, not received).
+     */
+    private int ackSeq() {
+        return lt(sndNxt, sndMax) && sndWnd > 0 ? sndMax : sndNxt;
     }
 
     /** Sends {@code n} bytes from {@code offset} in the send buffer at {@code seq}, with FIN if asked, and ACK. */
