@@ -35,6 +35,7 @@ class TcpSackRecoveryTest {
     final TcpPeer p = new TcpPeer();
     TcpSocket s;
     int iss;
+    int peerSeq = PISS + 1;
 
     @AfterEach
     void close() {
@@ -58,7 +59,7 @@ class TcpSackRecoveryTest {
         for (int i = 0; i < edges.length; i += 2) {
             blocks.add(new SackBlock(iss + edges[i], iss + edges[i + 1]));
         }
-        p.in(new TcpRepr(PEER, LOCAL, PISS + 1, iss + ack, ACK, WINDOW, 0, -1, -1, false, null, blocks, 0), NONE);
+        p.in(new TcpRepr(PEER, LOCAL, peerSeq, iss + ack, ACK, WINDOW, 0, -1, -1, false, null, blocks, 0), NONE);
         return p.out();
     }
 
@@ -164,6 +165,13 @@ class TcpSackRecoveryTest {
         assertEquals(iss + 10_001, recovery().recoveryPoint(), "RecoveryPoint = HighData");
         assertEquals(0, s.scoreboard().blocks(), "SACK information forgotten (the receiver may renege)");
         assertEquals(1_000, s.congestionControl().cwnd());
+        // data from the peer: the ACK carries SND.MAX, not the rewound SND.NXT (below the peer's RCV.NXT)
+        p.in(PEER, LOCAL, peerSeq, iss + 1, ACK, WINDOW, new byte[10]);
+        peerSeq += 10;
+        Seg ack = p.one();
+        assertEquals(0, ack.payload().length);
+        assertEquals(iss + 10_001, ack.seq());
+        assertEquals(PISS + 11, ack.ack());
         // the peer SACKs more of the old flight: duplicates below RecoveryPoint start no recovery
         assertEquals(List.of(), sack(1, 1001, 5001));
         assertEquals(List.of(), sack(1, 1001, 6001));
