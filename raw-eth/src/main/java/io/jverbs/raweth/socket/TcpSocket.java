@@ -26,7 +26,8 @@ import java.util.Objects;
  *
  * <p>Sending: at most min(cwnd, SND.WND) beyond SND.UNA, cwnd from the {@link CongestionControl} of
  * {@link TcpConfig#congestionControl()} (CUBIC by default, Reno available); fast retransmit and
- * NewReno fast recovery (RFC 5681 3.2, RFC 6582, {@link NewRenoRecovery}); Nagle's algorithm
+ * NewReno fast recovery (RFC 5681 3.2, RFC 6582, {@link NewRenoRecovery}), or RFC 6675 SACK recovery
+ * ({@link SackRecovery}) when SACK was negotiated; Nagle's algorithm
  * ({@link #noDelay(boolean)} turns it off) and sender SWS avoidance with its override timer (RFC
  * 9293 3.8.6.2.1); a persist timer for a closed window, apart from the RTO, backing off
  * exponentially and never giving up while the peer answers the probes.
