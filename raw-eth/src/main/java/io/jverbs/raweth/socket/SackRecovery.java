@@ -18,6 +18,11 @@ import static io.jverbs.raweth.socket.TcpSocket.lt;
  * allows (step 3, limited transmit). A timeout leaves recovery with RecoveryPoint = HighData and
  * no new recovery before HighACK reaches it (5.1); the socket clears the scoreboard.
  *
+ * <p>One addition beyond RFC 6675, as Linux's lost-retransmission check: when HighACK's segment
+ * was sent again and a later ACK SACKs data sent after that retransmission while HighACK stands,
+ * the retransmission was lost and HighACK's segment goes once more (6675 alone never resends
+ * below HighRxt and waits for the RTO).
+ *
  * <p>Ranges are half-open as in {@link Scoreboard}: RecoveryPoint is one past the highest octet
  * sent when recovery started, and recovery ends when SND.UNA reaches it. Nothing is allocated per
  * ACK or segment.
@@ -46,6 +51,12 @@ final class SackRecovery implements LossRecovery {
     private boolean stalled;
     /** The scoreboard's SACKed bytes after the last ACK seen: a duplicate must SACK more. */
     private int sackedBefore;
+    /** Step 4.3 is due (not a lost retransmission's repeat): RescueRxt follows it. */
+    private boolean entering;
+    /** HighACK's segment was sent again when SND.MAX was {@link #rxtMark}: SACKs above it mean it was lost again. */
+    private boolean rxtMarked;
+    private int rxtMark;
+    private long lostRetransmissions;
     private long recoveries;
     private long rescues;
     private long holeRetransmissions;
@@ -66,6 +77,8 @@ final class SackRecovery implements LossRecovery {
         highData = iss;
         pipe = 0;
         firstDue = false;
+        entering = false;
+        rxtMarked = false;
         stalled = false;
         sackedBefore = 0;
     }
@@ -78,6 +91,7 @@ final class SackRecovery implements LossRecovery {
                 inRecovery = false; // (A); the scoreboard above HighACK is kept
                 cc.onRecoveryEnd(sndMax - ack, now);
             } else {
+                rxtMarked = false;
                 setPipe(ack, sndMax); // (B): a partial ACK; NextSeg goes on from the scoreboard
                 return false;
             }
@@ -100,6 +114,14 @@ final class SackRecovery implements LossRecovery {
         sackedBefore = sacked;
         if (inRecovery) {
             setPipe(sndUna, sndMax); // (B.2)
+            if (rxtMarked && lt(rxtMark, sb.highSacked())) {
+                // beyond RFC 6675 (Linux's lost-retransmission check): data sent after HighACK's
+                // retransmission was SACKed while HighACK stands, so that retransmission was lost;
+                // 6675 would never send it again (HighRxt passed it) and wait for the RTO
+                rxtMarked = false;
+                lostRetransmissions++;
+                firstDue = true;
+            }
             return;
         }
         if (!newSack || lt(sndUna, recoveryPoint)) {
@@ -126,6 +148,8 @@ final class SackRecovery implements LossRecovery {
         cc.onLoss(sndMax - sndUna, now); // (4.2) FlightSize
         sb.startRecovery();
         firstDue = true;
+        entering = true;
+        rxtMarked = false;
         setPipe(sndUna, sndMax);
     }
 
@@ -143,6 +167,7 @@ final class SackRecovery implements LossRecovery {
         recoveryPoint = sndMax; // 5.1: kept, and no recovery until HighACK reaches it
         inRecovery = false;
         firstDue = false;
+        rxtMarked = false;
         dupAcks = 0;
         highAck = sndUna;
         highData = sndMax;
@@ -216,7 +241,14 @@ final class SackRecovery implements LossRecovery {
     public void retransmitted(int seq, int end) {
         if (firstDue) {
             firstDue = false;
-            sb.rescued(end); // (4.3) RescueRxt: no rescue before HighACK passes this segment
+            if (entering) {
+                entering = false;
+                sb.rescued(end); // (4.3) RescueRxt: no rescue before HighACK passes this segment
+            }
+        }
+        if (seq == highAck && seq != end) {
+            rxtMarked = true;
+            rxtMark = sndMaxNow;
         }
         if (seq == end) {
             stalled = true;
@@ -250,6 +282,11 @@ final class SackRecovery implements LossRecovery {
     /** Retransmissions in recovery by NextSeg rules 1 and 3, and step 4.3's first one. */
     long holeRetransmissions() {
         return holeRetransmissions;
+    }
+
+    /** Retransmissions of HighACK's segment found lost (SACKs for data sent after it) and sent again. */
+    long lostRetransmissions() {
+        return lostRetransmissions;
     }
 
     /** The RecoveryPoint of the current or last recovery (or of the last timeout). */

@@ -123,6 +123,30 @@ class TcpSackRecoveryTest {
         assertEquals(0, s.retransmissionTimeouts());
     }
 
+    /** Beyond RFC 6675 (Linux's lost-retransmission check): SACKs for data sent after HighACK's retransmission mean it was lost. */
+    @Test
+    void aLostRetransmissionOfHighAckIsSentAgainWithoutATimeout() {
+        open(TcpConfig.SACK);
+        s.send(MemorySegment.ofArray(new byte[40_000]));
+        assertEquals(10, p.out().size());
+        assertEquals(List.of(10_001), seqs(sack(1, 1001, 2001), iss));
+        assertEquals(List.of(11_001), seqs(sack(1, 1001, 3001), iss));
+        assertEquals(List.of(1), seqs(sack(1, 1001, 4001), iss), "recovery: 1 again, sent when HighData was 12,001");
+        for (int right = 5001; right <= 7001; right += 1000) {
+            assertEquals(List.of(), sack(1, 1001, right), "pipe above cwnd 6,000");
+        }
+        for (int right = 8001; right <= 12_001; right += 1000) {
+            assertEquals(List.of(right + 4000), seqs(sack(1, 1001, right), iss), "rule 2: new data");
+        }
+        // the retransmission of 1 was lost: 12,001, sent after it, is SACKed while the ACK stays at 1
+        assertEquals(List.of(1), seqs(sack(1, 1001, 13_001), iss), "1 a third time, no RTO");
+        assertEquals(1, recovery().lostRetransmissions());
+        sack(17_001);
+        assertFalse(recovery().inRecovery());
+        assertEquals(0, s.retransmissionTimeouts());
+        assertEquals(2, s.segmentsRetransmitted());
+    }
+
     @Test
     void theRescueRetransmissionRepairsALostTailWithoutATimeout() {
         open(TcpConfig.SACK);

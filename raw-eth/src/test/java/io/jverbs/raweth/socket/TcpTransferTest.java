@@ -345,7 +345,7 @@ class TcpTransferTest {
      * rates), which RFC 6675 leaves to the RTO (RFC 8985's RACK-TLP would catch them).
      */
     @Test
-    void sackRecoveryNeedsFarFewerTimeoutsThanNewReno() {
+    void sackRecoveryNeedsFewerTimeoutsThanNewReno() {
         String[] names = {"1% loss", "5% loss", "10% loss", "20% loss", "30% loss", "2% loss + 5% reorder"};
         long oneWay = 25_000_000L;
         java.util.List<UnaryOperator<FaultInjector.Settings>> cases = java.util.List.of(
