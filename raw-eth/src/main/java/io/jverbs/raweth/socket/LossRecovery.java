@@ -3,10 +3,10 @@ package io.jverbs.raweth.socket;
 /**
  * How a {@link TcpSocket} recovers lost segments between retransmission timeouts, on top of its
  * {@link CongestionControl}: it sees every acceptable ACK, says which segment to send again, and
- * how much may be in flight. {@link NewRenoRecovery} (RFC 5681 3.2, RFC 6582) is the one in use;
- * an RFC 6675 SACK recovery over a scoreboard is meant to plug in here (it would take the SACK
- * blocks of the ACK, answer {@link #retransmitSeq} with the next hole and {@link #window} with
- * cwnd − pipe + the bytes sent beyond SND.UNA).
+ * how much may be in flight. {@link SackRecovery} (RFC 6675, over the socket's {@link Scoreboard})
+ * is used when both SYNs offered SACK, {@link NewRenoRecovery} (RFC 5681 3.2, RFC 6582) otherwise.
+ * The socket asks {@link #retransmitDue} before and after sending new data, and sends one segment
+ * per positive answer, so a recovery may repair several holes per ACK.
  */
 interface LossRecovery {
     /** A new connection: the controller is started, segments are {@code smss}, sequence numbers begin at {@code iss}. */
@@ -30,14 +30,23 @@ interface LossRecovery {
     /** The bytes beyond SND.UNA the congestion state lets the sender have sent. */
     int window();
 
-    /** Whether a segment at {@link #retransmitSeq} must be sent again now. */
-    boolean retransmitDue();
+    /**
+     * Whether a segment at {@link #retransmitSeq} must be sent again now; {@code sndMax} is the
+     * highest sequence number sent, {@code newData} whether the socket would send previously
+     * unsent data now (queued, and the peer's window and this recovery's {@link #window} admit it).
+     */
+    boolean retransmitDue(int sndMax, boolean newData);
 
     /** Where the segment to send again starts. */
     int retransmitSeq();
 
-    /** The retransmission {@link #retransmitDue} asked for was sent. */
-    void retransmitted();
+    /** The most bytes the retransmission at {@link #retransmitSeq} may carry, {@code mss} the socket's segment size now. */
+    default int retransmitLength(int mss) {
+        return mss;
+    }
+
+    /** The retransmission {@link #retransmitDue} asked for was sent as {@code [seq, end)} (empty if nothing was). */
+    void retransmitted(int seq, int end);
 
     /** Whether fast recovery is in progress. */
     boolean inRecovery();

@@ -99,7 +99,7 @@ final class NewRenoRecovery implements LossRecovery {
     }
 
     @Override
-    public boolean retransmitDue() {
+    public boolean retransmitDue(int sndMax, boolean newData) {
         return retransmitDue;
     }
 
@@ -109,7 +109,7 @@ final class NewRenoRecovery implements LossRecovery {
     }
 
     @Override
-    public void retransmitted() {
+    public void retransmitted(int seq, int end) {
         retransmitDue = false;
     }
 

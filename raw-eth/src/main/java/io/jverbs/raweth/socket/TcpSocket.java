@@ -26,7 +26,8 @@ import java.util.Objects;
  *
  * <p>Sending: at most min(cwnd, SND.WND) beyond SND.UNA, cwnd from the {@link CongestionControl} of
  * {@link TcpConfig#congestionControl()} (CUBIC by default, Reno available); fast retransmit and
- * NewReno fast recovery (RFC 5681 3.2, RFC 6582, {@link NewRenoRecovery}); Nagle's algorithm
+ * NewReno fast recovery (RFC 5681 3.2, RFC 6582, {@link NewRenoRecovery}), or RFC 6675 SACK recovery
+ * ({@link SackRecovery}) when SACK was negotiated; Nagle's algorithm
  * ({@link #noDelay(boolean)} turns it off) and sender SWS avoidance with its override timer (RFC
  * 9293 3.8.6.2.1); a persist timer for a closed window, apart from the RTO, backing off
  * exponentially and never giving up while the peer answers the probes.
@@ -229,6 +230,11 @@ public final class TcpSocket extends Socket {
     private final IdleTimers idle = new IdleTimers();
     private final RateLimit challengeLimit = new RateLimit();
     private final Scoreboard scoreboard = new Scoreboard(SCOREBOARD_BLOCKS);
+    // RFC 6675 loss recovery (tcp-sack): in place of NewReno on connections that negotiated SACK,
+    // unless lossRecovery() chose one
+    private final LossRecovery newReno = recovery;
+    private final SackRecovery sackRecovery = new SackRecovery(scoreboard);
+    private boolean recoveryChosen;
     private int rcvRight; // RCV.NXT + the window last advertised: the right edge never moves left
     private long challengeAcksLimited;
     private long pawsRejected;
@@ -769,10 +775,9 @@ public final class TcpSocket extends Socket {
         if (le(sndUna, ack) && (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))) {
             updateWindow(seq, ack);
         }
-        if (options.sack && takeSack() && ack == una && payload == 0
-                && (flags & (TcpPacket.SYN | TcpPacket.FIN)) == 0 && sndMax != una) {
+        if (options.sack && takeSack() && ack == una && sndMax != una) {
             // RFC 6675 2: with SACK, an ACK that does not advance but SACKs new octets is a duplicate,
-            // whatever its window (a receiver holding out-of-order data may announce a smaller one)
+            // whatever its window or data (a receiver holding out-of-order data may announce a smaller one)
             duplicate = true;
         }
         acked(una, ack, queued - tx.length(), duplicate, deadline, now);
@@ -925,7 +930,7 @@ public final class TcpSocket extends Socket {
         }
         if (!retransmitHole(txr, mss, now)) return;
         for (; duplicateAcksOwed > 0; duplicateAcksOwed--) {
-            if (!sendSegment(txr, sndNxt, 0, 0, false, now)) return;
+            if (!sendSegment(txr, ackSeq(), 0, 0, false, now)) return;
         }
         if (sndUna == sndMax && lastDataSent != NEVER && now - lastDataSent > rto && tx.length() > 0) {
             cc.onIdleRestart(now); // RFC 5681 4.1: idle longer than an RTO, restart from at most the initial window
@@ -959,8 +964,9 @@ public final class TcpSocket extends Socket {
                 break;
             }
         }
+        if (!retransmitHole(txr, mss, now)) return; // RFC 6675 NextSeg rules 3 and 4: once no new data goes
         if (ackPending) {
-            sendSegment(txr, sndNxt, 0, 0, false, now);
+            sendSegment(txr, ackSeq(), 0, 0, false, now);
         }
         if (persistDeadline == NEVER && sndWnd == 0 && tx.length() > 0 && sndNxt == sndUna && isSynchronized()) {
             // RFC 9293 3.8.6.1: the peer's window is closed; probe it when the persist timer runs out
@@ -1035,7 +1041,8 @@ public final class TcpSocket extends Socket {
     // ---------------------------------------------------------------- sending
 
     private boolean hasDataToSend() {
-        return recovery.retransmitDue() && cc != null || nextSegment(sendMss, Long.MIN_VALUE) >= 0
+        return cc != null && recovery.retransmitDue(sndMax, nextSegment(sendMss, Long.MIN_VALUE) >= 0)
+                || nextSegment(sendMss, Long.MIN_VALUE) >= 0
                 || persistDeadline == NEVER && sndWnd == 0 && tx.length() > 0 && sndNxt == sndUna; // to arm the persist timer
     }
 
@@ -1068,6 +1075,16 @@ public final class TcpSocket extends Socket {
         ackDelay.sent();
         sent(iss + 1, now);
         return true;
+    }
+
+    /**
+     * The sequence number of a segment without data: SND.NXT, but SND.MAX once a timeout rewound
+     * SND.NXT into data the peer may have received (the peer drops a segment below its RCV.NXT
+     * unread, ACK field included, and two ends doing so to each other would never progress). A
+     * closed window keeps SND.NXT (the probe byte beyond it was rewound, not received).
+     */
+    private int ackSeq() {
+        return lt(sndNxt, sndMax) && sndWnd > 0 ? sndMax : sndNxt;
     }
 
     /** Sends {@code n} bytes from {@code offset} in the send buffer at {@code seq}, with FIN if asked, and ACK. */
@@ -1156,6 +1173,12 @@ public final class TcpSocket extends Socket {
             throw new IllegalStateException("loss recovery set on a synchronized connection");
         }
         recovery = Objects.requireNonNull(r, "recovery");
+        recoveryChosen = true;
+    }
+
+    /** The loss recovery of this connection (RFC 6675's once SACK is negotiated, NewReno's otherwise). */
+    LossRecovery recovery() {
+        return recovery;
     }
 
     /** {@link #nextSegment}: nothing to send. */
@@ -1169,6 +1192,9 @@ public final class TcpSocket extends Socket {
         sendMss = mss;
         cc = config.congestionControl().get();
         cc.start(mss, now);
+        if (!recoveryChosen) {
+            recovery = options.sack ? sackRecovery : newReno;
+        }
         recovery.start(cc, mss, iss);
     }
 
@@ -1209,19 +1235,26 @@ public final class TcpSocket extends Socket {
         return swsDeadline != NEVER && now >= swsDeadline ? n : HOLD_WINDOW;
     }
 
-    /** A fast retransmission of the segment at the recovery's hole, without moving SND.NXT; false if the port is busy. */
+    /**
+     * Fast retransmissions of the segments at the recovery's holes (one for NewReno, as many as
+     * RFC 6675 admits), without moving SND.NXT; false if the port is busy.
+     */
     private boolean retransmitHole(IpTransmitter txr, int mss, long now) {
-        if (!recovery.retransmitDue()) {
-            return true;
+        while (recovery.retransmitDue(sndMax, nextSegment(mss, now) >= 0)) {
+            if (!retransmitOne(txr, mss, now)) return false;
         }
+        return true;
+    }
+
+    private boolean retransmitOne(IpTransmitter txr, int mss, long now) {
         int seq = recovery.retransmitSeq();
         int offset = seq - sndUna;
         if (lt(seq, sndUna) || !lt(seq, sndMax)) {
-            recovery.retransmitted(); // acknowledged meanwhile, or never sent
+            recovery.retransmitted(seq, seq); // acknowledged meanwhile, or never sent
             return true;
         }
         int sentData = Math.min(sndMax - sndUna, tx.length()); // data below SND.MAX (the FIN is past it)
-        int n = Math.max(0, Math.min(mss, sentData - offset));
+        int n = Math.max(0, Math.min(Math.min(mss, recovery.retransmitLength(mss)), sentData - offset));
         boolean fin = finQueued && sndMax == dataEnd() + 1 && offset + n == tx.length();
         int next = sndNxt;
         sndNxt = seq; // so that sent() counts it as sent again (no RTT sample, Karn)
@@ -1231,7 +1264,7 @@ public final class TcpSocket extends Socket {
             sndNxt = next;
         }
         if (ok) {
-            recovery.retransmitted();
+            recovery.retransmitted(seq, seq + n + (fin ? 1 : 0));
         }
         return ok;
     }

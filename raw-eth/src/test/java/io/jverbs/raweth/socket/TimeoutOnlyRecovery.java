@@ -33,7 +33,7 @@ final class TimeoutOnlyRecovery implements LossRecovery {
     }
 
     @Override
-    public boolean retransmitDue() {
+    public boolean retransmitDue(int sndMax, boolean newData) {
         return false;
     }
 
@@ -43,7 +43,7 @@ final class TimeoutOnlyRecovery implements LossRecovery {
     }
 
     @Override
-    public void retransmitted() {
+    public void retransmitted(int seq, int end) {
     }
 
     @Override
