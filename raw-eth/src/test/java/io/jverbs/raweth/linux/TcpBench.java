@@ -28,7 +28,7 @@ import java.util.Locale;
  *   TcpBench pingpong PORT ADDR/PREFIX PEER PEERPORT SIZE ITERS round trips after ITERS/10 of warm-up;
  *                                                         prints "median p99" in microseconds
  * </pre>
- * Buffers: 256 KiB each way ({@code -Dbench.buffer=}).
+ * Buffers: 4 MiB each way, the top of Linux's default tcp_wmem ({@code -Dbench.buffer=}).
  */
 public final class TcpBench {
     private TcpBench() {
@@ -42,7 +42,7 @@ public final class TcpBench {
     public static void main(String[] args) {
         if (args.length < 4) usage();
         String[] cidr = args[2].split("/");
-        int buffer = Integer.getInteger("bench.buffer", 256 << 10);
+        int buffer = Integer.getInteger("bench.buffer", 4 << 20);
         Ipv4Address local = Ipv4Address.parse(cidr[0]);
         boolean listens = args[0].equals("sink");
         Ipv4Address peer = listens ? null : Ipv4Address.parse(args[3]);
