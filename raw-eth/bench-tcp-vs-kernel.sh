@@ -16,23 +16,31 @@
 # The link: a veth pair created here (removed on exit), IPv6 off, offloads off on both ends
 # (ethtool -K tx off tso off gso off: AF_PACKET cannot take the kernel's unfilled checksums and
 # GSO frames, docs/raw-eth.md; the kernel runs use the same setting), receive steering (RPS) of
-# the client's end to one CPU so the link keeps segments in order (docs/tcp.md). The client's
-# veth has an IPv4 address only for the kernel runs; in ours the namespace's stack stays out.
+# the client's end to one CPU so the link keeps segments in order (docs/tcp.md).
+# Each side as it would be deployed (docs/tcp.md, "Benchmark"):
+#   - The kernel's TCP hands the veth 64 KB GSO packets whatever ethtool says (Linux >= 4.19
+#     always builds them) and the veth cuts them in software (skb_segment, seen with perf). Ours
+#     does the same through PACKET_VNET_HDR (TcpBench opens afpacket:IF,ring=v2,tso): the same
+#     kernel code cuts them.
+#   - The client's veth has an IPv4 address only for the kernel runs. In ours the interface is
+#     our stack's: an nftables netdev ingress chain drops every frame after AF_PACKET has taken
+#     its copy, so the namespace's IP layer does not route and drop each one again.
 #
 # Usage: raw-eth/bench-tcp-vs-kernel.sh   (as root; builds raw-eth's test classes with Maven and
 # bench/tcp_peer.c with gcc)
-# Environment: ROUNDS (3), BYTES (268435456), SIZE (64), ITERS (20000), BENCH_NO_BUILD=1 (skip
-# mvn), JVERBS_JAVA_OPTS (-XX:+UseSerialGC), JAVA_HOME.
+# Environment: ROUNDS (3), BYTES (1073741824: in a smaller run JIT warm-up is a visible share),
+# SIZE (64), ITERS (20000), BENCH_NO_BUILD=1 (skip mvn), JVERBS_JAVA_OPTS (-XX:+UseSerialGC),
+# JAVA_HOME.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd -P)
-rounds=${ROUNDS:-3} bytes=${BYTES:-268435456} size=${SIZE:-64} iters=${ITERS:-20000}
+rounds=${ROUNDS:-3} bytes=${BYTES:-1073741824} size=${SIZE:-64} iters=${ITERS:-20000}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 java_opts=${JVERBS_JAVA_OPTS--XX:+UseSerialGC}
 out=$here/raw-eth/target/bench
 mkdir -p "$out"
 
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, AF_PACKET)" >&2; exit 1; }
-for t in ip ethtool gcc; do command -v $t >/dev/null || { echo "$t not found" >&2; exit 1; }; done
+for t in ip ethtool gcc nft; do command -v $t >/dev/null || { echo "$t not found" >&2; exit 1; }; done
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
     (cd "$here" && PATH=$JAVA_HOME/bin:$PATH mvn -B -q -o -pl raw-eth -am test-compile dependency:build-classpath \
         -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test >"$out/mvn-tcp.log" 2>&1) \
@@ -50,11 +58,19 @@ ip_s=10.79.0.1 ip_c=10.79.0.2
 in_c sh -c "echo 1 > /sys/class/net/$if_c/queues/rx-0/rps_cpus"
 ip -n "$ns_s" addr add "$ip_s/24" dev "$if_s"
 
-client_address() {   # on|off: the client namespace's kernel owns ip_c (kernel runs) or not (ours)
+client_address() {   # on|off: the client namespace's kernel owns ip_c (kernel runs) or our stack owns if_c
     if [ "$1" = on ]; then
+        in_c nft delete table netdev jvstack 2>/dev/null
         ip -n "$ns_c" addr add "$ip_c/24" dev "$if_c"
     else
         ip -n "$ns_c" addr flush dev "$if_c"
+        # the interface is our stack's: the kernel drops its frames after AF_PACKET has seen them
+        # (docs/tcp.md, "Giving an interface to the stack")
+        in_c nft -f - <<NFT || exit 1
+table netdev jvstack {
+    chain in { type filter hook ingress device "$if_c" priority 0; policy drop; }
+}
+NFT
     fi
     ip -n "$ns_s" neigh flush dev "$if_s"
 }

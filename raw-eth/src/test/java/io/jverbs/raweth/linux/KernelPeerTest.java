@@ -30,6 +30,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * package: ARP, ICMP echo, and UDP both ways (a UDP echo server in the namespace sends each
  * datagram back, so the kernel both receives and originates UDP). Also what the AF_PACKET port does
  * with a veth peer that offloads checksums (drops and counts, see {@link AfPacketPort}), and the
- * errors of a missing interface and a bad name. Needs root, ip, ethtool and python3.
+ * errors of a missing interface and a bad name. Needs root, ip, ethtool, nft and python3.
  */
 @Timeout(120)
 class KernelPeerTest {
@@ -99,6 +101,31 @@ class KernelPeerTest {
         try (AfPacketPort port = AfPacketPort.open(LOCAL)) {
             talk(new Peer(port, VETH_LOCAL, VETH_KERNEL), kernelMac);
             assertEquals(0, port.stats().rxErrors(), "with offloads off the kernel's frames are whole: " + port.stats());
+        }
+    }
+
+    /**
+     * docs/tcp.md's "giving an interface to the stack": a netdev ingress chain that drops every
+     * frame keeps them from the kernel's IP layer, and AF_PACKET still sees them (its tap comes
+     * first).
+     */
+    @Test
+    void afPacketStillReceivesWhatTheKernelDropsAtIngress() {
+        String table = "jv" + HostNet.TAG + "stack";
+        HostNet.run("nft", "add", "table", "netdev", table);
+        try {
+            HostNet.run("nft", "add", "chain", "netdev", table, "in", "{ type filter hook ingress device \"" + LOCAL
+                    + "\" priority 0; policy accept; }");
+            HostNet.run("nft", "add", "rule", "netdev", table, "in", "counter", "drop");
+            try (AfPacketPort port = AfPacketPort.open(LOCAL)) {
+                talk(new Peer(port, VETH_LOCAL, VETH_KERNEL), kernelMac);
+            }
+            String listed = HostNet.run("nft", "list", "chain", "netdev", table, "in");
+            Matcher m = Pattern.compile("counter packets (\\d+)").matcher(listed);
+            assertTrue(m.find() && Long.parseLong(m.group(1)) >= 6,
+                    "the chain dropped the kernel's replies (ARP, ICMP, 4 UDP) after AF_PACKET saw them: " + listed);
+        } finally {
+            HostNet.run("nft", "delete", "table", "netdev", table);
         }
     }
 

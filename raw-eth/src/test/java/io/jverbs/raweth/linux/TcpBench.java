@@ -19,7 +19,8 @@ import java.util.Locale;
 /**
  * Our side of {@code raw-eth/bench-tcp-vs-kernel.sh} (a benchmark, not a test): one TCP connection
  * of our stack, busy-polled on this thread, over the port that PORT names: an interface name is
- * an {@link AfPacketPort} with V2 rings, anything with a colon a port spec ({@code verbs:mlx5_0},
+ * an {@link AfPacketPort} with V2 rings and TSO (the kernel's TCP hands the interface 64 KB GSO
+ * packets too, docs/tcp.md §8), anything with a colon a port spec ({@code verbs:mlx5_0},
  * {@code dpdk:<EAL args>}, docs/raw-eth.md), opened with hints of the connection's addresses and
  * ports (a verbs RAW_PACKET QP steers by them).
  * <pre>
@@ -46,8 +47,8 @@ public final class TcpBench {
         Ipv4Address local = Ipv4Address.parse(cidr[0]);
         boolean listens = args[0].equals("sink");
         Ipv4Address peer = listens ? null : Ipv4Address.parse(args[3]);
-        // a bare interface name is AF_PACKET with V2 rings; a spec names any back end (docs/raw-eth.md)
-        PortSpec spec = PortSpec.parse(args[1].contains(":") ? args[1] : "afpacket:" + args[1] + ",ring=v2");
+        // a bare interface name is AF_PACKET with V2 rings and TSO; a spec names any back end (docs/raw-eth.md)
+        PortSpec spec = PortSpec.parse(args[1].contains(":") ? args[1] : "afpacket:" + args[1] + ",ring=v2,tso");
         PortHints hints = new PortHints(null, local, peer, listens ? Integer.parseInt(args[3]) : -1,
                 listens ? -1 : Integer.parseInt(args[4]), true, true);
         try (PacketPort port = PortOpeners.open(spec, hints)) {
