@@ -199,6 +199,11 @@ public final class TcpSocket extends Socket {
     private boolean rttTiming;
     private int rttSeq;
     private long rttSentAt;
+    /**
+     * Karn's rule stopped the timing (a retransmission) and no new segment is timed yet: only
+     * then does an ACK's TSecr give the sample (see {@link #acknowledge}).
+     */
+    private boolean karnGap;
     private boolean probe;
     private long timeWaitDeadline = NEVER;
 
@@ -1131,6 +1136,7 @@ public final class TcpSocket extends Socket {
         if (le(sndMax, sndNxt)) {
             if (!rttTiming) {
                 rttTiming = true; // Karn: only what is sent for the first time is timed
+                karnGap = false;
                 rttSeq = end;
                 rttSentAt = now;
             }
@@ -1259,6 +1265,7 @@ public final class TcpSocket extends Socket {
         int next = sndNxt;
         sndNxt = seq; // so that sent() counts it as sent again (no RTT sample, Karn)
         rttTiming = false; // an ACK behind a hole is no RTT sample either
+        karnGap = true;
         boolean ok = sendSegment(txr, seq, n, offset, fin, now);
         if (lt(sndNxt, next)) {
             sndNxt = next;
@@ -1329,13 +1336,17 @@ public final class TcpSocket extends Socket {
         if (lt(sndNxt, ack)) {
             sndNxt = ack; // acknowledges data sent before a timeout rewound SND.NXT
         }
-        long tsRtt = options.timestamps && tcp.hasTimestamps() ? options.rtt(tcp.timestampEchoReply(), now) : -1;
-        if (tsRtt >= 0) {
-            rttTiming = false; // RFC 7323 4.1 (RTTM): every ACK of new data is a sample; Karn's rule is moot
-            sample(tsRtt);
-        } else if (rttTiming && le(rttSeq, ack)) {
-            rttTiming = false;
-            sample(now - rttSentAt);
+        // The timed segment gives an exact sample. TSecr (RFC 7323 4.1, RTTM) counts whole
+        // milliseconds of our TSval clock, so it is used, as Linux uses it, only where Karn's rule
+        // left nothing timed: after a retransmission, which it tells apart from the original.
+        if (rttTiming) {
+            if (le(rttSeq, ack)) {
+                rttTiming = false;
+                sample(now - rttSentAt);
+            }
+        } else if (karnGap && options.timestamps && tcp.hasTimestamps()) {
+            long tsRtt = options.rtt(tcp.timestampEchoReply(), now);
+            if (tsRtt >= 0) sample(tsRtt);
         }
         retransmissions = 0;
         rtoDeadline = sndUna == sndMax ? NEVER : now + rto;
@@ -1357,6 +1368,7 @@ public final class TcpSocket extends Socket {
     private void timeout(long now) {
         rtoDeadline = NEVER;
         rttTiming = false; // Karn: no sample from what is sent again
+        karnGap = true;
         if (synAcked && sndWnd == 0 && tx.length() > 0) {
             sndNxt = sndUna; // the window closed on data in flight: the persist timer takes over
             return;

@@ -166,7 +166,20 @@ class TcpReceiveTest {
     }
 
     @Test
-    void everyAckOfNewDataIsAnRttSampleEvenAfterARetransmission() {
+    void aSubMillisecondRttIsTimedExactlyNotInTsvalMilliseconds() {
+        established(TcpPeer.optionsConfig().withRtoMin(200 * MS), 4096);
+        assertEquals(0, s.srtt(), "the SYN-ACK came at once");
+        in(PISS + 1, iss + 1, ACK, 100, NONE, PEER_TS);
+        s.send(MemorySegment.ofArray(bytes(100, 1)));
+        one();
+        p.advance(MS - 100_000L); // 0.9 ms: our TSval clock (1 ms ticks) has not moved, or moved once
+        in(PISS + 1, iss + 101, ACK, 100, NONE, PEER_TS + 1);
+        // the timed segment's exact 0.9 ms, not TSecr's 0 or 1 ms: SRTT = 7/8 x 0 + 1/8 x 0.9 ms
+        assertEquals(112_500L, s.srtt());
+    }
+
+    @Test
+    void afterARetransmissionTheTsecrGivesTheSampleThatKarnsRuleWithholds() {
         established(TcpPeer.optionsConfig().withRtoMin(200 * MS), 4096);
         assertEquals(0, s.srtt(), "the SYN-ACK came at once");
         in(PISS + 1, iss + 1, ACK, 100, NONE, PEER_TS);
