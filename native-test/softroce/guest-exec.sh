@@ -70,7 +70,7 @@ vm_gone() {
     [[ -e $dir/exit ]] && return 0
     local p=''
     [[ -s $dir/pid ]] && read -r p <"$dir/pid"
-    [[ -n $p ]] && ! kill -0 "$p" 2>/dev/null
+    [[ -n $p && ! -e /proc/$p ]]   # not kill -0: EPERM when the VM runs as another user
 }
 gone_msg() {
     local rc=?
