@@ -173,7 +173,7 @@ fi
 # Its own stderr is dropped: job control would print a line for every stopped job.
 agent() {
     local q=$J/q d id p sig rc=0
-    local -A pid=() killed=()
+    local -A pid=() killed=() seen=()
     set -m
     echo ready >"$J/ready"
     while :; do
@@ -184,9 +184,10 @@ agent() {
         fi
         for d in "$q"/*/; do
             id=${d%/}; id=${id##*/}
-            [[ $id == '*' || -n ${pid[$id]+x} || -e $q/$id/rc ]] && continue
+            # seen: no 9p stat per old job per poll (a CI suite submits hundreds)
+            [[ $id == '*' || -n ${seen[$id]+x} ]] && continue
             bash "$q/$id/cmd.sh" </dev/null >"$q/$id/out" 2>"$q/$id/err" &
-            pid[$id]=$!
+            pid[$id]=$! seen[$id]=1
             echo "$!" >"$q/$id/started"
         done
         for id in "${!pid[@]}"; do

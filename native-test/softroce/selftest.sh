@@ -33,6 +33,10 @@ s=$(t); "$here/setup.sh" --quiet; r=$?; d=$(dt "$s")
 "$vm" --bogus -- true >/dev/null 2>&1; r=$?
 [[ $r == 2 ]] && ok "unknown option -> exit 2" || ko "unknown option -> exit $r (want 2)"
 "$vm" --help | grep -q -- '--hosts' && ok "--help" || ko "--help"
+"$vm" --hosts 2 --host-link -- true >/dev/null 2>&1; r=$?
+[[ $r == 2 ]] && ok "--host-link with --hosts 2 -> exit 2" || ko "--host-link --hosts 2 -> exit $r (want 2)"
+"$here/guest-exec.sh" "$tmp" -- true >/dev/null 2>&1; r=$?
+[[ $r == 2 ]] && ok "guest-exec.sh on a non-agent directory -> exit 2" || ko "guest-exec.sh on a non-agent directory -> exit $r (want 2)"
 
 # -- VM 1 (hosts 1): devinfo, perftest loopback, env, cwd, rw share, java, streams,
 #    and exit-status propagation (the job ends with exit 7); stdin closed like in CI.
