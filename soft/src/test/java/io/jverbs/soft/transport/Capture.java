@@ -28,6 +28,26 @@ final class Capture implements PacketSink {
         return true;
     }
 
+    /**
+     * One line per packet: opcode, PSN, {@code A} for AckReq, the AETH when it has one, and the
+     * payload length when there is a payload.
+     */
+    static String shape(List<Sent> l) {
+        StringBuilder b = new StringBuilder();
+        for (Sent s : l) {
+            TransportPacket p = s.packet();
+            b.append(p.opcode).append(' ').append(p.psn).append(p.ackRequest ? " A" : "");
+            if (p.opcode.hasAeth()) {
+                b.append(String.format(" aeth=0x%02x msn=%d", p.syndrome, p.msn));
+            }
+            if (p.payloadLength > 0) {
+                b.append(' ').append(p.payloadLength);
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
     /** The packets sent since the last call, oldest first. */
     List<Sent> take() {
         List<Sent> l = new ArrayList<>(sent);

@@ -33,6 +33,8 @@ final class Link implements PacketSink {
     private final MemorySegment[] buffers = new MemorySegment[SLOTS];
     private final int[] lengths = new int[SLOTS];
     private final long[] due = new long[SLOTS];
+    private final long[] order = new long[SLOTS]; // send order: packets due at the same time keep it
+    private long nextOrder;
     private final int[] free = new int[SLOTS];
     private int freeCount;
     private final int[] inFlight = new int[SLOTS];
@@ -85,6 +87,7 @@ final class Link implements PacketSink {
                 reordered++;
             }
             due[s] = clock.nanos() + delay;
+            order[s] = nextOrder++;
             inFlight[inFlightCount++] = s;
         }
         return true;
@@ -98,7 +101,8 @@ final class Link implements PacketSink {
             int best = -1;
             for (int i = 0; i < inFlightCount; i++) {
                 int s = inFlight[i];
-                if (due[s] - now <= 0 && (best < 0 || due[s] - due[inFlight[best]] < 0)) {
+                if (due[s] - now <= 0 && (best < 0 || due[s] - due[inFlight[best]] < 0
+                        || due[s] == due[inFlight[best]] && order[s] < order[inFlight[best]])) {
                     best = i;
                 }
             }

@@ -71,15 +71,6 @@ class RcRequesterTest {
         qp.receive(clock.nanos(), p);
     }
 
-    static String shape(List<Capture.Sent> l) {
-        StringBuilder b = new StringBuilder();
-        for (Capture.Sent s : l) {
-            TransportPacket p = s.packet();
-            b.append(p.opcode).append(' ').append(p.psn).append(p.ackRequest ? " A" : "").append(' ')
-                    .append(p.payloadLength).append('\n');
-        }
-        return b.toString();
-    }
 
     @Test
     void sendIsSegmentedByPathMtuWithAckReqOnTheLastPacketAndCompletesOnItsAck() {
@@ -90,7 +81,7 @@ class RcRequesterTest {
                 RC_SEND_FIRST 100 1024
                 RC_SEND_MIDDLE 101 1024
                 RC_SEND_LAST 102 A 452
-                """, shape(out));
+                """, Capture.shape(out));
         assertEquals(0x12, out.get(0).packet().destQp);
         byte[] expected = new byte[2500];
         MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, 0, expected, 0, 2500);
@@ -120,7 +111,7 @@ class RcRequesterTest {
         assertEquals("""
                 RC_RDMA_WRITE_FIRST 100 1024
                 RC_RDMA_WRITE_LAST_WITH_IMMEDIATE 101 A 476
-                """, shape(out));
+                """, Capture.shape(out));
         TransportPacket first = out.get(0).packet();
         assertEquals(0x5000, first.va);
         assertEquals(0x4242, first.rkey);
@@ -177,7 +168,7 @@ class RcRequesterTest {
                 RC_SEND_MIDDLE 101 1024
                 RC_SEND_LAST 102 A 952
                 RC_SEND_ONLY 103 A 10
-                """, shape(wire.take()));
+                """, Capture.shape(wire.take()));
         assertEquals(3, qp.retransmissions());
         feed(in(Opcode.RC_ACKNOWLEDGE, 101, NAK_SEQ));
         qp.poll(clock.nanos());
@@ -202,10 +193,10 @@ class RcRequesterTest {
         assertEquals(0, wire.take().size());
         clock.advance(1);
         qp.poll(clock.nanos());
-        assertEquals("RC_SEND_ONLY 101 A 100\n", shape(wire.take()));
+        assertEquals("RC_SEND_ONLY 101 A 100\n", Capture.shape(wire.take()));
         clock.advance(timeout);
         qp.poll(clock.nanos());
-        assertEquals("RC_SEND_ONLY 101 A 100\n", shape(wire.take()), "retry 2 of retry_cnt 2");
+        assertEquals("RC_SEND_ONLY 101 A 100\n", Capture.shape(wire.take()), "retry 2 of retry_cnt 2");
         clock.advance(timeout);
         qp.poll(clock.nanos());
         assertEquals(0, wire.take().size());
@@ -231,7 +222,7 @@ class RcRequesterTest {
         assertEquals("""
                 RC_SEND_ONLY 100 A 100
                 RC_SEND_ONLY 101 A 100
-                """, shape(wire.take()));
+                """, Capture.shape(wire.take()));
         feed(in(Opcode.RC_ACKNOWLEDGE, 100, 0x20 | 1)); // rnr_retry 1 is used up
         List<Completions.Wc> wc = scq.take();
         assertEquals(List.of(new Completions.Wc(0x11, 1, WcStatus.RNR_RETRY_EXC_ERR, WcOpcode.SEND, 0, 0, 0, 0),
@@ -273,9 +264,9 @@ class RcRequesterTest {
         qp.poll(clock.nanos());
         List<Capture.Sent> out = wire.take();
         assertEquals("""
-                RC_RDMA_READ_REQUEST 100 A 0
+                RC_RDMA_READ_REQUEST 100 A
                 RC_SEND_ONLY 103 A 8
-                """, shape(out));
+                """, Capture.shape(out));
         assertEquals(3000, out.getFirst().packet().dmaLength);
         byte[] remote = new byte[3000];
         for (int i = 0; i < remote.length; i++) {
@@ -292,9 +283,9 @@ class RcRequesterTest {
         feed(r2); // 101 was lost
         out = wire.take();
         assertEquals("""
-                RC_RDMA_READ_REQUEST 101 A 0
+                RC_RDMA_READ_REQUEST 101 A
                 RC_SEND_ONLY 103 A 8
-                """, shape(out), "a new READ request for the rest, then go-back-N");
+                """, Capture.shape(out), "a new READ request for the rest, then go-back-N");
         assertEquals(0x9000 + 1024, out.getFirst().packet().va);
         assertEquals(3000 - 1024, out.getFirst().packet().dmaLength);
         TransportPacket r1 = in(Opcode.RC_RDMA_READ_RESPONSE_FIRST, 101, ACK);
@@ -365,13 +356,13 @@ class RcRequesterTest {
             TestQps.commit(qp, clock.nanos());
         }
         qp.poll(clock.nanos());
-        assertEquals("RC_RDMA_READ_REQUEST 100 A 0\n", shape(wire.take()));
+        assertEquals("RC_RDMA_READ_REQUEST 100 A\n", Capture.shape(wire.take()));
         TransportPacket r = in(Opcode.RC_RDMA_READ_RESPONSE_ONLY, 100, ACK);
         r.payload = MemorySegment.ofArray(new byte[8]);
         r.payloadLength = 8;
         feed(r);
         qp.poll(clock.nanos());
-        assertEquals("RC_RDMA_READ_REQUEST 101 A 0\n", shape(wire.take()));
+        assertEquals("RC_RDMA_READ_REQUEST 101 A\n", Capture.shape(wire.take()));
     }
 
     @Test
@@ -394,7 +385,7 @@ class RcRequesterTest {
                 RC_SEND_FIRST 16777214 1024
                 RC_SEND_MIDDLE 16777215 1024
                 RC_SEND_LAST 0 A 952
-                """, shape(wire.take()));
+                """, Capture.shape(wire.take()));
         TransportPacket ack = in(Opcode.RC_ACKNOWLEDGE, 0, ACK);
         q.receive(clock.nanos(), ack);
         assertEquals(WcStatus.SUCCESS, scq.take().getFirst().status());

@@ -66,21 +66,6 @@ class RcResponderTest {
         qp.receive(clock.nanos(), p);
     }
 
-    static String shape(List<Capture.Sent> l) {
-        StringBuilder b = new StringBuilder();
-        for (Capture.Sent s : l) {
-            TransportPacket p = s.packet();
-            b.append(p.opcode).append(' ').append(p.psn);
-            if (p.opcode.hasAeth()) {
-                b.append(String.format(" aeth=0x%02x msn=%d", p.syndrome, p.msn));
-            }
-            if (p.payloadLength > 0) {
-                b.append(' ').append(p.payloadLength);
-            }
-            b.append('\n');
-        }
-        return b.toString();
-    }
 
     byte[] memory(long offset, int length) {
         byte[] b = new byte[length];
@@ -92,11 +77,11 @@ class RcResponderTest {
     void aSendFillsThePostedReceiveAndIsAckedWithItsPsnAndTheMsn() {
         TestQps.recv(qp, 77, IOVA, 4096, key);
         feed(in(Opcode.RC_SEND_FIRST, 500, false, 0, 1024));
-        assertEquals("", shape(wire.take()), "no AckReq, no ACK");
+        assertEquals("", Capture.shape(wire.take()), "no AckReq, no ACK");
         TransportPacket last = in(Opcode.RC_SEND_LAST_WITH_IMMEDIATE, 501, true, 1024, 100);
         last.imm = 0x01020304;
         feed(last);
-        assertEquals("RC_ACKNOWLEDGE 501 aeth=0x1f msn=1\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 501 aeth=0x1f msn=1\n", Capture.shape(wire.take()));
         assertEquals(List.of(new Completions.Wc(0x12, 77, WcStatus.SUCCESS, WcOpcode.RECV, 1124, 0x01020304, 0,
                 CompletionSink.WC_WITH_IMM)), rcq.take());
         byte[] expected = new byte[1124];
@@ -108,13 +93,13 @@ class RcResponderTest {
     @Test
     void noReceivePostedIsAnRnrNakWithMinRnrTimerAndTheRetryIsAccepted() {
         feed(in(Opcode.RC_SEND_ONLY, 500, true, 0, 10));
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x2c msn=0\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x2c msn=0\n", Capture.shape(wire.take()));
         feed(in(Opcode.RC_SEND_ONLY, 501, true, 0, 10));
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x60 msn=0\n", shape(wire.take()),
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x60 msn=0\n", Capture.shape(wire.take()),
                 "the PSN after an RNR NAK is out of sequence");
         TestQps.recv(qp, 1, IOVA, 64, key);
         feed(in(Opcode.RC_SEND_ONLY, 500, true, 0, 10));
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x1f msn=1\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x1f msn=1\n", Capture.shape(wire.take()));
         assertEquals(WcStatus.SUCCESS, rcq.take().getFirst().status());
     }
 
@@ -123,15 +108,15 @@ class RcResponderTest {
         TestQps.recv(qp, 1, IOVA, 4096, key);
         feed(in(Opcode.RC_SEND_FIRST, 501, false, 0, 1024));
         feed(in(Opcode.RC_SEND_LAST, 502, true, 0, 10));
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x60 msn=0\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x60 msn=0\n", Capture.shape(wire.take()));
         feed(in(Opcode.RC_SEND_ONLY, 500, true, 0, 10));
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x1f msn=1\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x1f msn=1\n", Capture.shape(wire.take()));
         feed(in(Opcode.RC_SEND_ONLY, 499, true, 0, 10));
         feed(in(Opcode.RC_SEND_ONLY, 500, false, 0, 10));
         assertEquals("""
                 RC_ACKNOWLEDGE 500 aeth=0x1f msn=1
                 RC_ACKNOWLEDGE 500 aeth=0x1f msn=1
-                """, shape(wire.take()), "duplicates are ACKed with the last in-order PSN");
+                """, Capture.shape(wire.take()), "duplicates are ACKed with the last in-order PSN");
         assertEquals(1, rcq.take().size(), "and not delivered twice");
         assertEquals(2, qp.duplicates());
     }
@@ -144,7 +129,7 @@ class RcResponderTest {
         first.dmaLength = 1030;
         feed(first);
         feed(in(Opcode.RC_RDMA_WRITE_LAST, 501, true, 1024, 6));
-        assertEquals("RC_ACKNOWLEDGE 501 aeth=0x1f msn=1\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 501 aeth=0x1f msn=1\n", Capture.shape(wire.take()));
         byte[] expected = new byte[1030];
         System.arraycopy(data, 0, expected, 0, 1030);
         assertArrayEquals(expected, memory(100, 1030));
@@ -156,10 +141,10 @@ class RcResponderTest {
         imm.dmaLength = 8;
         imm.imm = 42;
         feed(imm);
-        assertEquals("RC_ACKNOWLEDGE 502 aeth=0x2c msn=1\n", shape(wire.take()), "no receive for the immediate: RNR");
+        assertEquals("RC_ACKNOWLEDGE 502 aeth=0x2c msn=1\n", Capture.shape(wire.take()), "no receive for the immediate: RNR");
         TestQps.recv(qp, 5, IOVA + 8000, 16, key);
         feed(imm);
-        assertEquals("RC_ACKNOWLEDGE 502 aeth=0x1f msn=2\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 502 aeth=0x1f msn=2\n", Capture.shape(wire.take()));
         assertEquals(List.of(new Completions.Wc(0x12, 5, WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM, 8, 42, 0,
                 CompletionSink.WC_WITH_IMM)), rcq.take());
     }
@@ -172,7 +157,7 @@ class RcResponderTest {
         w.rkey = key;
         w.dmaLength = 8;
         feed(w);
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x62 msn=0\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x62 msn=0\n", Capture.shape(wire.take()));
         assertEquals(QpState.ERR, qp.state());
         assertEquals(WcStatus.WR_FLUSH_ERR, rcq.take().getFirst().status(), "the posted receive is flushed");
     }
@@ -184,18 +169,18 @@ class RcResponderTest {
         w.rkey = readOnlyKey;
         w.dmaLength = 8;
         feed(w);
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x62 msn=0\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x62 msn=0\n", Capture.shape(wire.take()));
         setUp();
         w.rkey = 0x7777;
         w.va = IOVA;
         feed(w);
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x62 msn=0\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x62 msn=0\n", Capture.shape(wire.take()));
     }
 
     @Test
     void aMiddleWithoutAFirstIsAnInvalidRequest() {
         feed(in(Opcode.RC_SEND_MIDDLE, 500, false, 0, 1024));
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x61 msn=0\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x61 msn=0\n", Capture.shape(wire.take()));
         assertEquals(QpState.ERR, qp.state());
     }
 
@@ -212,13 +197,13 @@ class RcResponderTest {
                 RC_RDMA_READ_RESPONSE_FIRST 500 aeth=0x1f msn=1 1024
                 RC_RDMA_READ_RESPONSE_MIDDLE 501 1024
                 RC_RDMA_READ_RESPONSE_LAST 502 aeth=0x1f msn=1 52
-                """, shape(out));
+                """, Capture.shape(out));
         byte[] expected = new byte[52];
         System.arraycopy(data, 10 + 2048, expected, 0, 52);
         assertArrayEquals(expected, out.get(2).payload());
         TestQps.recv(qp, 1, IOVA + 8192, 64, key);
         feed(in(Opcode.RC_SEND_ONLY, 503, true, 0, 4));
-        assertEquals("RC_ACKNOWLEDGE 503 aeth=0x1f msn=2\n", shape(wire.take()), "the READ took PSNs 500..502");
+        assertEquals("RC_ACKNOWLEDGE 503 aeth=0x1f msn=2\n", Capture.shape(wire.take()), "the READ took PSNs 500..502");
         // The requester lost 501 and asks again for the rest.
         TransportPacket again = in(Opcode.RC_RDMA_READ_REQUEST, 501, true, 0, 0);
         again.va = IOVA + 10 + 1024;
@@ -229,7 +214,7 @@ class RcResponderTest {
         assertEquals("""
                 RC_RDMA_READ_RESPONSE_FIRST 501 aeth=0x1f msn=2 1024
                 RC_RDMA_READ_RESPONSE_LAST 502 aeth=0x1f msn=2 52
-                """, shape(out));
+                """, Capture.shape(out));
         System.arraycopy(data, 10 + 1024, expected = new byte[1024], 0, 1024);
         assertArrayEquals(expected, out.get(0).payload());
     }
@@ -243,7 +228,7 @@ class RcResponderTest {
         fa.swapAdd = 5;
         feed(fa);
         List<Capture.Sent> out = wire.take();
-        assertEquals("RC_ATOMIC_ACKNOWLEDGE 500 aeth=0x1f msn=1\n", shape(out));
+        assertEquals("RC_ATOMIC_ACKNOWLEDGE 500 aeth=0x1f msn=1\n", Capture.shape(out));
         assertEquals(1000, out.getFirst().packet().atomicOriginal);
         assertEquals(1005, memory.get(ValueLayout.JAVA_LONG_UNALIGNED, 64));
         feed(fa);
@@ -293,6 +278,6 @@ class RcResponderTest {
         fa.va = IOVA + 4;
         fa.rkey = key;
         feed(fa);
-        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x61 msn=0\n", shape(wire.take()));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x61 msn=0\n", Capture.shape(wire.take()));
     }
 }
