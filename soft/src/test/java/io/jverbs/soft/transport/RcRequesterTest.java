@@ -426,4 +426,22 @@ class RcRequesterTest {
         assertEquals(QpState.RTS, qp.state(), "nor an error for a request already completed");
         assertEquals(1, scq.take().size());
     }
+
+    @Test
+    void aLocalErrorCompletesAfterTheRequestsBeforeIt() {
+        post(1, WrOpcode.SEND, 100);
+        qp.poll(clock.nanos());
+        TestQps.post(qp, clock.nanos(), 2, WrOpcode.SEND, SendFlags.SIGNALED, IOVA, 100, lkey ^ 0x55);
+        TestQps.commit(qp, clock.nanos());
+        post(3, WrOpcode.SEND, 100);
+        qp.poll(clock.nanos());
+        assertEquals("RC_SEND_ONLY 100 A 100\n", Capture.shape(wire.take()), "nothing after the bad request is sent");
+        assertEquals(0, scq.pending(), "the bad request waits for the one before it");
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100, ACK));
+        List<Completions.Wc> wc = scq.take();
+        assertEquals(List.of(WcStatus.SUCCESS, WcStatus.LOC_PROT_ERR, WcStatus.WR_FLUSH_ERR),
+                wc.stream().map(Completions.Wc::status).toList());
+        assertEquals(List.of(1L, 2L, 3L), wc.stream().map(Completions.Wc::wrId).toList());
+        assertEquals(QpState.ERR, qp.state());
+    }
 }
