@@ -6,6 +6,7 @@ import io.jverbs.verbs.QpState;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.WrOpcode;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
 
@@ -78,9 +79,9 @@ final class TestQps {
         }
     }
 
-    /** A region of {@code size} bytes at iova {@code iova}, filled with a pattern from {@code seed}. */
+    /** A region of {@code size} bytes of native memory (as registered memory is), filled with a pattern from {@code seed}. */
     static MemorySegment region(int size, int seed) {
-        MemorySegment m = MemorySegment.ofArray(new byte[size]);
+        MemorySegment m = Arena.ofAuto().allocate(size);
         for (int i = 0; i < size; i++) {
             m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
         }
