@@ -97,6 +97,7 @@ public final class SoftQp {
     private boolean ucDropping;      // UC: the rest of a message whose packet was lost is dropped
     private long respOffset;
     private MemoryKeys.Region writeRegion;
+    private int writeRkey;
     private long writeVa;
     private long writeLength;
     private Resource[] resources = new Resource[0];
@@ -470,6 +471,9 @@ public final class SoftQp {
         }
         while (sqNext != sqPosted && state == QpState.RTS) {
             SendWqe w = sq[slot(sqNext, sq.length)];
+            if (w.localError != null) {
+                return; // waits for the requests before it to complete
+            }
             if (!w.started) {
                 if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= WINDOW) {
                     return;
@@ -479,9 +483,6 @@ public final class SoftQp {
                 }
                 if ((w.flags & SendFlags.FENCE) != 0 && rdAtomicOutstanding > 0) {
                     return;
-                }
-                if (w.localError != null) {
-                    return; // waits for the requests before it to complete
                 }
                 if (!start(w)) {
                     continue; // failed: the QP is in ERR now (the loop ends), or UD goes on
@@ -507,14 +508,12 @@ public final class SoftQp {
 
     /** Assigns PSNs to a request about to send its first packet and checks its local keys. */
     private boolean start(SendWqe w) {
-        int lkeyCheck = 0;
+        boolean keysOk = true;
+        int need = w.isRead() || w.isAtomic() ? Access.LOCAL_WRITE : 0; // a READ's data lands in its SGEs
         for (int i = 0; i < (w.isInline() ? 0 : w.sges.count); i++) {
-            int need = w.isRead() || w.isAtomic() ? Access.LOCAL_WRITE : 0;
-            if (keys.check(w.sges.lkey[i], pd, w.sges.address[i], w.sges.length[i] & 0xFFFFFFFFL, need) != MemoryKeys.OK) {
-                lkeyCheck = 1;
-            }
+            keysOk &= keys.check(w.sges.lkey[i], pd, w.sges.address[i], w.sges.length[i] & 0xFFFFFFFFL, need) == MemoryKeys.OK;
         }
-        if (lkeyCheck != 0) {
+        if (!keysOk) {
             failNext(w, WcStatus.LOC_PROT_ERR);
             return false;
         }
@@ -525,7 +524,6 @@ public final class SoftQp {
         int n = w.isAtomic() ? 1 : (int) Math.max(1, (w.length + mtu - 1) / mtu);
         w.firstPsn = reqPsn;
         w.lastPsn = Ib.psnAdd(reqPsn, n - 1);
-        w.packets = n;
         w.nextPsn = reqPsn;
         w.started = true;
         sqStarted = sqNext + 1;
@@ -548,8 +546,12 @@ public final class SoftQp {
         }
         // Completions come in order: it fails when the requests before it have completed.
         w.localError = status;
-        if (sqCompleted == sqNext) {
-            failOldest(status);
+        failOldestIfFirst(w);
+    }
+
+    private void failOldestIfFirst(SendWqe w) {
+        if (sq[slot(sqCompleted, sq.length)] == w) {
+            failOldest(w.localError);
         }
     }
 
@@ -604,7 +606,12 @@ public final class SoftQp {
                 noAckPackets = 0;
             }
         }
-        gatherPayload(w, offset, len, p);
+        if (!gatherPayload(w, offset, len, p)) {
+            // Its memory was deregistered since it started: the error completes in turn.
+            w.localError = WcStatus.LOC_PROT_ERR;
+            failOldestIfFirst(w);
+            return;
+        }
         emit(p, Ib.psnAdd(reqPsn, 1));
         reqPsn = Ib.psnAdd(reqPsn, 1);
         if (last) {
@@ -626,16 +633,19 @@ public final class SoftQp {
         out.send(p);
     }
 
-    /** Points the packet's payload at the request's bytes: in place if one SGE holds them, else gathered. */
-    private void gatherPayload(SendWqe w, long offset, int len, TransportPacket p) {
+    /**
+     * Points the packet's payload at the request's bytes: in place if one SGE holds them, else
+     * gathered; false if an lkey no longer names its region.
+     */
+    private boolean gatherPayload(SendWqe w, long offset, int len, TransportPacket p) {
         p.payloadLength = len;
         if (len == 0) {
-            return;
+            return true;
         }
         if (w.isInline()) {
             p.payload = w.inlineData;
             p.payloadOffset = offset;
-            return;
+            return true;
         }
         long skip = offset;
         int i = 0;
@@ -644,14 +654,20 @@ public final class SoftQp {
             i++;
         }
         MemoryKeys.Region r = keys.find(w.sges.lkey[i]);
+        if (r == null) {
+            return false;
+        }
         if (skip + len <= (w.sges.length[i] & 0xFFFFFFFFL)) {
             p.payload = r.memory();
             p.payloadOffset = w.sges.address[i] - r.iova() + skip;
-            return;
+            return true;
         }
         int done = 0;
         while (done < len) {
             r = keys.find(w.sges.lkey[i]);
+            if (r == null) {
+                return false;
+            }
             int n = (int) Math.min(len - done, (w.sges.length[i] & 0xFFFFFFFFL) - skip);
             MemorySegment.copy(r.memory(), w.sges.address[i] - r.iova() + skip, gather, done, n);
             done += n;
@@ -660,6 +676,7 @@ public final class SoftQp {
         }
         p.payload = gather;
         p.payloadOffset = 0;
+        return true;
     }
 
     /** Sends a READ request for whatever of the READ has not arrived yet (all of it the first time). */
@@ -734,10 +751,7 @@ public final class SoftQp {
             psn = w.firstPsn;
         }
         if (w.isRead()) {
-            if (Ib.psnDiff(psn, w.nextPsn) > 0) {
-                w.nextPsn = psn; // never: a READ's responses arrive in order
-            }
-            reqPsn = w.nextPsn;
+            reqPsn = w.nextPsn; // the first response not yet received
             reqOffset = 0;
         } else {
             reqPsn = psn;
@@ -818,6 +832,11 @@ public final class SoftQp {
                 drops++;
                 return;
             }
+            // Checked again: the region may have been deregistered since the request started.
+            if (keys.check(w.sges.lkey[0], pd, w.sges.address[0], 8, Access.LOCAL_WRITE) != MemoryKeys.OK) {
+                failOldest(WcStatus.LOC_PROT_ERR);
+                return;
+            }
             MemoryKeys.Region r = keys.find(w.sges.lkey[0]);
             r.memory().set(ATOMIC, w.sges.address[0] - r.iova(), p.atomicOriginal);
             finishRdAtomic(now, w, 8);
@@ -849,7 +868,10 @@ public final class SoftQp {
             failOldest(WcStatus.BAD_RESP_ERR);
             return;
         }
-        scatter(w.sges, offset, p.payload, p.payloadOffset, p.payloadLength);
+        if (scatter(w.sges, offset, p.payload, p.payloadOffset, p.payloadLength) != MemoryKeys.OK) {
+            failOldest(WcStatus.LOC_PROT_ERR);
+            return;
+        }
         w.nextPsn = Ib.psnAdd(psn, 1);
         compPsn = w.nextPsn;
         progress(now);
@@ -857,7 +879,6 @@ public final class SoftQp {
             finishRdAtomic(now, w, (int) w.length);
         }
     }
-
 
     private void finishRdAtomic(long now, SendWqe w, int byteLen) {
         rdAtomicOutstanding--;
@@ -1072,24 +1093,13 @@ public final class SoftQp {
         boolean last = isLastOrOnly(op);
         if (first) {
             if (rqConsumed == rqPosted) {
-                if (reliable) {
-                    sendAck(RNR_NAK | minRnrTimer, p.psn);
-                } else {
-                    drops++;
-                    ucDropping = true;
-                }
+                noReceive(reliable, p.psn);
                 return false;
             }
             respOffset = 0;
         }
-        if (!reliable && (!last && p.payloadLength != mtu || p.payloadLength > mtu)) {
-            drops++;
-            ucDropping = true;
-            inMessage = null;
-            return false;
-        }
-        if (reliable && (!last && p.payloadLength != mtu || p.payloadLength > mtu)) {
-            nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
+        if (!last && p.payloadLength != mtu || p.payloadLength > mtu) {
+            refuse(reliable, Aeth.NakCode.INVALID_REQUEST, p.psn);
             return false;
         }
         RecvWqe r = rq[slot(rqConsumed, rq.length)];
@@ -1123,28 +1133,17 @@ public final class SoftQp {
         boolean last = isLastOrOnly(op);
         boolean imm = op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
         if (imm && rqConsumed == rqPosted) {
-            // The immediate needs a receive; ask for this packet again later.
-            if (reliable) {
-                sendAck(RNR_NAK | minRnrTimer, p.psn);
-            } else {
-                drops++;
-                ucDropping = true;
-                inMessage = null;
-            }
+            noReceive(reliable, p.psn); // the immediate needs a receive
             return false;
         }
         if (first) {
             long length = p.dmaLength & 0xFFFFFFFFL;
             if ((accessFlags & Access.REMOTE_WRITE) == 0
                     || keys.check(p.rkey, pd, p.va, length, Access.REMOTE_WRITE) != MemoryKeys.OK) {
-                if (reliable) {
-                    nakFatal(Aeth.NakCode.REMOTE_ACCESS_ERROR.code(), p.psn);
-                } else {
-                    drops++;
-                    ucDropping = true;
-                }
+                refuse(reliable, Aeth.NakCode.REMOTE_ACCESS_ERROR, p.psn);
                 return false;
             }
+            writeRkey = p.rkey;
             writeRegion = keys.find(p.rkey);
             writeVa = p.va;
             writeLength = length;
@@ -1154,13 +1153,11 @@ public final class SoftQp {
                 || respOffset + p.payloadLength > writeLength
                 || (last && respOffset + p.payloadLength != writeLength);
         if (badLength) {
-            if (reliable) {
-                nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
-            } else {
-                drops++;
-                ucDropping = true;
-                inMessage = null;
-            }
+            refuse(reliable, Aeth.NakCode.INVALID_REQUEST, p.psn);
+            return false;
+        }
+        if (keys.find(writeRkey) != writeRegion) {
+            refuse(reliable, Aeth.NakCode.REMOTE_ACCESS_ERROR, p.psn); // deregistered mid-message
             return false;
         }
         if (p.payloadLength > 0) {
@@ -1316,6 +1313,26 @@ public final class SoftQp {
         a.syndrome = syndrome;
         a.msn = msn;
         out.send(a);
+    }
+
+    /** No receive posted: RC asks for the packet again after min_rnr_timer (RNR NAK); UC drops the message. */
+    private void noReceive(boolean reliable, int psn) {
+        if (reliable) {
+            sendAck(RNR_NAK | minRnrTimer, psn);
+        } else {
+            refuse(false, null, psn);
+        }
+    }
+
+    /** A request the responder will not execute: RC NAKs it and ends in ERR; UC drops the rest of the message. */
+    private void refuse(boolean reliable, Aeth.NakCode code, int psn) {
+        if (reliable) {
+            nakFatal(code.code(), psn);
+        } else {
+            drops++;
+            ucDropping = true;
+            inMessage = null;
+        }
     }
 
     /** A NAK that ends the connection: the responder QP goes to ERR (IBTA 9.9.3.1.2, class B/C errors). */

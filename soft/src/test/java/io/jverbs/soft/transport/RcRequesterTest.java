@@ -444,4 +444,19 @@ class RcRequesterTest {
         assertEquals(List.of(1L, 2L, 3L), wc.stream().map(Completions.Wc::wrId).toList());
         assertEquals(QpState.ERR, qp.state());
     }
+
+    @Test
+    void memoryDeregisteredUnderAStartedRequestIsLocProtErrNotACrash() {
+        post(1, WrOpcode.SEND, 3000);
+        qp.poll(clock.nanos());
+        assertEquals(3, wire.take().size());
+        feed(in(Opcode.RC_ACKNOWLEDGE, 101, NAK_SEQ)); // go back to 101...
+        wire.take();
+        keys.deregister(lkey);
+        clock.advance(4096L << 14);
+        qp.poll(clock.nanos()); // ...and again after a timeout, with the region gone
+        assertEquals(0, wire.take().size());
+        assertEquals(WcStatus.LOC_PROT_ERR, scq.take().getFirst().status());
+        assertEquals(QpState.ERR, qp.state());
+    }
 }
