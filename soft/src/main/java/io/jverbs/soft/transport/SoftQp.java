@@ -49,14 +49,13 @@ public final class SoftQp {
     private final int maxSge;
 
     private final SendWqe[] sq;
-    private final RecvWqe[] rq;
+    private final ReceiveQueue rq;     // its own, or a shared receive queue
+    private final boolean sharedRq;
     // Absolute counters; slot = counter % length. completed <= next <= started... <= posted.
     private long sqPosted;
     private long sqCompleted;
     private long sqNext;     // the WQE the requester sends from
     private long sqStarted;  // the first WQE that never had a packet sent
-    private long rqPosted;
-    private long rqConsumed;
 
     private QpState state = QpState.RESET;
     private int accessFlags;
@@ -128,12 +127,14 @@ public final class SoftQp {
      * @param recvCq completions of receive requests
      * @param signalAll {@code sq_sig_all}: every send request completes, signaled or not
      * @param sendDepth send ring slots
-     * @param recvDepth receive ring slots
+     * @param recvDepth receive ring slots (unused with {@code srq})
      * @param maxSge SGEs per request
      * @param maxInline {@code max_inline_data}: bytes a request may carry inline
+     * @param srq the shared receive queue its responder takes receives from, or null for its own
      */
     public SoftQp(int qpNum, QpType type, int pd, MemoryKeys keys, PacketSink out, CompletionSink sendCq,
-                  CompletionSink recvCq, boolean signalAll, int sendDepth, int recvDepth, int maxSge, int maxInline) {
+                  CompletionSink recvCq, boolean signalAll, int sendDepth, int recvDepth, int maxSge, int maxInline,
+                  ReceiveQueue srq) {
         if (type != QpType.RC && type != QpType.UC && type != QpType.UD) {
             throw new IllegalArgumentException("the soft transport runs RC, UC and UD queue pairs, not " + type);
         }
@@ -154,10 +155,8 @@ public final class SoftQp {
         for (int i = 0; i < sendDepth; i++) {
             sq[i] = new SendWqe(maxSge, maxInline);
         }
-        rq = new RecvWqe[recvDepth];
-        for (int i = 0; i < recvDepth; i++) {
-            rq[i] = new RecvWqe(maxSge);
-        }
+        sharedRq = srq != null;
+        rq = sharedRq ? srq : new ReceiveQueue(recvDepth, maxSge);
         gather = MemorySegment.ofArray(new byte[4096]);
     }
 
@@ -272,7 +271,9 @@ public final class SoftQp {
     private void reset() {
         state = QpState.RESET;
         sqPosted = sqCompleted = sqNext = sqStarted = 0;
-        rqPosted = rqConsumed = 0;
+        if (!sharedRq) {
+            rq.clear();
+        }
         reqOffset = 0;
         noAckPackets = 0;
         rdAtomicOutstanding = 0;
@@ -299,9 +300,9 @@ public final class SoftQp {
             sendCq.complete(qpNum, w.wrId, WcStatus.WR_FLUSH_ERR, wcOpcode(w.opcode), 0, 0, 0, 0);
         }
         sqNext = sqStarted = sqCompleted;
-        while (rqConsumed != rqPosted) {
-            RecvWqe r = rq[slot(rqConsumed, rq.length)];
-            rqConsumed++;
+        // A shared receive queue is not flushed: its receives belong to the SRQ, not to this QP.
+        while (!sharedRq && !rq.isEmpty()) {
+            RecvWqe r = rq.consume();
             recvCq.complete(qpNum, r.wrId, WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, 0, 0, 0);
         }
     }
@@ -380,37 +381,33 @@ public final class SoftQp {
     }
 
     /**
-     * The next free receive slot, to fill and then {@link #postRecv}.
+     * The next free slot of the QP's receive queue, to fill and then {@link #postRecv}.
      *
-     * @return the slot, or null if the receive ring is full
+     * @return the slot, or null if the ring is full
+     * @throws IllegalStateException if the QP uses a shared receive queue (post to it instead)
      */
     public RecvWqe nextRecv() {
-        if (rqPosted - rqConsumed >= rq.length) {
-            return null;
+        if (sharedRq) {
+            throw new IllegalStateException("QP " + qpNum + " takes its receives from a shared receive queue: post there");
         }
-        RecvWqe r = rq[slot(rqPosted, rq.length)];
-        r.sges.count = 0;
-        return r;
+        return rq.next();
     }
 
     /**
      * {@code ibv_post_recv} of the slot {@link #nextRecv} returned.
      *
-     * @return 0, EINVAL in RESET or with too many SGEs, ENOMEM when the ring is full
+     * @return 0; EINVAL in RESET, with too many SGEs, or on a QP with a shared receive queue;
+     *         ENOMEM when the ring is full
      */
     public int postRecv() {
-        if (rqPosted - rqConsumed >= rq.length) {
-            return ENOMEM;
-        }
-        RecvWqe r = rq[slot(rqPosted, rq.length)];
-        if (state == QpState.RESET || r.sges.count > maxSge) {
+        if (state == QpState.RESET || sharedRq) {
             return EINVAL;
         }
-        rqPosted++;
-        if (state == QpState.ERR) {
+        int rc = rq.post();
+        if (rc == 0 && state == QpState.ERR) {
             flush();
         }
-        return 0;
+        return rc;
     }
 
     // ---------------------------------------------------------------- requester
@@ -1092,7 +1089,7 @@ public final class SoftQp {
         boolean first = op == Opcode.RC_SEND_FIRST || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
         boolean last = isLastOrOnly(op);
         if (first) {
-            if (rqConsumed == rqPosted) {
+            if (rq.isEmpty()) {
                 noReceive(reliable, p.psn);
                 return false;
             }
@@ -1102,11 +1099,11 @@ public final class SoftQp {
             refuse(reliable, Aeth.NakCode.INVALID_REQUEST, p.psn);
             return false;
         }
-        RecvWqe r = rq[slot(rqConsumed, rq.length)];
+        RecvWqe r = rq.head();
         int s = scatter(r.sges, respOffset, p.payload, p.payloadOffset, p.payloadLength);
         if (s != MemoryKeys.OK) {
             WcStatus status = s == OVERFLOW ? WcStatus.LOC_LEN_ERR : WcStatus.LOC_PROT_ERR;
-            rqConsumed++;
+            rq.consume();
             recvCq.complete(qpNum, r.wrId, status, WcOpcode.RECV, 0, 0, 0, 0);
             if (reliable) {
                 nakFatal(s == OVERFLOW ? Aeth.NakCode.INVALID_REQUEST.code() : Aeth.NakCode.REMOTE_OPERATIONAL_ERROR.code(), p.psn);
@@ -1118,7 +1115,7 @@ public final class SoftQp {
         respOffset += p.payloadLength;
         inMessage = last ? null : Opcode.RC_SEND_FIRST;
         if (last) {
-            rqConsumed++;
+            rq.consume();
             msn = Ib.psnAdd(msn, 1);
             boolean imm = op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
             recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV, (int) respOffset, imm ? p.imm : 0, 0,
@@ -1132,7 +1129,7 @@ public final class SoftQp {
         boolean first = op == Opcode.RC_RDMA_WRITE_FIRST || op == Opcode.RC_RDMA_WRITE_ONLY || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
         boolean last = isLastOrOnly(op);
         boolean imm = op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
-        if (imm && rqConsumed == rqPosted) {
+        if (imm && rq.isEmpty()) {
             noReceive(reliable, p.psn); // the immediate needs a receive
             return false;
         }
@@ -1169,8 +1166,7 @@ public final class SoftQp {
         if (last) {
             msn = Ib.psnAdd(msn, 1);
             if (imm) {
-                RecvWqe r = rq[slot(rqConsumed, rq.length)];
-                rqConsumed++;
+                RecvWqe r = rq.consume();
                 recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM, (int) writeLength, p.imm, 0,
                         CompletionSink.WC_WITH_IMM);
             }
@@ -1378,19 +1374,17 @@ public final class SoftQp {
 
     private void respondUd(TransportPacket p, Opcode op) {
         if ((op != Opcode.RC_SEND_ONLY && op != Opcode.RC_SEND_ONLY_WITH_IMMEDIATE) || p.qkey != qkey || p.payloadLength > mtu
-                || rqConsumed == rqPosted) {
+                || rq.isEmpty()) {
             drops++; // a UD datagram with a wrong Q_Key or nowhere to go is silently dropped
             return;
         }
-        RecvWqe r = rq[slot(rqConsumed, rq.length)];
+        RecvWqe r = rq.consume();
         if (r.sges.totalLength() < GRH_BYTES + (long) p.payloadLength) {
-            rqConsumed++;
             recvCq.complete(qpNum, r.wrId, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, 0, p.srcQp, 0);
             return;
         }
         // The first 40 bytes are the GRH's place (verbs); the device layer may fill them.
         int s = scatter(r.sges, GRH_BYTES, p.payload, p.payloadOffset, p.payloadLength);
-        rqConsumed++;
         ePsn = Ib.psnAdd(p.psn, 1);
         if (s != MemoryKeys.OK) {
             recvCq.complete(qpNum, r.wrId, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, 0, p.srcQp, 0);

@@ -8,7 +8,8 @@
  *       ({@code ibv_modify_qp} through {@link io.jverbs.soft.transport.QpAttributes} and a
  *       {@code QpAttrMask} mask; ERR flushes with {@code WR_FLUSH_ERR}), a send and a receive ring of
  *       preallocated, reusable {@link io.jverbs.soft.transport.SendWqe}/{@link io.jverbs.soft.transport.RecvWqe}
- *       slots, and the requester, completer and responder. No threads and no clock of its own: every
+ *       slots (the receives from a {@link io.jverbs.soft.transport.ReceiveQueue} of its own or shared
+ *       with other QPs, an SRQ), and the requester, completer and responder. No threads and no clock of its own: every
  *       call takes {@code now}, and {@code poll(now)} runs the timers (ACK timeout, RNR wait) and
  *       transmits what the window allows.</li>
  *   <li>{@link io.jverbs.soft.transport.MemoryKeys}: lkey/rkey to region (memory, iova, length,
@@ -42,7 +43,7 @@
  * MemoryKeys keys = new MemoryKeys(1024);
  * int key = keys.register(buffer, iova, Access.ALL_REMOTE, pdId);          // ibv_reg_mr
  * SoftQp qp = new SoftQp(qpn, QpType.RC, pdId, keys, packetSink, sendCq, recvCq,
- *         false, 256, 256, 4, 64);                                           // ibv_create_qp
+ *         false, 256, 256, 4, 64, null);                                     // ibv_create_qp
  * qp.modify(attr, QpAttrMask.STATE | QpAttrMask.PATH_MTU);                   // ibv_modify_qp
  * SendWqe w = qp.nextSend();                                                 // ibv_post_send:
  * w.wrId = 7; w.opcode = WrOpcode.RDMA_WRITE.code(); w.flags = SendFlags.SIGNALED;
@@ -52,7 +53,7 @@
  * qp.receive(clock.nanos(), packet);                                         // a parsed packet for qpn
  * }
  *
- * <p>Not yet here: SRQ, memory windows and SEND_WITH_INVALIDATE, the SQD drain event, filling the
+ * <p>Not yet here: the SRQ limit event, memory windows and SEND_WITH_INVALIDATE, the SQD drain event, filling the
  * UD receive's GRH (the device layer sees the IP header), and credits (ignored, as rxe does).
  */
 package io.jverbs.soft.transport;
