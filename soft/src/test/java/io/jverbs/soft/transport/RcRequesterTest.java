@@ -459,4 +459,18 @@ class RcRequesterTest {
         assertEquals(WcStatus.LOC_PROT_ERR, scq.take().getFirst().status());
         assertEquals(QpState.ERR, qp.state());
     }
+
+    @Test
+    void timeoutZeroMeansNoRetransmitTimer() {
+        QpAttributes a = new QpAttributes();
+        a.timeout = 0;
+        qp.modify(a, io.jverbs.verbs.QpAttrMask.TIMEOUT);
+        post(1, WrOpcode.SEND, 10);
+        qp.poll(clock.nanos());
+        wire.take();
+        clock.advance(3_600_000_000_000L); // an hour
+        qp.poll(clock.nanos());
+        assertEquals(0, wire.take().size(), "IBTA: timeout 0 waits forever");
+        assertEquals(QpState.RTS, qp.state());
+    }
 }
