@@ -1,5 +1,6 @@
 package io.jverbs.soft.transport;
 
+import io.jverbs.raweth.wire.Ipv4Packet;
 import io.jverbs.soft.wire.Aeth;
 import io.jverbs.soft.wire.Opcode;
 import io.jverbs.verbs.Access;
@@ -29,6 +30,7 @@ public final class SoftQp {
     static final int MAX_PACKETS_PER_ACK = 64;
     /** Bytes of GRH verbs reserves at the start of every UD receive buffer. */
     public static final int GRH_BYTES = 40;
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[GRH_BYTES]);
     private static final int RETRY_FOREVER = 7;
     private static final ValueLayout.OfLong ATOMIC = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final int EINVAL = 22;
@@ -1383,7 +1385,14 @@ public final class SoftQp {
             recvCq.complete(qpNum, r.wrId, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, 0, p.srcQp, 0);
             return;
         }
-        // The first 40 bytes are the GRH's place (verbs); the device layer may fill them.
+        // The first 40 bytes are the GRH's place (verbs). For RoCEv2 over IPv4, rxe writes 20 zero
+        // bytes and then the IPv4 header the packet came with, and sets IBV_WC_GRH.
+        int grh = 0;
+        if (p.ipv4Header.byteSize() != 0) {
+            int z = scatter(r.sges, 0, ZEROS, 0, GRH_BYTES - Ipv4Packet.MIN_HEADER_LENGTH);
+            int h = scatter(r.sges, GRH_BYTES - Ipv4Packet.MIN_HEADER_LENGTH, p.ipv4Header, p.ipv4HeaderOffset, Ipv4Packet.MIN_HEADER_LENGTH);
+            grh = z == MemoryKeys.OK && h == MemoryKeys.OK ? CompletionSink.WC_GRH : 0;
+        }
         int s = scatter(r.sges, GRH_BYTES, p.payload, p.payloadOffset, p.payloadLength);
         ePsn = Ib.psnAdd(p.psn, 1);
         if (s != MemoryKeys.OK) {
@@ -1392,7 +1401,7 @@ public final class SoftQp {
         }
         boolean imm = op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
         recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV, GRH_BYTES + p.payloadLength, imm ? p.imm : 0,
-                p.srcQp, imm ? CompletionSink.WC_WITH_IMM : 0);
+                p.srcQp, grh | (imm ? CompletionSink.WC_WITH_IMM : 0));
     }
 
     // ---------------------------------------------------------------- memory

@@ -36,7 +36,9 @@
  * or, after 4.096 us &times; 2<sup>timeout</sup>, from the oldest unacknowledged PSN; {@code retry_cnt}
  * and {@code rnr_retry} of 7 retry forever, as in rxe. Remote access and invalid request errors end
  * both QPs in ERR. UC never ACKs and drops the rest of a message after a gap; UD carries a DETH and
- * checks the Q_Key, and a UD receive buffer starts with 40 bytes of GRH space.
+ * checks the Q_Key, and a UD receive buffer starts with 40 bytes of GRH: as rxe writes it, 20 zero
+ * bytes and the packet's IPv4 header, when the device layer passes one
+ * ({@code TransportPacket.ipv4Header}), with {@code IBV_WC_GRH}.
  *
  * <h2>Use (the device layer's view)</h2>
  * {@snippet :
@@ -53,7 +55,7 @@
  * qp.receive(clock.nanos(), packet);                                         // a parsed packet for qpn
  * }
  *
- * <p>Not yet here: the SRQ limit event, memory windows and SEND_WITH_INVALIDATE, the SQD drain event, filling the
- * UD receive's GRH (the device layer sees the IP header), and credits (ignored, as rxe does).
+ * <p>Not yet here: the SRQ limit event, memory windows and SEND_WITH_INVALIDATE, the SQD drain event, and credits
+ * (ignored, as rxe does).
  */
 package io.jverbs.soft.transport;

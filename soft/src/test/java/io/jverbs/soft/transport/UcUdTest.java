@@ -194,4 +194,19 @@ class UcUdTest {
         assertEquals(-1, memory.asSlice(40 * 1024, 1030).mismatch(memory.asSlice(0, 1030)));
         assertEquals(0, wire.take().size());
     }
+
+    @Test
+    void aUdReceiveGetsTheIpv4HeaderAsItsGrhLikeRxe() {
+        SoftQp qp = TestQps.connect(QpType.UD, 0x32, 0, 0, 0, keys, wire, scq, rcq, a -> a.qkey = 0x1234);
+        TestQps.recv(qp, 1, IOVA + 16 * 1024, 40 + 100, key);
+        memory.asSlice(16 * 1024, 40).fill((byte) 0x55);
+        TransportPacket p = in(Opcode.UD_SEND_ONLY, 0x32, 5, 1000, 10);
+        p.qkey = 0x1234;
+        p.ipv4Header = memory;
+        p.ipv4HeaderOffset = 2000;
+        qp.receive(0, p);
+        assertEquals(CompletionSink.WC_GRH, rcq.take().getFirst().flags());
+        assertEquals(-1, memory.asSlice(16 * 1024, 20).mismatch(MemorySegment.ofArray(new byte[20])), "20 zero bytes");
+        assertEquals(-1, memory.asSlice(16 * 1024 + 20, 20).mismatch(memory.asSlice(2000, 20)), "then the IPv4 header");
+    }
 }
