@@ -227,7 +227,7 @@ public final class SoftQp {
         if ((mask & QpAttrMask.MIN_RNR_TIMER) != 0) minRnrTimer = check(attr.minRnrTimer, 31, "min_rnr_timer");
         if ((mask & QpAttrMask.MAX_QP_RD_ATOMIC) != 0) maxRdAtomic = Math.max(1, check(attr.maxRdAtomic, 255, "max_rd_atomic"));
         if ((mask & QpAttrMask.MAX_DEST_RD_ATOMIC) != 0) {
-            int n = Math.max(1, check(attr.maxDestRdAtomic, 255, "max_dest_rd_atomic"));
+            int n = check(attr.maxDestRdAtomic, 255, "max_dest_rd_atomic");
             resources = new Resource[n];
             for (int i = 0; i < n; i++) {
                 resources[i] = new Resource();
@@ -1039,12 +1039,15 @@ public final class SoftQp {
                     return;
                 }
             }
-            case Opcode.RC_RDMA_READ_REQUEST -> {
-                executeRead(p, true);
-                return;
-            }
-            case Opcode.RC_COMPARE_SWAP, Opcode.RC_FETCH_ADD -> {
-                executeAtomic(p, op);
+            case Opcode.RC_RDMA_READ_REQUEST, Opcode.RC_COMPARE_SWAP, Opcode.RC_FETCH_ADD -> {
+                if (resources.length == 0) {
+                    // max_dest_rd_atomic 0: this responder takes no READs or atomics (rxe: invalid request).
+                    nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
+                } else if (op == Opcode.RC_RDMA_READ_REQUEST) {
+                    executeRead(p, true);
+                } else {
+                    executeAtomic(p, op);
+                }
                 return;
             }
             default -> {
