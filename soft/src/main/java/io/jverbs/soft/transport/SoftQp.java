@@ -432,13 +432,8 @@ public final class SoftQp {
         }
         if (timerArmed && now - timerDeadline >= 0) {
             onTimeout(now);
-            if (state != QpState.RTS) {
-                return;
-            }
         }
-        if (state == QpState.RTS) {
-            transmit(now);
-        }
+        transmit(now);
     }
 
     private void onTimeout(long now) {
@@ -468,12 +463,15 @@ public final class SoftQp {
         if (rnrWaiting) {
             return;
         }
-        while (sqNext != sqPosted && state == QpState.RTS) {
+        while (sqNext != sqPosted && (state == QpState.RTS || state == QpState.SQD)) {
             SendWqe w = sq[slot(sqNext, sq.length)];
             if (w.localError != null) {
                 return; // waits for the requests before it to complete
             }
             if (!w.started) {
+                if (state == QpState.SQD) {
+                    return; // SQD drains: what has started is finished (and resent), nothing new starts
+                }
                 if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= WINDOW) {
                     return;
                 }

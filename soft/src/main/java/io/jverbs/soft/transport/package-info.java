@@ -33,7 +33,8 @@
  * duplicate READs again and replays atomic results (never executing twice) from
  * {@code max_dest_rd_atomic} saved resources, and sends RNR NAKs with {@code min_rnr_timer} when no
  * receive is posted. Go-back-N runs from a NAK's PSN (a second NAK waits for progress or a timeout)
- * or, after 4.096 us &times; 2<sup>timeout</sup>, from the oldest unacknowledged PSN; {@code retry_cnt}
+ * or, after 4.096 us &times; 2<sup>timeout</sup>, from the oldest unacknowledged PSN; in SQD the started
+ * requests finish (retransmissions included) and no new one starts; {@code retry_cnt}
  * and {@code rnr_retry} of 7 retry forever, as in rxe. Remote access and invalid request errors end
  * both QPs in ERR. UC never ACKs and drops the rest of a message after a gap; UD carries a DETH and
  * checks the Q_Key, and a UD receive buffer starts with 40 bytes of GRH: as rxe writes it, 20 zero

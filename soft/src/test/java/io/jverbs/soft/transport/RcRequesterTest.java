@@ -473,4 +473,33 @@ class RcRequesterTest {
         assertEquals(0, wire.take().size(), "IBTA: timeout 0 waits forever");
         assertEquals(QpState.RTS, qp.state());
     }
+
+    @Test
+    void sqdFinishesTheStartedMessageButStartsNoNewOne() {
+        QpAttributes a = new QpAttributes();
+        a.pathMtu = 256;
+        qp.modify(a, io.jverbs.verbs.QpAttrMask.PATH_MTU);
+        post(1, WrOpcode.RDMA_WRITE, 200 * 256);
+        post(2, WrOpcode.SEND, 8);
+        qp.poll(clock.nanos());
+        assertEquals(128, wire.take().size());
+        a.state = QpState.SQD;
+        qp.modify(a, io.jverbs.verbs.QpAttrMask.STATE);
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100 + 127, ACK));
+        qp.poll(clock.nanos());
+        List<Capture.Sent> out = wire.take();
+        assertEquals(72, out.size(), "the rest of the WRITE");
+        assertEquals(Opcode.RC_RDMA_WRITE_LAST, out.getLast().packet().opcode);
+        clock.advance(4096L << 14);
+        qp.poll(clock.nanos());
+        assertEquals(72, wire.take().size(), "and again after a timeout, in SQD too");
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100 + 199, ACK));
+        qp.poll(clock.nanos());
+        assertEquals(0, wire.take().size(), "the SEND does not start in SQD");
+        assertEquals(1, scq.take().size());
+        a.state = QpState.RTS;
+        qp.modify(a, io.jverbs.verbs.QpAttrMask.STATE);
+        qp.poll(clock.nanos());
+        assertEquals("RC_SEND_ONLY 300 A 8\n", Capture.shape(wire.take()));
+    }
 }
