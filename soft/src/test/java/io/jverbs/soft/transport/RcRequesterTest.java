@@ -124,13 +124,18 @@ class RcRequesterTest {
         assertEquals(WcOpcode.RDMA_WRITE, scq.take().getFirst().opcode());
     }
 
-    @Test
-    void ackReqCadenceInsideOneMessageIsEvery66thPacket() {
+    /** At path MTU 256, a 200-packet WRITE (wr_id 1), posted and polled: the window lets 128 packets out. */
+    void postLongWrite() {
         QpAttributes a = new QpAttributes();
         a.pathMtu = 256;
         qp.modify(a, io.jverbs.verbs.QpAttrMask.PATH_MTU);
         post(1, WrOpcode.RDMA_WRITE, 200 * 256);
         qp.poll(clock.nanos());
+    }
+
+    @Test
+    void ackReqCadenceInsideOneMessageIsEvery66thPacket() {
+        postLongWrite();
         List<Capture.Sent> out = wire.take();
         assertEquals(128, out.size(), "the window: 128 PSNs unacknowledged");
         for (int i = 0; i < out.size(); i++) {
@@ -476,13 +481,11 @@ class RcRequesterTest {
 
     @Test
     void sqdFinishesTheStartedMessageButStartsNoNewOne() {
-        QpAttributes a = new QpAttributes();
-        a.pathMtu = 256;
-        qp.modify(a, io.jverbs.verbs.QpAttrMask.PATH_MTU);
-        post(1, WrOpcode.RDMA_WRITE, 200 * 256);
+        postLongWrite();
         post(2, WrOpcode.SEND, 8);
         qp.poll(clock.nanos());
         assertEquals(128, wire.take().size());
+        QpAttributes a = new QpAttributes();
         a.state = QpState.SQD;
         qp.modify(a, io.jverbs.verbs.QpAttrMask.STATE);
         feed(in(Opcode.RC_ACKNOWLEDGE, 100 + 127, ACK));
