@@ -56,7 +56,13 @@ public enum WireStatus {
     /** An option whose length is below 2 or runs past the header (RFC 9293 3.1: "illegal option length"). */
     TCP_BAD_OPTION("TCP option length below 2 or past the header"),
     /** Checksum does not verify (counted by the stack). */
-    TCP_BAD_CHECKSUM("TCP checksum does not verify");
+    TCP_BAD_CHECKSUM("TCP checksum does not verify"),
+
+    /**
+     * Fewer bytes than the fixed length of an InfiniBand transport header (RoCEv2's BTH or an
+     * extension header: views in {@code io.jverbs.soft.wire}, which checks whole packets itself).
+     */
+    IB_HEADER_TRUNCATED("InfiniBand transport header shorter than its fixed length");
 
     private final String description;
 
