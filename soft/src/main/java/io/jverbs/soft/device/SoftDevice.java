@@ -1,0 +1,82 @@
+package io.jverbs.soft.device;
+
+import java.util.Arrays;
+
+/**
+ * One soft device, shared by every context open on it (as a kernel device is shared by its
+ * contexts): the table of its objects by handle, its memory keys and QP numbers. Opened by the
+ * first context, released by the last.
+ */
+final class SoftDevice {
+    private final SoftDeviceConfig config;
+    private int refs;
+    /** Objects by handle ({@code ibv_cq.handle}, ...): the data path finds one from its struct without a map or boxing. */
+    private volatile Object[] objects = new Object[64];
+    private int nextHandle = 1;
+    /** Memory keys are the region's handle in the upper 24 bits and a rotating 8-bit tag below, as rxe's (index << 8 | key). */
+    private int keyTag;
+
+    SoftDevice(SoftDeviceConfig config) {
+        this.config = config;
+    }
+
+    SoftDeviceConfig config() {
+        return config;
+    }
+
+    /** The node GUID: rxe derives it from the MAC (EUI-64); here from the IPv4 address, so two devices differ. */
+    static long guid(SoftDeviceConfig c) {
+        byte[] a = c.address().getAddress();
+        return 0x02_6a_73_ff_fe_00_00_00L | (a[1] & 0xffL) << 16 | (a[2] & 0xffL) << 8 | (a[3] & 0xffL);
+    }
+
+    synchronized void retain() {
+        refs++;
+    }
+
+    /** Drops one context's reference; the last one closes the device. */
+    void release() {
+        boolean last;
+        synchronized (this) {
+            last = --refs == 0;
+        }
+        if (last) {
+            SoftProvider.closed(this);
+        }
+    }
+
+    /** Registers {@code o} and returns its handle. */
+    synchronized int register(Object o) {
+        Object[] table = objects;
+        int h = nextHandle;
+        while (h < table.length && table[h] != null) h++;
+        if (h >= table.length) {
+            h = table.length;
+            table = Arrays.copyOf(table, table.length * 2);
+        }
+        table[h] = o;
+        objects = table;
+        nextHandle = h + 1;
+        return h;
+    }
+
+    /** Puts {@code o} at {@code handle}, which {@link #register} gave. */
+    synchronized void replace(int handle, Object o) {
+        objects[handle] = o;
+    }
+
+    synchronized void unregister(int handle) {
+        objects[handle] = null;
+        nextHandle = Math.min(nextHandle, handle);
+    }
+
+    Object object(int handle) {
+        return objects[handle];
+    }
+
+    /** The next 8-bit key tag: a region registered again at a reused handle gets another key, so a stale key misses. */
+    synchronized int newKey() {
+        keyTag = (keyTag + 1) & 0xff;
+        return keyTag;
+    }
+}

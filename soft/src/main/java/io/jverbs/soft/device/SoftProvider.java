@@ -1,0 +1,96 @@
+package io.jverbs.soft.device;
+
+import io.jverbs.core.Errno;
+import io.jverbs.verbs.Device;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.Provider;
+import io.jverbs.verbs.spi.ProviderException;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The soft RoCEv2 devices, for {@link java.util.ServiceLoader}: {@code Context.open("jsoft0")}.
+ * The devices come from the system property {@value SoftDeviceConfig#PROPERTY}, else the
+ * environment variable {@value SoftDeviceConfig#ENV}, else {@value SoftDeviceConfig#DEFAULT};
+ * {@link #add} adds more at run time (docs/soft-device.md).
+ */
+public final class SoftProvider implements Provider {
+    /** node_type CA, transport IB: what rxe reports. */
+    private static final int NODE_CA = 1, TRANSPORT_IB = 0;
+
+    private static final Map<String, SoftDeviceConfig> CONFIGS = new LinkedHashMap<>();
+    private static final Map<String, SoftDevice> OPEN = new LinkedHashMap<>();
+
+    static {
+        String spec = System.getProperty(SoftDeviceConfig.PROPERTY);
+        if (spec == null) spec = System.getenv(SoftDeviceConfig.ENV);
+        if (spec == null) spec = SoftDeviceConfig.DEFAULT;
+        for (SoftDeviceConfig c : SoftDeviceConfig.parse(spec)) {
+            CONFIGS.put(c.name(), c);
+        }
+    }
+
+    /** For ServiceLoader. */
+    public SoftProvider() {}
+
+    /**
+     * Adds a soft device from now on (a device of that name is replaced while no context has it
+     * open). The programmatic form of {@value SoftDeviceConfig#PROPERTY}.
+     *
+     * @throws IllegalStateException if a device of that name is open
+     */
+    public static synchronized void add(SoftDeviceConfig config) {
+        if (OPEN.containsKey(config.name())) {
+            throw new IllegalStateException("soft device " + config.name() + " is open: close its contexts first");
+        }
+        CONFIGS.put(config.name(), config);
+    }
+
+    /** Removes a soft device that no context has open; returns whether it existed. */
+    public static synchronized boolean remove(String name) {
+        if (OPEN.containsKey(name)) {
+            throw new IllegalStateException("soft device " + name + " is open: close its contexts first");
+        }
+        return CONFIGS.remove(name) != null;
+    }
+
+    /** The configured soft devices. */
+    public static synchronized List<SoftDeviceConfig> configs() {
+        return List.copyOf(CONFIGS.values());
+    }
+
+    @Override
+    public List<Device> devices() {
+        List<Device> out = new ArrayList<>();
+        for (SoftDeviceConfig c : configs()) {
+            out.add(new Device(c.name(), SoftDevice.guid(c), NODE_CA, TRANSPORT_IB));
+        }
+        return out;
+    }
+
+    @Override
+    public ContextOps open(String name) {
+        SoftDevice device;
+        synchronized (SoftProvider.class) {
+            SoftDeviceConfig c = CONFIGS.get(name);
+            if (c == null) {
+                throw new ProviderException(Errno.ENODEV, "no soft device named " + name);
+            }
+            device = OPEN.get(name);
+            if (device == null) {
+                device = new SoftDevice(c);
+                OPEN.put(name, device);
+            }
+            device.retain();
+        }
+        return new SoftContext(device);
+    }
+
+    /** Called by a device whose last context closed. */
+    static synchronized void closed(SoftDevice device) {
+        OPEN.remove(device.config().name(), device);
+    }
+}
