@@ -196,7 +196,8 @@ public final class Context extends NativeResource {
                     try {
                         ops = p.open(d.name());
                     } catch (ProviderException e) {
-                        throw Checks.error(VerbsCall.OPEN_DEVICE, e.errno(), d.name(), null);
+                        throw e.getMessage() == null ? Checks.error(VerbsCall.OPEN_DEVICE, e.errno(), d.name(), null)
+                                : new VerbsException(VerbsCall.OPEN_DEVICE, e.errno(), d.name() + ": " + e.getMessage());
                     }
                     if (jfr != null) jfr.commit();
                     return new Context(d, ops);
@@ -486,7 +487,9 @@ public final class Context extends NativeResource {
         if (NotSupportedException.isNotSupported(e.errno()) && e.getMessage() != null) {
             return new NotSupportedException(feature != null ? feature : call.function(), device.name(), e.getMessage(), call, e.errno());
         }
-        return Checks.error(call, e.errno(), device.name(), feature);
+        return e.getMessage() != null && !NotSupportedException.isNotSupported(e.errno())
+                ? new VerbsException(call, e.errno(), device.name() + ": " + e.getMessage())
+                : Checks.error(call, e.errno(), device.name(), feature);
     }
 
     /**

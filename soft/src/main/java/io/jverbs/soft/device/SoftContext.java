@@ -10,6 +10,26 @@ import io.jverbs.verbs.ffi.ibv_gid_entry;
 import io.jverbs.verbs.ffi.ibv_mr;
 import io.jverbs.verbs.ffi.ibv_pd;
 import io.jverbs.verbs.ffi.ibv_port_attr;
+import io.jverbs.verbs.ffi.ibv_ah;
+import io.jverbs.verbs.ffi.ibv_ah_attr;
+import io.jverbs.verbs.ffi.ibv_global_route;
+import io.jverbs.verbs.ffi.ibv_qp;
+import io.jverbs.verbs.ffi.ibv_qp_attr;
+import io.jverbs.verbs.ffi.ibv_qp_cap;
+import io.jverbs.verbs.ffi.ibv_qp_init_attr;
+import io.jverbs.verbs.ffi.ibv_recv_wr;
+import io.jverbs.verbs.ffi.ibv_send_wr;
+import io.jverbs.verbs.ffi.ibv_sge;
+import io.jverbs.verbs.QpAttrMask;
+import io.jverbs.verbs.QpState;
+import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.WrOpcode;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.soft.transport.QpAttributes;
+import io.jverbs.soft.transport.RecvWqe;
+import io.jverbs.soft.transport.SendWqe;
+import io.jverbs.soft.transport.SoftQp;
+import java.lang.foreign.ValueLayout;
 import io.jverbs.verbs.spi.ContextOps;
 import io.jverbs.verbs.spi.ProviderException;
 
@@ -134,8 +154,8 @@ final class SoftContext implements ContextOps {
     /** A protection domain: its struct and arena. */
     record SoftPd(Arena arena, MemorySegment struct) {}
 
-    /** A memory region: what the transport checks a key against. */
-    record SoftMr(Arena arena, MemorySegment struct, int pdHandle, long address, long length, long iova, int access, int key) {}
+    /** A memory region: its struct and its key in the transport's {@link io.jverbs.soft.transport.MemoryKeys}. */
+    record SoftMr(Arena arena, MemorySegment struct, int key) {}
 
     @Override
     public MemorySegment allocPd() {
@@ -160,11 +180,19 @@ final class SoftContext implements ContextOps {
     @Override
     public MemorySegment regMr(MemorySegment pd, long address, long length, long iova, int access) {
         int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
+        SoftEngine engine = device.engine();
+        int key;
+        engine.lock.lock();
+        try {
+            key = engine.keys.register(MemorySegment.ofAddress(address).reinterpret(length), iova, access, pdHandle);
+        } catch (IllegalStateException e) {
+            throw new ProviderException(Errnos.ENOMEM, "every memory key of the device is in use");
+        } finally {
+            engine.lock.unlock();
+        }
         Arena a = Arena.ofShared();
         MemorySegment mr = Structs.allocate(a, ibv_mr.sizeof());
-        int h = device.register(mr); // placeholder until the region is complete
-        int key = h << 8 | device.newKey() & 0xff;
-        SoftMr m = new SoftMr(a, mr, pdHandle, address, length, iova, access, key);
+        int h = device.register(new SoftMr(a, mr, key));
         ibv_mr.context(mr, context);
         ibv_mr.pd(mr, pd);
         ibv_mr.addr(mr, MemorySegment.ofAddress(address));
@@ -173,19 +201,20 @@ final class SoftContext implements ContextOps {
         ibv_mr.lkey(mr, key);
         ibv_mr.rkey(mr, key);
         Structs.setHandle(mr, h);
-        device.replace(h, m);
         return mr;
-    }
-
-    /** The region a key names, or null (wrong index, stale tag, deregistered). */
-    SoftMr region(int key) {
-        return device.object(key >>> 8) instanceof SoftMr m && m.key() == key ? m : null;
     }
 
     @Override
     public int deregMr(MemorySegment mr) {
         int h = Structs.handle(mr.address(), ibv_mr.sizeof());
         if (!(device.object(h) instanceof SoftMr m)) return Errnos.EINVAL;
+        SoftEngine engine = device.engine();
+        engine.lock.lock();
+        try {
+            engine.keys.deregister(m.key());
+        } finally {
+            engine.lock.unlock();
+        }
         device.unregister(h);
         m.arena().close();
         return 0;
@@ -279,71 +308,349 @@ final class SoftContext implements ContextOps {
         return cq(cq).arm(solicitedOnly != 0);
     }
 
-    private static final String NO_QPS = "the soft device's queue pairs wait for its transport (io.jverbs.soft.transport, in progress)";
+    // ---------------------------------------------------------------- queue pairs
+
+    private static final long QP_SIZE = ibv_qp.sizeof(), AH_SIZE = ibv_ah.sizeof();
+    /** rxe numbers its first QP 17 (0x11), after QP0 and QP1 and a reserved range; so do we. */
+    private static final int FIRST_QPN = 17;
+    private static final long WR_ID = ibv_send_wr.wr_id$offset(), NEXT = ibv_send_wr.next$offset(),
+            SG_LIST = ibv_send_wr.sg_list$offset(), NUM_SGE = ibv_send_wr.num_sge$offset(),
+            OPCODE = ibv_send_wr.opcode$offset(), SEND_FLAGS = ibv_send_wr.send_flags$offset(),
+            IMM = ibv_send_wr.imm_data$offset(), REMOTE_ADDR = ibv_send_wr.wr_rdma_remote_addr$offset(),
+            RDMA_RKEY = ibv_send_wr.wr_rdma_rkey$offset(), COMPARE_ADD = ibv_send_wr.wr_atomic_compare_add$offset(),
+            SWAP = ibv_send_wr.wr_atomic_swap$offset(), ATOMIC_RKEY = ibv_send_wr.wr_atomic_rkey$offset(),
+            UD_AH = ibv_send_wr.wr_ud_ah$offset(), UD_QPN = ibv_send_wr.wr_ud_remote_qpn$offset(),
+            UD_QKEY = ibv_send_wr.wr_ud_remote_qkey$offset();
+    private static final long RWR_ID = ibv_recv_wr.wr_id$offset(), RNEXT = ibv_recv_wr.next$offset(),
+            RSG_LIST = ibv_recv_wr.sg_list$offset(), RNUM_SGE = ibv_recv_wr.num_sge$offset();
+    private static final long SGE = ibv_sge.sizeof(), SGE_ADDR = ibv_sge.addr$offset(), SGE_LENGTH = ibv_sge.length$offset(),
+            SGE_LKEY = ibv_sge.lkey$offset();
+    private static final int CMP_AND_SWP = WrOpcode.ATOMIC_CMP_AND_SWP.code(), FETCH_AND_ADD = WrOpcode.ATOMIC_FETCH_AND_ADD.code();
+
+    /** A queue pair: its struct, the transport's QP, its type. */
+    record SoftQueuePair(Arena arena, MemorySegment struct, SoftQp qp, QpType type) {}
+
+    /** An address handle: where UD sends go (the peer's IPv4 address). */
+    record SoftAh(Arena arena, MemorySegment struct, int ip) {}
 
     @Override
-    public MemorySegment createQp(MemorySegment pd, MemorySegment initAttr) {
-        throw new ProviderException(Errnos.EOPNOTSUPP, NO_QPS);
+    public MemorySegment createQp(MemorySegment pd, MemorySegment init) {
+        init = init.reinterpret(ibv_qp_init_attr.sizeof());
+        QpType type = qpType(ibv_qp_init_attr.qp_type(init));
+        if (type != QpType.RC && type != QpType.UC && type != QpType.UD) {
+            throw new ProviderException(Errnos.EOPNOTSUPP, "the soft device runs RC, UC and UD queue pairs");
+        }
+        if (!Native.isNull(ibv_qp_init_attr.srq(init))) {
+            throw new ProviderException(Errnos.EOPNOTSUPP, "its transport has no shared receive queues yet");
+        }
+        MemorySegment cap = ibv_qp_init_attr.cap(init);
+        int sendWr = Math.max(1, ibv_qp_cap.max_send_wr(cap)), recvWr = Math.max(1, ibv_qp_cap.max_recv_wr(cap));
+        int maxSge = Math.max(1, Math.max(ibv_qp_cap.max_send_sge(cap), ibv_qp_cap.max_recv_sge(cap)));
+        if (sendWr > 1 << 14 || recvWr > 1 << 14 || maxSge > 32) {
+            throw new ProviderException(Errnos.EINVAL, "at most 16384 requests per queue and 32 SGEs per request");
+        }
+        if (ibv_qp_cap.max_inline_data(cap) > 0) {
+            throw new ProviderException(Errnos.EINVAL, "no inline data yet: post from registered memory");
+        }
+        SoftCq sendCq = cq(ibv_qp_init_attr.send_cq(init).address());
+        SoftCq recvCq = cq(ibv_qp_init_attr.recv_cq(init).address());
+        int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
+        Arena a = Arena.ofShared();
+        MemorySegment q = Structs.allocate(a, QP_SIZE);
+        int h = device.register(q); // the handle first: the QP number follows from it
+        int qpn = FIRST_QPN + h;
+        SoftEngine engine = device.engine();
+        SoftQp qp;
+        engine.lock.lock();
+        try {
+            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, recvCq, ibv_qp_init_attr.sq_sig_all(init) != 0,
+                    sendWr, recvWr, maxSge);
+            engine.add(qp);
+        } finally {
+            engine.lock.unlock();
+        }
+        ibv_qp.context(q, context);
+        ibv_qp.qp_context(q, ibv_qp_init_attr.qp_context(init));
+        ibv_qp.pd(q, pd);
+        ibv_qp.send_cq(q, ibv_qp_init_attr.send_cq(init));
+        ibv_qp.recv_cq(q, ibv_qp_init_attr.recv_cq(init));
+        ibv_qp.handle(q, h);
+        ibv_qp.qp_num(q, qpn);
+        ibv_qp.state(q, QpState.RESET.code());
+        ibv_qp.qp_type(q, type.code());
+        Structs.setHandle(q, h);
+        device.replace(h, new SoftQueuePair(a, q, qp, type));
+        // What the QP really has: the caller reads the capabilities back from the init attributes.
+        ibv_qp_cap.max_send_wr(cap, sendWr);
+        ibv_qp_cap.max_recv_wr(cap, recvWr);
+        ibv_qp_cap.max_send_sge(cap, maxSge);
+        ibv_qp_cap.max_recv_sge(cap, maxSge);
+        ibv_qp_cap.max_inline_data(cap, 0);
+        return q;
+    }
+
+    private static QpType qpType(int code) {
+        for (QpType t : QpType.values()) {
+            if (t.code() == code) return t;
+        }
+        throw new ProviderException(Errnos.EINVAL, "unknown QP type " + code);
+    }
+
+    private SoftQueuePair queuePair(long address) {
+        return (SoftQueuePair) device.object(Structs.handle(address, QP_SIZE));
     }
 
     @Override
     public int modifyQp(MemorySegment qp, MemorySegment attr, int mask) {
-        return Errnos.EINVAL;
+        SoftQueuePair q = queuePair(qp.address());
+        attr = attr.reinterpret(ibv_qp_attr.sizeof());
+        QpAttributes a = new QpAttributes();
+        if ((mask & QpAttrMask.STATE) != 0) {
+            QpState to = null;
+            for (QpState st : QpState.values()) {
+                if (st.code() == ibv_qp_attr.qp_state(attr)) to = st;
+            }
+            if (to == null) return Errnos.EINVAL;
+            a.state = to;
+        }
+        a.accessFlags = ibv_qp_attr.qp_access_flags(attr);
+        a.qkey = ibv_qp_attr.qkey(attr);
+        if ((mask & QpAttrMask.PATH_MTU) != 0) {
+            int code = ibv_qp_attr.path_mtu(attr);
+            if (code < 1 || code > config.mtuCode()) return Errnos.EINVAL; // beyond the port's active MTU, as rxe
+            a.pathMtu = 128 << code;
+        }
+        a.destQpn = ibv_qp_attr.dest_qp_num(attr);
+        a.rqPsn = ibv_qp_attr.rq_psn(attr);
+        a.sqPsn = ibv_qp_attr.sq_psn(attr);
+        a.timeout = Byte.toUnsignedInt(ibv_qp_attr.timeout(attr));
+        a.retryCnt = Byte.toUnsignedInt(ibv_qp_attr.retry_cnt(attr));
+        a.rnrRetry = Byte.toUnsignedInt(ibv_qp_attr.rnr_retry(attr));
+        a.minRnrTimer = Byte.toUnsignedInt(ibv_qp_attr.min_rnr_timer(attr));
+        a.maxRdAtomic = Byte.toUnsignedInt(ibv_qp_attr.max_rd_atomic(attr));
+        a.maxDestRdAtomic = Byte.toUnsignedInt(ibv_qp_attr.max_dest_rd_atomic(attr));
+        if ((mask & QpAttrMask.PORT) != 0 && Byte.toUnsignedInt(ibv_qp_attr.port_num(attr)) != 1) return Errnos.EINVAL;
+        if ((mask & QpAttrMask.AV) != 0) {
+            int ip = destination(ibv_qp_attr.ah_attr(attr));
+            if (ip == 0) return Errnos.EINVAL;
+            a.destAddress = ip & 0xFFFFFFFFL;
+        }
+        SoftEngine engine = device.engine();
+        engine.lock.lock();
+        try {
+            q.qp().modify(a, mask);
+            ibv_qp.state(q.struct(), q.qp().state().code());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return Errnos.EINVAL;
+        } finally {
+            engine.lock.unlock();
+        }
+        return 0;
+    }
+
+    /**
+     * The IPv4 address a {@code struct ibv_ah_attr} leads to: its destination GID, IPv4-mapped
+     * (the only kind a RoCEv2 device on IPv4 reaches), with a valid source GID index; 0 if not.
+     */
+    private static int destination(MemorySegment ah) {
+        if (ibv_ah_attr.is_global(ah) == 0) return 0;
+        MemorySegment grh = ibv_ah_attr.grh(ah);
+        if (Byte.toUnsignedInt(ibv_global_route.sgid_index(grh)) >= GIDS) return 0;
+        MemorySegment dgid = ibv_global_route.dgid(grh);
+        for (int i = 0; i < 10; i++) {
+            if (dgid.get(ValueLayout.JAVA_BYTE, i) != 0) return 0;
+        }
+        if (dgid.get(ValueLayout.JAVA_BYTE, 10) != (byte) 0xff || dgid.get(ValueLayout.JAVA_BYTE, 11) != (byte) 0xff) return 0;
+        return dgid.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 12);
     }
 
     @Override
     public int queryQp(MemorySegment qp, MemorySegment attr, int mask, MemorySegment initAttr) {
-        return Errnos.EINVAL;
+        SoftQueuePair q = queuePair(qp.address());
+        SoftEngine engine = device.engine();
+        engine.lock.lock();
+        try {
+            attr.reinterpret(ibv_qp_attr.sizeof()).fill((byte) 0);
+            ibv_qp_attr.qp_state(attr.reinterpret(ibv_qp_attr.sizeof()), q.qp().state().code());
+        } finally {
+            engine.lock.unlock();
+        }
+        MemorySegment init = initAttr.reinterpret(ibv_qp_init_attr.sizeof());
+        init.fill((byte) 0);
+        ibv_qp_init_attr.qp_type(init, q.type().code());
+        ibv_qp_init_attr.send_cq(init, ibv_qp.send_cq(q.struct()));
+        ibv_qp_init_attr.recv_cq(init, ibv_qp.recv_cq(q.struct()));
+        return 0;
     }
 
     @Override
     public int destroyQp(MemorySegment qp) {
-        return Errnos.EINVAL;
+        int h = Structs.handle(qp.address(), QP_SIZE);
+        if (!(device.object(h) instanceof SoftQueuePair q)) return Errnos.EINVAL;
+        SoftEngine engine = device.engine();
+        engine.lock.lock();
+        try {
+            engine.remove(q.qp().qpNum());
+        } finally {
+            engine.lock.unlock();
+        }
+        device.unregister(h);
+        q.arena().close();
+        return 0;
     }
 
     @Override
-    public int postSend(long qp, long wr, long badWr) {
-        return Errnos.EINVAL;
+    public int postSend(long qpAddress, long wr, long badWr) {
+        SoftQueuePair q = queuePair(qpAddress);
+        SoftQp qp = q.qp();
+        boolean ud = q.type() == QpType.UD;
+        SoftEngine engine = device.engine();
+        MemorySegment all = Structs.ALL;
+        int rc = 0;
+        engine.lock.lock();
+        try {
+            long now = System.nanoTime();
+            for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + NEXT)) {
+                SendWqe w = qp.nextSend();
+                if (w == null) {
+                    rc = Errnos.ENOMEM;
+                    break;
+                }
+                int n = all.get(ValueLayout.JAVA_INT, wr + NUM_SGE);
+                if (n < 0 || n > w.sges.address.length) {
+                    rc = Errnos.EINVAL;
+                    break;
+                }
+                w.wrId = all.get(ValueLayout.JAVA_LONG, wr + WR_ID);
+                w.opcode = all.get(ValueLayout.JAVA_INT, wr + OPCODE);
+                w.flags = all.get(ValueLayout.JAVA_INT, wr + SEND_FLAGS);
+                // imm_data is __be32 in memory: the value the wire carries is its big-endian reading.
+                w.imm = Integer.reverseBytes(all.get(ValueLayout.JAVA_INT, wr + IMM));
+                w.remoteAddress = all.get(ValueLayout.JAVA_LONG, wr + REMOTE_ADDR);
+                if (w.opcode == CMP_AND_SWP || w.opcode == FETCH_AND_ADD) {
+                    w.compareAdd = all.get(ValueLayout.JAVA_LONG, wr + COMPARE_ADD);
+                    w.swap = all.get(ValueLayout.JAVA_LONG, wr + SWAP);
+                    w.rkey = all.get(ValueLayout.JAVA_INT, wr + ATOMIC_RKEY);
+                } else {
+                    w.rkey = all.get(ValueLayout.JAVA_INT, wr + RDMA_RKEY);
+                }
+                if (ud) {
+                    long ah = all.get(ValueLayout.JAVA_LONG, wr + UD_AH);
+                    if (ah == 0 || !(device.object(Structs.handle(ah, AH_SIZE)) instanceof SoftAh a)) {
+                        rc = Errnos.EINVAL;
+                        break;
+                    }
+                    w.udAddress = a.ip() & 0xFFFFFFFFL;
+                    w.udRemoteQpn = all.get(ValueLayout.JAVA_INT, wr + UD_QPN);
+                    w.udRemoteQkey = all.get(ValueLayout.JAVA_INT, wr + UD_QKEY);
+                }
+                long sg = all.get(ValueLayout.JAVA_LONG, wr + SG_LIST);
+                for (int i = 0; i < n; i++, sg += SGE) {
+                    w.sges.set(i, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH),
+                            all.get(ValueLayout.JAVA_INT, sg + SGE_LKEY));
+                }
+                rc = qp.postSend(now);
+                if (rc != 0) break;
+            }
+            // Transmit from this thread now: no hand-off to the progress thread on the way out.
+            qp.poll(now);
+        } finally {
+            engine.lock.unlock();
+        }
+        if (rc != 0) {
+            all.set(ValueLayout.JAVA_LONG, badWr, wr);
+        }
+        return rc;
     }
 
     @Override
-    public int postRecv(long qp, long wr, long badWr) {
-        return Errnos.EINVAL;
+    public int postRecv(long qpAddress, long wr, long badWr) {
+        SoftQp qp = queuePair(qpAddress).qp();
+        SoftEngine engine = device.engine();
+        MemorySegment all = Structs.ALL;
+        int rc = 0;
+        engine.lock.lock();
+        try {
+            for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + RNEXT)) {
+                RecvWqe r = qp.nextRecv();
+                if (r == null) {
+                    rc = Errnos.ENOMEM;
+                    break;
+                }
+                int n = all.get(ValueLayout.JAVA_INT, wr + RNUM_SGE);
+                if (n < 0 || n > r.sges.address.length) {
+                    rc = Errnos.EINVAL;
+                    break;
+                }
+                r.wrId = all.get(ValueLayout.JAVA_LONG, wr + RWR_ID);
+                long sg = all.get(ValueLayout.JAVA_LONG, wr + RSG_LIST);
+                for (int i = 0; i < n; i++, sg += SGE) {
+                    r.sges.set(i, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH),
+                            all.get(ValueLayout.JAVA_INT, sg + SGE_LKEY));
+                }
+                rc = qp.postRecv();
+                if (rc != 0) break;
+            }
+        } finally {
+            engine.lock.unlock();
+        }
+        if (rc != 0) {
+            all.set(ValueLayout.JAVA_LONG, badWr, wr);
+        }
+        return rc;
     }
+
+    private static final String NO_SRQ = "its transport has no shared receive queues yet";
 
     @Override
     public MemorySegment createSrq(MemorySegment pd, MemorySegment initAttr) {
-        throw new ProviderException(Errnos.EOPNOTSUPP, "shared receive queues come with the soft device's transport (in progress)");
+        throw new ProviderException(Errnos.EOPNOTSUPP, NO_SRQ);
     }
 
     @Override
     public int modifySrq(MemorySegment srq, MemorySegment attr, int mask) {
-        return Errnos.EINVAL;
+        return Errnos.EOPNOTSUPP;
     }
 
     @Override
     public int querySrq(MemorySegment srq, MemorySegment attr) {
-        return Errnos.EINVAL;
+        return Errnos.EOPNOTSUPP;
     }
 
     @Override
     public int destroySrq(MemorySegment srq) {
-        return Errnos.EINVAL;
+        return Errnos.EOPNOTSUPP;
     }
 
     @Override
     public int postSrqRecv(long srq, long wr, long badWr) {
-        return Errnos.EINVAL;
+        return Errnos.EOPNOTSUPP;
     }
 
     @Override
     public MemorySegment createAh(MemorySegment pd, MemorySegment ahAttr) {
-        throw new ProviderException(Errnos.EOPNOTSUPP, "address handles come with the soft device's UD transport (in progress)");
+        int ip = destination(ahAttr.reinterpret(ibv_ah_attr.sizeof()));
+        if (ip == 0) {
+            throw new ProviderException(Errnos.EINVAL, "an address handle needs is_global, a source GID index below " + GIDS
+                    + " and an IPv4-mapped destination GID");
+        }
+        Arena a = Arena.ofShared();
+        MemorySegment ah = Structs.allocate(a, AH_SIZE);
+        ibv_ah.context(ah, context);
+        ibv_ah.pd(ah, pd);
+        int h = device.register(new SoftAh(a, ah, ip));
+        ibv_ah.handle(ah, h);
+        Structs.setHandle(ah, h);
+        return ah;
     }
 
     @Override
     public int destroyAh(MemorySegment ah) {
-        return Errnos.EINVAL;
+        int h = Structs.handle(ah.address(), AH_SIZE);
+        if (!(device.object(h) instanceof SoftAh a)) return Errnos.EINVAL;
+        device.unregister(h);
+        a.arena().close();
+        return 0;
     }
 
     @Override

@@ -1,5 +1,8 @@
 package io.jverbs.soft.device;
 
+import io.jverbs.soft.transport.CompletionSink;
+import io.jverbs.verbs.WcOpcode;
+import io.jverbs.verbs.WcStatus;
 import io.jverbs.verbs.ffi.ibv_wc;
 
 import java.lang.foreign.Arena;
@@ -18,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * straight into the caller's {@code ibv_wc} array without the lock (one producer cursor, one
  * consumer cursor, ordered by acquire/release). An empty poll is one volatile read.
  */
-final class SoftCq {
+final class SoftCq implements CompletionSink {
     static final long WC = ibv_wc.sizeof();
     private static final long WR_ID = ibv_wc.wr_id$offset(), STATUS = ibv_wc.status$offset(), OPCODE = ibv_wc.opcode$offset(),
             VENDOR_ERR = ibv_wc.vendor_err$offset(), BYTE_LEN = ibv_wc.byte_len$offset(), IMM = ibv_wc.imm_data$offset(),
@@ -98,6 +101,20 @@ final class SoftCq {
         }
         return true;
     }
+
+    /**
+     * A completion from the transport. Its {@code imm} is the value the wire carried; {@code ibv_wc}
+     * holds it big-endian ({@code __be32}). The transport does not pass the SE bit yet, so a CQ armed
+     * for solicited completions wakes at every receive completion: a spurious wake-up, never a missed one.
+     */
+    @Override
+    public void complete(int qpNum, long wrId, WcStatus status, WcOpcode opcode, int byteLen, int imm, int srcQp, int flags) {
+        int op = opcode.code();
+        complete(wrId, status.code(), op, byteLen, qpNum, srcQp, flags, Integer.reverseBytes(imm), (op & RECV_FLAG) != 0);
+    }
+
+    /** {@code enum ibv_wc_opcode}: the receive opcodes have this bit (IBV_WC_RECV = 128). */
+    private static final int RECV_FLAG = 0x80;
 
     /** Copies up to {@code max} completions to {@code wc} (an address): how many, or -EOVERFLOW once overrun. */
     int poll(long wc, int max) {

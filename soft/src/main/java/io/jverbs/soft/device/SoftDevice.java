@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * One soft device, shared by every context open on it (as a kernel device is shared by its
- * contexts): the table of its objects by handle, its memory keys and QP numbers. Opened by the
- * first context, released by the last.
+ * contexts): the table of its objects by handle and its progress engine (socket, thread, memory
+ * keys, QPs by number). Opened by the first context, released by the last.
  */
 final class SoftDevice {
     private final SoftDeviceConfig config;
@@ -13,11 +13,17 @@ final class SoftDevice {
     /** Objects by handle ({@code ibv_cq.handle}, ...): the data path finds one from its struct without a map or boxing. */
     private volatile Object[] objects = new Object[64];
     private int nextHandle = 1;
-    /** Memory keys are the region's handle in the upper 24 bits and a rotating 8-bit tag below, as rxe's (index << 8 | key). */
-    private int keyTag;
 
-    SoftDevice(SoftDeviceConfig config) {
+    private final SoftEngine engine;
+
+    /** Binds the device's UDP socket and starts its progress thread. */
+    SoftDevice(SoftDeviceConfig config) throws java.io.IOException {
         this.config = config;
+        this.engine = new SoftEngine(this);
+    }
+
+    SoftEngine engine() {
+        return engine;
     }
 
     SoftDeviceConfig config() {
@@ -41,6 +47,7 @@ final class SoftDevice {
             last = --refs == 0;
         }
         if (last) {
+            engine.close();
             SoftProvider.closed(this);
         }
     }
@@ -74,9 +81,5 @@ final class SoftDevice {
         return objects[handle];
     }
 
-    /** The next 8-bit key tag: a region registered again at a reused handle gets another key, so a stale key misses. */
-    synchronized int newKey() {
-        keyTag = (keyTag + 1) & 0xff;
-        return keyTag;
-    }
+
 }

@@ -81,12 +81,26 @@ public final class SoftProvider implements Provider {
             }
             device = OPEN.get(name);
             if (device == null) {
-                device = new SoftDevice(c);
+                try {
+                    device = new SoftDevice(c);
+                } catch (java.net.BindException e) {
+                    throw new ProviderException(Errno.EADDRINUSE, "cannot bind UDP " + c.address().getHostAddress() + ":"
+                            + SoftDeviceConfig.ROCE_PORT + " (" + e.getMessage() + "): another process (or rxe on this address) has it,"
+                            + " or the address is not on this host");
+                } catch (java.io.IOException e) {
+                    throw new ProviderException(Errno.EIO, "cannot open the UDP socket of " + name + ": " + e);
+                }
                 OPEN.put(name, device);
             }
             device.retain();
         }
         return new SoftContext(device);
+    }
+
+    /** The progress engine of the open device {@code name}, or null (for tests: its packet counters). */
+    static synchronized SoftEngine engine(String name) {
+        SoftDevice d = OPEN.get(name);
+        return d == null ? null : d.engine();
     }
 
     /** Called by a device whose last context closed. */

@@ -193,6 +193,17 @@ class SoftContextTest {
     }
 
     @Test
+    void aDeviceWhoseAddressIsNotOnThisHostFailsToOpenSayingWhy() {
+        SoftProvider.add(SoftDeviceConfig.of("jsoftnothere", "192.0.2.1")); // TEST-NET-1: on no host
+        try {
+            io.jverbs.verbs.VerbsException e = assertThrows(io.jverbs.verbs.VerbsException.class, () -> Context.open("jsoftnothere"));
+            assertTrue(e.getMessage().contains("cannot bind UDP 192.0.2.1:4791"), e.getMessage());
+        } finally {
+            SoftProvider.remove("jsoftnothere");
+        }
+    }
+
+    @Test
     void badConfigurationsSayWhatIsWrong() {
         assertEquals(List.of(), SoftDeviceConfig.parse("none"));
         assertEquals(2, SoftDeviceConfig.parse("a=10.0.0.1, b=10.0.0.2:2048").size());

@@ -1,0 +1,224 @@
+package io.jverbs.soft.device;
+
+import io.jverbs.soft.transport.MemoryKeys;
+import io.jverbs.soft.transport.PacketCodec;
+import io.jverbs.soft.transport.PacketSink;
+import io.jverbs.soft.transport.SoftQp;
+import io.jverbs.soft.transport.TransportPacket;
+import io.jverbs.soft.wire.Icrc;
+import io.jverbs.soft.wire.RocePacket;
+import io.jverbs.soft.wire.RoceStatus;
+import jdk.net.ExtendedSocketOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The progress engine of one soft device: its UDP socket on port 4791 and the thread that
+ * receives datagrams and runs the QPs' timers, so that one-sided operations complete without the
+ * target application polling.
+ *
+ * <p>Every transport call runs under {@link #lock} (the transport's QPs and its
+ * {@link MemoryKeys} are driven from one thread at a time). Posting threads send their packets
+ * themselves, under the lock, right after posting: a send costs the poster one {@code sendto}
+ * instead of a hand-off and a wake-up of this thread (tens of microseconds); ACKs, responses and
+ * retransmissions leave from this thread. The socket is unconnected with
+ * {@code IP_DONTFRAGMENT}: the kernel then sends IPv4 ID 0 with DF, the header the ICRC was
+ * computed over (ROCEV2.md). On this path the kernel has stripped the IPv4 header before we see a
+ * packet, so the ICRC of received packets cannot be checked (docs/soft-device.md).
+ */
+final class SoftEngine implements PacketSink {
+    /** How long the thread sleeps in select when idle: the granularity of the transport's timers. */
+    private static final long IDLE_MILLIS = 1;
+    /** The largest datagram: a 4096-byte MTU payload and RoCEv2 headers. */
+    private static final int MAX_DATAGRAM = 4096 + 128;
+
+    final ReentrantLock lock = new ReentrantLock();
+    final MemoryKeys keys = new MemoryKeys(1 << 16);
+    private final SoftDevice device;
+    private final int localIp;
+    private final DatagramChannel channel;
+    private final Selector selector;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    // Owned by whoever holds the lock.
+    private final PacketCodec codec = new PacketCodec();
+    private final Icrc icrc = new Icrc();
+    private final ByteBuffer tx = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    private final MemorySegment txSegment = MemorySegment.ofBuffer(tx);
+    private final ByteBuffer rx = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    private final MemorySegment rxSegment = MemorySegment.ofBuffer(rx);
+    private final RocePacket roce = new RocePacket();
+    private final TransportPacket received = new TransportPacket();
+    /** Destinations seen, by IPv4 address: sending allocates no socket address after the first packet to a peer. */
+    private int[] peerIps = new int[8];
+    private InetSocketAddress[] peers = new InetSocketAddress[8];
+    private int peerCount;
+    /** The QPs, by number: {@link #qp} finds one for a received packet without a map. */
+    private SoftQp[] qps = new SoftQp[64];
+
+    long packetsSent, packetsReceived, packetsDropped, sendFailures;
+
+    SoftEngine(SoftDevice device) throws IOException {
+        this.device = device;
+        SoftDeviceConfig c = device.config();
+        this.localIp = ipv4(c.address());
+        DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET);
+        try {
+            ch.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
+            ch.bind(new InetSocketAddress(c.address(), SoftDeviceConfig.ROCE_PORT));
+            ch.configureBlocking(false);
+            this.selector = Selector.open();
+            ch.register(selector, SelectionKey.OP_READ);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        this.channel = ch;
+        this.thread = Thread.ofPlatform().daemon().name("jverbs-soft-" + c.name()).unstarted(this::run);
+        thread.start();
+    }
+
+    static int ipv4(InetAddress a) {
+        // An Inet4Address's hash code is its address: no byte[] per packet.
+        return ((Inet4Address) a).hashCode();
+    }
+
+    /** Adds {@code qp} under its number. Call with the lock held. */
+    void add(SoftQp qp) {
+        int n = qp.qpNum();
+        if (n >= qps.length) {
+            qps = java.util.Arrays.copyOf(qps, Math.max(n + 1, qps.length * 2));
+        }
+        qps[n] = qp;
+    }
+
+    /** Removes the QP numbered {@code n}. Call with the lock held. */
+    void remove(int n) {
+        qps[n] = null;
+    }
+
+    private SoftQp qp(int n) {
+        return n < qps.length ? qps[n] : null;
+    }
+
+    private void run() {
+        while (running) {
+            boolean busy = false;
+            lock.lock();
+            try {
+                long now = System.nanoTime();
+                for (int i = 0; i < 64; i++) {
+                    rx.clear();
+                    SocketAddress from = channel.receive(rx);
+                    if (from == null) break;
+                    busy = true;
+                    deliver(now, ipv4(((InetSocketAddress) from).getAddress()), rx.position());
+                }
+                for (SoftQp qp : qps) {
+                    if (qp != null) qp.poll(now);
+                }
+            } catch (IOException e) {
+                if (running) {
+                    System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.WARNING,
+                            "soft device " + device.config().name() + ": receive failed", e);
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (!busy && running) {
+                try {
+                    selector.select(IDLE_MILLIS);
+                    selector.selectedKeys().clear();
+                } catch (IOException e) {
+                    if (running) throw new UncheckedIOException(e);
+                }
+            }
+        }
+    }
+
+    /** One received datagram of {@code length} bytes from {@code sourceIp}: to the QP its BTH names, or dropped. */
+    private void deliver(long now, int sourceIp, int length) {
+        packetsReceived++;
+        if (roce.wrapTransport(rxSegment, 0, length) != RoceStatus.OK) {
+            packetsDropped++;
+            return;
+        }
+        codec.read(roce, sourceIp & 0xFFFFFFFFL, received);
+        SoftQp qp = qp(received.destQp);
+        if (qp == null) {
+            packetsDropped++;
+            return;
+        }
+        qp.receive(now, received);
+    }
+
+    /** Sends one packet of a QP (the transport calls this with the lock held). */
+    @Override
+    public boolean send(TransportPacket p) {
+        int length = codec.layout(p, txSegment, 0);
+        int destination = (int) p.address;
+        txSegment.set(Icrc.LAYOUT, length - Icrc.LENGTH,
+                icrc.computeDatagram(localIp, destination, SoftDeviceConfig.ROCE_PORT, txSegment, 0, length));
+        tx.clear().limit(length);
+        try {
+            if (channel.send(tx, peer(destination)) == 0) {
+                sendFailures++;    // the socket buffer is full: lost on the wire, the transport retries
+                return false;
+            }
+            packetsSent++;
+            return true;
+        } catch (IOException e) {
+            sendFailures++;
+            return false;
+        }
+    }
+
+    private InetSocketAddress peer(int ip) {
+        for (int i = 0; i < peerCount; i++) {
+            if (peerIps[i] == ip) return peers[i];
+        }
+        if (peerCount == peers.length) {
+            peerIps = java.util.Arrays.copyOf(peerIps, peerCount * 2);
+            peers = java.util.Arrays.copyOf(peers, peerCount * 2);
+        }
+        byte[] a = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
+        try {
+            peers[peerCount] = new InetSocketAddress(InetAddress.getByAddress(a), SoftDeviceConfig.ROCE_PORT);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // four bytes are always an address
+        }
+        peerIps[peerCount] = ip;
+        return peers[peerCount++];
+    }
+
+    /** Stops the thread and closes the socket. */
+    void close() {
+        running = false;
+        selector.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            selector.close();
+            channel.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
