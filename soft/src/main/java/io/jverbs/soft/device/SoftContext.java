@@ -182,13 +182,13 @@ final class SoftContext implements ContextOps {
         int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
         SoftEngine engine = device.engine();
         int key;
-        engine.lock.lock();
+        engine.acquire();
         try {
             key = engine.keys.register(MemorySegment.ofAddress(address).reinterpret(length), iova, access, pdHandle);
         } catch (IllegalStateException e) {
             throw new ProviderException(Errnos.ENOMEM, "every memory key of the device is in use");
         } finally {
-            engine.lock.unlock();
+            engine.release();
         }
         Arena a = Arena.ofShared();
         MemorySegment mr = Structs.allocate(a, ibv_mr.sizeof());
@@ -209,11 +209,11 @@ final class SoftContext implements ContextOps {
         int h = Structs.handle(mr.address(), ibv_mr.sizeof());
         if (!(device.object(h) instanceof SoftMr m)) return Errnos.EINVAL;
         SoftEngine engine = device.engine();
-        engine.lock.lock();
+        engine.acquire();
         try {
             engine.keys.deregister(m.key());
         } finally {
-            engine.lock.unlock();
+            engine.release();
         }
         device.unregister(h);
         m.arena().close();
@@ -361,13 +361,13 @@ final class SoftContext implements ContextOps {
         int qpn = FIRST_QPN + h;
         SoftEngine engine = device.engine();
         SoftQp qp;
-        engine.lock.lock();
+        engine.acquire();
         try {
             qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, recvCq, ibv_qp_init_attr.sq_sig_all(init) != 0,
                     sendWr, recvWr, maxSge);
             engine.add(qp);
         } finally {
-            engine.lock.unlock();
+            engine.release();
         }
         ibv_qp.context(q, context);
         ibv_qp.qp_context(q, ibv_qp_init_attr.qp_context(init));
@@ -436,14 +436,14 @@ final class SoftContext implements ContextOps {
             a.destAddress = ip & 0xFFFFFFFFL;
         }
         SoftEngine engine = device.engine();
-        engine.lock.lock();
+        engine.acquire();
         try {
             q.qp().modify(a, mask);
             ibv_qp.state(q.struct(), q.qp().state().code());
         } catch (IllegalArgumentException | IllegalStateException e) {
             return Errnos.EINVAL;
         } finally {
-            engine.lock.unlock();
+            engine.release();
         }
         return 0;
     }
@@ -468,12 +468,12 @@ final class SoftContext implements ContextOps {
     public int queryQp(MemorySegment qp, MemorySegment attr, int mask, MemorySegment initAttr) {
         SoftQueuePair q = queuePair(qp.address());
         SoftEngine engine = device.engine();
-        engine.lock.lock();
+        engine.acquire();
         try {
             attr.reinterpret(ibv_qp_attr.sizeof()).fill((byte) 0);
             ibv_qp_attr.qp_state(attr.reinterpret(ibv_qp_attr.sizeof()), q.qp().state().code());
         } finally {
-            engine.lock.unlock();
+            engine.release();
         }
         MemorySegment init = initAttr.reinterpret(ibv_qp_init_attr.sizeof());
         init.fill((byte) 0);
@@ -488,11 +488,11 @@ final class SoftContext implements ContextOps {
         int h = Structs.handle(qp.address(), QP_SIZE);
         if (!(device.object(h) instanceof SoftQueuePair q)) return Errnos.EINVAL;
         SoftEngine engine = device.engine();
-        engine.lock.lock();
+        engine.acquire();
         try {
             engine.remove(q.qp().qpNum());
         } finally {
-            engine.lock.unlock();
+            engine.release();
         }
         device.unregister(h);
         q.arena().close();
@@ -507,7 +507,7 @@ final class SoftContext implements ContextOps {
         SoftEngine engine = device.engine();
         MemorySegment all = Structs.ALL;
         int rc = 0;
-        engine.lock.lock();
+        engine.acquire();
         try {
             long now = System.nanoTime();
             for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + NEXT)) {
@@ -555,7 +555,7 @@ final class SoftContext implements ContextOps {
             // Transmit from this thread now: no hand-off to the progress thread on the way out.
             qp.poll(now);
         } finally {
-            engine.lock.unlock();
+            engine.release();
         }
         if (rc != 0) {
             all.set(ValueLayout.JAVA_LONG, badWr, wr);
@@ -569,7 +569,7 @@ final class SoftContext implements ContextOps {
         SoftEngine engine = device.engine();
         MemorySegment all = Structs.ALL;
         int rc = 0;
-        engine.lock.lock();
+        engine.acquire();
         try {
             for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + RNEXT)) {
                 RecvWqe r = qp.nextRecv();
@@ -592,7 +592,7 @@ final class SoftContext implements ContextOps {
                 if (rc != 0) break;
             }
         } finally {
-            engine.lock.unlock();
+            engine.release();
         }
         if (rc != 0) {
             all.set(ValueLayout.JAVA_LONG, badWr, wr);
