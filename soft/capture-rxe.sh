@@ -8,8 +8,27 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 out=$here/src/test/resources/io/jverbs/soft/wire/rxe.pcap
 
 if [[ ${1:-} != --in-guest ]]; then
-    cd "$here/.."
-    exec native-test/softroce-vm.sh --hosts 2 --timeout 900 -- "$here/capture-rxe.sh" --in-guest
+    (cd "$here/.." && native-test/softroce-vm.sh --hosts 2 --timeout 900 -- "$here/capture-rxe.sh" --in-guest)
+    # The fuzz seeds of RocePacketFuzzTest: the first IPv4 packet of each opcode in the capture.
+    seeds=$here/src/test/resources/io/jverbs/soft/wire/RocePacketFuzzTestInputs/parse
+    rm -f "$seeds"/seed-op*
+    python3 - "$out" "$seeds" <<'PY'
+import os, struct, sys
+pcap, seeds = sys.argv[1], sys.argv[2]
+data = open(pcap, 'rb').read()
+os.makedirs(seeds, exist_ok=True)
+at, seen = 24, set()
+while at < len(data):
+    incl = struct.unpack_from('<I', data, at + 8)[0]
+    frame = data[at + 16:at + 16 + incl]
+    at += 16 + incl
+    op = frame[14 + 20 + 8]          # Ethernet, IPv4 without options, UDP, then the BTH's opcode
+    if op not in seen:
+        seen.add(op)
+        open(os.path.join(seeds, 'seed-op%02x' % op), 'wb').write(frame[14:])
+print('capture-rxe: %d fuzz seeds in %s' % (len(seen), seeds))
+PY
+    exit 0
 fi
 
 # In the guest: host 1 is rxe0 (10.77.1.1, veth0), host 2 is rxe1 ($JVERBS_IPV4_2, veth1).

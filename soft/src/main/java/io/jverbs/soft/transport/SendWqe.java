@@ -3,6 +3,8 @@ package io.jverbs.soft.transport;
 import io.jverbs.verbs.SendFlags;
 import io.jverbs.verbs.WrOpcode;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * One send work request in a QP's send ring: the fields of {@code ibv_send_wr} the transport uses,
  * filled in place by {@link SoftQp#nextSend()} callers and reused when the ring wraps (one object per
@@ -31,8 +33,15 @@ public final class SendWqe {
     public int udRemoteQpn;
     /** UD: {@code wr.ud.remote_qkey}; with the high bit set the QP's own Q_Key is sent (verbs). */
     public int udRemoteQkey;
-    /** The gather list. */
+    /** The gather list (ignored with {@link SendFlags#INLINE}). */
     public final ScatterList sges;
+    /**
+     * With {@link SendFlags#INLINE}: the payload, copied here when the request is posted (verbs
+     * lets the caller reuse its buffer at once); {@code max_inline_data} bytes.
+     */
+    public final MemorySegment inlineData;
+    /** With {@link SendFlags#INLINE}: how many bytes of {@link #inlineData} are the payload. */
+    public int inlineLength;
 
     // Requester progress (package-private).
     long length;        // sum of the SGE lengths
@@ -43,8 +52,13 @@ public final class SendWqe {
     boolean started;    // the first packet has been sent
     io.jverbs.verbs.WcStatus localError; // it failed before sending (bad lkey, too long): completes in turn
 
-    SendWqe(int maxSge) {
+    SendWqe(int maxSge, int maxInline) {
         sges = new ScatterList(maxSge);
+        inlineData = MemorySegment.ofArray(new byte[maxInline]);
+    }
+
+    boolean isInline() {
+        return (flags & SendFlags.INLINE) != 0;
     }
 
     boolean signaled() {

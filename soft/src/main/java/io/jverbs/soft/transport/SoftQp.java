@@ -129,14 +129,15 @@ public final class SoftQp {
      * @param sendDepth send ring slots
      * @param recvDepth receive ring slots
      * @param maxSge SGEs per request
+     * @param maxInline {@code max_inline_data}: bytes a request may carry inline
      */
     public SoftQp(int qpNum, QpType type, int pd, MemoryKeys keys, PacketSink out, CompletionSink sendCq,
-                  CompletionSink recvCq, boolean signalAll, int sendDepth, int recvDepth, int maxSge) {
+                  CompletionSink recvCq, boolean signalAll, int sendDepth, int recvDepth, int maxSge, int maxInline) {
         if (type != QpType.RC && type != QpType.UC && type != QpType.UD) {
             throw new IllegalArgumentException("the soft transport runs RC, UC and UD queue pairs, not " + type);
         }
-        if ((qpNum & ~Ib.PSN_MASK) != 0 || sendDepth < 1 || recvDepth < 1 || maxSge < 1) {
-            throw new IllegalArgumentException("qpNum must fit 24 bits and depths and maxSge be positive");
+        if ((qpNum & ~Ib.PSN_MASK) != 0 || sendDepth < 1 || recvDepth < 1 || maxSge < 1 || maxInline < 0) {
+            throw new IllegalArgumentException("qpNum must fit 24 bits, depths and maxSge be positive, maxInline not negative");
         }
         this.qpNum = qpNum;
         this.type = type;
@@ -150,7 +151,7 @@ public final class SoftQp {
         this.maxSge = maxSge;
         sq = new SendWqe[sendDepth];
         for (int i = 0; i < sendDepth; i++) {
-            sq[i] = new SendWqe(maxSge);
+            sq[i] = new SendWqe(maxSge, maxInline);
         }
         rq = new RecvWqe[recvDepth];
         for (int i = 0; i < recvDepth; i++) {
@@ -344,6 +345,12 @@ public final class SoftQp {
             return EINVAL;
         }
         long length = w.sges.totalLength();
+        if (w.isInline()) {
+            if (w.isRead() || w.isAtomic() || w.inlineLength < 0 || w.inlineLength > w.inlineData.byteSize()) {
+                return EINVAL;
+            }
+            length = w.inlineLength;
+        }
         if (w.isAtomic() && (w.sges.count != 1 || length != 8)) {
             return EINVAL;
         }
@@ -501,7 +508,7 @@ public final class SoftQp {
     /** Assigns PSNs to a request about to send its first packet and checks its local keys. */
     private boolean start(SendWqe w) {
         int lkeyCheck = 0;
-        for (int i = 0; i < w.sges.count; i++) {
+        for (int i = 0; i < (w.isInline() ? 0 : w.sges.count); i++) {
             int need = w.isRead() || w.isAtomic() ? Access.LOCAL_WRITE : 0;
             if (keys.check(w.sges.lkey[i], pd, w.sges.address[i], w.sges.length[i] & 0xFFFFFFFFL, need) != MemoryKeys.OK) {
                 lkeyCheck = 1;
@@ -623,6 +630,11 @@ public final class SoftQp {
     private void gatherPayload(SendWqe w, long offset, int len, TransportPacket p) {
         p.payloadLength = len;
         if (len == 0) {
+            return;
+        }
+        if (w.isInline()) {
+            p.payload = w.inlineData;
+            p.payloadOffset = offset;
             return;
         }
         long skip = offset;
@@ -773,6 +785,10 @@ public final class SoftQp {
         // A response for a PSN we have not sent (or long acknowledged) is stale: drop it.
         if (Ib.psnDiff(psn, sentEnd) >= 0 || Ib.psnDiff(psn, compPsn) < -WINDOW) {
             drops++;
+            return;
+        }
+        if (op == Opcode.RC_ACKNOWLEDGE && (p.syndrome >>> 5) != Aeth.TYPE_ACK && Ib.psnDiff(psn, compPsn) < 0) {
+            drops++; // a NAK for a PSN already acknowledged: late or duplicated, it asks for nothing now
             return;
         }
         if (op == Opcode.RC_ACKNOWLEDGE) {

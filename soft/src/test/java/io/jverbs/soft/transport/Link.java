@@ -4,6 +4,7 @@ import io.jverbs.raweth.port.ManualClock;
 import io.jverbs.soft.wire.RocePacket;
 import io.jverbs.soft.wire.RoceStatus;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
@@ -55,7 +56,9 @@ final class Link implements PacketSink {
         this.reorder = reorder;
         this.latency = latency;
         for (int i = 0; i < SLOTS; i++) {
-            buffers[i] = MemorySegment.ofArray(new byte[SLOT_BYTES]);
+            // Native, as a device's frame buffers are: the wire layout's call sites then see one
+            // segment kind in this JVM, as in the wire package's own allocation test.
+            buffers[i] = Arena.ofAuto().allocate(SLOT_BYTES);
             free[freeCount++] = i;
         }
     }

@@ -390,4 +390,58 @@ class RcRequesterTest {
         q.receive(clock.nanos(), ack);
         assertEquals(WcStatus.SUCCESS, scq.take().getFirst().status());
     }
+
+    @Test
+    void inlineDataIsSentFromTheRequestNotFromRegisteredMemory() {
+        SendWqe w = qp.nextSend();
+        w.wrId = 1;
+        w.opcode = WrOpcode.SEND.code();
+        w.flags = SendFlags.SIGNALED | SendFlags.INLINE;
+        w.inlineData.asSlice(0, 5).copyFrom(MemorySegment.ofArray(new byte[] {1, 2, 3, 4, 5}));
+        w.inlineLength = 5;
+        w.sges.set(0, 0xdead, 5, 0x999); // ignored: no lkey is needed for inline data
+        TestQps.commit(qp, clock.nanos());
+        qp.poll(clock.nanos());
+        List<Capture.Sent> out = wire.take();
+        assertEquals("RC_SEND_ONLY 100 A 5\n", Capture.shape(out));
+        assertArrayEquals(new byte[] {1, 2, 3, 4, 5}, out.getFirst().payload());
+        w = qp.nextSend();
+        w.opcode = WrOpcode.SEND.code();
+        w.flags = SendFlags.INLINE;
+        w.inlineLength = 65;
+        assertEquals(22, qp.postSend(clock.nanos()), "more than max_inline_data: EINVAL");
+    }
+
+    @Test
+    void aLateNakForAnAcknowledgedPsnIsIgnored() {
+        post(1, WrOpcode.SEND, 100);
+        post(2, WrOpcode.SEND, 100);
+        qp.poll(clock.nanos());
+        wire.take();
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100, ACK));
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100, NAK_SEQ)); // sent before the ACK, delivered after it
+        assertEquals(0, wire.take().size(), "nothing to go back for");
+        assertEquals(QpState.RTS, qp.state());
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100, NAK_ACCESS));
+        assertEquals(QpState.RTS, qp.state(), "nor an error for a request already completed");
+        assertEquals(1, scq.take().size());
+    }
+
+    @Test
+    void aLocalErrorCompletesAfterTheRequestsBeforeIt() {
+        post(1, WrOpcode.SEND, 100);
+        qp.poll(clock.nanos());
+        TestQps.post(qp, clock.nanos(), 2, WrOpcode.SEND, SendFlags.SIGNALED, IOVA, 100, lkey ^ 0x55);
+        TestQps.commit(qp, clock.nanos());
+        post(3, WrOpcode.SEND, 100);
+        qp.poll(clock.nanos());
+        assertEquals("RC_SEND_ONLY 100 A 100\n", Capture.shape(wire.take()), "nothing after the bad request is sent");
+        assertEquals(0, scq.pending(), "the bad request waits for the one before it");
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100, ACK));
+        List<Completions.Wc> wc = scq.take();
+        assertEquals(List.of(WcStatus.SUCCESS, WcStatus.LOC_PROT_ERR, WcStatus.WR_FLUSH_ERR),
+                wc.stream().map(Completions.Wc::status).toList());
+        assertEquals(List.of(1L, 2L, 3L), wc.stream().map(Completions.Wc::wrId).toList());
+        assertEquals(QpState.ERR, qp.state());
+    }
 }

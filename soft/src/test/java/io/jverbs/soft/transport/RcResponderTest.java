@@ -280,4 +280,13 @@ class RcResponderTest {
         feed(fa);
         assertEquals("RC_ACKNOWLEDGE 500 aeth=0x61 msn=0\n", Capture.shape(wire.take()));
     }
+
+    @Test
+    void aSendLongerThanTheReceiveIsLocLenErrThereAndAnInvalidRequestNak() {
+        TestQps.recv(qp, 3, IOVA, 100, key);
+        feed(in(Opcode.RC_SEND_ONLY, 500, true, 0, 101));
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x61 msn=0\n", Capture.shape(wire.take()));
+        assertEquals(List.of(new Completions.Wc(0x12, 3, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, 0, 0, 0)), rcq.take());
+        assertEquals(QpState.ERR, qp.state());
+    }
 }

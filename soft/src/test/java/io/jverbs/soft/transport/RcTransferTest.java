@@ -38,6 +38,21 @@ class RcTransferTest {
         "0.30, 0.10, 0.30, 6",
     })
     void sendWriteReadAndAtomicsCompleteInOrderWithTheirData(double loss, double dup, double reorder, long seed) {
+        Pair p = transfer(loss, dup, reorder, seed);
+        if (loss > 0) {
+            assertTrue(p.a.retransmissions() > 0, "losses were recovered by retransmission");
+        }
+    }
+
+    @Test
+    void manySeedsAndLossRates() {
+        for (long seed = 100; seed < 140; seed++) {
+            double loss = (seed % 7) * 0.05;
+            transfer(loss, loss / 3, loss, seed);
+        }
+    }
+
+    private static Pair transfer(double loss, double dup, double reorder, long seed) {
         Pair p = new Pair(QpType.RC, seed, loss, dup, reorder, a -> {
             a.timeout = 8;   // 1 ms: keeps virtual time short at 30% loss
             a.retryCnt = 7;  // forever, as rxe
@@ -96,7 +111,7 @@ class RcTransferTest {
         }
         int total = expectedOrder.size();
         long took = p.runUntil(() -> p.scqA.count() == total && p.rcqB.count() == SENDS, 60_000_000_000L);
-        System.out.printf("RC loss %.2f dup %.2f reorder %.2f: %d requests in %.1f ms virtual; %s%n", loss, dup, reorder,
+        System.out.printf("RC seed %d loss %.2f dup %.2f reorder %.2f: %d requests in %.1f ms virtual; %s%n", seed, loss, dup, reorder,
                 total, took / 1e6, p.counts());
 
         List<Completions.Wc> wc = p.scqA.take();
@@ -126,9 +141,7 @@ class RcTransferTest {
         }
         assertEquals(QpState.RTS, p.a.state());
         assertEquals(QpState.RTS, p.b.state());
-        if (loss > 0) {
-            assertTrue(p.a.retransmissions() > 0, "losses were recovered by retransmission");
-        }
+        return p;
     }
 
     /** Sizes from 0 to 20 KiB: empty, one byte, pads 1..3, exactly one MTU, many packets. */

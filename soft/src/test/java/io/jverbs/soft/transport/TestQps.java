@@ -6,6 +6,7 @@ import io.jverbs.verbs.QpState;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.WrOpcode;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
 
@@ -19,7 +20,7 @@ final class TestQps {
     /** A QP taken RESET -> INIT -> RTR -> RTS (UD: no destination) with the attributes {@code tweak} sets. */
     static SoftQp connect(QpType type, int qpn, int destQpn, int sqPsn, int rqPsn, MemoryKeys keys, PacketSink out,
                           CompletionSink scq, CompletionSink rcq, Consumer<QpAttributes> tweak) {
-        SoftQp qp = new SoftQp(qpn, type, PD, keys, out, scq, rcq, false, 256, 256, 4);
+        SoftQp qp = new SoftQp(qpn, type, PD, keys, out, scq, rcq, false, 256, 256, 4, 64);
         QpAttributes a = new QpAttributes();
         a.accessFlags = Access.ALL_REMOTE;
         a.qkey = 0x11111111;
@@ -78,9 +79,9 @@ final class TestQps {
         }
     }
 
-    /** A region of {@code size} bytes at iova {@code iova}, filled with a pattern from {@code seed}. */
+    /** A region of {@code size} bytes of native memory (as registered memory is), filled with a pattern from {@code seed}. */
     static MemorySegment region(int size, int seed) {
-        MemorySegment m = MemorySegment.ofArray(new byte[size]);
+        MemorySegment m = Arena.ofAuto().allocate(size);
         for (int i = 0; i < size; i++) {
             m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
         }

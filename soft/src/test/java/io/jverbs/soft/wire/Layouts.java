@@ -6,6 +6,11 @@ final class Layouts {
     }
 
     static void copyFields(RocePacket in, RocePacket out) {
+        copyIpv4(in, out);
+        copyTransport(in, out);
+    }
+
+    static void copyIpv4(RocePacket in, RocePacket out) {
         out.ipv4().setDscpEcn(in.ipv4().dscp(), in.ipv4().ecn())
                 .setIdentification(in.ipv4().identification())
                 .setFragmentation(in.ipv4().dontFragment(), in.ipv4().moreFragments(), in.ipv4().fragmentOffset())
@@ -13,6 +18,9 @@ final class Layouts {
                 .setSource(in.ipv4().source())
                 .setDestination(in.ipv4().destination());
         out.udp().setSourcePort(in.udp().sourcePort()).setChecksum(in.udp().checksum());
+    }
+
+    static void copyTransport(RocePacket in, RocePacket out) {
         Bth a = in.bth();
         out.bth().setFlags(a.solicitedEvent(), a.migReq(), a.padCount(), a.transportVersion())
                 .setPartitionKey(a.partitionKey())
