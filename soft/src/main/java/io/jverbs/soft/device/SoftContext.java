@@ -23,6 +23,7 @@ import io.jverbs.verbs.ffi.ibv_sge;
 import io.jverbs.verbs.QpAttrMask;
 import io.jverbs.verbs.QpState;
 import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.SendFlags;
 import io.jverbs.verbs.WrOpcode;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.soft.transport.QpAttributes;
@@ -311,6 +312,8 @@ final class SoftContext implements ContextOps {
     // ---------------------------------------------------------------- queue pairs
 
     private static final long QP_SIZE = ibv_qp.sizeof(), AH_SIZE = ibv_ah.sizeof();
+    /** The most inline bytes a request may carry: rxe allows more, but each send slot keeps a copy. */
+    private static final int MAX_INLINE = 256;
     /** rxe numbers its first QP 17 (0x11), after QP0 and QP1 and a reserved range; so do we. */
     private static final int FIRST_QPN = 17;
     private static final long WR_ID = ibv_send_wr.wr_id$offset(), NEXT = ibv_send_wr.next$offset(),
@@ -349,8 +352,9 @@ final class SoftContext implements ContextOps {
         if (sendWr > 1 << 14 || recvWr > 1 << 14 || maxSge > 32) {
             throw new ProviderException(Errnos.EINVAL, "at most 16384 requests per queue and 32 SGEs per request");
         }
-        if (ibv_qp_cap.max_inline_data(cap) > 0) {
-            throw new ProviderException(Errnos.EINVAL, "no inline data yet: post from registered memory");
+        int maxInline = ibv_qp_cap.max_inline_data(cap);
+        if (maxInline < 0 || maxInline > MAX_INLINE) {
+            throw new ProviderException(Errnos.EINVAL, "at most " + MAX_INLINE + " bytes of inline data per request");
         }
         SoftCq sendCq = cq(ibv_qp_init_attr.send_cq(init).address());
         SoftCq recvCq = cq(ibv_qp_init_attr.recv_cq(init).address());
@@ -364,7 +368,7 @@ final class SoftContext implements ContextOps {
         engine.acquire();
         try {
             qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, recvCq, ibv_qp_init_attr.sq_sig_all(init) != 0,
-                    sendWr, recvWr, maxSge);
+                    sendWr, recvWr, maxSge, maxInline);
             engine.add(qp);
         } finally {
             engine.release();
@@ -385,7 +389,7 @@ final class SoftContext implements ContextOps {
         ibv_qp_cap.max_recv_wr(cap, recvWr);
         ibv_qp_cap.max_send_sge(cap, maxSge);
         ibv_qp_cap.max_recv_sge(cap, maxSge);
-        ibv_qp_cap.max_inline_data(cap, 0);
+        ibv_qp_cap.max_inline_data(cap, maxInline);
         return q;
     }
 
@@ -545,9 +549,26 @@ final class SoftContext implements ContextOps {
                     w.udRemoteQkey = all.get(ValueLayout.JAVA_INT, wr + UD_QKEY);
                 }
                 long sg = all.get(ValueLayout.JAVA_LONG, wr + SG_LIST);
-                for (int i = 0; i < n; i++, sg += SGE) {
-                    w.sges.set(i, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH),
-                            all.get(ValueLayout.JAVA_INT, sg + SGE_LKEY));
+                if ((w.flags & SendFlags.INLINE) != 0) {
+                    // Inline: the bytes are copied now (the caller may reuse its buffer at once); no lkey needed.
+                    long total = 0;
+                    for (int i = 0; i < n; i++) total += Integer.toUnsignedLong(all.get(ValueLayout.JAVA_INT, sg + i * SGE + SGE_LENGTH));
+                    if (total > w.inlineData.byteSize()) {
+                        rc = Errnos.EINVAL;
+                        break;
+                    }
+                    long at = 0;
+                    for (int i = 0; i < n; i++, sg += SGE) {
+                        int len = all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH);
+                        MemorySegment.copy(all, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), w.inlineData, at, len);
+                        at += len;
+                    }
+                    w.inlineLength = (int) total;
+                } else {
+                    for (int i = 0; i < n; i++, sg += SGE) {
+                        w.sges.set(i, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH),
+                                all.get(ValueLayout.JAVA_INT, sg + SGE_LKEY));
+                    }
                 }
                 rc = qp.postSend(now);
                 if (rc != 0) break;

@@ -64,7 +64,7 @@ class SoftQpTest {
             Context ctx = Context.open(device);
             ProtectionDomain pd = ctx.allocateProtectionDomain();
             CompletionQueue cq = ctx.createCompletionQueue(256);
-            QueuePair qp = pd.createQueuePair(QueuePair.Config.of(type, cq).maxSendWr(64).maxRecvWr(64));
+            QueuePair qp = pd.createQueuePair(QueuePair.Config.of(type, cq).maxSendWr(64).maxRecvWr(64).maxInlineData(64));
             NativeBuffer buf = NativeBuffer.allocate(1 << 16);
             MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | Access.ALL_REMOTE);
             return new Side(ctx, pd, cq, qp, buf, mr);
@@ -133,6 +133,18 @@ class SoftQpTest {
             // Through the UDP socket: 10 request packets left a's engine and reached b's.
             assertTrue(engineA.packetsSent - sentBefore >= 10, "sent " + (engineA.packetsSent - sentBefore));
             assertTrue(engineB.packetsReceived - receivedBefore >= 10, "received " + (engineB.packetsReceived - receivedBefore));
+
+            // An inline SEND: the bytes are taken at post time, so changing the buffer afterwards changes nothing.
+            fill(a.buf, 12000, 48, 11);
+            b.qp.postReceive(new ReceiveRequests(1, 1).add(8).sge(b.mr, 12000, 64));
+            a.qp.postSend(new SendRequests(1, 1).add(9, WrOpcode.SEND, SendFlags.SIGNALED | SendFlags.INLINE)
+                    .sge(a.buf.segment().address() + 12000, 48, 0));
+            fill(a.buf, 12000, 48, 99);
+            assertTrue(await(a.cq, 1).isSuccess(0));
+            WorkCompletions ri = await(b.cq, 1);
+            assertEquals(48, ri.byteLength(0));
+            fill(a.buf, 12100, 48, 11);
+            assertSameBytes(a.buf, 12100, b.buf, 12000, 48);
 
             // RDMA WRITE of 5000 bytes: b never polls, its memory changes.
             fill(a.buf, 16384, 5000, 3);
