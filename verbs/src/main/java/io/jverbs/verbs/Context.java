@@ -519,6 +519,11 @@ public final class Context extends NativeResource {
      */
     MemorySegment adoptable(MemorySegment object, long size, UnaryOperator<MemorySegment> contextOf, String what) {
         checkOpen();
+        if (provider != null) {
+            // An adopted object calls the C ops of its context, which a provider's context does not have.
+            throw new IllegalArgumentException("a " + what + " of " + device.name() + " cannot be adopted: " + device.name()
+                    + " is not a libibverbs device (create it through the Context instead)");
+        }
         if (Native.isNull(object)) {
             throw new IllegalArgumentException("cannot adopt a NULL " + what);
         }

@@ -271,7 +271,11 @@ final class SoftContext implements ContextOps {
         }
         SoftChannel ch = null;
         if (channel != null && channel.address() != 0) {
-            ch = (SoftChannel) device.object(Structs.handle(channel.address(), ibv_comp_channel.sizeof()));
+            if (ibv_comp_channel.context(channel.reinterpret(ibv_comp_channel.sizeof())).address() != context.address()
+                    || !(device.object(Structs.handle(channel.address(), ibv_comp_channel.sizeof())) instanceof SoftChannel c)) {
+                throw new ProviderException(Errnos.EINVAL, "a CQ's completion channel must come from the same context");
+            }
+            ch = c;
         }
         Arena a = Arena.ofShared();
         MemorySegment cq = Structs.allocate(a, ibv_cq.sizeof());
@@ -356,8 +360,7 @@ final class SoftContext implements ContextOps {
         if (maxInline < 0 || maxInline > MAX_INLINE) {
             throw new ProviderException(Errnos.EINVAL, "at most " + MAX_INLINE + " bytes of inline data per request");
         }
-        SoftCq sendCq = cq(ibv_qp_init_attr.send_cq(init).address());
-        SoftCq recvCq = cq(ibv_qp_init_attr.recv_cq(init).address());
+        SoftCq sendCq = ownCq(ibv_qp_init_attr.send_cq(init)), recvCq = ownCq(ibv_qp_init_attr.recv_cq(init));
         int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
         Arena a = Arena.ofShared();
         MemorySegment q = Structs.allocate(a, QP_SIZE);
@@ -390,6 +393,15 @@ final class SoftContext implements ContextOps {
         ibv_qp_cap.max_send_sge(cap, maxSge);
         ibv_qp_cap.max_recv_sge(cap, maxSge);
         ibv_qp_cap.max_inline_data(cap, maxInline);
+        return q;
+    }
+
+    /** The CQ of a {@code struct ibv_cq *} from this context; EINVAL for another context's (or a native device's). */
+    private SoftCq ownCq(MemorySegment cq) {
+        if (Native.isNull(cq) || ibv_cq.context(cq.reinterpret(ibv_cq.sizeof())).address() != context.address()
+                || !(device.object(Structs.handle(cq.address(), CQ_HANDLE_STRUCT)) instanceof SoftCq q)) {
+            throw new ProviderException(Errnos.EINVAL, "a QP's CQs must come from the same context");
+        }
         return q;
     }
 

@@ -77,8 +77,10 @@ final class SoftDevice {
         nextHandle = Math.min(nextHandle, handle);
     }
 
+    /** The object with {@code handle}, or null (also for a handle read from a struct that is not this device's). */
     Object object(int handle) {
-        return objects[handle];
+        Object[] table = objects;
+        return handle > 0 && handle < table.length ? table[handle] : null;
     }
 
 

@@ -255,6 +255,60 @@ class SoftQpTest {
     }
 
     @Test
+    void aCqThatOverrunsFailsItsPolls() {
+        try (Context ctx = Context.open("jsoft0");
+             ProtectionDomain pd = ctx.allocateProtectionDomain();
+             CompletionQueue small = ctx.createCompletionQueue(2);
+             CompletionQueue big = ctx.createCompletionQueue(16);
+             QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, small));
+             QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, big));
+             NativeBuffer buf = NativeBuffer.allocate(4096)) {
+            MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | Access.ALL_REMOTE);
+            Endpoint ea = a.endpoint(1, 1, 1), eb = b.endpoint(1, 1, 2);
+            a.connect(ea, eb, PATH);
+            b.connect(eb, ea, PATH);
+            SendRequests write = new SendRequests(1, 1).add(1, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(mr, 0, 64)
+                    .rdma(mr.address(1024), mr.rkey());
+            for (int i = 0; i < 3; i++) a.postSend(write);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            WorkCompletions wc = new WorkCompletions(1);
+            VerbsException e = null;
+            while (e == null && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(10); // let all three complete before the first poll makes room
+                    small.poll(wc);
+                } catch (VerbsException x) {
+                    e = x;
+                } catch (InterruptedException x) {
+                    throw new AssertionError(x);
+                }
+            }
+            assertTrue(e != null && e.getMessage().contains("overran"), "a third completion into a 2-entry CQ: " + e);
+        }
+    }
+
+    @Test
+    void pathsTheDeviceCannotTakeAreRefused() {
+        try (Side a = Side.open("jsoft0", QpType.RC); Context other = Context.open("jsoft0");
+             CompletionQueue foreign = other.createCompletionQueue(4)) {
+            Endpoint self = a.qp.endpoint(1, 1, 1);
+            // A path MTU above the port's (1024): EINVAL, as rxe answers.
+            VerbsException mtu = assertThrows(VerbsException.class,
+                    () -> a.qp.connect(self, self, new PathSettings().gidIndex(1).mtu(io.jverbs.verbs.Mtu.MTU_4096)));
+            assertEquals(io.jverbs.core.Errno.EINVAL, mtu.errno());
+            assertEquals(QpState.INIT, a.qp.state());
+            // No GID (is_global 0): RoCE needs one.
+            Endpoint noGid = a.qp.endpoint(1, -1, 1);
+            assertThrows(VerbsException.class, () -> a.qp.toRtr(noGid, new PathSettings()));
+            // CQs of another context, and adopting a soft device's objects.
+            assertThrows(VerbsException.class, () -> a.pd.createQueuePair(QueuePair.Config.of(QpType.RC, foreign)));
+            assertThrows(IllegalArgumentException.class, () -> QueuePair.adopt(a.ctx, a.qp.segment()));
+            assertThrows(IllegalArgumentException.class, () -> CompletionQueue.adopt(a.ctx, a.cq.segment()));
+            assertThrows(IllegalArgumentException.class, () -> Context.adopt(a.ctx.segment()));
+        }
+    }
+
+    @Test
     void postingErrorsNameTheFirstRequestNotPostedAndClosedQpsThrow() {
         try (Side a = Side.open("jsoft0", QpType.RC)) {
             // RESET cannot send: EINVAL, request 0 not posted.

@@ -7,6 +7,8 @@ package io.jverbs.verbs.spi;
  * {@code NotSupportedException}, naming the call, the errno and the device).
  */
 public final class ProviderException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final int errno;
 
     /** {@code errno} with a detail for the message (null: none). */
