@@ -498,7 +498,7 @@ public final class Context extends NativeResource {
      */
     public DeviceMemory allocateDeviceMemory(long length) {
         checkOpen();
-        if (provider != null) {
+        if (provider != null && length > 0) { // a bad length is an IllegalArgumentException on any device
             throw notOnSoftDevice("device memory", "a soft device has no memory of its own");
         }
         return new DeviceMemory(this, length);
@@ -508,7 +508,7 @@ public final class Context extends NativeResource {
     public XrcDomain openXrcDomain() {
         checkOpen();
         if (provider != null) {
-            throw notOnSoftDevice("XRC domains", "it implements RC, UC and UD only");
+            throw notOnSoftDevice("XRC domains", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
         }
         return new XrcDomain(this);
     }

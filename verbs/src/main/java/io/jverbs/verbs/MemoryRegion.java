@@ -41,7 +41,10 @@ public final class MemoryRegion extends Registration {
         MemorySegment m;
         if (pd.provider != null) {
             if ((access & Access.ON_DEMAND) != 0) {
-                throw pd.context().notOnSoftDevice("on-demand paging (Access.ON_DEMAND)", "it registers pinned ranges only");
+                // As a libibverbs provider refuses it: in reg_mr, with EOPNOTSUPP.
+                throw new NotSupportedException("on-demand paging (Access.ON_DEMAND)", pd.context().device().name(),
+                        "DeviceAttributes.odpGeneralCaps() is 0 (the soft device registers pinned ranges only): register without Access.ON_DEMAND",
+                        VerbsCall.REG_MR, io.jverbs.core.Errno.EOPNOTSUPP);
             }
             try {
                 m = pd.provider.regMr(pd.segment(), address, length, iova, access);
@@ -197,11 +200,11 @@ public final class MemoryRegion extends Registration {
      */
     public void advise(Advice advice, long offset, int length, boolean flush) {
         checkOpen();
-        if (pd.provider != null) {
-            throw pd.context().notOnSoftDevice("ibv_advise_mr", "it has no on-demand paging");
-        }
         if ((access & Access.ON_DEMAND) == 0) {
             throw new IllegalArgumentException("ibv_advise_mr applies to on-demand-paging regions (Access.ON_DEMAND) only");
+        }
+        if (pd.provider != null) {
+            throw pd.context().notOnSoftDevice("ibv_advise_mr", "it has no on-demand paging");
         }
         long start = address(offset);
         if (length <= 0 || (this.length != -1 && length > this.length - offset)) {

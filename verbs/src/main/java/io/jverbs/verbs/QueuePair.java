@@ -137,8 +137,9 @@ public final class QueuePair extends NativeResource {
         this.provider = context.provider;
         boolean ex = c.sendOps != 0 || c.xrcd != null || c.type == QpType.XRC_SEND;
         if (provider != null && ex) {
-            throw context.notOnSoftDevice(c.sendOps != 0 ? "the extended post API (Config.sendOps)" : "XRC QPs",
-                    "it implements RC, UC and UD posted with SendRequests");
+            throw c.sendOps != 0
+                    ? context.notOnSoftDevice("the extended post API (Config.sendOps)", "it implements RC, UC and UD posted with SendRequests")
+                    : context.notOnSoftDevice("XRC QPs", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
         }
         try (Arena arena = Arena.ofConfined()) {
             // ibv_qp_init_attr_ex begins with the fields of ibv_qp_init_attr: one buffer serves both calls.

@@ -110,7 +110,7 @@ public final class SharedReceiveQueue extends NativeResource {
         super(pd, xrcd, cq);
         Context ctx = pd.context();
         if (pd.provider != null) {
-            throw ctx.notOnSoftDevice("XRC SRQs", "it implements RC, UC and UD only");
+            throw ctx.notOnSoftDevice("XRC SRQs", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
         }
         this.provider = null;
         MemorySegment fn = ctx.extendedOp(verbs_context.create_srq_ex$offset());

@@ -5,7 +5,7 @@ import java.util.Arrays;
 /**
  * One soft device, shared by every context open on it (as a kernel device is shared by its
  * contexts): the table of its objects by handle and its progress engine (socket, thread, memory
- * keys, QPs by number). Opened by the first context, released by the last.
+ * keys, QPs by number). Started by its first context; it stays up until {@link SoftProvider#remove}.
  */
 final class SoftDevice {
     private final SoftDeviceConfig config;
@@ -40,16 +40,23 @@ final class SoftDevice {
         refs++;
     }
 
-    /** Drops one context's reference; the last one closes the device. */
-    void release() {
-        boolean last;
-        synchronized (this) {
-            last = --refs == 0;
-        }
-        if (last) {
-            engine.close();
-            SoftProvider.closed(this);
-        }
+    /**
+     * Drops one context's reference. The device stays up without contexts, as a kernel device
+     * does: opening and closing contexts in a loop then starts no thread and binds no socket each
+     * time ({@link SoftProvider#remove} takes it down).
+     */
+    synchronized void release() {
+        refs--;
+    }
+
+    /** True while a context has the device open. */
+    synchronized boolean inUse() {
+        return refs > 0;
+    }
+
+    /** Stops the progress thread and closes the socket; the device must not be in use. */
+    void shutdown() {
+        engine.close();
     }
 
     /** Registers {@code o} and returns its handle. */

@@ -61,7 +61,6 @@ final class SoftEngine implements PacketSink {
     }
     final MemoryKeys keys = new MemoryKeys(1 << 16);
     private final SoftDevice device;
-    private final int localIp;
     private final DatagramChannel channel;
     private final Selector selector;
     private final Thread thread;
@@ -85,6 +84,10 @@ final class SoftEngine implements PacketSink {
     private SoftQp[] qps = new SoftQp[64];
 
     long packetsSent, packetsReceived, packetsDropped, sendFailures;
+    /** The source IPv4 address and UDP payload length of the datagram being delivered (for UD GRHs). */
+    int deliveringFrom, deliveringLength;
+    /** This device's IPv4 address. */
+    final int localIp;
 
     SoftEngine(SoftDevice device) throws IOException {
         this.device = device;
@@ -194,6 +197,8 @@ final class SoftEngine implements PacketSink {
             packetsDropped++;
             return;
         }
+        deliveringFrom = sourceIp;
+        deliveringLength = length;
         codec.read(roce, sourceIp & 0xFFFFFFFFL, received);
         SoftQp qp = qp(received.destQp);
         if (qp == null) {

@@ -15,7 +15,8 @@ import java.util.Map;
  * The soft RoCEv2 devices, for {@link java.util.ServiceLoader}: {@code Context.open("jsoft0")}.
  * The devices come from the system property {@value SoftDeviceConfig#PROPERTY}, else the
  * environment variable {@value SoftDeviceConfig#ENV}, else {@value SoftDeviceConfig#DEFAULT};
- * {@link #add} adds more at run time (docs/soft-device.md).
+ * {@link #add} adds more at run time (docs/soft-device.md). A device starts (binds its UDP socket,
+ * starts its progress thread) when its first context opens and stays up until {@link #remove}.
  */
 public final class SoftProvider implements Provider {
     /** node_type CA, transport IB: what rxe reports. */
@@ -43,18 +44,30 @@ public final class SoftProvider implements Provider {
      * @throws IllegalStateException if a device of that name is open
      */
     public static synchronized void add(SoftDeviceConfig config) {
-        if (OPEN.containsKey(config.name())) {
-            throw new IllegalStateException("soft device " + config.name() + " is open: close its contexts first");
-        }
+        shutdown(config.name());
         CONFIGS.put(config.name(), config);
     }
 
-    /** Removes a soft device that no context has open; returns whether it existed. */
+    /**
+     * Removes a soft device that no context has open, stopping its thread and releasing its
+     * socket; returns whether it existed.
+     *
+     * @throws IllegalStateException if a context has it open
+     */
     public static synchronized boolean remove(String name) {
-        if (OPEN.containsKey(name)) {
+        shutdown(name);
+        return CONFIGS.remove(name) != null;
+    }
+
+    /** Takes the running device {@code name} down, if there is one and nobody uses it. */
+    private static void shutdown(String name) {
+        SoftDevice d = OPEN.get(name);
+        if (d == null) return;
+        if (d.inUse()) {
             throw new IllegalStateException("soft device " + name + " is open: close its contexts first");
         }
-        return CONFIGS.remove(name) != null;
+        OPEN.remove(name);
+        d.shutdown();
     }
 
     /** The configured soft devices. */
@@ -103,8 +116,4 @@ public final class SoftProvider implements Provider {
         return d == null ? null : d.engine();
     }
 
-    /** Called by a device whose last context closed. */
-    static synchronized void closed(SoftDevice device) {
-        OPEN.remove(device.config().name(), device);
-    }
 }

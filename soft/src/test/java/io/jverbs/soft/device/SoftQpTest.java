@@ -216,6 +216,19 @@ class SoftQpTest {
                 assertEquals(40 + 512, r.byteLength(0));
                 assertEquals(a.qp.qpNumber(), r.sourceQp(0));
                 assertSameBytes(a.buf, 0, b.buf, 40, 512);
+                assertTrue((r.flags(0) & WorkCompletions.FLAG_GRH) != 0, r.describe(0));
+                // The GRH slot: 20 unused bytes, then the IPv4 header the datagram came with.
+                java.lang.foreign.MemorySegment grh = b.buf.segment();
+                assertEquals(0, grh.get(ValueLayout.JAVA_LONG, 0));
+                assertEquals(0x45, grh.get(ValueLayout.JAVA_BYTE, 20));
+                assertEquals(17, grh.get(ValueLayout.JAVA_BYTE, 29));
+                ValueLayout.OfInt be = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+                assertEquals(0x7f000001, grh.get(be, 32), "source 127.0.0.1");
+                assertEquals(0x7f000002, grh.get(be, 36), "destination 127.0.0.2");
+                int sum = 0;
+                for (int i = 20; i < 40; i += 2) sum += Short.toUnsignedInt(grh.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), i));
+                while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
+                assertEquals(0xffff, sum, "a valid IPv4 header checksum");
             }
         }
     }
