@@ -1,5 +1,6 @@
 package io.jverbs.soft.transport;
 
+import io.jverbs.raweth.wire.Ipv4Packet;
 import io.jverbs.soft.wire.Opcode;
 import io.jverbs.soft.wire.RocePacket;
 
@@ -55,7 +56,8 @@ public final class PacketCodec {
 
     /**
      * Fills {@code into} from a packet {@code parsed} wrapped with {@link io.jverbs.soft.wire.RoceStatus#OK} (its
-     * payload by reference: valid while the received buffer is).
+     * payload, and its IPv4 header when it was wrapped with one, by reference: valid while the
+     * received buffer is).
      *
      * @return {@code into}
      */
@@ -96,6 +98,10 @@ public final class PacketCodec {
         into.payload = parsed.segment();
         into.payloadOffset = parsed.payloadOffset();
         into.payloadLength = parsed.payloadLength();
+        if (parsed.hasIpv4() && parsed.ipv4().headerLength() == Ipv4Packet.MIN_HEADER_LENGTH) {
+            into.ipv4Header = parsed.ipv4().segment();
+            into.ipv4HeaderOffset = parsed.ipv4().offset();
+        }
         return into;
     }
 }

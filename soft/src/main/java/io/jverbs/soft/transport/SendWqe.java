@@ -47,7 +47,6 @@ public final class SendWqe {
     long length;        // sum of the SGE lengths
     int firstPsn;       // PSN of the first packet
     int lastPsn;        // PSN of the last packet (READ: of its last response)
-    int packets;        // packets (READ: responses) it takes
     int nextPsn;        // READ: next response PSN expected; SEND/WRITE: next packet to send
     boolean started;    // the first packet has been sent
     io.jverbs.verbs.WcStatus localError; // it failed before sending (bad lkey, too long): completes in turn

@@ -1,5 +1,6 @@
 package io.jverbs.soft.transport;
 
+import io.jverbs.raweth.wire.Ipv4Packet;
 import io.jverbs.soft.wire.Aeth;
 import io.jverbs.soft.wire.Opcode;
 import io.jverbs.verbs.Access;
@@ -29,6 +30,7 @@ public final class SoftQp {
     static final int MAX_PACKETS_PER_ACK = 64;
     /** Bytes of GRH verbs reserves at the start of every UD receive buffer. */
     public static final int GRH_BYTES = 40;
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[GRH_BYTES]);
     private static final int RETRY_FOREVER = 7;
     private static final ValueLayout.OfLong ATOMIC = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final int EINVAL = 22;
@@ -49,14 +51,13 @@ public final class SoftQp {
     private final int maxSge;
 
     private final SendWqe[] sq;
-    private final RecvWqe[] rq;
+    private final ReceiveQueue rq;     // its own, or a shared receive queue
+    private final boolean sharedRq;
     // Absolute counters; slot = counter % length. completed <= next <= started... <= posted.
     private long sqPosted;
     private long sqCompleted;
     private long sqNext;     // the WQE the requester sends from
     private long sqStarted;  // the first WQE that never had a packet sent
-    private long rqPosted;
-    private long rqConsumed;
 
     private QpState state = QpState.RESET;
     private int accessFlags;
@@ -97,6 +98,7 @@ public final class SoftQp {
     private boolean ucDropping;      // UC: the rest of a message whose packet was lost is dropped
     private long respOffset;
     private MemoryKeys.Region writeRegion;
+    private int writeRkey;
     private long writeVa;
     private long writeLength;
     private Resource[] resources = new Resource[0];
@@ -127,12 +129,14 @@ public final class SoftQp {
      * @param recvCq completions of receive requests
      * @param signalAll {@code sq_sig_all}: every send request completes, signaled or not
      * @param sendDepth send ring slots
-     * @param recvDepth receive ring slots
+     * @param recvDepth receive ring slots (unused with {@code srq})
      * @param maxSge SGEs per request
      * @param maxInline {@code max_inline_data}: bytes a request may carry inline
+     * @param srq the shared receive queue its responder takes receives from, or null for its own
      */
     public SoftQp(int qpNum, QpType type, int pd, MemoryKeys keys, PacketSink out, CompletionSink sendCq,
-                  CompletionSink recvCq, boolean signalAll, int sendDepth, int recvDepth, int maxSge, int maxInline) {
+                  CompletionSink recvCq, boolean signalAll, int sendDepth, int recvDepth, int maxSge, int maxInline,
+                  ReceiveQueue srq) {
         if (type != QpType.RC && type != QpType.UC && type != QpType.UD) {
             throw new IllegalArgumentException("the soft transport runs RC, UC and UD queue pairs, not " + type);
         }
@@ -153,10 +157,8 @@ public final class SoftQp {
         for (int i = 0; i < sendDepth; i++) {
             sq[i] = new SendWqe(maxSge, maxInline);
         }
-        rq = new RecvWqe[recvDepth];
-        for (int i = 0; i < recvDepth; i++) {
-            rq[i] = new RecvWqe(maxSge);
-        }
+        sharedRq = srq != null;
+        rq = sharedRq ? srq : new ReceiveQueue(recvDepth, maxSge);
         gather = MemorySegment.ofArray(new byte[4096]);
     }
 
@@ -225,7 +227,7 @@ public final class SoftQp {
         if ((mask & QpAttrMask.MIN_RNR_TIMER) != 0) minRnrTimer = check(attr.minRnrTimer, 31, "min_rnr_timer");
         if ((mask & QpAttrMask.MAX_QP_RD_ATOMIC) != 0) maxRdAtomic = Math.max(1, check(attr.maxRdAtomic, 255, "max_rd_atomic"));
         if ((mask & QpAttrMask.MAX_DEST_RD_ATOMIC) != 0) {
-            int n = Math.max(1, check(attr.maxDestRdAtomic, 255, "max_dest_rd_atomic"));
+            int n = check(attr.maxDestRdAtomic, 255, "max_dest_rd_atomic");
             resources = new Resource[n];
             for (int i = 0; i < n; i++) {
                 resources[i] = new Resource();
@@ -271,7 +273,9 @@ public final class SoftQp {
     private void reset() {
         state = QpState.RESET;
         sqPosted = sqCompleted = sqNext = sqStarted = 0;
-        rqPosted = rqConsumed = 0;
+        if (!sharedRq) {
+            rq.clear();
+        }
         reqOffset = 0;
         noAckPackets = 0;
         rdAtomicOutstanding = 0;
@@ -298,9 +302,9 @@ public final class SoftQp {
             sendCq.complete(qpNum, w.wrId, WcStatus.WR_FLUSH_ERR, wcOpcode(w.opcode), 0, 0, 0, 0);
         }
         sqNext = sqStarted = sqCompleted;
-        while (rqConsumed != rqPosted) {
-            RecvWqe r = rq[slot(rqConsumed, rq.length)];
-            rqConsumed++;
+        // A shared receive queue is not flushed: its receives belong to the SRQ, not to this QP.
+        while (!sharedRq && !rq.isEmpty()) {
+            RecvWqe r = rq.consume();
             recvCq.complete(qpNum, r.wrId, WcStatus.WR_FLUSH_ERR, WcOpcode.RECV, 0, 0, 0, 0);
         }
     }
@@ -379,37 +383,33 @@ public final class SoftQp {
     }
 
     /**
-     * The next free receive slot, to fill and then {@link #postRecv}.
+     * The next free slot of the QP's receive queue, to fill and then {@link #postRecv}.
      *
-     * @return the slot, or null if the receive ring is full
+     * @return the slot, or null if the ring is full
+     * @throws IllegalStateException if the QP uses a shared receive queue (post to it instead)
      */
     public RecvWqe nextRecv() {
-        if (rqPosted - rqConsumed >= rq.length) {
-            return null;
+        if (sharedRq) {
+            throw new IllegalStateException("QP " + qpNum + " takes its receives from a shared receive queue: post there");
         }
-        RecvWqe r = rq[slot(rqPosted, rq.length)];
-        r.sges.count = 0;
-        return r;
+        return rq.next();
     }
 
     /**
      * {@code ibv_post_recv} of the slot {@link #nextRecv} returned.
      *
-     * @return 0, EINVAL in RESET or with too many SGEs, ENOMEM when the ring is full
+     * @return 0; EINVAL in RESET, with too many SGEs, or on a QP with a shared receive queue;
+     *         ENOMEM when the ring is full
      */
     public int postRecv() {
-        if (rqPosted - rqConsumed >= rq.length) {
-            return ENOMEM;
-        }
-        RecvWqe r = rq[slot(rqPosted, rq.length)];
-        if (state == QpState.RESET || r.sges.count > maxSge) {
+        if (state == QpState.RESET || sharedRq) {
             return EINVAL;
         }
-        rqPosted++;
-        if (state == QpState.ERR) {
+        int rc = rq.post();
+        if (rc == 0 && state == QpState.ERR) {
             flush();
         }
-        return 0;
+        return rc;
     }
 
     // ---------------------------------------------------------------- requester
@@ -470,6 +470,9 @@ public final class SoftQp {
         }
         while (sqNext != sqPosted && state == QpState.RTS) {
             SendWqe w = sq[slot(sqNext, sq.length)];
+            if (w.localError != null) {
+                return; // waits for the requests before it to complete
+            }
             if (!w.started) {
                 if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= WINDOW) {
                     return;
@@ -479,9 +482,6 @@ public final class SoftQp {
                 }
                 if ((w.flags & SendFlags.FENCE) != 0 && rdAtomicOutstanding > 0) {
                     return;
-                }
-                if (w.localError != null) {
-                    return; // waits for the requests before it to complete
                 }
                 if (!start(w)) {
                     continue; // failed: the QP is in ERR now (the loop ends), or UD goes on
@@ -507,14 +507,12 @@ public final class SoftQp {
 
     /** Assigns PSNs to a request about to send its first packet and checks its local keys. */
     private boolean start(SendWqe w) {
-        int lkeyCheck = 0;
+        boolean keysOk = true;
+        int need = w.isRead() || w.isAtomic() ? Access.LOCAL_WRITE : 0; // a READ's data lands in its SGEs
         for (int i = 0; i < (w.isInline() ? 0 : w.sges.count); i++) {
-            int need = w.isRead() || w.isAtomic() ? Access.LOCAL_WRITE : 0;
-            if (keys.check(w.sges.lkey[i], pd, w.sges.address[i], w.sges.length[i] & 0xFFFFFFFFL, need) != MemoryKeys.OK) {
-                lkeyCheck = 1;
-            }
+            keysOk &= keys.check(w.sges.lkey[i], pd, w.sges.address[i], w.sges.length[i] & 0xFFFFFFFFL, need) == MemoryKeys.OK;
         }
-        if (lkeyCheck != 0) {
+        if (!keysOk) {
             failNext(w, WcStatus.LOC_PROT_ERR);
             return false;
         }
@@ -525,7 +523,6 @@ public final class SoftQp {
         int n = w.isAtomic() ? 1 : (int) Math.max(1, (w.length + mtu - 1) / mtu);
         w.firstPsn = reqPsn;
         w.lastPsn = Ib.psnAdd(reqPsn, n - 1);
-        w.packets = n;
         w.nextPsn = reqPsn;
         w.started = true;
         sqStarted = sqNext + 1;
@@ -548,8 +545,12 @@ public final class SoftQp {
         }
         // Completions come in order: it fails when the requests before it have completed.
         w.localError = status;
-        if (sqCompleted == sqNext) {
-            failOldest(status);
+        failOldestIfFirst(w);
+    }
+
+    private void failOldestIfFirst(SendWqe w) {
+        if (sq[slot(sqCompleted, sq.length)] == w) {
+            failOldest(w.localError);
         }
     }
 
@@ -604,7 +605,12 @@ public final class SoftQp {
                 noAckPackets = 0;
             }
         }
-        gatherPayload(w, offset, len, p);
+        if (!gatherPayload(w, offset, len, p)) {
+            // Its memory was deregistered since it started: the error completes in turn.
+            w.localError = WcStatus.LOC_PROT_ERR;
+            failOldestIfFirst(w);
+            return;
+        }
         emit(p, Ib.psnAdd(reqPsn, 1));
         reqPsn = Ib.psnAdd(reqPsn, 1);
         if (last) {
@@ -626,16 +632,19 @@ public final class SoftQp {
         out.send(p);
     }
 
-    /** Points the packet's payload at the request's bytes: in place if one SGE holds them, else gathered. */
-    private void gatherPayload(SendWqe w, long offset, int len, TransportPacket p) {
+    /**
+     * Points the packet's payload at the request's bytes: in place if one SGE holds them, else
+     * gathered; false if an lkey no longer names its region.
+     */
+    private boolean gatherPayload(SendWqe w, long offset, int len, TransportPacket p) {
         p.payloadLength = len;
         if (len == 0) {
-            return;
+            return true;
         }
         if (w.isInline()) {
             p.payload = w.inlineData;
             p.payloadOffset = offset;
-            return;
+            return true;
         }
         long skip = offset;
         int i = 0;
@@ -644,14 +653,20 @@ public final class SoftQp {
             i++;
         }
         MemoryKeys.Region r = keys.find(w.sges.lkey[i]);
+        if (r == null) {
+            return false;
+        }
         if (skip + len <= (w.sges.length[i] & 0xFFFFFFFFL)) {
             p.payload = r.memory();
             p.payloadOffset = w.sges.address[i] - r.iova() + skip;
-            return;
+            return true;
         }
         int done = 0;
         while (done < len) {
             r = keys.find(w.sges.lkey[i]);
+            if (r == null) {
+                return false;
+            }
             int n = (int) Math.min(len - done, (w.sges.length[i] & 0xFFFFFFFFL) - skip);
             MemorySegment.copy(r.memory(), w.sges.address[i] - r.iova() + skip, gather, done, n);
             done += n;
@@ -660,6 +675,7 @@ public final class SoftQp {
         }
         p.payload = gather;
         p.payloadOffset = 0;
+        return true;
     }
 
     /** Sends a READ request for whatever of the READ has not arrived yet (all of it the first time). */
@@ -734,10 +750,7 @@ public final class SoftQp {
             psn = w.firstPsn;
         }
         if (w.isRead()) {
-            if (Ib.psnDiff(psn, w.nextPsn) > 0) {
-                w.nextPsn = psn; // never: a READ's responses arrive in order
-            }
-            reqPsn = w.nextPsn;
+            reqPsn = w.nextPsn; // the first response not yet received
             reqOffset = 0;
         } else {
             reqPsn = psn;
@@ -818,6 +831,11 @@ public final class SoftQp {
                 drops++;
                 return;
             }
+            // Checked again: the region may have been deregistered since the request started.
+            if (keys.check(w.sges.lkey[0], pd, w.sges.address[0], 8, Access.LOCAL_WRITE) != MemoryKeys.OK) {
+                failOldest(WcStatus.LOC_PROT_ERR);
+                return;
+            }
             MemoryKeys.Region r = keys.find(w.sges.lkey[0]);
             r.memory().set(ATOMIC, w.sges.address[0] - r.iova(), p.atomicOriginal);
             finishRdAtomic(now, w, 8);
@@ -849,7 +867,10 @@ public final class SoftQp {
             failOldest(WcStatus.BAD_RESP_ERR);
             return;
         }
-        scatter(w.sges, offset, p.payload, p.payloadOffset, p.payloadLength);
+        if (scatter(w.sges, offset, p.payload, p.payloadOffset, p.payloadLength) != MemoryKeys.OK) {
+            failOldest(WcStatus.LOC_PROT_ERR);
+            return;
+        }
         w.nextPsn = Ib.psnAdd(psn, 1);
         compPsn = w.nextPsn;
         progress(now);
@@ -857,7 +878,6 @@ public final class SoftQp {
             finishRdAtomic(now, w, (int) w.length);
         }
     }
-
 
     private void finishRdAtomic(long now, SendWqe w, int byteLen) {
         rdAtomicOutstanding--;
@@ -1019,12 +1039,15 @@ public final class SoftQp {
                     return;
                 }
             }
-            case Opcode.RC_RDMA_READ_REQUEST -> {
-                executeRead(p, true);
-                return;
-            }
-            case Opcode.RC_COMPARE_SWAP, Opcode.RC_FETCH_ADD -> {
-                executeAtomic(p, op);
+            case Opcode.RC_RDMA_READ_REQUEST, Opcode.RC_COMPARE_SWAP, Opcode.RC_FETCH_ADD -> {
+                if (resources.length == 0) {
+                    // max_dest_rd_atomic 0: this responder takes no READs or atomics (rxe: invalid request).
+                    nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
+                } else if (op == Opcode.RC_RDMA_READ_REQUEST) {
+                    executeRead(p, true);
+                } else {
+                    executeAtomic(p, op);
+                }
                 return;
             }
             default -> {
@@ -1071,32 +1094,21 @@ public final class SoftQp {
         boolean first = op == Opcode.RC_SEND_FIRST || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
         boolean last = isLastOrOnly(op);
         if (first) {
-            if (rqConsumed == rqPosted) {
-                if (reliable) {
-                    sendAck(RNR_NAK | minRnrTimer, p.psn);
-                } else {
-                    drops++;
-                    ucDropping = true;
-                }
+            if (rq.isEmpty()) {
+                noReceive(reliable, p.psn);
                 return false;
             }
             respOffset = 0;
         }
-        if (!reliable && (!last && p.payloadLength != mtu || p.payloadLength > mtu)) {
-            drops++;
-            ucDropping = true;
-            inMessage = null;
+        if (!last && p.payloadLength != mtu || p.payloadLength > mtu) {
+            refuse(reliable, Aeth.NakCode.INVALID_REQUEST, p.psn);
             return false;
         }
-        if (reliable && (!last && p.payloadLength != mtu || p.payloadLength > mtu)) {
-            nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
-            return false;
-        }
-        RecvWqe r = rq[slot(rqConsumed, rq.length)];
+        RecvWqe r = rq.head();
         int s = scatter(r.sges, respOffset, p.payload, p.payloadOffset, p.payloadLength);
         if (s != MemoryKeys.OK) {
             WcStatus status = s == OVERFLOW ? WcStatus.LOC_LEN_ERR : WcStatus.LOC_PROT_ERR;
-            rqConsumed++;
+            rq.consume();
             recvCq.complete(qpNum, r.wrId, status, WcOpcode.RECV, 0, 0, 0, 0);
             if (reliable) {
                 nakFatal(s == OVERFLOW ? Aeth.NakCode.INVALID_REQUEST.code() : Aeth.NakCode.REMOTE_OPERATIONAL_ERROR.code(), p.psn);
@@ -1108,7 +1120,7 @@ public final class SoftQp {
         respOffset += p.payloadLength;
         inMessage = last ? null : Opcode.RC_SEND_FIRST;
         if (last) {
-            rqConsumed++;
+            rq.consume();
             msn = Ib.psnAdd(msn, 1);
             boolean imm = op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
             recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV, (int) respOffset, imm ? p.imm : 0, 0,
@@ -1122,29 +1134,18 @@ public final class SoftQp {
         boolean first = op == Opcode.RC_RDMA_WRITE_FIRST || op == Opcode.RC_RDMA_WRITE_ONLY || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
         boolean last = isLastOrOnly(op);
         boolean imm = op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
-        if (imm && rqConsumed == rqPosted) {
-            // The immediate needs a receive; ask for this packet again later.
-            if (reliable) {
-                sendAck(RNR_NAK | minRnrTimer, p.psn);
-            } else {
-                drops++;
-                ucDropping = true;
-                inMessage = null;
-            }
+        if (imm && rq.isEmpty()) {
+            noReceive(reliable, p.psn); // the immediate needs a receive
             return false;
         }
         if (first) {
             long length = p.dmaLength & 0xFFFFFFFFL;
             if ((accessFlags & Access.REMOTE_WRITE) == 0
                     || keys.check(p.rkey, pd, p.va, length, Access.REMOTE_WRITE) != MemoryKeys.OK) {
-                if (reliable) {
-                    nakFatal(Aeth.NakCode.REMOTE_ACCESS_ERROR.code(), p.psn);
-                } else {
-                    drops++;
-                    ucDropping = true;
-                }
+                refuse(reliable, Aeth.NakCode.REMOTE_ACCESS_ERROR, p.psn);
                 return false;
             }
+            writeRkey = p.rkey;
             writeRegion = keys.find(p.rkey);
             writeVa = p.va;
             writeLength = length;
@@ -1154,13 +1155,11 @@ public final class SoftQp {
                 || respOffset + p.payloadLength > writeLength
                 || (last && respOffset + p.payloadLength != writeLength);
         if (badLength) {
-            if (reliable) {
-                nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
-            } else {
-                drops++;
-                ucDropping = true;
-                inMessage = null;
-            }
+            refuse(reliable, Aeth.NakCode.INVALID_REQUEST, p.psn);
+            return false;
+        }
+        if (keys.find(writeRkey) != writeRegion) {
+            refuse(reliable, Aeth.NakCode.REMOTE_ACCESS_ERROR, p.psn); // deregistered mid-message
             return false;
         }
         if (p.payloadLength > 0) {
@@ -1172,8 +1171,7 @@ public final class SoftQp {
         if (last) {
             msn = Ib.psnAdd(msn, 1);
             if (imm) {
-                RecvWqe r = rq[slot(rqConsumed, rq.length)];
-                rqConsumed++;
+                RecvWqe r = rq.consume();
                 recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM, (int) writeLength, p.imm, 0,
                         CompletionSink.WC_WITH_IMM);
             }
@@ -1318,6 +1316,26 @@ public final class SoftQp {
         out.send(a);
     }
 
+    /** No receive posted: RC asks for the packet again after min_rnr_timer (RNR NAK); UC drops the message. */
+    private void noReceive(boolean reliable, int psn) {
+        if (reliable) {
+            sendAck(RNR_NAK | minRnrTimer, psn);
+        } else {
+            refuse(false, null, psn);
+        }
+    }
+
+    /** A request the responder will not execute: RC NAKs it and ends in ERR; UC drops the rest of the message. */
+    private void refuse(boolean reliable, Aeth.NakCode code, int psn) {
+        if (reliable) {
+            nakFatal(code.code(), psn);
+        } else {
+            drops++;
+            ucDropping = true;
+            inMessage = null;
+        }
+    }
+
     /** A NAK that ends the connection: the responder QP goes to ERR (IBTA 9.9.3.1.2, class B/C errors). */
     private void nakFatal(int code, int psn) {
         sendAck(NAK | code, psn);
@@ -1361,19 +1379,24 @@ public final class SoftQp {
 
     private void respondUd(TransportPacket p, Opcode op) {
         if ((op != Opcode.RC_SEND_ONLY && op != Opcode.RC_SEND_ONLY_WITH_IMMEDIATE) || p.qkey != qkey || p.payloadLength > mtu
-                || rqConsumed == rqPosted) {
+                || rq.isEmpty()) {
             drops++; // a UD datagram with a wrong Q_Key or nowhere to go is silently dropped
             return;
         }
-        RecvWqe r = rq[slot(rqConsumed, rq.length)];
+        RecvWqe r = rq.consume();
         if (r.sges.totalLength() < GRH_BYTES + (long) p.payloadLength) {
-            rqConsumed++;
             recvCq.complete(qpNum, r.wrId, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, 0, p.srcQp, 0);
             return;
         }
-        // The first 40 bytes are the GRH's place (verbs); the device layer may fill them.
+        // The first 40 bytes are the GRH's place (verbs). For RoCEv2 over IPv4, rxe writes 20 zero
+        // bytes and then the IPv4 header the packet came with, and sets IBV_WC_GRH.
+        int grh = 0;
+        if (p.ipv4Header.byteSize() != 0) {
+            int z = scatter(r.sges, 0, ZEROS, 0, GRH_BYTES - Ipv4Packet.MIN_HEADER_LENGTH);
+            int h = scatter(r.sges, GRH_BYTES - Ipv4Packet.MIN_HEADER_LENGTH, p.ipv4Header, p.ipv4HeaderOffset, Ipv4Packet.MIN_HEADER_LENGTH);
+            grh = z == MemoryKeys.OK && h == MemoryKeys.OK ? CompletionSink.WC_GRH : 0;
+        }
         int s = scatter(r.sges, GRH_BYTES, p.payload, p.payloadOffset, p.payloadLength);
-        rqConsumed++;
         ePsn = Ib.psnAdd(p.psn, 1);
         if (s != MemoryKeys.OK) {
             recvCq.complete(qpNum, r.wrId, WcStatus.LOC_PROT_ERR, WcOpcode.RECV, 0, 0, p.srcQp, 0);
@@ -1381,7 +1404,7 @@ public final class SoftQp {
         }
         boolean imm = op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
         recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV, GRH_BYTES + p.payloadLength, imm ? p.imm : 0,
-                p.srcQp, imm ? CompletionSink.WC_WITH_IMM : 0);
+                p.srcQp, grh | (imm ? CompletionSink.WC_WITH_IMM : 0));
     }
 
     // ---------------------------------------------------------------- memory

@@ -53,6 +53,14 @@ public final class TransportPacket {
     public long payloadOffset;
     /** Payload bytes, without pad and ICRC. */
     public int payloadLength;
+    /**
+     * Received: the 20-byte IPv4 header the packet came with, where the device layer has one (a
+     * raw frame; a socket receive may build it from the datagram's addresses), else
+     * {@link MemorySegment#NULL}. A UD receive gets it as its GRH, as rxe gives it.
+     */
+    public MemorySegment ipv4Header = MemorySegment.NULL;
+    /** The offset of {@link #ipv4Header} in its segment. */
+    public long ipv4HeaderOffset;
 
     /** A copy of every field of {@code p} into this packet (the payload by reference). */
     public TransportPacket copyFrom(TransportPacket p) {
@@ -76,6 +84,8 @@ public final class TransportPacket {
         payload = p.payload;
         payloadOffset = p.payloadOffset;
         payloadLength = p.payloadLength;
+        ipv4Header = p.ipv4Header;
+        ipv4HeaderOffset = p.ipv4HeaderOffset;
         return this;
     }
 
@@ -96,6 +106,8 @@ public final class TransportPacket {
         payload = MemorySegment.NULL;
         payloadOffset = 0;
         payloadLength = 0;
+        ipv4Header = MemorySegment.NULL;
+        ipv4HeaderOffset = 0;
     }
 
     @Override

@@ -8,7 +8,8 @@
  *       ({@code ibv_modify_qp} through {@link io.jverbs.soft.transport.QpAttributes} and a
  *       {@code QpAttrMask} mask; ERR flushes with {@code WR_FLUSH_ERR}), a send and a receive ring of
  *       preallocated, reusable {@link io.jverbs.soft.transport.SendWqe}/{@link io.jverbs.soft.transport.RecvWqe}
- *       slots, and the requester, completer and responder. No threads and no clock of its own: every
+ *       slots (the receives from a {@link io.jverbs.soft.transport.ReceiveQueue} of its own or shared
+ *       with other QPs, an SRQ), and the requester, completer and responder. No threads and no clock of its own: every
  *       call takes {@code now}, and {@code poll(now)} runs the timers (ACK timeout, RNR wait) and
  *       transmits what the window allows.</li>
  *   <li>{@link io.jverbs.soft.transport.MemoryKeys}: lkey/rkey to region (memory, iova, length,
@@ -35,14 +36,16 @@
  * or, after 4.096 us &times; 2<sup>timeout</sup>, from the oldest unacknowledged PSN; {@code retry_cnt}
  * and {@code rnr_retry} of 7 retry forever, as in rxe. Remote access and invalid request errors end
  * both QPs in ERR. UC never ACKs and drops the rest of a message after a gap; UD carries a DETH and
- * checks the Q_Key, and a UD receive buffer starts with 40 bytes of GRH space.
+ * checks the Q_Key, and a UD receive buffer starts with 40 bytes of GRH: as rxe writes it, 20 zero
+ * bytes and the packet's IPv4 header, when the device layer passes one
+ * ({@code TransportPacket.ipv4Header}), with {@code IBV_WC_GRH}.
  *
  * <h2>Use (the device layer's view)</h2>
  * {@snippet :
  * MemoryKeys keys = new MemoryKeys(1024);
  * int key = keys.register(buffer, iova, Access.ALL_REMOTE, pdId);          // ibv_reg_mr
  * SoftQp qp = new SoftQp(qpn, QpType.RC, pdId, keys, packetSink, sendCq, recvCq,
- *         false, 256, 256, 4, 64);                                           // ibv_create_qp
+ *         false, 256, 256, 4, 64, null);                                     // ibv_create_qp
  * qp.modify(attr, QpAttrMask.STATE | QpAttrMask.PATH_MTU);                   // ibv_modify_qp
  * SendWqe w = qp.nextSend();                                                 // ibv_post_send:
  * w.wrId = 7; w.opcode = WrOpcode.RDMA_WRITE.code(); w.flags = SendFlags.SIGNALED;
@@ -52,7 +55,7 @@
  * qp.receive(clock.nanos(), packet);                                         // a parsed packet for qpn
  * }
  *
- * <p>Not yet here: SRQ, memory windows and SEND_WITH_INVALIDATE, the SQD drain event, filling the
- * UD receive's GRH (the device layer sees the IP header), and credits (ignored, as rxe does).
+ * <p>Not yet here: the SRQ limit event, memory windows and SEND_WITH_INVALIDATE, the SQD drain event, and credits
+ * (ignored, as rxe does).
  */
 package io.jverbs.soft.transport;

@@ -11,7 +11,7 @@ import java.util.zip.CRC32;
 
 /**
  * RoCEv2's invariant CRC over IPv4, as rdma_rxe computes it (matched on every captured rxe
- * packet, /work/shared/ROCEV2.md): CRC-32 (IEEE, {@link CRC32}) over 8 bytes of {@code 0xff},
+ * packet, Linux 6.1): CRC-32 (IEEE, {@link CRC32}) over 8 bytes of {@code 0xff},
  * the IPv4 header with TOS, TTL and header checksum set to ones, the UDP header with its checksum
  * set to ones, the BTH with byte 4 (resv8a) set to ones, then the extension headers, payload and
  * pad. The 4-byte result follows the pad, little-endian. The masked fields are those a router may

@@ -36,6 +36,9 @@ public final class RocePacket {
     /** What rxe sends: the system default TTL (the GRH hop limit is not used). */
     public static final int DEFAULT_TTL = 64;
 
+    /** Longer than the longest headers (40 bytes) and than pad + ICRC (7). */
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[64]).asReadOnly();
+
     private final EthernetFrame ethernet = new EthernetFrame();
     private final Ipv4Packet ipv4 = new Ipv4Packet();
     private final UdpPacket udp = new UdpPacket();
@@ -222,9 +225,10 @@ public final class RocePacket {
                     + " does not fit in a segment of " + segment.byteSize());
         }
         int pad = -payloadLength & 3;
-        // Zero the headers; the payload is the caller's, the pad and ICRC are zeroed.
-        segment.asSlice(offset, opcode.headerLength()).fill((byte) 0);
-        segment.asSlice(offset + opcode.headerLength() + payloadLength, pad + Icrc.LENGTH).fill((byte) 0);
+        // Zero the headers, the pad and the ICRC; the payload is the caller's. A copy from a zero
+        // segment rather than asSlice().fill(), which would make a slice object per packet.
+        MemorySegment.copy(ZEROS, 0, segment, offset, opcode.headerLength());
+        MemorySegment.copy(ZEROS, 0, segment, offset + opcode.headerLength() + payloadLength, pad + Icrc.LENGTH);
         bth.wrapUnchecked(segment, offset, Bth.LENGTH)
                 .setOpcode(opcode.code())
                 .setFlags(false, false, pad, Bth.TRANSPORT_VERSION)

@@ -1,9 +1,9 @@
 package io.jverbs.soft.wire;
 
 /**
- * rdma_rxe's UDP source port per QP (measured, /work/shared/ROCEV2.md): fixed for the QP's life
- * and the same in both directions, so that ECMP keeps a connection on one path. The destination
- * port is always 4791.
+ * rdma_rxe's UDP source port per QP (measured on Linux 6.1; the tests check the captured rxe
+ * packets against it): fixed for the QP's life and the same in both directions, so that ECMP keeps
+ * a connection on one path. The destination port is always 4791.
  */
 public final class SourcePort {
     /** RoCEv2 source ports come from the dynamic range's top quarter, 0xC000..0xFFFF. */

@@ -10,6 +10,14 @@
  * checks a whole packet (returning a {@link io.jverbs.soft.wire.RoceStatus}, never throwing for
  * bad bytes) and lays one out for sending. Nothing here calls native code or allocates per packet.
  *
+ * <p>As in {@code io.jverbs.raweth.wire}, the headers with several fields have a parsed form, a
+ * record with {@code parse(view)}, {@code emit(view)} and {@code bufferLength()}: {@link
+ * io.jverbs.soft.wire.BthRepr}, {@link io.jverbs.soft.wire.RethRepr}, {@link
+ * io.jverbs.soft.wire.AethRepr}, {@link io.jverbs.soft.wire.AtomicEthRepr} and {@link
+ * io.jverbs.soft.wire.DethRepr}. The one-field headers (ImmDt, IETH, FETH, AtomicAckETH) are read
+ * and written through their views. A record is an allocation unless the JIT removes it: the
+ * per-packet path reads the views.
+ *
  * <p>Receiving a frame:
  * {@snippet :
  * RocePacket p = new RocePacket();              // once per thread

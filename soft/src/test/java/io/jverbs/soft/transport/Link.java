@@ -55,10 +55,7 @@ final class Link implements PacketSink {
         this.duplicate = duplicate;
         this.reorder = reorder;
         this.latency = latency;
-        for (int i = 0; i < SLOTS; i++) {
-            // Native, as a device's frame buffers are: the wire layout's call sites then see one
-            // segment kind in this JVM, as in the wire package's own allocation test.
-            buffers[i] = Arena.ofAuto().allocate(SLOT_BYTES);
+        for (int i = SLOTS - 1; i >= 0; i--) {
             free[freeCount++] = i;
         }
     }
@@ -83,6 +80,10 @@ final class Link implements PacketSink {
                 return false;
             }
             int s = free[--freeCount];
+            if (buffers[s] == null) {
+                // Native, as a device's frame buffers are; made on first use (a warm link allocates nothing).
+                buffers[s] = Arena.ofAuto().allocate(SLOT_BYTES);
+            }
             lengths[s] = codec.layout(p, buffers[s], 0);
             long delay = latency;
             if (random.nextDouble() < reorder) {

@@ -71,4 +71,20 @@ class PacketCodecTest {
             }
         }
     }
+
+    @Test
+    void aPacketReadWithItsIpv4HeaderPointsAtIt() {
+        RocePacket roce = new RocePacket();
+        MemorySegment frame = Arena.ofAuto().allocate(256);
+        int n = roce.layoutIpv4(frame, 14, Opcode.UD_SEND_ONLY, 8);
+        roce.ipv4().setSource(0x0A000001).setDestination(0x0A000002);
+        roce.finishIpv4();
+        assertEquals(RoceStatus.OK, roce.wrapIpv4(frame, 14, n));
+        TransportPacket p = new PacketCodec().read(roce, 0x0A000001, new TransportPacket());
+        assertEquals(frame, p.ipv4Header);
+        assertEquals(14, p.ipv4HeaderOffset);
+        assertEquals(RoceStatus.OK, roce.wrapTransport(frame, 14 + 28, n - 28));
+        p = new PacketCodec().read(roce, 0x0A000001, new TransportPacket());
+        assertEquals(0, p.ipv4Header.byteSize(), "a UDP payload alone has no IPv4 header to give");
+    }
 }

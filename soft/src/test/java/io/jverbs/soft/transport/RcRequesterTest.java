@@ -444,4 +444,33 @@ class RcRequesterTest {
         assertEquals(List.of(1L, 2L, 3L), wc.stream().map(Completions.Wc::wrId).toList());
         assertEquals(QpState.ERR, qp.state());
     }
+
+    @Test
+    void memoryDeregisteredUnderAStartedRequestIsLocProtErrNotACrash() {
+        post(1, WrOpcode.SEND, 3000);
+        qp.poll(clock.nanos());
+        assertEquals(3, wire.take().size());
+        feed(in(Opcode.RC_ACKNOWLEDGE, 101, NAK_SEQ)); // go back to 101...
+        wire.take();
+        keys.deregister(lkey);
+        clock.advance(4096L << 14);
+        qp.poll(clock.nanos()); // ...and again after a timeout, with the region gone
+        assertEquals(0, wire.take().size());
+        assertEquals(WcStatus.LOC_PROT_ERR, scq.take().getFirst().status());
+        assertEquals(QpState.ERR, qp.state());
+    }
+
+    @Test
+    void timeoutZeroMeansNoRetransmitTimer() {
+        QpAttributes a = new QpAttributes();
+        a.timeout = 0;
+        qp.modify(a, io.jverbs.verbs.QpAttrMask.TIMEOUT);
+        post(1, WrOpcode.SEND, 10);
+        qp.poll(clock.nanos());
+        wire.take();
+        clock.advance(3_600_000_000_000L); // an hour
+        qp.poll(clock.nanos());
+        assertEquals(0, wire.take().size(), "IBTA: timeout 0 waits forever");
+        assertEquals(QpState.RTS, qp.state());
+    }
 }

@@ -289,4 +289,16 @@ class RcResponderTest {
         assertEquals(List.of(new Completions.Wc(0x12, 3, WcStatus.LOC_LEN_ERR, WcOpcode.RECV, 0, 0, 0, 0)), rcq.take());
         assertEquals(QpState.ERR, qp.state());
     }
+
+    @Test
+    void withMaxDestRdAtomicZeroAReadIsAnInvalidRequest() {
+        qp = TestQps.connect(QpType.RC, 0x12, 0x11, 7000, 500, keys, wire, scq, rcq, a -> a.maxDestRdAtomic = 0);
+        TransportPacket r = in(Opcode.RC_RDMA_READ_REQUEST, 500, true, 0, 0);
+        r.va = IOVA;
+        r.rkey = key;
+        r.dmaLength = 8;
+        feed(r);
+        assertEquals("RC_ACKNOWLEDGE 500 aeth=0x61 msn=0\n", Capture.shape(wire.take()));
+        assertEquals(QpState.ERR, qp.state());
+    }
 }

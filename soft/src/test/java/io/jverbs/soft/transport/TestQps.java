@@ -20,7 +20,7 @@ final class TestQps {
     /** A QP taken RESET -> INIT -> RTR -> RTS (UD: no destination) with the attributes {@code tweak} sets. */
     static SoftQp connect(QpType type, int qpn, int destQpn, int sqPsn, int rqPsn, MemoryKeys keys, PacketSink out,
                           CompletionSink scq, CompletionSink rcq, Consumer<QpAttributes> tweak) {
-        SoftQp qp = new SoftQp(qpn, type, PD, keys, out, scq, rcq, false, 256, 256, 4, 64);
+        SoftQp qp = new SoftQp(qpn, type, PD, keys, out, scq, rcq, false, 256, 256, 4, 64, null);
         QpAttributes a = new QpAttributes();
         a.accessFlags = Access.ALL_REMOTE;
         a.qkey = 0x11111111;

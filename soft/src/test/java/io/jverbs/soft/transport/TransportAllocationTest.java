@@ -26,8 +26,8 @@ class TransportAllocationTest {
         });
         long packets = 0;
         long allocated = -1;
-        // Warm until C2 has compiled the paths (escape analysis removes the wire layout's slices),
-        // then measure; a few attempts, since when C2 finishes varies from run to run.
+        // Warm until C2 has compiled the paths, then measure; a few attempts, since when C2 is done
+        // varies from run to run (each attempt's figure is printed).
         for (int attempt = 0; attempt < 4 && allocated != 0; attempt++) {
             rounds(p, 3_000);
             packets = p.link.sent;

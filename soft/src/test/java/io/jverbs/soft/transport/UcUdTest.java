@@ -176,4 +176,37 @@ class UcUdTest {
             System.out.printf("%s at 20%% loss: %d of %d messages delivered whole; %s%n", type, recv.size(), messages, p.counts());
         }
     }
+
+    @Test
+    void ucWriteWithImmediateLandsAndConsumesAReceive() {
+        SoftQp qp = TestQps.connect(QpType.UC, 0x22, 0x21, 0, 10, keys, wire, scq, rcq, null);
+        TestQps.recv(qp, 4, IOVA + 60 * 1024, 16, key);
+        TransportPacket first = in(Opcode.UC_RDMA_WRITE_FIRST, 0x22, 10, 0, 1024);
+        first.va = IOVA + 40 * 1024;
+        first.rkey = key;
+        first.dmaLength = 1030;
+        qp.receive(0, first);
+        TransportPacket last = in(Opcode.UC_RDMA_WRITE_LAST_WITH_IMMEDIATE, 0x22, 11, 1024, 6);
+        last.imm = 77;
+        qp.receive(0, last);
+        assertEquals(List.of(new Completions.Wc(0x22, 4, WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM, 1030, 77, 0,
+                CompletionSink.WC_WITH_IMM)), rcq.take());
+        assertEquals(-1, memory.asSlice(40 * 1024, 1030).mismatch(memory.asSlice(0, 1030)));
+        assertEquals(0, wire.take().size());
+    }
+
+    @Test
+    void aUdReceiveGetsTheIpv4HeaderAsItsGrhLikeRxe() {
+        SoftQp qp = TestQps.connect(QpType.UD, 0x32, 0, 0, 0, keys, wire, scq, rcq, a -> a.qkey = 0x1234);
+        TestQps.recv(qp, 1, IOVA + 16 * 1024, 40 + 100, key);
+        memory.asSlice(16 * 1024, 40).fill((byte) 0x55);
+        TransportPacket p = in(Opcode.UD_SEND_ONLY, 0x32, 5, 1000, 10);
+        p.qkey = 0x1234;
+        p.ipv4Header = memory;
+        p.ipv4HeaderOffset = 2000;
+        qp.receive(0, p);
+        assertEquals(CompletionSink.WC_GRH, rcq.take().getFirst().flags());
+        assertEquals(-1, memory.asSlice(16 * 1024, 20).mismatch(MemorySegment.ofArray(new byte[20])), "20 zero bytes");
+        assertEquals(-1, memory.asSlice(16 * 1024 + 20, 20).mismatch(memory.asSlice(2000, 20)), "then the IPv4 header");
+    }
 }

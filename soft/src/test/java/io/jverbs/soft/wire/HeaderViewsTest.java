@@ -102,7 +102,7 @@ class HeaderViewsTest {
         assertEquals(491_520_000, Aeth.rnrTimerNanos(31));
         assertThrows(IllegalArgumentException.class, () -> Aeth.rnrTimerNanos(32));
 
-        // The NAK codes, as ROCEV2.md saw 0x60 for a PSN sequence error.
+        // The NAK codes, as rxe sends 0x60 for a PSN sequence error.
         int[] syndromes = {0x60, 0x61, 0x62, 0x63, 0x64};
         for (Aeth.NakCode c : Aeth.NakCode.values()) {
             a.setNak(c, 7);

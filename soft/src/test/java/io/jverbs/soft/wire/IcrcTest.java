@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The ICRC covers what ROCEV2.md says, masks what it says, and the datagram form equals the frame form. */
+/** The ICRC covers what rxe covers, masks what rxe masks, and the datagram form equals the frame form. */
 class IcrcTest {
     private static final int IP = EthernetFrame.HEADER_LENGTH;
     private static final int UDP = IP + Ipv4Packet.MIN_HEADER_LENGTH;
