@@ -28,6 +28,10 @@ import io.jverbs.verbs.WrOpcode;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.soft.transport.CompletionSink;
 import io.jverbs.soft.transport.QpAttributes;
+import io.jverbs.soft.transport.ReceiveQueue;
+import io.jverbs.verbs.ffi.ibv_srq;
+import io.jverbs.verbs.ffi.ibv_srq_attr;
+import io.jverbs.verbs.ffi.ibv_srq_init_attr;
 import io.jverbs.verbs.WcOpcode;
 import io.jverbs.verbs.WcStatus;
 import io.jverbs.soft.transport.RecvWqe;
@@ -352,8 +356,14 @@ final class SoftContext implements ContextOps {
                     ? "they need an mlx5 (ConnectX) device; the soft device runs RC, UC and UD queue pairs"
                     : "the soft device runs RC, UC and UD queue pairs");
         }
-        if (!Native.isNull(ibv_qp_init_attr.srq(init))) {
-            throw new ProviderException(Errnos.EOPNOTSUPP, "its transport has no shared receive queues yet");
+        SoftSrq srq = null;
+        MemorySegment srqStruct = ibv_qp_init_attr.srq(init);
+        if (!Native.isNull(srqStruct)) {
+            if (ibv_srq.context(srqStruct.reinterpret(SRQ_SIZE)).address() != context.address()
+                    || !(device.object(Structs.handle(srqStruct.address(), SRQ_SIZE)) instanceof SoftSrq s)) {
+                throw new ProviderException(Errnos.EINVAL, "a QP's SRQ must come from the same context");
+            }
+            srq = s;
         }
         MemorySegment cap = ibv_qp_init_attr.cap(init);
         int sendWr = Math.max(1, ibv_qp_cap.max_send_wr(cap)), recvWr = Math.max(1, ibv_qp_cap.max_recv_wr(cap));
@@ -378,10 +388,11 @@ final class SoftContext implements ContextOps {
         UdReceives ud;
         engine.acquire();
         try {
-            ud = type == QpType.UD ? new UdReceives(recvCq, engine, recvWr) : null;
+            // With an SRQ, receives do not complete per QP in posting order: the GRH flag only.
+            ud = type == QpType.UD ? new UdReceives(recvCq, engine, srq == null ? recvWr : 0) : null;
             qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, ud != null ? ud : recvCq,
                     ibv_qp_init_attr.sq_sig_all(init) != 0,
-                    sendWr, recvWr, maxSge, maxInline);
+                    sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
             engine.add(qp);
         } finally {
             engine.release();
@@ -391,6 +402,7 @@ final class SoftContext implements ContextOps {
         ibv_qp.pd(q, pd);
         ibv_qp.send_cq(q, ibv_qp_init_attr.send_cq(init));
         ibv_qp.recv_cq(q, ibv_qp_init_attr.recv_cq(init));
+        ibv_qp.srq(q, srqStruct);
         ibv_qp.handle(q, h);
         ibv_qp.qp_num(q, qpn);
         ibv_qp.state(q, QpState.RESET.code());
@@ -421,11 +433,12 @@ final class SoftContext implements ContextOps {
         UdReceives(SoftCq cq, SoftEngine engine, int depth) {
             this.cq = cq;
             this.engine = engine;
-            this.grh = new long[depth];
+            this.grh = depth == 0 ? null : new long[depth];
         }
 
         /** A receive was posted whose first SGE starts at {@code address} and has {@code length} bytes. */
         void posted(long address, int length) {
+            if (grh == null) return;
             grh[(int) (posted++ % grh.length)] = Integer.toUnsignedLong(length) >= GRH ? address : 0;
         }
 
@@ -436,7 +449,7 @@ final class SoftContext implements ContextOps {
 
         @Override
         public void complete(int qpNum, long wrId, WcStatus status, WcOpcode opcode, int byteLen, int imm, int srcQp, int flags) {
-            long at = completed != posted ? grh[(int) (completed++ % grh.length)] : 0;
+            long at = grh != null && completed != posted ? grh[(int) (completed++ % grh.length)] : 0;
             if (status == WcStatus.SUCCESS) {
                 if (at != 0) writeGrh(at);
                 flags |= WC_GRH;
@@ -684,20 +697,11 @@ final class SoftContext implements ContextOps {
                     rc = Errnos.ENOMEM;
                     break;
                 }
-                int n = all.get(ValueLayout.JAVA_INT, wr + RNUM_SGE);
-                if (n < 0 || n > r.sges.address.length) {
-                    rc = Errnos.EINVAL;
-                    break;
-                }
-                r.wrId = all.get(ValueLayout.JAVA_LONG, wr + RWR_ID);
-                long sg = all.get(ValueLayout.JAVA_LONG, wr + RSG_LIST);
-                for (int i = 0; i < n; i++, sg += SGE) {
-                    r.sges.set(i, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH),
-                            all.get(ValueLayout.JAVA_INT, sg + SGE_LKEY));
-                }
-                rc = qp.postRecv();
+                rc = fillReceive(r, wr);
+                if (rc == 0) rc = qp.postRecv();
                 if (rc != 0) break;
                 if (ud != null) {
+                    int n = all.get(ValueLayout.JAVA_INT, wr + RNUM_SGE);
                     long first = all.get(ValueLayout.JAVA_LONG, wr + RSG_LIST);
                     ud.posted(n == 0 ? 0 : all.get(ValueLayout.JAVA_LONG, first + SGE_ADDR),
                             n == 0 ? 0 : all.get(ValueLayout.JAVA_INT, first + SGE_LENGTH));
@@ -712,31 +716,99 @@ final class SoftContext implements ContextOps {
         return rc;
     }
 
-    private static final String NO_SRQ = "its transport has no shared receive queues yet";
+    private static final long SRQ_SIZE = ibv_srq.sizeof();
+
+    /** A shared receive queue: its struct and the transport's receive ring several QPs take from. */
+    record SoftSrq(Arena arena, MemorySegment struct, ReceiveQueue rq, int maxWr, int maxSge) {}
 
     @Override
     public MemorySegment createSrq(MemorySegment pd, MemorySegment initAttr) {
-        throw new ProviderException(Errnos.EOPNOTSUPP, NO_SRQ);
+        MemorySegment init = initAttr.reinterpret(ibv_srq_init_attr.sizeof());
+        MemorySegment attr = ibv_srq_init_attr.attr(init);
+        int maxWr = ibv_srq_attr.max_wr(attr), maxSge = ibv_srq_attr.max_sge(attr);
+        if (maxWr < 1 || maxWr > 1 << 14 || maxSge < 1 || maxSge > 32) {
+            throw new ProviderException(Errnos.EINVAL, "an SRQ has 1 to 16384 requests of 1 to 32 SGEs");
+        }
+        if (ibv_srq_attr.srq_limit(attr) != 0) {
+            throw new ProviderException(Errnos.EOPNOTSUPP, "no SRQ limit events: the soft device raises no asynchronous events yet");
+        }
+        Arena a = Arena.ofShared();
+        MemorySegment srq = Structs.allocate(a, SRQ_SIZE);
+        ibv_srq.context(srq, context);
+        ibv_srq.srq_context(srq, ibv_srq_init_attr.srq_context(init));
+        ibv_srq.pd(srq, pd);
+        int h = device.register(new SoftSrq(a, srq, new ReceiveQueue(maxWr, maxSge), maxWr, maxSge));
+        ibv_srq.handle(srq, h);
+        Structs.setHandle(srq, h);
+        return srq;
+    }
+
+    private SoftSrq sharedReceiveQueue(long address) {
+        return (SoftSrq) device.object(Structs.handle(address, SRQ_SIZE));
     }
 
     @Override
     public int modifySrq(MemorySegment srq, MemorySegment attr, int mask) {
+        // Resizing and the limit event (IBV_SRQ_MAX_WR, IBV_SRQ_LIMIT) are not implemented.
         return Errnos.EOPNOTSUPP;
     }
 
     @Override
     public int querySrq(MemorySegment srq, MemorySegment attr) {
-        return Errnos.EOPNOTSUPP;
+        SoftSrq s = sharedReceiveQueue(srq.address());
+        MemorySegment a = attr.reinterpret(ibv_srq_attr.sizeof());
+        ibv_srq_attr.max_wr(a, s.maxWr());
+        ibv_srq_attr.max_sge(a, s.maxSge());
+        ibv_srq_attr.srq_limit(a, 0);
+        return 0;
     }
 
     @Override
     public int destroySrq(MemorySegment srq) {
-        return Errnos.EOPNOTSUPP;
+        int h = Structs.handle(srq.address(), SRQ_SIZE);
+        if (!(device.object(h) instanceof SoftSrq s)) return Errnos.EINVAL;
+        device.unregister(h);
+        s.arena().close();
+        return 0;
     }
 
     @Override
     public int postSrqRecv(long srq, long wr, long badWr) {
-        return Errnos.EOPNOTSUPP;
+        ReceiveQueue rq = sharedReceiveQueue(srq).rq();
+        SoftEngine engine = device.engine();
+        MemorySegment all = Structs.ALL;
+        int rc = 0;
+        engine.acquire();
+        try {
+            for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + RNEXT)) {
+                RecvWqe r = rq.next();
+                rc = r == null ? Errnos.ENOMEM : fillReceive(r, wr);
+                if (rc == 0) rc = rq.post();
+                if (rc != 0) break;
+            }
+        } finally {
+            engine.release();
+        }
+        if (rc != 0) {
+            all.set(ValueLayout.JAVA_LONG, badWr, wr);
+        }
+        return rc;
+    }
+
+    /** Copies the {@code ibv_recv_wr} at {@code wr} into {@code r}: 0, or EINVAL for too many SGEs. */
+    private static int fillReceive(RecvWqe r, long wr) {
+        MemorySegment all = Structs.ALL;
+        int n = all.get(ValueLayout.JAVA_INT, wr + RNUM_SGE);
+        if (n < 0 || n > r.sges.address.length) {
+            return Errnos.EINVAL;
+        }
+        r.wrId = all.get(ValueLayout.JAVA_LONG, wr + RWR_ID);
+        long sg = all.get(ValueLayout.JAVA_LONG, wr + RSG_LIST);
+        for (int i = 0; i < n; i++, sg += SGE) {
+            r.sges.set(i, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH),
+                    all.get(ValueLayout.JAVA_INT, sg + SGE_LKEY));
+        }
+        return 0;
     }
 
     @Override

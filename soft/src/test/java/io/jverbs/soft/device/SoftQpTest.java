@@ -268,6 +268,45 @@ class SoftQpTest {
     }
 
     @Test
+    void twoQpsReceiveFromOneSharedReceiveQueue() {
+        try (Side a = Side.open("jsoft0", QpType.RC); Context ctx = Context.open("jsoft1");
+             ProtectionDomain pd = ctx.allocateProtectionDomain();
+             CompletionQueue cq = ctx.createCompletionQueue(64);
+             io.jverbs.verbs.SharedReceiveQueue srq = pd.createSharedReceiveQueue(io.jverbs.verbs.SharedReceiveQueue.Config.of(16, 1));
+             NativeBuffer buf = NativeBuffer.allocate(8192)) {
+            MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE);
+            QueuePair a2 = a.pd.createQueuePair(QueuePair.Config.of(QpType.RC, a.cq));
+            QueuePair t1 = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).srq(srq));
+            QueuePair t2 = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).srq(srq));
+            assertEquals(new io.jverbs.verbs.SharedReceiveQueue.Attributes(16, 1, 0), srq.query());
+            Endpoint e1 = a.qp.endpoint(1, 1, 1), e2 = a2.endpoint(1, 1, 2), f1 = t1.endpoint(1, 1, 3), f2 = t2.endpoint(1, 1, 4);
+            a.qp.connect(e1, f1, PATH);
+            t1.connect(f1, e1, PATH);
+            a2.connect(e2, f2, PATH);
+            t2.connect(f2, e2, PATH);
+            srq.postReceive(new ReceiveRequests(2, 1).add(31).sge(mr, 0, 4096).add(32).sge(mr, 4096, 4096));
+            fill(a.buf, 0, 100, 1);
+            fill(a.buf, 100, 200, 2);
+            a.qp.postSend(new SendRequests(1, 1).add(1, WrOpcode.SEND, SendFlags.SIGNALED).sge(a.mr, 0, 100));
+            assertTrue(await(a.cq, 1).isSuccess(0));
+            a2.postSend(new SendRequests(1, 1).add(2, WrOpcode.SEND, SendFlags.SIGNALED).sge(a.mr, 100, 200));
+            assertTrue(await(a.cq, 1).isSuccess(0));
+            WorkCompletions r = await(cq, 2);
+            // The SRQ hands out receives in posting order, whichever QP the message came to.
+            assertEquals(31, r.wrId(0));
+            assertEquals(t1.qpNumber(), r.qpNumber(0));
+            assertEquals(100, r.byteLength(0));
+            assertEquals(32, r.wrId(1));
+            assertEquals(t2.qpNumber(), r.qpNumber(1));
+            assertEquals(200, r.byteLength(1));
+            assertSameBytes(a.buf, 0, buf, 0, 100);
+            assertSameBytes(a.buf, 100, buf, 4096, 200);
+            assertThrows(IllegalStateException.class, () -> t1.postReceive(new ReceiveRequests(1, 1).add(1).sge(mr, 0, 8)));
+            assertThrows(io.jverbs.core.NotSupportedException.class, () -> srq.armLimit(4));
+        }
+    }
+
+    @Test
     void aCqThatOverrunsFailsItsPolls() {
         try (Context ctx = Context.open("jsoft0");
              ProtectionDomain pd = ctx.allocateProtectionDomain();
