@@ -23,4 +23,6 @@ module io.jverbs.verbs {
     exports io.jverbs.verbs.mlx5;
     exports io.jverbs.verbs.mlx5.ffi;
     exports io.jverbs.verbs.oob;
+    exports io.jverbs.verbs.spi;
+    uses io.jverbs.verbs.spi.Provider;
 }

@@ -6,6 +6,8 @@ import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_ah;
 import io.jverbs.verbs.ffi.ibv_ah_attr;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.ProviderException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,9 +15,14 @@ import java.lang.foreign.MemorySegment;
 /** An address handle ({@code struct ibv_ah}): the route a UD send takes to a remote port. */
 public final class AddressHandle extends NativeResource {
     private final MemorySegment ah;
+    /** The context's provider, null for libibverbs. */
+    private final ContextOps provider;
+    private final String device;
 
     AddressHandle(ProtectionDomain pd, Endpoint remote, PathSettings options) {
         super(pd);
+        this.provider = pd.provider;
+        this.device = pd.context().device().name();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_ah_attr.layout());
             fill(attr, remote, options);
@@ -27,11 +34,20 @@ public final class AddressHandle extends NativeResource {
     /** An AH from a filled native {@code struct ibv_ah_attr} (rdma_cm's UD parameters, or a received completion's). */
     AddressHandle(ProtectionDomain pd, MemorySegment attr) {
         super(pd);
+        this.provider = pd.provider;
+        this.device = pd.context().device().name();
         this.ah = create(pd, attr);
         attach();
     }
 
     private static MemorySegment create(ProtectionDomain pd, MemorySegment attr) {
+        if (pd.provider != null) {
+            try {
+                return pd.provider.createAh(pd.segment(), attr).reinterpret(ibv_ah.sizeof());
+            } catch (ProviderException e) {
+                throw pd.context().providerError(VerbsCall.CREATE_AH, e, "address handles");
+            }
+        }
         MemorySegment a = IbVerbs.ibv_create_ah(pd.segment(), attr);
         if (Native.isNull(a)) {
             throw Checks.fromErrno(VerbsCall.CREATE_AH, pd.context().device().name());
@@ -64,6 +80,6 @@ public final class AddressHandle extends NativeResource {
 
     @Override
     protected void destroy() {
-        Checks.check(VerbsCall.DESTROY_AH, IbVerbs.ibv_destroy_ah(ah));
+        Checks.check(VerbsCall.DESTROY_AH, provider != null ? provider.destroyAh(ah) : IbVerbs.ibv_destroy_ah(ah), device);
     }
 }

@@ -7,6 +7,9 @@ import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.IbVerbs;
 import io.jverbs.verbs.ffi.ibv_comp_channel;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.ProviderException;
+import io.jverbs.core.NotSupportedException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,6 +35,8 @@ public final class CompletionChannel extends NativeResource {
 
     private final Context context;
     private final MemorySegment channel;
+    /** The context's provider, null for libibverbs. */
+    private final ContextOps provider;
     /**
      * The CQs reporting here, by {@code struct ibv_cq *}: a copy-on-write pair of arrays scanned
      * per event, which is short (a channel serves a few CQs) and, unlike a map keyed by a boxed
@@ -44,9 +49,19 @@ public final class CompletionChannel extends NativeResource {
     CompletionChannel(Context context) {
         super(context);
         this.context = context;
-        MemorySegment c = IbVerbs.ibv_create_comp_channel(context.segment());
-        if (Native.isNull(c)) {
-            throw Checks.fromErrno(VerbsCall.CREATE_COMP_CHANNEL, context.device().name());
+        this.provider = context.provider;
+        MemorySegment c;
+        if (provider != null) {
+            try {
+                c = provider.createCompChannel();
+            } catch (ProviderException e) {
+                throw context.providerError(VerbsCall.CREATE_COMP_CHANNEL, e, null);
+            }
+        } else {
+            c = IbVerbs.ibv_create_comp_channel(context.segment());
+            if (Native.isNull(c)) {
+                throw Checks.fromErrno(VerbsCall.CREATE_COMP_CHANNEL, context.device().name());
+            }
         }
         this.channel = c.reinterpret(ibv_comp_channel.sizeof());
         attach();
@@ -56,9 +71,16 @@ public final class CompletionChannel extends NativeResource {
         return context;
     }
 
-    /** The channel's file descriptor, readable when an event is pending (for epoll/select). */
+    /**
+     * The channel's file descriptor, readable when an event is pending (for epoll/select).
+     *
+     * @throws NotSupportedException on a soft device, whose events are not behind a descriptor
+     */
     public int fd() {
         checkOpen();
+        if (provider != null) {
+            throw context.notOnSoftDevice("completion channel file descriptors", "its progress thread wakes awaitEvent directly");
+        }
         return ibv_comp_channel.fd(channel);
     }
 
@@ -76,6 +98,9 @@ public final class CompletionChannel extends NativeResource {
      */
     public CompletionQueue awaitEvent(Duration timeout) {
         checkOpen();
+        if (provider != null) {
+            return providerEvent(Math.max(0, timeout.toNanos()));
+        }
         if (!LibC.awaitReadable(ibv_comp_channel.fd(channel), timeout.toMillis())) {
             return null;
         }
@@ -92,7 +117,18 @@ public final class CompletionChannel extends NativeResource {
      */
     public CompletionQueue awaitEvent() {
         checkOpen();
-        return takeEvent();
+        return provider != null ? providerEvent(-1) : takeEvent();
+    }
+
+    /** The provider's {@code get_cq_event}: null after {@code timeoutNanos} (negative: none). */
+    private CompletionQueue providerEvent(long timeoutNanos) {
+        MemorySegment cq;
+        try {
+            cq = provider.getCqEvent(channel, timeoutNanos);
+        } catch (ProviderException e) {
+            throw context.providerError(VerbsCall.GET_CQ_EVENT, e, null);
+        }
+        return Native.isNull(cq) ? null : received(cq.address());
     }
 
     private CompletionQueue takeEvent() {
@@ -104,7 +140,11 @@ public final class CompletionChannel extends NativeResource {
             }
             checkOpen();
         }
-        long address = out[0].get(ValueLayout.JAVA_LONG, 0);
+        return received(out[0].get(ValueLayout.JAVA_LONG, 0));
+    }
+
+    /** The CQ at {@code address}, with the event counted on it. */
+    private CompletionQueue received(long address) {
         Registered r = registered;
         CompletionQueue cq = null;
         for (int i = 0; i < r.addresses.length; i++) {
@@ -146,6 +186,7 @@ public final class CompletionChannel extends NativeResource {
 
     @Override
     protected void destroy() {
-        Checks.check(VerbsCall.DESTROY_COMP_CHANNEL, IbVerbs.ibv_destroy_comp_channel(channel));
+        Checks.check(VerbsCall.DESTROY_COMP_CHANNEL,
+                provider != null ? provider.destroyCompChannel(channel) : IbVerbs.ibv_destroy_comp_channel(channel), context.device().name());
     }
 }

@@ -10,6 +10,8 @@ import io.jverbs.verbs.ffi.ibv_cq_ex;
 import io.jverbs.verbs.ffi.ibv_cq_init_attr_ex;
 import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.ProviderException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -80,6 +82,8 @@ public final class CompletionQueue extends NativeResource {
     private final long address;   // cq.address(), for the poll path
     private final MemorySegment pollFn;
     private final MemorySegment notifyFn;
+    /** The context's provider, null for libibverbs: the data path's one extra branch. */
+    private final ContextOps provider;
     private final CompletionChannel channel;
     private final ExtendedCompletions extended;
     private int unackedEvents;
@@ -93,10 +97,23 @@ public final class CompletionQueue extends NativeResource {
         this.context = context;
         this.owned = true;
         this.channel = channel;
+        this.provider = context.provider;
         MemorySegment ch = channel == null ? MemorySegment.NULL : channel.segment();
-        MemorySegment c = wcFlags < 0
-                ? IbVerbs.ibv_create_cq(context.segment(), entries, MemorySegment.NULL, ch, vector)
-                : createExtended(context, entries, ch, vector, wcFlags);
+        MemorySegment c;
+        if (provider != null) {
+            if (wcFlags >= 0) {
+                throw context.notOnSoftDevice("extended CQs (ibv_create_cq_ex)", "poll it with CompletionQueue.poll");
+            }
+            try {
+                c = provider.createCq(entries, ch, vector);
+            } catch (ProviderException e) {
+                throw context.providerError(VerbsCall.CREATE_CQ, e, null);
+            }
+        } else {
+            c = wcFlags < 0
+                    ? IbVerbs.ibv_create_cq(context.segment(), entries, MemorySegment.NULL, ch, vector)
+                    : createExtended(context, entries, ch, vector, wcFlags);
+        }
         if (Native.isNull(c)) {
             throw Checks.fromErrno(wcFlags < 0 ? VerbsCall.CREATE_CQ : VerbsCall.CREATE_CQ_EX, context.device().name());
         }
@@ -164,6 +181,7 @@ public final class CompletionQueue extends NativeResource {
         this.owned = false;
         this.channel = null;
         this.extended = null;
+        this.provider = null; // adopt() only accepts libibverbs contexts
         this.cq = cq;
         this.address = cq.address();
         this.pollFn = context.pollCq;
@@ -199,8 +217,9 @@ public final class CompletionQueue extends NativeResource {
             throw new IllegalArgumentException("max " + max + " exceeds the WorkCompletions capacity " + wc.capacity());
         }
         int n;
+        ContextOps p = provider;
         try {
-            n = (int) Ops.POLL_CQ.invokeExact(pollFn, address, max, wc.address);
+            n = p == null ? (int) Ops.POLL_CQ.invokeExact(pollFn, address, max, wc.address) : p.pollCq(address, max, wc.address);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {
@@ -223,7 +242,8 @@ public final class CompletionQueue extends NativeResource {
         }
         int rc;
         try {
-            rc = (int) Ops.REQ_NOTIFY_CQ.invokeExact(notifyFn, cq, solicitedOnly ? 1 : 0);
+            rc = provider == null ? (int) Ops.REQ_NOTIFY_CQ.invokeExact(notifyFn, cq, solicitedOnly ? 1 : 0)
+                    : provider.reqNotifyCq(address, solicitedOnly ? 1 : 0);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -256,7 +276,11 @@ public final class CompletionQueue extends NativeResource {
 
     private void ackPending() {
         if (unackedEvents > 0) {
-            IbVerbs.ibv_ack_cq_events(cq, unackedEvents);
+            if (provider != null) {
+                provider.ackCqEvents(cq, unackedEvents);
+            } else {
+                IbVerbs.ibv_ack_cq_events(cq, unackedEvents);
+            }
             unackedEvents = 0;
         }
     }
@@ -272,6 +296,6 @@ public final class CompletionQueue extends NativeResource {
         if (channel != null) {
             channel.unregister(cq.address());
         }
-        Checks.check(VerbsCall.DESTROY_CQ, IbVerbs.ibv_destroy_cq(cq));
+        Checks.check(VerbsCall.DESTROY_CQ, provider != null ? provider.destroyCq(cq) : IbVerbs.ibv_destroy_cq(cq), context.device().name());
     }
 }

@@ -19,6 +19,9 @@ import io.jverbs.verbs.internal.JfrEvents;
 import io.jverbs.verbs.internal.QpFactory;
 import io.jverbs.verbs.internal.DmAllocator;
 import io.jverbs.verbs.internal.VerbsAccess;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.Provider;
+import io.jverbs.verbs.spi.ProviderException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -27,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
@@ -37,6 +41,10 @@ import java.util.function.UnaryOperator;
  * <p>The provider's data-path entry points ({@code ops.post_send}, {@code ops.poll_cq}, ...) and
  * the extended-verbs slots that {@code struct verbs_context} keeps in front of the context are
  * read once here; queues call them directly, as verbs.h's inline functions do.
+ *
+ * <p>A device of a {@link Provider} (the soft RoCEv2 device, {@code jsoft0}) runs the same
+ * classes: each keeps its native structs, and where it would call libibverbs it calls the
+ * context's {@link ContextOps} instead ({@link #isSoftDevice()}).
  */
 public final class Context extends NativeResource {
     /** {@code __VERBS_ABI_IS_EXTENDED}: the marker a provider puts in abi_compat. */
@@ -56,6 +64,12 @@ public final class Context extends NativeResource {
     /** The enclosing verbs_context, or null for a provider without extended verbs. */
     private final MemorySegment vctx;
     final MemorySegment postSend, postRecv, postSrqRecv, pollCq, reqNotifyCq, allocMw, bindMw, deallocMw;
+    /**
+     * The operations of a provider's device, or null for libibverbs. Every object of this context
+     * copies it into a final field: on the data path the branch is one null check the JIT
+     * predicts, and the native path keeps its single downcall.
+     */
+    final ContextOps provider;
 
     static {
         VerbsAccess.set(new VerbsAccess() {
@@ -86,6 +100,7 @@ public final class Context extends NativeResource {
         super(null);
         this.device = device;
         this.openedBy = openedBy;
+        this.provider = null;
         long extendedSize = CONTEXT_OFFSET + ibv_context.sizeof();
         // The pointer from ibv_open_device is zero-length: size it before reading abi_compat.
         if (ibv_context.abi_compat(ctx.reinterpret(ibv_context.sizeof())).address() == ABI_IS_EXTENDED) {
@@ -106,6 +121,35 @@ public final class Context extends NativeResource {
         this.deallocMw = ibv_context_ops.dealloc_mw(ops);
     }
 
+    /** A context of a provider's device: its struct comes from {@code ops}, its calls go there. */
+    private Context(Device device, ContextOps ops) {
+        super(null);
+        this.device = device;
+        this.openedBy = null;
+        this.provider = ops;
+        this.vctx = null;
+        this.ctx = ops.context().reinterpret(ibv_context.sizeof());
+        this.postSend = this.postRecv = this.postSrqRecv = this.pollCq = this.reqNotifyCq = MemorySegment.NULL;
+        this.allocMw = this.bindMw = this.deallocMw = MemorySegment.NULL;
+    }
+
+    /** The providers {@link ServiceLoader} finds, loaded once. */
+    static final class Providers {
+        private Providers() {}
+
+        static final List<Provider> ALL = ServiceLoader.load(Provider.class, Context.class.getClassLoader()).stream()
+                .map(ServiceLoader.Provider::get).toList();
+
+        /** The devices of every provider, in provider order. */
+        static List<Device> devices() {
+            List<Device> out = new ArrayList<>();
+            for (Provider p : ALL) {
+                out.addAll(p.devices());
+            }
+            return out;
+        }
+    }
+
     /** Opens a device by name, e.g. {@code rxe0}; the exception says why when there is none. This is the way to open a device. */
     public static Context open(String deviceName) {
         return openMatching(deviceName);
@@ -123,8 +167,49 @@ public final class Context extends NativeResource {
      * {@code name}, or the first one when {@code name} is null. Without a match it says why.
      */
     private static Context openMatching(String name) {
-        Opened opened = Device.withList(list -> {
-            List<Device> seen = new ArrayList<>();
+        List<Device> seen = new ArrayList<>();
+        Opened opened;
+        try {
+            opened = openNative(name, seen);
+        } catch (io.jverbs.core.NativeLibraryException e) {
+            // No libibverbs here: a provider's device still opens; without one, say what to install.
+            Context soft = openProvided(name);
+            if (soft != null) return soft;
+            throw e;
+        }
+        if (opened != null) {
+            return new Context(opened.device(), opened.ctx(), null);
+        }
+        Context soft = openProvided(name);
+        if (soft != null) return soft;
+        seen.addAll(Providers.devices());
+        throw Device.notFound(name, seen);
+    }
+
+    /** Opens the provider device named {@code name} (the first one when null), or returns null. */
+    private static Context openProvided(String name) {
+        for (Provider p : Providers.ALL) {
+            for (Device d : p.devices()) {
+                if (name == null || d.name().equals(name)) {
+                    JfrEvents.DeviceOpen jfr = JfrEvents.DeviceOpen.start(d.name());
+                    ContextOps ops;
+                    try {
+                        ops = p.open(d.name());
+                    } catch (ProviderException e) {
+                        throw e.getMessage() == null ? Checks.error(VerbsCall.OPEN_DEVICE, e.errno(), d.name(), null)
+                                : new VerbsException(VerbsCall.OPEN_DEVICE, e.errno(), d.name() + ": " + e.getMessage());
+                    }
+                    if (jfr != null) jfr.commit();
+                    return new Context(d, ops);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Opens the native device named {@code name} (the first when null); null, with the devices seen, when there is none. */
+    private static Opened openNative(String name, List<Device> seen) {
+        return Device.withList(list -> {
             if (!Native.isNull(list)) {
                 for (long i = 0; ; i++) {
                     MemorySegment dev = list.getAtIndex(ValueLayout.ADDRESS, i);
@@ -140,9 +225,8 @@ public final class Context extends NativeResource {
                     seen.add(d);
                 }
             }
-            throw Device.notFound(name, seen);
+            return null;
         });
-        return new Context(opened.device(), opened.ctx(), null);
     }
 
     /**
@@ -176,6 +260,12 @@ public final class Context extends NativeResource {
             throw new IllegalArgumentException("cannot adopt a NULL struct ibv_context *");
         }
         MemorySegment c = ibvContext.reinterpret(ibv_context.sizeof());
+        MemorySegment ops = ibv_context.ops(c);
+        if (Native.isNull(ibv_context_ops.post_send(ops)) || Native.isNull(ibv_context_ops.poll_cq(ops))) {
+            // A soft device's context has no C ops to call: calling through NULL would crash the JVM.
+            throw new IllegalArgumentException("the context at 0x" + Long.toHexString(c.address())
+                    + " has no post_send/poll_cq ops: not a libibverbs provider's (a soft device's context cannot be adopted)");
+        }
         MemorySegment dev = ibv_context.device(c);
         return new Context(Native.isNull(dev) ? Device.ADOPTED : Device.read(dev.reinterpret(ibv_device.sizeof())), c, openedBy);
     }
@@ -207,6 +297,10 @@ public final class Context extends NativeResource {
         checkOpen();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_device_attr_ex.layout());
+            if (provider != null) {
+                Checks.check(VerbsCall.QUERY_DEVICE_EX, provider.queryDevice(attr), device.name());
+                return DeviceAttributes.read(attr, true);
+            }
             MemorySegment fn = extendedOp(verbs_context.query_device_ex$offset());
             if (!Native.isNull(fn)) {
                 int rc = (int) Ops.QUERY_DEVICE_EX.invokeExact(fn, ctx, MemorySegment.NULL, attr, ibv_device_attr_ex.sizeof());
@@ -228,6 +322,13 @@ public final class Context extends NativeResource {
     public PortAttributes queryPort(int port) {
         checkOpen();
         checkPort(port);
+        if (provider != null) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment attr = arena.allocate(ibv_port_attr.layout());
+                Checks.check(VerbsCall.QUERY_PORT, provider.queryPort(port, attr), device.name());
+                return PortAttributes.read(attr);
+            }
+        }
         MemorySegment fn = extendedOp(verbs_context.query_port$offset());
         if (Native.isNull(fn)) {
             throw new NotSupportedException("ibv_query_port through the extended context", device.name(), "rdma-core is too old", null, 0);
@@ -248,7 +349,8 @@ public final class Context extends NativeResource {
         checkPort(port);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment e = arena.allocate(ibv_gid_entry.layout());
-            int rc = IbVerbs._ibv_query_gid_ex(ctx, port, index, e, 0, ibv_gid_entry.sizeof());
+            int rc = provider != null ? provider.queryGid(port, index, e)
+                    : IbVerbs._ibv_query_gid_ex(ctx, port, index, e, 0, ibv_gid_entry.sizeof());
             Checks.check(VerbsCall.QUERY_GID_EX, rc);
             return readGidEntry(e);
         }
@@ -264,7 +366,8 @@ public final class Context extends NativeResource {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment table = arena.allocate(ibv_gid_entry.layout(), Math.max(1, entries));
-            long n = IbVerbs._ibv_query_gid_table(ctx, table, entries, 0, ibv_gid_entry.sizeof());
+            long n = provider != null ? provider.queryGidTable(table, entries)
+                    : IbVerbs._ibv_query_gid_table(ctx, table, entries, 0, ibv_gid_entry.sizeof());
             if (n < 0) {
                 throw Checks.error(VerbsCall.QUERY_GID_TABLE, (int) -n);
             }
@@ -325,6 +428,9 @@ public final class Context extends NativeResource {
      */
     public AsyncEvent awaitAsyncEvent(Duration timeout) {
         checkOpen();
+        if (provider != null) {
+            throw notOnSoftDevice("asynchronous events", "it raises none yet (QP errors show as error completions)");
+        }
         if (!LibC.awaitReadable(ibv_context.async_fd(ctx), timeout.toMillis())) {
             return null;
         }
@@ -353,6 +459,9 @@ public final class Context extends NativeResource {
 
     /** True for a Soft-RoCE (rxe) device, whose provider has quirks the wrappers work around. */
     public boolean isSoftRoce() {
+        if (provider != null) {
+            return false;
+        }
         Boolean s = softRoce;
         if (s == null) {
             softRoce = s = queryDevice().vendorId() == RXE_VENDOR_ID;
@@ -361,17 +470,46 @@ public final class Context extends NativeResource {
     }
 
     /**
+     * True for a device of a {@link Provider} implemented in Java (jverbs' soft RoCEv2 device,
+     * {@code jsoft0}), false for a libibverbs device (rxe included: see {@link #isSoftRoce()}).
+     */
+    public boolean isSoftDevice() {
+        return provider != null;
+    }
+
+    /** The exception for a feature a provider's device lacks, naming the device and why. */
+    NotSupportedException notOnSoftDevice(String feature, String why) {
+        return new NotSupportedException(feature, device.name(), why + "; use a libibverbs device for it", null, 0);
+    }
+
+    /** The exception for a provider operation that failed: as libibverbs' failure of {@code call}. */
+    RuntimeException providerError(VerbsCall call, ProviderException e, String feature) {
+        if (NotSupportedException.isNotSupported(e.errno()) && e.getMessage() != null) {
+            return new NotSupportedException(feature != null ? feature : call.function(), device.name(), e.getMessage(), call, e.errno());
+        }
+        return e.getMessage() != null && !NotSupportedException.isNotSupported(e.errno())
+                ? new VerbsException(call, e.errno(), device.name() + ": " + e.getMessage())
+                : Checks.error(call, e.errno(), device.name(), feature);
+    }
+
+    /**
      * Allocates {@code length} bytes of memory on the device ({@code ibv_alloc_dm}); throws
      * {@link NotSupportedException} on a device without any (Soft-RoCE).
      */
     public DeviceMemory allocateDeviceMemory(long length) {
         checkOpen();
+        if (provider != null && length > 0) { // a bad length is an IllegalArgumentException on any device
+            throw notOnSoftDevice("device memory", "a soft device has no memory of its own");
+        }
         return new DeviceMemory(this, length);
     }
 
     /** Opens a private XRC domain ({@code ibv_open_xrcd}). */
     public XrcDomain openXrcDomain() {
         checkOpen();
+        if (provider != null) {
+            throw notOnSoftDevice("XRC domains", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
+        }
         return new XrcDomain(this);
     }
 
@@ -381,6 +519,11 @@ public final class Context extends NativeResource {
      */
     MemorySegment adoptable(MemorySegment object, long size, UnaryOperator<MemorySegment> contextOf, String what) {
         checkOpen();
+        if (provider != null) {
+            // An adopted object calls the C ops of its context, which a provider's context does not have.
+            throw new IllegalArgumentException("a " + what + " of " + device.name() + " cannot be adopted: " + device.name()
+                    + " is not a libibverbs device (create it through the Context instead)");
+        }
         if (Native.isNull(object)) {
             throw new IllegalArgumentException("cannot adopt a NULL " + what);
         }
@@ -418,7 +561,9 @@ public final class Context extends NativeResource {
 
     @Override
     protected void destroy() {
-        if (openedBy == null) {
+        if (provider != null) {
+            Checks.check(VerbsCall.CLOSE_DEVICE, provider.close(), device.name());
+        } else if (openedBy == null) {
             Checks.check(VerbsCall.CLOSE_DEVICE, IbVerbs.ibv_close_device(ctx));
         }
     }

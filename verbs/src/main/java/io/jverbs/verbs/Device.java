@@ -31,20 +31,35 @@ public record Device(String name, long guid, int nodeType, int transportType) {
      */
     public static final Device ADOPTED = new Device("(adopted)", 0, -1, -1);
 
-    /** The RDMA devices of this machine; empty when there are none (see {@link #first()}). */
+    /**
+     * The RDMA devices of this machine, libibverbs' first, then those of the
+     * {@link io.jverbs.verbs.spi.Provider}s (the soft device {@code jsoft0}, docs/soft-device.md):
+     * a real NIC stays first. Empty when there are none (see {@link #first()}).
+     */
     public static List<Device> list() {
-        return withList(Device::readList);
+        List<Device> all;
+        try {
+            all = withList(Device::readList);
+        } catch (io.jverbs.core.NativeLibraryException e) {
+            // Without libibverbs, the provided devices are still devices; with none, say what to install.
+            List<Device> provided = Context.Providers.devices();
+            if (provided.isEmpty()) throw e;
+            return provided;
+        }
+        List<Device> provided = Context.Providers.devices();
+        if (provided.isEmpty()) return all;
+        List<Device> out = new ArrayList<>(all);
+        out.addAll(provided);
+        return List.copyOf(out);
     }
 
     /** The first device, or an exception that says why there is none and how to get one. */
     public static Device first() {
-        return withList(list -> {
-            List<Device> all = readList(list);
-            if (all.isEmpty()) {
-                throw noDevice(null);
-            }
-            return all.getFirst();
-        });
+        List<Device> all = list();
+        if (all.isEmpty()) {
+            throw noDevice(null);
+        }
+        return all.getFirst();
     }
 
     /** The device with this name; the exception lists the names that exist. */

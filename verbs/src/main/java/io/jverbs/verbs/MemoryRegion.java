@@ -10,6 +10,7 @@ import io.jverbs.verbs.ffi.ibv_mr;
 import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
 import io.jverbs.verbs.internal.JfrEvents;
+import io.jverbs.verbs.spi.ProviderException;
 
 import java.lang.foreign.MemorySegment;
 
@@ -37,7 +38,22 @@ public final class MemoryRegion extends Registration {
         super(pd, address, length);
         this.pd = pd;
         JfrEvents.MemoryRegistration jfr = JfrEvents.MemoryRegistration.start(pd.context().device().name(), address, length, access, false);
-        MemorySegment m = IbVerbs.ibv_reg_mr_iova2(pd.segment(), MemorySegment.ofAddress(address), length, iova, access);
+        MemorySegment m;
+        if (pd.provider != null) {
+            if ((access & Access.ON_DEMAND) != 0) {
+                // As a libibverbs provider refuses it: in reg_mr, with EOPNOTSUPP.
+                throw new NotSupportedException("on-demand paging (Access.ON_DEMAND)", pd.context().device().name(),
+                        "DeviceAttributes.odpGeneralCaps() is 0 (the soft device registers pinned ranges only): register without Access.ON_DEMAND",
+                        VerbsCall.REG_MR, io.jverbs.core.Errno.EOPNOTSUPP);
+            }
+            try {
+                m = pd.provider.regMr(pd.segment(), address, length, iova, access);
+            } catch (ProviderException e) {
+                throw pd.context().providerError(VerbsCall.REG_MR, e, "memory registration with these access flags");
+            }
+        } else {
+            m = IbVerbs.ibv_reg_mr_iova2(pd.segment(), MemorySegment.ofAddress(address), length, iova, access);
+        }
         if (Native.isNull(m)) {
             int errno = Native.lastErrno();
             if ((access & Access.ON_DEMAND) != 0
@@ -187,6 +203,9 @@ public final class MemoryRegion extends Registration {
         if ((access & Access.ON_DEMAND) == 0) {
             throw new IllegalArgumentException("ibv_advise_mr applies to on-demand-paging regions (Access.ON_DEMAND) only");
         }
+        if (pd.provider != null) {
+            throw pd.context().notOnSoftDevice("ibv_advise_mr", "it has no on-demand paging");
+        }
         long start = address(offset);
         if (length <= 0 || (this.length != -1 && length > this.length - offset)) {
             throw new IndexOutOfBoundsException(length + " bytes at offset " + offset + " outside region of " + this.length + " bytes");
@@ -241,7 +260,7 @@ public final class MemoryRegion extends Registration {
 
     @Override
     protected void destroy() {
-        Checks.check(VerbsCall.DEREG_MR, IbVerbs.ibv_dereg_mr(mr));
+        Checks.check(VerbsCall.DEREG_MR, pd.provider != null ? pd.provider.deregMr(mr) : IbVerbs.ibv_dereg_mr(mr));
     }
 
     @Override

@@ -123,6 +123,10 @@ public final class MemoryWindow extends NativeResource {
         if (type != Type.TYPE_1) {
             throw new IllegalStateException("ibv_bind_mw binds type 1 windows; bind a type 2 window with a BIND_MW work request");
         }
+        if (qp.context().isSoftDevice()) {
+            // bind_mw is the window's (libibverbs) provider's: it must not get a soft device's QP struct.
+            throw new IllegalArgumentException("a memory window binds through a QP of its own device, not " + qp.context().device().name());
+        }
         if (mr != null && mr.protectionDomain() != qp.protectionDomain()) {
             throw new IllegalArgumentException("the region and the QP belong to different protection domains");
         }

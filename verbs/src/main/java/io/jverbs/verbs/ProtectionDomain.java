@@ -10,6 +10,8 @@ import io.jverbs.verbs.ffi.ibv_pd;
 import io.jverbs.verbs.ffi.ibv_wc;
 import io.jverbs.verbs.internal.Checks;
 import io.jverbs.verbs.internal.QpFactory;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.ProviderException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,13 +26,25 @@ public final class ProtectionDomain extends NativeResource {
     public static final int GRH_BYTES = 40;
     private final Context context;
     private final MemorySegment pd;
+    /** The context's provider, null for libibverbs. */
+    final ContextOps provider;
 
     ProtectionDomain(Context context) {
         super(context);
         this.context = context;
-        MemorySegment p = IbVerbs.ibv_alloc_pd(context.segment());
-        if (Native.isNull(p)) {
-            throw Checks.fromErrno(VerbsCall.ALLOC_PD, context.device().name());
+        this.provider = context.provider;
+        MemorySegment p;
+        if (provider != null) {
+            try {
+                p = provider.allocPd();
+            } catch (ProviderException e) {
+                throw context.providerError(VerbsCall.ALLOC_PD, e, null);
+            }
+        } else {
+            p = IbVerbs.ibv_alloc_pd(context.segment());
+            if (Native.isNull(p)) {
+                throw Checks.fromErrno(VerbsCall.ALLOC_PD, context.device().name());
+            }
         }
         this.pd = p.reinterpret(ibv_pd.sizeof());
         attach();
@@ -97,6 +111,9 @@ public final class ProtectionDomain extends NativeResource {
      */
     public MemoryRegion registerImplicitOnDemand(int access) {
         checkOpen();
+        if (provider != null) {
+            throw context.notOnSoftDevice("implicit on-demand paging", "it registers pinned ranges only");
+        }
         DeviceAttributes attr = context.queryDevice();
         if ((attr.odpGeneralCaps() & DeviceAttributes.ODP_SUPPORT_IMPLICIT) == 0) {
             throw new NotSupportedException("implicit on-demand paging", context.device().name(),
@@ -126,6 +143,9 @@ public final class ProtectionDomain extends NativeResource {
     /** Allocates a memory window ({@code ibv_alloc_mw}). */
     public MemoryWindow allocateMemoryWindow(MemoryWindow.Type type) {
         checkOpen();
+        if (provider != null) {
+            throw context.notOnSoftDevice("memory windows", "grant and revoke access by registering and closing regions");
+        }
         return new MemoryWindow(this, type);
     }
 
@@ -146,6 +166,11 @@ public final class ProtectionDomain extends NativeResource {
         if (grh.byteSize() < GRH_BYTES) {
             throw new IllegalArgumentException("the GRH is " + GRH_BYTES + " bytes, got a segment of " + grh.byteSize());
         }
+        if (provider != null) {
+            // ibv_init_ah_from_wc reads the GID table through libibverbs, which has no soft device.
+            throw context.notOnSoftDevice("address handles from a completion (ibv_init_ah_from_wc)",
+                    "build the AH from the sender's Endpoint (createAddressHandle(Endpoint, PathSettings))");
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ibv_ah_attr.layout());
             MemorySegment wc = wcs.segment().asSlice(index * ibv_wc.sizeof(), ibv_wc.sizeof());
@@ -158,6 +183,6 @@ public final class ProtectionDomain extends NativeResource {
 
     @Override
     protected void destroy() {
-        Checks.check(VerbsCall.DEALLOC_PD, IbVerbs.ibv_dealloc_pd(pd));
+        Checks.check(VerbsCall.DEALLOC_PD, provider != null ? provider.deallocPd(pd) : IbVerbs.ibv_dealloc_pd(pd), context.device().name());
     }
 }

@@ -13,6 +13,8 @@ import io.jverbs.verbs.ffi.ibv_qp_init_attr;
 import io.jverbs.verbs.ffi.ibv_qp_init_attr_ex;
 import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.ProviderException;
 import io.jverbs.verbs.internal.JfrEvents;
 import io.jverbs.verbs.internal.QpFactory;
 
@@ -106,6 +108,8 @@ public final class QueuePair extends NativeResource {
     private final long address;   // qp.address(), for the post path
     private final MemorySegment postSendFn;
     private final MemorySegment postRecvFn;
+    /** The context's provider, null for libibverbs: the data path's one extra branch. */
+    private final ContextOps provider;
     /** Read again after a DC target's move to RTR, where mlx5 gives it its number (see {@link #qpNumber()}). */
     private int qpNumber;
     private final Capabilities capabilities;
@@ -130,7 +134,13 @@ public final class QueuePair extends NativeResource {
         this.type = c.type;
         this.dcType = factory == null ? 0 : factory.dcType();
         this.hasSrq = c.srq != null;
+        this.provider = context.provider;
         boolean ex = c.sendOps != 0 || c.xrcd != null || c.type == QpType.XRC_SEND;
+        if (provider != null && ex) {
+            throw c.sendOps != 0
+                    ? context.notOnSoftDevice("the extended post API (Config.sendOps)", "it implements RC, UC and UD posted with SendRequests")
+                    : context.notOnSoftDevice("XRC QPs", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
+        }
         try (Arena arena = Arena.ofConfined()) {
             // ibv_qp_init_attr_ex begins with the fields of ibv_qp_init_attr: one buffer serves both calls.
             MemorySegment init = arena.allocate(ibv_qp_init_attr_ex.layout());
@@ -156,8 +166,17 @@ public final class QueuePair extends NativeResource {
             if (factoryEx) {
                 fillExtended(pd, c, init);
             }
-            MemorySegment q = factory != null ? factory.create(pd.segment(), init)
-                    : ex ? createExtended(pd, c, init) : IbVerbs.ibv_create_qp(pd.segment(), init);
+            MemorySegment q;
+            if (provider != null) {
+                try {
+                    q = provider.createQp(pd.segment(), init);
+                } catch (ProviderException e) {
+                    throw context.providerError(VerbsCall.CREATE_QP, e, c.type + " QPs");
+                }
+            } else {
+                q = factory != null ? factory.create(pd.segment(), init)
+                        : ex ? createExtended(pd, c, init) : IbVerbs.ibv_create_qp(pd.segment(), init);
+            }
             if (Native.isNull(q)) {
                 int errno = Native.lastErrno();
                 String device = pd.context().device().name();
@@ -267,6 +286,7 @@ public final class QueuePair extends NativeResource {
         this.postSendFn = context.postSend;
         this.postRecvFn = context.postRecv;
         this.extendedPost = null;
+        this.provider = null; // adopt() only accepts libibverbs contexts
         this.factory = null;
         this.dcType = 0;
         attach();
@@ -320,7 +340,9 @@ public final class QueuePair extends NativeResource {
         checkOpen();
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postSendFn, address, wrs.address, wrs.badAddress);
+            ContextOps p = provider;
+            rc = p == null ? (int) Ops.POST.invokeExact(postSendFn, address, wrs.address, wrs.badAddress)
+                    : p.postSend(address, wrs.address, wrs.badAddress);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {
@@ -339,7 +361,9 @@ public final class QueuePair extends NativeResource {
         }
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postRecvFn, address, wrs.address, wrs.badAddress);
+            ContextOps p = provider;
+            rc = p == null ? (int) Ops.POST.invokeExact(postRecvFn, address, wrs.address, wrs.badAddress)
+                    : p.postRecv(address, wrs.address, wrs.badAddress);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {
@@ -496,7 +520,8 @@ public final class QueuePair extends NativeResource {
                 ? JfrEvents.QpStateChange.start(pd == null ? null : pd.context().device().name(), qpNumber, type.name(),
                         state().name(), QpState.of(ibv_qp_attr.qp_state(attr)).name())
                 : null;
-        Checks.check(VerbsCall.MODIFY_QP, IbVerbs.ibv_modify_qp(qp, attr, mask));
+        Checks.check(VerbsCall.MODIFY_QP, provider != null ? provider.modifyQp(qp, attr, mask) : IbVerbs.ibv_modify_qp(qp, attr, mask),
+                context.device().name());
         if (dcType == DC_TARGET && (mask & QpAttrMask.STATE) != 0) {
             qpNumber = ibv_qp.qp_num(qp); // mlx5_modify_qp sets the DCT number at RTR
         }
@@ -509,7 +534,8 @@ public final class QueuePair extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_qp_attr.layout());
             MemorySegment init = arena.allocate(ibv_qp_init_attr.layout());
-            Checks.check(VerbsCall.QUERY_QP, IbVerbs.ibv_query_qp(qp, a, QpAttrMask.STATE, init));
+            Checks.check(VerbsCall.QUERY_QP, provider != null ? provider.queryQp(qp, a, QpAttrMask.STATE, init)
+                    : IbVerbs.ibv_query_qp(qp, a, QpAttrMask.STATE, init), context.device().name());
             return QpState.of(ibv_qp_attr.qp_state(a));
         }
     }
@@ -523,7 +549,7 @@ public final class QueuePair extends NativeResource {
             factory.destroy();
             return;
         }
-        Checks.check(VerbsCall.DESTROY_QP, IbVerbs.ibv_destroy_qp(qp));
+        Checks.check(VerbsCall.DESTROY_QP, provider != null ? provider.destroyQp(qp) : IbVerbs.ibv_destroy_qp(qp), context.device().name());
     }
 
     @Override

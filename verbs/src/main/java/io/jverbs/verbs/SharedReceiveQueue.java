@@ -11,6 +11,8 @@ import io.jverbs.verbs.ffi.ibv_srq_init_attr;
 import io.jverbs.verbs.ffi.ibv_srq_init_attr_ex;
 import io.jverbs.verbs.ffi.verbs_context;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.ProviderException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -65,6 +67,8 @@ public final class SharedReceiveQueue extends NativeResource {
     private final MemorySegment postFn;
     private final Context context;
     private final boolean xrc;
+    /** The context's provider, null for libibverbs: the data path's one extra branch. */
+    private final ContextOps provider;
 
     static SharedReceiveQueue create(ProtectionDomain pd, Config c) {
         return c.xrcd == null ? new SharedReceiveQueue(pd, c.maxWr, c.maxSge, 0) : new SharedReceiveQueue(pd, c.xrcd, c.cq, c.maxWr, c.maxSge);
@@ -78,15 +82,25 @@ public final class SharedReceiveQueue extends NativeResource {
             ibv_srq_attr.max_wr(a, maxWr);
             ibv_srq_attr.max_sge(a, maxSge);
             ibv_srq_attr.srq_limit(a, limit);
-            MemorySegment s = IbVerbs.ibv_create_srq(pd.segment(), attr);
-            if (Native.isNull(s)) {
-                throw Checks.fromErrno(VerbsCall.CREATE_SRQ, pd.context().device().name());
+            MemorySegment s;
+            if (pd.provider != null) {
+                try {
+                    s = pd.provider.createSrq(pd.segment(), attr);
+                } catch (ProviderException e) {
+                    throw pd.context().providerError(VerbsCall.CREATE_SRQ, e, "shared receive queues");
+                }
+            } else {
+                s = IbVerbs.ibv_create_srq(pd.segment(), attr);
+                if (Native.isNull(s)) {
+                    throw Checks.fromErrno(VerbsCall.CREATE_SRQ, pd.context().device().name());
+                }
             }
             this.srq = s.reinterpret(ibv_srq.sizeof());
             this.address = s.address();
         }
         this.postFn = pd.context().postSrqRecv;
         this.context = pd.context();
+        this.provider = pd.provider;
         this.xrc = false;
         attach();
     }
@@ -95,6 +109,10 @@ public final class SharedReceiveQueue extends NativeResource {
     private SharedReceiveQueue(ProtectionDomain pd, XrcDomain xrcd, CompletionQueue cq, int maxWr, int maxSge) {
         super(pd, xrcd, cq);
         Context ctx = pd.context();
+        if (pd.provider != null) {
+            throw ctx.notOnSoftDevice("XRC SRQs", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
+        }
+        this.provider = null;
         MemorySegment fn = ctx.extendedOp(verbs_context.create_srq_ex$offset());
         if (Native.isNull(fn)) {
             throw new NotSupportedException("XRC SRQs (ibv_create_srq_ex)", ctx.device().name(), "the provider has no create_srq_ex", null, 0);
@@ -153,7 +171,9 @@ public final class SharedReceiveQueue extends NativeResource {
         checkOpen();
         int rc;
         try {
-            rc = (int) Ops.POST.invokeExact(postFn, address, wrs.address, wrs.badAddress);
+            ContextOps p = provider;
+            rc = p == null ? (int) Ops.POST.invokeExact(postFn, address, wrs.address, wrs.badAddress)
+                    : p.postSrqRecv(address, wrs.address, wrs.badAddress);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         } finally {
@@ -169,7 +189,7 @@ public final class SharedReceiveQueue extends NativeResource {
         checkOpen();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_srq_attr.layout());
-            Checks.check(VerbsCall.QUERY_SRQ, IbVerbs.ibv_query_srq(srq, a));
+            Checks.check(VerbsCall.QUERY_SRQ, provider != null ? provider.querySrq(srq, a) : IbVerbs.ibv_query_srq(srq, a), context.device().name());
             return new Attributes(ibv_srq_attr.max_wr(a), ibv_srq_attr.max_sge(a), ibv_srq_attr.srq_limit(a));
         }
     }
@@ -180,7 +200,8 @@ public final class SharedReceiveQueue extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_srq_attr.layout());
             ibv_srq_attr.srq_limit(a, limit);
-            Checks.check(VerbsCall.MODIFY_SRQ, IbVerbs.ibv_modify_srq(srq, a, SRQ_LIMIT));
+            Checks.check(VerbsCall.MODIFY_SRQ, provider != null ? provider.modifySrq(srq, a, SRQ_LIMIT) : IbVerbs.ibv_modify_srq(srq, a, SRQ_LIMIT),
+                    context.device().name());
         }
     }
 
@@ -190,12 +211,13 @@ public final class SharedReceiveQueue extends NativeResource {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(ibv_srq_attr.layout());
             ibv_srq_attr.max_wr(a, maxWr);
-            Checks.check(VerbsCall.MODIFY_SRQ, IbVerbs.ibv_modify_srq(srq, a, SRQ_MAX_WR));
+            Checks.check(VerbsCall.MODIFY_SRQ, provider != null ? provider.modifySrq(srq, a, SRQ_MAX_WR) : IbVerbs.ibv_modify_srq(srq, a, SRQ_MAX_WR),
+                    context.device().name());
         }
     }
 
     @Override
     protected void destroy() {
-        Checks.check(VerbsCall.DESTROY_SRQ, IbVerbs.ibv_destroy_srq(srq));
+        Checks.check(VerbsCall.DESTROY_SRQ, provider != null ? provider.destroySrq(srq) : IbVerbs.ibv_destroy_srq(srq), context.device().name());
     }
 }

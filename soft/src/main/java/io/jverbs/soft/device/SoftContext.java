@@ -1,0 +1,769 @@
+package io.jverbs.soft.device;
+
+import io.jverbs.core.Errno;
+import io.jverbs.verbs.ffi.ibv_comp_channel;
+import io.jverbs.verbs.ffi.ibv_context;
+import io.jverbs.verbs.ffi.ibv_cq;
+import io.jverbs.verbs.ffi.ibv_device_attr;
+import io.jverbs.verbs.ffi.ibv_device_attr_ex;
+import io.jverbs.verbs.ffi.ibv_gid_entry;
+import io.jverbs.verbs.ffi.ibv_mr;
+import io.jverbs.verbs.ffi.ibv_pd;
+import io.jverbs.verbs.ffi.ibv_port_attr;
+import io.jverbs.verbs.ffi.ibv_ah;
+import io.jverbs.verbs.ffi.ibv_ah_attr;
+import io.jverbs.verbs.ffi.ibv_global_route;
+import io.jverbs.verbs.ffi.ibv_qp;
+import io.jverbs.verbs.ffi.ibv_qp_attr;
+import io.jverbs.verbs.ffi.ibv_qp_cap;
+import io.jverbs.verbs.ffi.ibv_qp_init_attr;
+import io.jverbs.verbs.ffi.ibv_recv_wr;
+import io.jverbs.verbs.ffi.ibv_send_wr;
+import io.jverbs.verbs.ffi.ibv_sge;
+import io.jverbs.verbs.QpAttrMask;
+import io.jverbs.verbs.QpState;
+import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.WrOpcode;
+import io.jverbs.core.ffi.Native;
+import io.jverbs.soft.transport.QpAttributes;
+import io.jverbs.soft.transport.ReceiveQueue;
+import io.jverbs.verbs.ffi.ibv_srq;
+import io.jverbs.verbs.ffi.ibv_srq_attr;
+import io.jverbs.verbs.ffi.ibv_srq_init_attr;
+import io.jverbs.soft.transport.RecvWqe;
+import io.jverbs.soft.transport.SendWqe;
+import io.jverbs.soft.transport.SoftQp;
+import java.lang.foreign.ValueLayout;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.ProviderException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One open context of a soft device: the {@link ContextOps} behind {@code Context.open("jsoft0")}.
+ * Objects live in the device's handle table; each has its own arena, freed when it is destroyed.
+ */
+final class SoftContext implements ContextOps {
+    // enum ibv_port_state, ibv_port_phys_state, ibv_gid_type, ibv_atomic_cap; IBV_LINK_LAYER_ETHERNET
+    private static final int PORT_ACTIVE = 4, PHYS_LINK_UP = 5, GID_ROCE_V2 = 2, ATOMIC_HCA = 1, LINK_ETHERNET = 2;
+    /** Two GIDs, as rxe has on an interface with one IPv4 address: 0 link-local, 1 IPv4-mapped. */
+    private static final int GIDS = 2;
+    private static final long CQ_HANDLE_STRUCT = ibv_cq.sizeof();
+    private static final int MAX_CQE = 1 << 16;
+
+    private final SoftDevice device;
+    private final SoftDeviceConfig config;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment context;
+
+    SoftContext(SoftDevice device) {
+        this.device = device;
+        this.config = device.config();
+        this.context = arena.allocate(ibv_context.layout());
+        // device stays NULL: there is no struct ibv_device (mlx5dv_is_supported and friends see "not theirs").
+        ibv_context.cmd_fd(context, -1);
+        ibv_context.async_fd(context, -1);
+        ibv_context.num_comp_vectors(context, 1);
+    }
+
+    @Override
+    public MemorySegment context() {
+        return context;
+    }
+
+    @Override
+    public int queryDevice(MemorySegment attrEx) {
+        attrEx.fill((byte) 0);
+        MemorySegment a = ibv_device_attr_ex.orig_attr(attrEx);
+        ibv_device_attr.fw_ver(a).setString(0, "jverbs-soft 0.1");
+        long guid = SoftDevice.guid(config);
+        ibv_device_attr.node_guid(a, Long.reverseBytes(guid));  // big-endian, as __be64 node_guid
+        ibv_device_attr.sys_image_guid(a, Long.reverseBytes(guid));
+        ibv_device_attr.max_mr_size(a, -1L);
+        ibv_device_attr.page_size_cap(a, 4096);
+        ibv_device_attr.max_qp(a, 1 << 16);
+        ibv_device_attr.max_qp_wr(a, 1 << 14);
+        ibv_device_attr.max_sge(a, 32);
+        ibv_device_attr.max_sge_rd(a, 32);
+        ibv_device_attr.max_cq(a, 1 << 16);
+        ibv_device_attr.max_cqe(a, MAX_CQE);
+        ibv_device_attr.max_mr(a, 1 << 16);
+        ibv_device_attr.max_pd(a, 1 << 16);
+        ibv_device_attr.max_qp_rd_atom(a, 128);
+        ibv_device_attr.max_qp_init_rd_atom(a, 128);
+        ibv_device_attr.max_res_rd_atom(a, 1 << 16);
+        ibv_device_attr.atomic_cap(a, ATOMIC_HCA);
+        ibv_device_attr.max_ah(a, 1 << 16);
+        ibv_device_attr.max_pkeys(a, (short) 1);
+        ibv_device_attr.local_ca_ack_delay(a, (byte) 15);
+        ibv_device_attr.phys_port_cnt(a, (byte) 1);
+        ibv_device_attr_ex.phys_port_cnt_ex(attrEx, 1);
+        return 0;
+    }
+
+    @Override
+    public int queryPort(int port, MemorySegment attr) {
+        if (port != 1) return Errnos.EINVAL;
+        attr.fill((byte) 0);
+        ibv_port_attr.state(attr, PORT_ACTIVE);
+        ibv_port_attr.max_mtu(attr, 5);
+        ibv_port_attr.active_mtu(attr, config.mtuCode());
+        ibv_port_attr.gid_tbl_len(attr, GIDS);
+        ibv_port_attr.max_msg_sz(attr, 1 << 31);
+        ibv_port_attr.pkey_tbl_len(attr, (short) 1);
+        ibv_port_attr.active_width(attr, (byte) 1);
+        ibv_port_attr.active_speed(attr, (byte) 1);
+        ibv_port_attr.phys_state(attr, (byte) PHYS_LINK_UP);
+        ibv_port_attr.link_layer(attr, (byte) LINK_ETHERNET);
+        return 0;
+    }
+
+    @Override
+    public int queryGid(int port, int index, MemorySegment entry) {
+        if (port != 1 || index < 0 || index >= GIDS) return Errnos.EINVAL;
+        writeGid(entry, index);
+        return 0;
+    }
+
+    @Override
+    public long queryGidTable(MemorySegment entries, long max) {
+        if (max < GIDS) return -Errnos.EINVAL;
+        for (int i = 0; i < GIDS; i++) {
+            writeGid(entries.asSlice(i * ibv_gid_entry.sizeof(), ibv_gid_entry.sizeof()), i);
+        }
+        return GIDS;
+    }
+
+    /** Index 0: fe80::/64 with the node GUID as interface id; index 1: ::ffff:a.b.c.d of the bind address. */
+    private void writeGid(MemorySegment e, int index) {
+        e.fill((byte) 0);
+        MemorySegment gid = ibv_gid_entry.gid(e);
+        if (index == 0) {
+            gid.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 0xfe);
+            gid.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 1, (byte) 0x80);
+            long guid = SoftDevice.guid(config);
+            for (int i = 0; i < 8; i++) gid.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 8 + i, (byte) (guid >>> (56 - 8 * i)));
+        } else {
+            gid.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 10, (byte) 0xff);
+            gid.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 11, (byte) 0xff);
+            byte[] a = config.address().getAddress();
+            for (int i = 0; i < 4; i++) gid.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 12 + i, a[i]);
+        }
+        ibv_gid_entry.gid_index(e, index);
+        ibv_gid_entry.port_num(e, 1);
+        ibv_gid_entry.gid_type(e, GID_ROCE_V2);
+    }
+
+    /** A protection domain: its struct and arena. */
+    record SoftPd(Arena arena, MemorySegment struct) {}
+
+    /** A memory region: its struct and its key in the transport's {@link io.jverbs.soft.transport.MemoryKeys}. */
+    record SoftMr(Arena arena, MemorySegment struct, int key) {}
+
+    @Override
+    public MemorySegment allocPd() {
+        Arena a = Arena.ofShared();
+        MemorySegment pd = Structs.allocate(a, ibv_pd.sizeof());
+        ibv_pd.context(pd, context);
+        int h = device.register(new SoftPd(a, pd));
+        ibv_pd.handle(pd, h);
+        Structs.setHandle(pd, h);
+        return pd;
+    }
+
+    @Override
+    public int deallocPd(MemorySegment pd) {
+        int h = Structs.handle(pd.address(), ibv_pd.sizeof());
+        if (!(device.object(h) instanceof SoftPd p)) return Errnos.EINVAL;
+        device.unregister(h);
+        p.arena().close();
+        return 0;
+    }
+
+    @Override
+    public MemorySegment regMr(MemorySegment pd, long address, long length, long iova, int access) {
+        int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
+        SoftEngine engine = device.engine();
+        int key;
+        engine.acquire();
+        try {
+            key = engine.keys.register(MemorySegment.ofAddress(address).reinterpret(length), iova, access, pdHandle);
+        } catch (IllegalStateException e) {
+            throw new ProviderException(Errnos.ENOMEM, "every memory key of the device is in use");
+        } finally {
+            engine.release();
+        }
+        Arena a = Arena.ofShared();
+        MemorySegment mr = Structs.allocate(a, ibv_mr.sizeof());
+        int h = device.register(new SoftMr(a, mr, key));
+        ibv_mr.context(mr, context);
+        ibv_mr.pd(mr, pd);
+        ibv_mr.addr(mr, MemorySegment.ofAddress(address));
+        ibv_mr.length(mr, length);
+        ibv_mr.handle(mr, h);
+        ibv_mr.lkey(mr, key);
+        ibv_mr.rkey(mr, key);
+        Structs.setHandle(mr, h);
+        return mr;
+    }
+
+    @Override
+    public int deregMr(MemorySegment mr) {
+        int h = Structs.handle(mr.address(), ibv_mr.sizeof());
+        if (!(device.object(h) instanceof SoftMr m)) return Errnos.EINVAL;
+        SoftEngine engine = device.engine();
+        engine.acquire();
+        try {
+            engine.keys.deregister(m.key());
+        } finally {
+            engine.release();
+        }
+        device.unregister(h);
+        m.arena().close();
+        return 0;
+    }
+
+    @Override
+    public MemorySegment createCompChannel() {
+        Arena a = Arena.ofShared();
+        MemorySegment ch = Structs.allocate(a, ibv_comp_channel.sizeof());
+        ibv_comp_channel.context(ch, context);
+        ibv_comp_channel.fd(ch, -1); // no descriptor: the progress thread wakes waiters directly
+        int h = device.register(new SoftChannel(a, ch));
+        Structs.setHandle(ch, h);
+        return ch;
+    }
+
+    @Override
+    public int destroyCompChannel(MemorySegment channel) {
+        int h = Structs.handle(channel.address(), ibv_comp_channel.sizeof());
+        if (!(device.object(h) instanceof SoftChannel c)) return Errnos.EINVAL;
+        device.unregister(h);
+        c.destroy();
+        c.arena.close();
+        return 0;
+    }
+
+    @Override
+    public MemorySegment getCqEvent(MemorySegment channel, long timeoutNanos) {
+        SoftChannel c = (SoftChannel) device.object(Structs.handle(channel.address(), ibv_comp_channel.sizeof()));
+        SoftCq cq;
+        try {
+            cq = c.take(timeoutNanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProviderException(Errno.EINTR, "interrupted while waiting for a completion event");
+        }
+        return cq == null ? MemorySegment.NULL : cq.struct;
+    }
+
+    @Override
+    public void ackCqEvents(MemorySegment cq, int events) {
+        // libibverbs counts acknowledged events in the CQ; destroy does not wait here (no kernel object).
+        ibv_cq.comp_events_completed(cq, ibv_cq.comp_events_completed(cq) + events);
+    }
+
+    @Override
+    public MemorySegment createCq(int cqe, MemorySegment channel, int vector) {
+        if (cqe < 1 || cqe > MAX_CQE) {
+            throw new ProviderException(Errnos.EINVAL, "a CQ has 1 to " + MAX_CQE + " entries, asked " + cqe);
+        }
+        if (vector != 0) {
+            throw new ProviderException(Errnos.EINVAL, "the soft device has one completion vector (0), asked " + vector);
+        }
+        SoftChannel ch = null;
+        if (channel != null && channel.address() != 0) {
+            if (ibv_comp_channel.context(channel.reinterpret(ibv_comp_channel.sizeof())).address() != context.address()
+                    || !(device.object(Structs.handle(channel.address(), ibv_comp_channel.sizeof())) instanceof SoftChannel c)) {
+                throw new ProviderException(Errnos.EINVAL, "a CQ's completion channel must come from the same context");
+            }
+            ch = c;
+        }
+        Arena a = Arena.ofShared();
+        MemorySegment cq = Structs.allocate(a, ibv_cq.sizeof());
+        ibv_cq.context(cq, context);
+        ibv_cq.channel(cq, ch == null ? MemorySegment.NULL : channel);
+        ibv_cq.cqe(cq, cqe);
+        SoftCq q = new SoftCq(cq, cqe, ch, a, device.engine());
+        int h = device.register(q);
+        ibv_cq.handle(cq, h);
+        Structs.setHandle(cq, h);
+        return cq;
+    }
+
+    /** The CQ behind a {@code struct ibv_cq *}. */
+    SoftCq cq(long address) {
+        return (SoftCq) device.object(Structs.handle(address, CQ_HANDLE_STRUCT));
+    }
+
+    @Override
+    public int destroyCq(MemorySegment cq) {
+        int h = Structs.handle(cq.address(), ibv_cq.sizeof());
+        if (!(device.object(h) instanceof SoftCq q)) return Errnos.EINVAL;
+        device.unregister(h);
+        q.arena.close();
+        return 0;
+    }
+
+    @Override
+    public int pollCq(long cq, int max, long wc) {
+        return cq(cq).poll(wc, max);
+    }
+
+    @Override
+    public int reqNotifyCq(long cq, int solicitedOnly) {
+        return cq(cq).arm(solicitedOnly != 0);
+    }
+
+    // ---------------------------------------------------------------- queue pairs
+
+    private static final long QP_SIZE = ibv_qp.sizeof(), AH_SIZE = ibv_ah.sizeof();
+    /** The most inline bytes a request may carry: rxe allows more, but each send slot keeps a copy. */
+    private static final int MAX_INLINE = 256;
+    /** rxe numbers its first QP 17 (0x11), after QP0 and QP1 and a reserved range; so do we. */
+    private static final int FIRST_QPN = 17;
+    private static final long WR_ID = ibv_send_wr.wr_id$offset(), NEXT = ibv_send_wr.next$offset(),
+            SG_LIST = ibv_send_wr.sg_list$offset(), NUM_SGE = ibv_send_wr.num_sge$offset(),
+            OPCODE = ibv_send_wr.opcode$offset(), SEND_FLAGS = ibv_send_wr.send_flags$offset(),
+            IMM = ibv_send_wr.imm_data$offset(), REMOTE_ADDR = ibv_send_wr.wr_rdma_remote_addr$offset(),
+            RDMA_RKEY = ibv_send_wr.wr_rdma_rkey$offset(), COMPARE_ADD = ibv_send_wr.wr_atomic_compare_add$offset(),
+            SWAP = ibv_send_wr.wr_atomic_swap$offset(), ATOMIC_RKEY = ibv_send_wr.wr_atomic_rkey$offset(),
+            UD_AH = ibv_send_wr.wr_ud_ah$offset(), UD_QPN = ibv_send_wr.wr_ud_remote_qpn$offset(),
+            UD_QKEY = ibv_send_wr.wr_ud_remote_qkey$offset();
+    private static final long RWR_ID = ibv_recv_wr.wr_id$offset(), RNEXT = ibv_recv_wr.next$offset(),
+            RSG_LIST = ibv_recv_wr.sg_list$offset(), RNUM_SGE = ibv_recv_wr.num_sge$offset();
+    private static final long SGE = ibv_sge.sizeof(), SGE_ADDR = ibv_sge.addr$offset(), SGE_LENGTH = ibv_sge.length$offset(),
+            SGE_LKEY = ibv_sge.lkey$offset();
+    private static final int CMP_AND_SWP = WrOpcode.ATOMIC_CMP_AND_SWP.code(), FETCH_AND_ADD = WrOpcode.ATOMIC_FETCH_AND_ADD.code();
+
+    /** A queue pair: its struct, the transport's QP, its type. */
+    record SoftQueuePair(Arena arena, MemorySegment struct, SoftQp qp, QpType type) {}
+
+    /** An address handle: where UD sends go (the peer's IPv4 address). */
+    record SoftAh(Arena arena, MemorySegment struct, int ip) {}
+
+    @Override
+    public MemorySegment createQp(MemorySegment pd, MemorySegment init) {
+        init = init.reinterpret(ibv_qp_init_attr.sizeof());
+        QpType type = qpType(ibv_qp_init_attr.qp_type(init));
+        if (type != QpType.RC && type != QpType.UC && type != QpType.UD) {
+            throw new ProviderException(Errnos.EOPNOTSUPP, type == QpType.RAW_PACKET
+                    ? "they need an mlx5 (ConnectX) device; the soft device runs RC, UC and UD queue pairs"
+                    : "the soft device runs RC, UC and UD queue pairs");
+        }
+        SoftSrq srq = null;
+        MemorySegment srqStruct = ibv_qp_init_attr.srq(init);
+        if (!Native.isNull(srqStruct)) {
+            if (ibv_srq.context(srqStruct.reinterpret(SRQ_SIZE)).address() != context.address()
+                    || !(device.object(Structs.handle(srqStruct.address(), SRQ_SIZE)) instanceof SoftSrq s)) {
+                throw new ProviderException(Errnos.EINVAL, "a QP's SRQ must come from the same context");
+            }
+            srq = s;
+        }
+        MemorySegment cap = ibv_qp_init_attr.cap(init);
+        int sendWr = Math.max(1, ibv_qp_cap.max_send_wr(cap)), recvWr = Math.max(1, ibv_qp_cap.max_recv_wr(cap));
+        int maxSge = Math.max(1, Math.max(ibv_qp_cap.max_send_sge(cap), ibv_qp_cap.max_recv_sge(cap)));
+        if (sendWr > 1 << 14 || recvWr > 1 << 14 || maxSge > 32) {
+            throw new ProviderException(Errnos.EINVAL, "at most 16384 requests per queue and 32 SGEs per request");
+        }
+        int maxInline = ibv_qp_cap.max_inline_data(cap);
+        if (maxInline < 0 || maxInline > MAX_INLINE) {
+            throw new ProviderException(Errnos.EINVAL, "at most " + MAX_INLINE + " bytes of inline data per request");
+        }
+        // As rxe: a send slot holds max(SGEs, inline bytes), and the SGEs granted fill the slot.
+        maxSge = Math.max(maxSge, (maxInline + (int) SGE - 1) / (int) SGE);
+        SoftCq sendCq = ownCq(ibv_qp_init_attr.send_cq(init)), recvCq = ownCq(ibv_qp_init_attr.recv_cq(init));
+        int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
+        Arena a = Arena.ofShared();
+        MemorySegment q = Structs.allocate(a, QP_SIZE);
+        int h = device.register(q); // the handle first: the QP number follows from it
+        int qpn = FIRST_QPN + h;
+        SoftEngine engine = device.engine();
+        SoftQp qp;
+        engine.acquire();
+        try {
+            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, recvCq,
+                    ibv_qp_init_attr.sq_sig_all(init) != 0,
+                    sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
+            engine.add(qp);
+        } finally {
+            engine.release();
+        }
+        ibv_qp.context(q, context);
+        ibv_qp.qp_context(q, ibv_qp_init_attr.qp_context(init));
+        ibv_qp.pd(q, pd);
+        ibv_qp.send_cq(q, ibv_qp_init_attr.send_cq(init));
+        ibv_qp.recv_cq(q, ibv_qp_init_attr.recv_cq(init));
+        ibv_qp.srq(q, srqStruct);
+        ibv_qp.handle(q, h);
+        ibv_qp.qp_num(q, qpn);
+        ibv_qp.state(q, QpState.RESET.code());
+        ibv_qp.qp_type(q, type.code());
+        Structs.setHandle(q, h);
+        device.replace(h, new SoftQueuePair(a, q, qp, type));
+        // What the QP really has: the caller reads the capabilities back from the init attributes.
+        ibv_qp_cap.max_send_wr(cap, sendWr);
+        ibv_qp_cap.max_recv_wr(cap, recvWr);
+        ibv_qp_cap.max_send_sge(cap, maxSge);
+        ibv_qp_cap.max_recv_sge(cap, maxSge);
+        ibv_qp_cap.max_inline_data(cap, maxInline);
+        return q;
+    }
+
+    /** The CQ of a {@code struct ibv_cq *} from this context; EINVAL for another context's (or a native device's). */
+    private SoftCq ownCq(MemorySegment cq) {
+        if (Native.isNull(cq) || ibv_cq.context(cq.reinterpret(ibv_cq.sizeof())).address() != context.address()
+                || !(device.object(Structs.handle(cq.address(), CQ_HANDLE_STRUCT)) instanceof SoftCq q)) {
+            throw new ProviderException(Errnos.EINVAL, "a QP's CQs must come from the same context");
+        }
+        return q;
+    }
+
+    private static QpType qpType(int code) {
+        for (QpType t : QpType.values()) {
+            if (t.code() == code) return t;
+        }
+        throw new ProviderException(Errnos.EINVAL, "unknown QP type " + code);
+    }
+
+    private SoftQueuePair queuePair(long address) {
+        return (SoftQueuePair) device.object(Structs.handle(address, QP_SIZE));
+    }
+
+    @Override
+    public int modifyQp(MemorySegment qp, MemorySegment attr, int mask) {
+        SoftQueuePair q = queuePair(qp.address());
+        attr = attr.reinterpret(ibv_qp_attr.sizeof());
+        QpAttributes a = new QpAttributes();
+        if ((mask & QpAttrMask.STATE) != 0) {
+            QpState to = null;
+            for (QpState st : QpState.values()) {
+                if (st.code() == ibv_qp_attr.qp_state(attr)) to = st;
+            }
+            if (to == null) return Errnos.EINVAL;
+            a.state = to;
+        }
+        a.accessFlags = ibv_qp_attr.qp_access_flags(attr);
+        a.qkey = ibv_qp_attr.qkey(attr);
+        if ((mask & QpAttrMask.PATH_MTU) != 0) {
+            int code = ibv_qp_attr.path_mtu(attr);
+            if (code < 1 || code > config.mtuCode()) return Errnos.EINVAL; // beyond the port's active MTU, as rxe
+            a.pathMtu = 128 << code;
+        }
+        a.destQpn = ibv_qp_attr.dest_qp_num(attr);
+        a.rqPsn = ibv_qp_attr.rq_psn(attr);
+        a.sqPsn = ibv_qp_attr.sq_psn(attr);
+        a.timeout = Byte.toUnsignedInt(ibv_qp_attr.timeout(attr));
+        a.retryCnt = Byte.toUnsignedInt(ibv_qp_attr.retry_cnt(attr));
+        a.rnrRetry = Byte.toUnsignedInt(ibv_qp_attr.rnr_retry(attr));
+        a.minRnrTimer = Byte.toUnsignedInt(ibv_qp_attr.min_rnr_timer(attr));
+        a.maxRdAtomic = Byte.toUnsignedInt(ibv_qp_attr.max_rd_atomic(attr));
+        a.maxDestRdAtomic = Byte.toUnsignedInt(ibv_qp_attr.max_dest_rd_atomic(attr));
+        if ((mask & QpAttrMask.PORT) != 0 && Byte.toUnsignedInt(ibv_qp_attr.port_num(attr)) != 1) return Errnos.EINVAL;
+        if ((mask & QpAttrMask.AV) != 0) {
+            int ip = destination(ibv_qp_attr.ah_attr(attr));
+            if (ip == 0) return Errnos.EINVAL;
+            a.destAddress = ip & 0xFFFFFFFFL;
+        }
+        SoftEngine engine = device.engine();
+        engine.acquire();
+        try {
+            q.qp().modify(a, mask);
+            ibv_qp.state(q.struct(), q.qp().state().code());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return Errnos.EINVAL;
+        } finally {
+            engine.release();
+        }
+        return 0;
+    }
+
+    /**
+     * The IPv4 address a {@code struct ibv_ah_attr} leads to: its destination GID, IPv4-mapped
+     * (the only kind a RoCEv2 device on IPv4 reaches), with a valid source GID index; 0 if not.
+     */
+    private static int destination(MemorySegment ah) {
+        if (ibv_ah_attr.is_global(ah) == 0) return 0;
+        MemorySegment grh = ibv_ah_attr.grh(ah);
+        if (Byte.toUnsignedInt(ibv_global_route.sgid_index(grh)) >= GIDS) return 0;
+        MemorySegment dgid = ibv_global_route.dgid(grh);
+        for (int i = 0; i < 10; i++) {
+            if (dgid.get(ValueLayout.JAVA_BYTE, i) != 0) return 0;
+        }
+        if (dgid.get(ValueLayout.JAVA_BYTE, 10) != (byte) 0xff || dgid.get(ValueLayout.JAVA_BYTE, 11) != (byte) 0xff) return 0;
+        return dgid.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 12);
+    }
+
+    @Override
+    public int queryQp(MemorySegment qp, MemorySegment attr, int mask, MemorySegment initAttr) {
+        SoftQueuePair q = queuePair(qp.address());
+        SoftEngine engine = device.engine();
+        engine.acquire();
+        try {
+            attr.reinterpret(ibv_qp_attr.sizeof()).fill((byte) 0);
+            ibv_qp_attr.qp_state(attr.reinterpret(ibv_qp_attr.sizeof()), q.qp().state().code());
+        } finally {
+            engine.release();
+        }
+        MemorySegment init = initAttr.reinterpret(ibv_qp_init_attr.sizeof());
+        init.fill((byte) 0);
+        ibv_qp_init_attr.qp_type(init, q.type().code());
+        ibv_qp_init_attr.send_cq(init, ibv_qp.send_cq(q.struct()));
+        ibv_qp_init_attr.recv_cq(init, ibv_qp.recv_cq(q.struct()));
+        return 0;
+    }
+
+    @Override
+    public int destroyQp(MemorySegment qp) {
+        int h = Structs.handle(qp.address(), QP_SIZE);
+        if (!(device.object(h) instanceof SoftQueuePair q)) return Errnos.EINVAL;
+        SoftEngine engine = device.engine();
+        engine.acquire();
+        try {
+            engine.remove(q.qp().qpNum());
+        } finally {
+            engine.release();
+        }
+        device.unregister(h);
+        q.arena().close();
+        return 0;
+    }
+
+    @Override
+    public int postSend(long qpAddress, long wr, long badWr) {
+        SoftQueuePair q = queuePair(qpAddress);
+        SoftQp qp = q.qp();
+        boolean ud = q.type() == QpType.UD;
+        SoftEngine engine = device.engine();
+        MemorySegment all = Structs.ALL;
+        int rc = 0;
+        engine.acquire();
+        try {
+            long now = System.nanoTime();
+            for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + NEXT)) {
+                SendWqe w = qp.nextSend();
+                if (w == null) {
+                    rc = Errnos.ENOMEM;
+                    break;
+                }
+                int n = all.get(ValueLayout.JAVA_INT, wr + NUM_SGE);
+                if (n < 0 || n > w.sges.address.length) {
+                    rc = Errnos.EINVAL;
+                    break;
+                }
+                w.wrId = all.get(ValueLayout.JAVA_LONG, wr + WR_ID);
+                w.opcode = all.get(ValueLayout.JAVA_INT, wr + OPCODE);
+                w.flags = all.get(ValueLayout.JAVA_INT, wr + SEND_FLAGS);
+                // imm_data is __be32 in memory: the value the wire carries is its big-endian reading.
+                w.imm = Integer.reverseBytes(all.get(ValueLayout.JAVA_INT, wr + IMM));
+                w.remoteAddress = all.get(ValueLayout.JAVA_LONG, wr + REMOTE_ADDR);
+                if (w.opcode == CMP_AND_SWP || w.opcode == FETCH_AND_ADD) {
+                    w.compareAdd = all.get(ValueLayout.JAVA_LONG, wr + COMPARE_ADD);
+                    w.swap = all.get(ValueLayout.JAVA_LONG, wr + SWAP);
+                    w.rkey = all.get(ValueLayout.JAVA_INT, wr + ATOMIC_RKEY);
+                } else {
+                    w.rkey = all.get(ValueLayout.JAVA_INT, wr + RDMA_RKEY);
+                }
+                if (ud) {
+                    long ah = all.get(ValueLayout.JAVA_LONG, wr + UD_AH);
+                    if (ah == 0 || !(device.object(Structs.handle(ah, AH_SIZE)) instanceof SoftAh a)) {
+                        rc = Errnos.EINVAL;
+                        break;
+                    }
+                    w.udAddress = a.ip() & 0xFFFFFFFFL;
+                    w.udRemoteQpn = all.get(ValueLayout.JAVA_INT, wr + UD_QPN);
+                    w.udRemoteQkey = all.get(ValueLayout.JAVA_INT, wr + UD_QKEY);
+                }
+                long sg = all.get(ValueLayout.JAVA_LONG, wr + SG_LIST);
+                if ((w.flags & SendFlags.INLINE) != 0) {
+                    // Inline: the bytes are copied now (the caller may reuse its buffer at once); no lkey needed.
+                    long total = 0;
+                    for (int i = 0; i < n; i++) total += Integer.toUnsignedLong(all.get(ValueLayout.JAVA_INT, sg + i * SGE + SGE_LENGTH));
+                    if (total > w.inlineData.byteSize()) {
+                        rc = Errnos.EINVAL;
+                        break;
+                    }
+                    long at = 0;
+                    for (int i = 0; i < n; i++, sg += SGE) {
+                        int len = all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH);
+                        MemorySegment.copy(all, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), w.inlineData, at, len);
+                        at += len;
+                    }
+                    w.inlineLength = (int) total;
+                } else {
+                    for (int i = 0; i < n; i++, sg += SGE) {
+                        w.sges.set(i, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH),
+                                all.get(ValueLayout.JAVA_INT, sg + SGE_LKEY));
+                    }
+                }
+                rc = qp.postSend(now);
+                if (rc != 0) break;
+            }
+            // Transmit from this thread now: no hand-off to the progress thread on the way out.
+            qp.poll(now);
+        } finally {
+            engine.release();
+        }
+        if (rc != 0) {
+            all.set(ValueLayout.JAVA_LONG, badWr, wr);
+        }
+        return rc;
+    }
+
+    @Override
+    public int postRecv(long qpAddress, long wr, long badWr) {
+        SoftQp qp = queuePair(qpAddress).qp();
+        SoftEngine engine = device.engine();
+        MemorySegment all = Structs.ALL;
+        int rc = 0;
+        engine.acquire();
+        try {
+            for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + RNEXT)) {
+                RecvWqe r = qp.nextRecv();
+                if (r == null) {
+                    rc = Errnos.ENOMEM;
+                    break;
+                }
+                rc = fillReceive(r, wr);
+                if (rc == 0) rc = qp.postRecv();
+                if (rc != 0) break;
+            }
+        } finally {
+            engine.release();
+        }
+        if (rc != 0) {
+            all.set(ValueLayout.JAVA_LONG, badWr, wr);
+        }
+        return rc;
+    }
+
+    private static final long SRQ_SIZE = ibv_srq.sizeof();
+
+    /** A shared receive queue: its struct and the transport's receive ring several QPs take from. */
+    record SoftSrq(Arena arena, MemorySegment struct, ReceiveQueue rq, int maxWr, int maxSge) {}
+
+    @Override
+    public MemorySegment createSrq(MemorySegment pd, MemorySegment initAttr) {
+        MemorySegment init = initAttr.reinterpret(ibv_srq_init_attr.sizeof());
+        MemorySegment attr = ibv_srq_init_attr.attr(init);
+        int maxWr = ibv_srq_attr.max_wr(attr), maxSge = ibv_srq_attr.max_sge(attr);
+        if (maxWr < 1 || maxWr > 1 << 14 || maxSge < 1 || maxSge > 32) {
+            throw new ProviderException(Errnos.EINVAL, "an SRQ has 1 to 16384 requests of 1 to 32 SGEs");
+        }
+        if (ibv_srq_attr.srq_limit(attr) != 0) {
+            throw new ProviderException(Errnos.EOPNOTSUPP, "no SRQ limit events: the soft device raises no asynchronous events yet");
+        }
+        Arena a = Arena.ofShared();
+        MemorySegment srq = Structs.allocate(a, SRQ_SIZE);
+        ibv_srq.context(srq, context);
+        ibv_srq.srq_context(srq, ibv_srq_init_attr.srq_context(init));
+        ibv_srq.pd(srq, pd);
+        int h = device.register(new SoftSrq(a, srq, new ReceiveQueue(maxWr, maxSge), maxWr, maxSge));
+        ibv_srq.handle(srq, h);
+        Structs.setHandle(srq, h);
+        return srq;
+    }
+
+    private SoftSrq sharedReceiveQueue(long address) {
+        return (SoftSrq) device.object(Structs.handle(address, SRQ_SIZE));
+    }
+
+    @Override
+    public int modifySrq(MemorySegment srq, MemorySegment attr, int mask) {
+        // Resizing and the limit event (IBV_SRQ_MAX_WR, IBV_SRQ_LIMIT) are not implemented.
+        return Errnos.EOPNOTSUPP;
+    }
+
+    @Override
+    public int querySrq(MemorySegment srq, MemorySegment attr) {
+        SoftSrq s = sharedReceiveQueue(srq.address());
+        MemorySegment a = attr.reinterpret(ibv_srq_attr.sizeof());
+        ibv_srq_attr.max_wr(a, s.maxWr());
+        ibv_srq_attr.max_sge(a, s.maxSge());
+        ibv_srq_attr.srq_limit(a, 0);
+        return 0;
+    }
+
+    @Override
+    public int destroySrq(MemorySegment srq) {
+        int h = Structs.handle(srq.address(), SRQ_SIZE);
+        if (!(device.object(h) instanceof SoftSrq s)) return Errnos.EINVAL;
+        device.unregister(h);
+        s.arena().close();
+        return 0;
+    }
+
+    @Override
+    public int postSrqRecv(long srq, long wr, long badWr) {
+        ReceiveQueue rq = sharedReceiveQueue(srq).rq();
+        SoftEngine engine = device.engine();
+        MemorySegment all = Structs.ALL;
+        int rc = 0;
+        engine.acquire();
+        try {
+            for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + RNEXT)) {
+                RecvWqe r = rq.next();
+                rc = r == null ? Errnos.ENOMEM : fillReceive(r, wr);
+                if (rc == 0) rc = rq.post();
+                if (rc != 0) break;
+            }
+        } finally {
+            engine.release();
+        }
+        if (rc != 0) {
+            all.set(ValueLayout.JAVA_LONG, badWr, wr);
+        }
+        return rc;
+    }
+
+    /** Copies the {@code ibv_recv_wr} at {@code wr} into {@code r}: 0, or EINVAL for too many SGEs. */
+    private static int fillReceive(RecvWqe r, long wr) {
+        MemorySegment all = Structs.ALL;
+        int n = all.get(ValueLayout.JAVA_INT, wr + RNUM_SGE);
+        if (n < 0 || n > r.sges.address.length) {
+            return Errnos.EINVAL;
+        }
+        r.wrId = all.get(ValueLayout.JAVA_LONG, wr + RWR_ID);
+        long sg = all.get(ValueLayout.JAVA_LONG, wr + RSG_LIST);
+        for (int i = 0; i < n; i++, sg += SGE) {
+            r.sges.set(i, all.get(ValueLayout.JAVA_LONG, sg + SGE_ADDR), all.get(ValueLayout.JAVA_INT, sg + SGE_LENGTH),
+                    all.get(ValueLayout.JAVA_INT, sg + SGE_LKEY));
+        }
+        return 0;
+    }
+
+    @Override
+    public MemorySegment createAh(MemorySegment pd, MemorySegment ahAttr) {
+        int ip = destination(ahAttr.reinterpret(ibv_ah_attr.sizeof()));
+        if (ip == 0) {
+            throw new ProviderException(Errnos.EINVAL, "an address handle needs is_global, a source GID index below " + GIDS
+                    + " and an IPv4-mapped destination GID");
+        }
+        Arena a = Arena.ofShared();
+        MemorySegment ah = Structs.allocate(a, AH_SIZE);
+        ibv_ah.context(ah, context);
+        ibv_ah.pd(ah, pd);
+        int h = device.register(new SoftAh(a, ah, ip));
+        ibv_ah.handle(ah, h);
+        Structs.setHandle(ah, h);
+        return ah;
+    }
+
+    @Override
+    public int destroyAh(MemorySegment ah) {
+        int h = Structs.handle(ah.address(), AH_SIZE);
+        if (!(device.object(h) instanceof SoftAh a)) return Errnos.EINVAL;
+        device.unregister(h);
+        a.arena().close();
+        return 0;
+    }
+
+    @Override
+    public int close() {
+        arena.close();
+        device.release();
+        return 0;
+    }
+}

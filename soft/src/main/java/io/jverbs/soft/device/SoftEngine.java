@@ -1,0 +1,321 @@
+package io.jverbs.soft.device;
+
+import io.jverbs.soft.transport.MemoryKeys;
+import io.jverbs.soft.transport.PacketCodec;
+import io.jverbs.soft.transport.PacketSink;
+import io.jverbs.soft.transport.SoftQp;
+import io.jverbs.soft.transport.TransportPacket;
+import io.jverbs.soft.wire.Icrc;
+import io.jverbs.soft.wire.Opcode;
+import io.jverbs.soft.wire.RocePacket;
+import io.jverbs.soft.wire.RoceStatus;
+import jdk.net.ExtendedSocketOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The progress engine of one soft device: its UDP socket on port 4791 and the thread that
+ * receives datagrams and runs the QPs' timers, so that one-sided operations complete without the
+ * target application polling.
+ *
+ * <p>Every transport call runs under the device lock ({@link #acquire}) (the transport's QPs and its
+ * {@link MemoryKeys} are driven from one thread at a time). Posting threads send their packets
+ * themselves, under the lock, right after posting: a send costs the poster one {@code sendto}
+ * instead of a hand-off and a wake-up of this thread (tens of microseconds); ACKs, responses and
+ * retransmissions leave from this thread. The socket is unconnected with
+ * {@code IP_DONTFRAGMENT}: the kernel then sends IPv4 ID 0 with DF, the header the ICRC was
+ * computed over (ROCEV2.md). On this path the kernel has stripped the IPv4 header before we see a
+ * packet, so the ICRC of received packets cannot be checked (docs/soft-device.md).
+ */
+final class SoftEngine implements PacketSink {
+    /** How long the thread sleeps in select when idle: the granularity of the transport's timers. */
+    private static final long IDLE_MILLIS = 1;
+    /** The largest datagram: a 4096-byte MTU payload and RoCEv2 headers. */
+    private static final int MAX_DATAGRAM = 4096 + 128;
+
+    /** The device lock: 1 while held ({@link #acquire}, {@link #release}). */
+    @SuppressWarnings("unused")
+    private volatile int held;
+    private static final VarHandle HELD;
+
+    static {
+        try {
+            HELD = MethodHandles.lookup().findVarHandle(SoftEngine.class, "held", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    final MemoryKeys keys = new MemoryKeys(1 << 16);
+    private final SoftDevice device;
+    private final DatagramChannel channel;
+    private final Selector selector;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private static final java.util.function.Consumer<SelectionKey> IGNORE = key -> { };
+
+    // Owned by whoever holds the device lock.
+    private final PacketCodec codec = new PacketCodec();
+    private final Icrc icrc = new Icrc();
+    private final ByteBuffer tx = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    private final MemorySegment txSegment = MemorySegment.ofBuffer(tx);
+    private final ByteBuffer rx = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    private final MemorySegment rxSegment = MemorySegment.ofBuffer(rx);
+    private final RocePacket roce = new RocePacket();
+    private final TransportPacket received = new TransportPacket();
+    /** Destinations seen, by IPv4 address: sending allocates no socket address after the first packet to a peer. */
+    private int[] peerIps = new int[8];
+    private InetSocketAddress[] peers = new InetSocketAddress[8];
+    private int peerCount;
+    /** The QPs, by number: {@link #qp} finds one for a received packet without a map. */
+    private SoftQp[] qps = new SoftQp[64];
+
+    long packetsSent, packetsReceived, packetsDropped, sendFailures;
+    /** The IPv4 header of the UD datagram being delivered, as the sender's kernel wrote it. */
+    private final MemorySegment ipv4 = MemorySegment.ofArray(new byte[20]);
+    /** This device's IPv4 address. */
+    final int localIp;
+
+    SoftEngine(SoftDevice device) throws IOException {
+        this.device = device;
+        SoftDeviceConfig c = device.config();
+        this.localIp = ipv4(c.address());
+        DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET);
+        try {
+            ch.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
+            ch.bind(new InetSocketAddress(c.address(), SoftDeviceConfig.ROCE_PORT));
+            ch.configureBlocking(false);
+            this.selector = Selector.open();
+            ch.register(selector, SelectionKey.OP_READ);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        this.channel = ch;
+        this.thread = Thread.ofPlatform().daemon().name("jverbs-soft-" + c.name()).unstarted(this::run);
+        thread.start();
+    }
+
+    static int ipv4(InetAddress a) {
+        // An Inet4Address's hash code is its address: no byte[] per packet.
+        return ((Inet4Address) a).hashCode();
+    }
+
+    /**
+     * Takes the device lock: spins, then yields, then parks 10 us at a time. The holder keeps it
+     * for microseconds (a post and its sends, a batch of datagrams); a {@code ReentrantLock} would
+     * allocate a queue node every time a waiter parks (measured: ~60 B per round trip on the
+     * progress thread), this allocates nothing. Not reentrant, not fair.
+     */
+    void acquire() {
+        for (int spins = 0; !HELD.compareAndSet(this, 0, 1); spins++) {
+            if (spins < 1000) {
+                Thread.onSpinWait();
+            } else if (spins < 1100) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(10_000);
+            }
+        }
+    }
+
+    /** Releases the device lock. */
+    void release() {
+        HELD.setRelease(this, 0);
+    }
+
+    /** Adds {@code qp} under its number. Call with the device lock held. */
+    void add(SoftQp qp) {
+        int n = qp.qpNum();
+        if (n >= qps.length) {
+            qps = java.util.Arrays.copyOf(qps, Math.max(n + 1, qps.length * 2));
+        }
+        qps[n] = qp;
+    }
+
+    /** Removes the QP numbered {@code n}. Call with the device lock held. */
+    void remove(int n) {
+        qps[n] = null;
+    }
+
+    private SoftQp qp(int n) {
+        return n < qps.length ? qps[n] : null;
+    }
+
+    private void run() {
+        while (running) {
+            boolean busy;
+            acquire();
+            try {
+                long now = System.nanoTime();
+                busy = receive(now, 64) > 0;
+                for (SoftQp qp : qps) {
+                    if (qp != null) qp.poll(now);
+                }
+            } finally {
+                release();
+            }
+            if (!busy && running) {
+                try {
+                    // The form with an action: no selected-key set, whose HashSet allocates a node per ready key.
+                    selector.select(IGNORE, IDLE_MILLIS);
+                } catch (IOException e) {
+                    if (running) throw new UncheckedIOException(e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Receives and delivers up to {@code max} datagrams waiting on the socket; returns how many.
+     * Call with the device lock held.
+     */
+    private int receive(long now, int max) {
+        int n = 0;
+        try {
+            for (; n < max; n++) {
+                rx.clear();
+                SocketAddress from = channel.receive(rx);
+                if (from == null) break;
+                deliver(now, ipv4(((InetSocketAddress) from).getAddress()), rx.position());
+            }
+        } catch (IOException e) {
+            if (running) {
+                System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.WARNING,
+                        "soft device " + device.config().name() + ": receive failed", e);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Progress from a thread that polled an empty CQ: the datagrams already waiting, if the
+     * device lock is free at once (never waits for it). A busy-polling application then moves
+     * its own traffic instead of waiting for the progress thread to be scheduled, which on a
+     * machine with fewer cores than spinning threads takes milliseconds. Costs one
+     * {@code recvfrom} that finds nothing when there is nothing.
+     */
+    void progressFromPoll() {
+        if (!HELD.compareAndSet(this, 0, 1)) return;
+        try {
+            receive(System.nanoTime(), 16);
+        } finally {
+            release();
+        }
+    }
+
+    /** One received datagram of {@code length} bytes from {@code sourceIp}: to the QP its BTH names, or dropped. */
+    private void deliver(long now, int sourceIp, int length) {
+        packetsReceived++;
+        if (roce.wrapTransport(rxSegment, 0, length) != RoceStatus.OK) {
+            packetsDropped++;
+            return;
+        }
+        codec.read(roce, sourceIp & 0xFFFFFFFFL, received);
+        if (received.opcode.transport() == Opcode.Transport.UD) {
+            // The socket kept the IPv4 header; a UD receive's GRH holds it (the transport writes it).
+            received.ipv4Header = ipv4Header(sourceIp, length);
+            received.ipv4HeaderOffset = 0;
+        }
+        SoftQp qp = qp(received.destQp);
+        if (qp == null) {
+            packetsDropped++;
+            return;
+        }
+        qp.receive(now, received);
+    }
+
+    /**
+     * The IPv4 header a datagram of {@code udpPayload} bytes from {@code sourceIp} to this device
+     * came with: what a soft or rxe sender's kernel writes for RoCEv2 (ID 0, DF, TTL 64, UDP),
+     * with its checksum.
+     */
+    private MemorySegment ipv4Header(int sourceIp, int udpPayload) {
+        MemorySegment h = ipv4;
+        h.set(BE_INT, 0, 0x45 << 24 | (20 + 8 + udpPayload));
+        h.set(BE_INT, 4, 0x4000);
+        h.set(BE_INT, 8, 64 << 24 | 17 << 16);
+        h.set(BE_INT, 12, sourceIp);
+        h.set(BE_INT, 16, localIp);
+        int sum = 0;
+        for (int i = 0; i < 20; i += 2) sum += Short.toUnsignedInt(h.get(BE_SHORT, i));
+        while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
+        h.set(BE_SHORT, 10, (short) ~sum);
+        return h;
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfInt BE_INT =
+            java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.foreign.ValueLayout.OfShort BE_SHORT =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+
+    /** Sends one packet of a QP (the transport calls this with the device lock held). */
+    @Override
+    public boolean send(TransportPacket p) {
+        int length = codec.layout(p, txSegment, 0);
+        int destination = (int) p.address;
+        txSegment.set(Icrc.LAYOUT, length - Icrc.LENGTH,
+                icrc.computeDatagram(localIp, destination, SoftDeviceConfig.ROCE_PORT, txSegment, 0, length));
+        tx.clear().limit(length);
+        try {
+            if (channel.send(tx, peer(destination)) == 0) {
+                sendFailures++;    // the socket buffer is full: lost on the wire, the transport retries
+                return false;
+            }
+            packetsSent++;
+            return true;
+        } catch (IOException e) {
+            sendFailures++;
+            return false;
+        }
+    }
+
+    private InetSocketAddress peer(int ip) {
+        for (int i = 0; i < peerCount; i++) {
+            if (peerIps[i] == ip) return peers[i];
+        }
+        if (peerCount == peers.length) {
+            peerIps = java.util.Arrays.copyOf(peerIps, peerCount * 2);
+            peers = java.util.Arrays.copyOf(peers, peerCount * 2);
+        }
+        byte[] a = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
+        try {
+            peers[peerCount] = new InetSocketAddress(InetAddress.getByAddress(a), SoftDeviceConfig.ROCE_PORT);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // four bytes are always an address
+        }
+        peerIps[peerCount] = ip;
+        return peers[peerCount++];
+    }
+
+    /** Stops the thread and closes the socket. */
+    void close() {
+        running = false;
+        selector.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            selector.close();
+            channel.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

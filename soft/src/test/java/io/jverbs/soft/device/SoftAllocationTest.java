@@ -1,0 +1,99 @@
+package io.jverbs.soft.device;
+
+import io.jverbs.core.NativeBuffer;
+import io.jverbs.raweth.port.AllocatedBytes;
+import io.jverbs.verbs.Access;
+import io.jverbs.verbs.CompletionQueue;
+import io.jverbs.verbs.Context;
+import io.jverbs.verbs.Endpoint;
+import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.PathSettings;
+import io.jverbs.verbs.ProtectionDomain;
+import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.QueuePair;
+import io.jverbs.verbs.ReceiveRequests;
+import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.WorkCompletions;
+import io.jverbs.verbs.WrOpcode;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The soft device's data path allocates nothing per operation once warm: the posting and polling
+ * thread (post_send, post_recv, poll through the public API) and the device's progress thread
+ * (receive, ACK, completion), measured with the JDK's per-thread allocation counters.
+ */
+class SoftAllocationTest {
+    private static final int WARM = 5000, MEASURED = 3000;
+
+    @Test
+    void sendAndWriteRoundsAllocateNothingOnEitherThread() throws Exception {
+        try (Context ctx = Context.open("jsoft0");
+             ProtectionDomain pd = ctx.allocateProtectionDomain();
+             CompletionQueue cq = ctx.createCompletionQueue(256);
+             QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
+             QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
+             NativeBuffer buf = NativeBuffer.allocate(1 << 16)) {
+            MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | Access.ALL_REMOTE);
+            PathSettings path = new PathSettings().gidIndex(1);
+            Endpoint ea = a.endpoint(1, 1, 1), eb = b.endpoint(1, 1, 2);
+            a.connect(ea, eb, path);
+            b.connect(eb, ea, path);
+            SendRequests send = new SendRequests(1, 1).add(1, WrOpcode.SEND, SendFlags.SIGNALED).sge(mr, 0, 2000);
+            SendRequests write = new SendRequests(1, 1).add(2, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(mr, 0, 3000)
+                    .rdma(mr.address(32768), mr.rkey());
+            ReceiveRequests recv = new ReceiveRequests(1, 1).add(3).sge(mr, 8192, 4096);
+            WorkCompletions wc = new WorkCompletions(8);
+            Thread engine = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("jverbs-soft-jsoft0")).findFirst().orElse(null);
+            assertNotNull(engine, "the progress thread of jsoft0");
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+            rounds(a, b, cq, send, write, recv, wc, WARM);
+            // Three windows: a per-operation allocation shows in every one; the JIT recompiling a
+            // method (a deoptimized frame allocates while it runs interpreted) shows in one at most.
+            long bestPoster = Long.MAX_VALUE, bestEngine = Long.MAX_VALUE;
+            for (int window = 0; window < 3; window++) {
+                long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
+                long before = AllocatedBytes.current();
+                long t0 = System.nanoTime();
+                rounds(a, b, cq, send, write, recv, wc, MEASURED);
+                long elapsed = System.nanoTime() - t0;
+                long mine = AllocatedBytes.current() - before;
+                long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
+                // The round time is a figure, not a check (timing is not asserted).
+                System.out.printf("soft device, %d rounds (SEND 2000 B + WRITE 3000 B, 5 packets + ACKs): poster %d B,"
+                        + " progress thread %d B, %.1f us per round%n", MEASURED, mine, engines, elapsed / 1e3 / MEASURED);
+                bestPoster = Math.min(bestPoster, mine);
+                bestEngine = Math.min(bestEngine, engines);
+            }
+            // A few hundred bytes of slack for background bookkeeping, far below one byte per round.
+            assertTrue(bestPoster < 256, "the posting thread allocated at least " + bestPoster + " B in every window of " + MEASURED + " rounds");
+            assertTrue(bestEngine < 256, "the progress thread allocated at least " + bestEngine + " B in every window of " + MEASURED + " rounds");
+        }
+    }
+
+    private static void rounds(QueuePair a, QueuePair b, CompletionQueue cq, SendRequests send, SendRequests write,
+                               ReceiveRequests recv, WorkCompletions wc, int n) {
+        for (int i = 0; i < n; i++) {
+            b.postReceive(recv);
+            a.postSend(send);
+            a.postSend(write);
+            int done = 0;
+            while (done < 3) {
+                int k = cq.poll(wc);
+                for (int j = 0; j < k; j++) {
+                    if (!wc.isSuccess(j)) throw new AssertionError(wc.describe(j));
+                }
+                done += k;
+            }
+            assertEquals(3, done);
+        }
+    }
+}
