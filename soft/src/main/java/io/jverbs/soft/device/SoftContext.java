@@ -289,7 +289,7 @@ final class SoftContext implements ContextOps {
         ibv_cq.context(cq, context);
         ibv_cq.channel(cq, ch == null ? MemorySegment.NULL : channel);
         ibv_cq.cqe(cq, cqe);
-        SoftCq q = new SoftCq(cq, cqe, ch, a);
+        SoftCq q = new SoftCq(cq, cqe, ch, a, device.engine());
         int h = device.register(q);
         ibv_cq.handle(cq, h);
         Structs.setHandle(cq, h);
