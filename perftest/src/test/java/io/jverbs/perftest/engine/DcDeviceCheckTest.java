@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code -c DC} runs on an mlx5 device only: jperf asks the device before it listens, connects or
- * prints anything, so on any other device the run is one line and exit 1, and no peer waits.
+ * What the device lacks is refused before jperf listens, connects or prints anything ({@code -c DC}
+ * on a device that is not mlx5, rdma_cm on a soft device): one line and exit 1, and no peer waits.
  */
 class DcDeviceCheckTest {
     /**
@@ -28,6 +28,15 @@ class DcDeviceCheckTest {
     void dcAsksTheDeviceBeforeAnything() {
         String e = refused("send_lat", "-c", "DC", "-d", "jsoft0", "host");
         assertTrue(e.startsWith("jperf send_lat: -c DC: ") && e.contains("jsoft0") && e.contains("mlx5"), e);
+    }
+
+    /** rdma_cm cannot reach a device in this JVM: {@code -z} and {@code -R} on jsoft0 are one line saying so, before listening. */
+    @Test
+    void rdmaCmOnTheSoftDeviceIsRefusedBeforeAnything() {
+        String z = refused("send_bw", "-z", "-d", "jsoft0");
+        assertTrue(z.startsWith("jperf send_bw: -z: ") && z.contains("rdma_cm") && z.contains("jsoft0") && z.contains("TCP"), z);
+        String r = refused("write_lat", "-R", "-d", "jsoft0", "host");
+        assertTrue(r.startsWith("jperf write_lat: -R: ") && r.contains("rdma_cm") && r.contains("jsoft0"), r);
     }
 
     /** A device that does not exist is the one line naming it and the devices there are, before anything else. */
