@@ -104,6 +104,15 @@ class JperfSoftTest {
         checkRow(p, s, serverRow);
     }
 
+    /** A soft device configuration that does not parse fails the run in one line naming it, not a stack trace. */
+    @org.junit.jupiter.api.Test
+    void aBadSoftDeviceConfigurationIsOneLine() throws Exception {
+        Side s = start("jsoft0", "nowhere", List.of("write_bw"), "-p", Integer.toString(freePort())).finish("server");
+        assertEquals(1, s.exit(), s::toString);
+        assertEquals(1, s.lines().size(), s::toString);
+        assertTrue(s.out().startsWith("jperf write_bw: a device provider failed to start: ") && s.out().contains("'nowhere'"), s::toString);
+    }
+
     /** The address lines ({@code local} or {@code remote}) each followed by its GID line. */
     private static List<String> addresses(Side side, String which) {
         List<String> lines = side.lines();
