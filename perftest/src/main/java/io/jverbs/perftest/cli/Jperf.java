@@ -106,7 +106,7 @@ public final class Jperf {
         }
         String name = parsed.subcommand().commandSpec().name();
         return switch (name) {
-            case "devices" -> devices.run(out, err, sysfs);
+            case "devices" -> devices.run(out, err, sysfs, Jperf::softDevices);
             case "doctor" -> new Doctor(sysfs, Path.of("/proc"), Jperf::softDevices).run(out);
             case "completion" -> {
                 out.print(AutoComplete.bash("jperf", cli));
