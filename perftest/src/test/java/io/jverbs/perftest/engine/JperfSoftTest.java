@@ -113,6 +113,27 @@ class JperfSoftTest {
         assertTrue(s.out().startsWith("jperf write_bw: a device provider failed to start: ") && s.out().contains("'nowhere'"), s::toString);
     }
 
+    /** A second jperf on the address of a soft device another jperf has open fails at once, saying how to give each its own. */
+    @org.junit.jupiter.api.Test
+    void twoProcessesOnOneSoftDeviceAddressAreToldWhatToDo() throws Exception {
+        String port = Integer.toString(freePort());
+        Running server = start("jsoft0", NET + "3", List.of("write_bw", "-n", "5"), "-p", port);
+        try {
+            // The server opens its device before it waits for a client; wait until its header is out.
+            Thread.sleep(500);
+            for (int i = 0; i < 100 && !Files.readString(server.log()).contains("Waiting for client"); i++) {
+                Thread.sleep(100);
+            }
+            Side c = start("jsoft0", NET + "3", List.of("write_bw", "-n", "5"), "-p", port, "127.0.0.1").finish("client");
+            assertEquals(1, c.exit(), c::toString);
+            assertTrue(c.out().contains("EADDRINUSE") && c.out().contains("need a soft device each")
+                    && c.out().contains("JVERBS_SOFT_DEVICES="), c::toString);
+        } finally {
+            server.process().destroy();
+            server.finish("server");
+        }
+    }
+
     /** The address lines ({@code local} or {@code remote}) each followed by its GID line. */
     private static List<String> addresses(Side side, String which) {
         List<String> lines = side.lines();
