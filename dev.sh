@@ -2,7 +2,7 @@
 # jverbs entry point. On a fresh Debian 12 machine, as root, each command installs what is
 # missing (Debian packages, the Soft-RoCE VM kernel), checks for JDK 25, builds, and then:
 #   ./dev.sh demo    runs the main job: jperf write_bw and send_lat (perftest in Java) on an RDMA
-#                    device, or inside the Soft-RoCE VM when this machine has none
+#                    device, or on jverbs' soft device (RoCEv2 in the JVM) when this machine has none
 #   ./dev.sh test    runs every test: unit tests on the host, RDMA tests inside the VM, the
 #                    VM harness self-test (C perftest on one and on two hosts; the guest linked
 #                    to this host: ibv_ud_pingpong round trips with a host UDP socket; several
@@ -83,8 +83,8 @@ setup() {
     export JAVA_HOME
     export PATH="$JAVA_HOME/bin:$PATH"
     reserve_hugepages
-    # The VM is needed for the tests always, and for the demo when there is no device here.
-    if [[ ${1:-} != demo ]] || ! has_rdma_device; then
+    # The VM is needed for the tests (kernel rxe); the demo runs on the soft device without one.
+    if [[ ${1:-} != demo ]]; then
         native-test/softroce/setup.sh --quiet
     fi
 }
@@ -106,31 +106,23 @@ wait_port() {
 
 demo() {
     # jperf (perftest in Java): a write_bw and a send_lat server and client, perftest's tables.
-    local jp="./jperf" n="-n 1000"
+    local jp="./jperf" n="-n 1000" sdev cdev senv=() cenv=()
     if has_rdma_device; then
-        local dev
-        dev=$(ls /sys/class/infiniband | head -1)
-        say "RDMA device $dev found: jperf write_bw and send_lat, server and client on it"
-        set -o pipefail
-        for t in write_bw send_lat; do
-            $jp $t -d "$dev" $n 2>&1 | sed -u 's/^/[server] /' & local server=$!
-            wait_port 18515
-            $jp $t -d "$dev" $n 127.0.0.1 2>&1 | sed -u 's/^/[client] /'
-            wait $server
-        done
+        sdev=$(ls /sys/class/infiniband | head -1) cdev=$sdev
+        say "RDMA device $sdev found: jperf write_bw and send_lat, server and client on it"
     else
-        say "no RDMA device on this machine: jperf write_bw and send_lat inside the Soft-RoCE VM (rxe0)"
-        # C1 only in the guest: TCG can tear HotSpot's C1->C2 code patching (native-test/softroce/junit-in-vm.sh).
-        JVERBS_JAVA_OPTS="-XX:TieredStopAtLevel=1 ${JVERBS_JAVA_OPTS:-}" native-test/softroce-vm.sh --timeout 600 -- bash -c "
-            set -o pipefail; rc=0
-            for t in write_bw send_lat; do
-                $jp \$t -d \$JVERBS_RDMA_DEV -x \$JVERBS_GID_INDEX $n 2>&1 | sed -u 's/^/[server] /' & server=\$!
-                until ss -ltn | grep -q ':18515 '; do sleep 0.5; done   # a JVM start in the VM takes seconds
-                $jp \$t -d \$JVERBS_RDMA_DEV -x \$JVERBS_GID_INDEX $n \$JVERBS_IPV4 2>&1 | sed -u 's/^/[client] /' || rc=\$?
-                wait \$server || rc=\$?
-            done
-            exit \$rc"
+        # One soft device per process: each binds UDP 4791 on its own address (docs/soft-device.md).
+        sdev=jsoft0 cdev=jsoft1 senv=(JVERBS_SOFT_DEVICES=jsoft0=127.0.0.1) cenv=(JVERBS_SOFT_DEVICES=jsoft1=127.0.0.2)
+        say "no RDMA device on this machine: jperf write_bw and send_lat on jverbs' soft device (RoCEv2 in the JVM over"\
+" UDP 4791), server on jsoft0 (127.0.0.1), client on jsoft1 (127.0.0.2)"
     fi
+    set -o pipefail
+    for t in write_bw send_lat; do
+        env "${senv[@]}" $jp $t -d "$sdev" $n 2>&1 | sed -u 's/^/[server] /' & local server=$!
+        wait_port 18515
+        env "${cenv[@]}" $jp $t -d "$cdev" $n 127.0.0.1 2>&1 | sed -u 's/^/[client] /'
+        wait $server
+    done
 }
 
 run_tests() {

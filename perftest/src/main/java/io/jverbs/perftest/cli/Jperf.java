@@ -106,8 +106,8 @@ public final class Jperf {
         }
         String name = parsed.subcommand().commandSpec().name();
         return switch (name) {
-            case "devices" -> devices.run(out, err, sysfs);
-            case "doctor" -> new Doctor(sysfs, Path.of("/proc")).run(out);
+            case "devices" -> devices.run(out, err, sysfs, Jperf::softDevices);
+            case "doctor" -> new Doctor(sysfs, Path.of("/proc"), Jperf::softDevices).run(out);
             case "completion" -> {
                 out.print(AutoComplete.bash("jperf", cli));
                 yield ExitCodes.OK;
@@ -132,8 +132,9 @@ public final class Jperf {
         try {
             engine.get().run(p, report);
             return report.finish();
-        } catch (Exception | OutOfMemoryError e) {
-            String message = e.getMessage() == null ? e.getClass().getSimpleName() : oneLine(e.getMessage());
+        } catch (Exception | OutOfMemoryError | java.util.ServiceConfigurationError e) {
+            String message = e instanceof java.util.ServiceConfigurationError ? "a device provider failed to start: " + rootMessage(e)
+                    : e.getMessage() == null ? e.getClass().getSimpleName() : oneLine(e.getMessage());
             err.println("jperf " + test.name() + ": " + message);
             if (p.reporting().debug()) {
                 e.printStackTrace(err);
@@ -146,6 +147,15 @@ public final class Jperf {
         String where = command.equals("jperf") ? "jperf" : "jperf " + command;
         err.println(where + ": " + message + " (see '" + where + " --help')");
         return ExitCodes.USAGE;
+    }
+
+    /** The message of the innermost cause (a soft device's bad configuration inside ServiceLoader's wrapping). */
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : oneLine(t.getMessage());
     }
 
     static String oneLine(String message) {
@@ -167,7 +177,18 @@ public final class Jperf {
         return tests;
     }
 
-    @CommandLine.Command(name = "doctor", description = "Check for a device, port state, GIDs, the memlock limit and"
+    /** The soft devices configured for this JVM, as {@code jsoft0 (127.0.0.1, MTU 1024)}; none opened. */
+    static List<String> softDevices() {
+        try {
+            return io.jverbs.soft.device.SoftProvider.configs().stream()
+                    .map(c -> c.name() + " (" + c.address().getHostAddress() + ", MTU " + c.mtu() + ")").toList();
+        } catch (ExceptionInInitializerError e) {
+            // SoftProvider reads its configuration when its class initialises: a bad one surfaces here.
+            throw new IllegalArgumentException(String.valueOf(e.getCause() == null ? e : e.getCause().getMessage()), e);
+        }
+    }
+
+    @CommandLine.Command(name = "doctor", description = "Check for a device (kernel or soft), port state, GIDs, the memlock limit and"
             + " hugepages; print the fix of each problem")
     static final class DoctorCommand {
     }

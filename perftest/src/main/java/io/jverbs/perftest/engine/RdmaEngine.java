@@ -40,18 +40,26 @@ public final class RdmaEngine implements Engine {
 
     /**
      * Refuses, before any connection and in one line, what the test device lacks: DC transport
-     * (an mlx5 device), on-device memory ({@code max_dm_size}), free huge pages. A peer waiting
-     * for this side sees nothing; the user sees why at once.
+     * (an mlx5 device), on-device memory ({@code max_dm_size}), rdma_cm ({@code -z}, {@code -R})
+     * on a soft device, free huge pages. A peer waiting for this side sees nothing; the user sees
+     * why at once.
      */
     static void checkDevice(TestParameters p) {
         if (p.bufferMemory() == BufferMemory.HUGEPAGES && HugePages.system().free() <= 0) {
             throw new EngineException("--use_hugepages: no free huge pages (HugePages_Free is 0 in /proc/meminfo): reserve some first,"
                     + " e.g. echo 64 > /proc/sys/vm/nr_hugepages (as root)");
         }
-        if (p.connection() != Connection.DC && p.bufferMemory() != BufferMemory.DEVICE) {
+        if (p.connection() != Connection.DC && p.bufferMemory() != BufferMemory.DEVICE && !p.commRdmaCm()) {
             return;
         }
         try (Context ctx = p.device() == null ? Context.openFirst() : Context.open(p.device())) {
+            // librdmacm finds its devices through the kernel (/dev/infiniband/rdma_cm): it cannot
+            // reach a device that lives in this JVM, and would fail saying no RDMA device exists.
+            if (p.commRdmaCm() && ctx.isSoftDevice()) {
+                throw new EngineException((p.rdmaCm() ? "-R" : "-z") + ": " + new NotSupportedException("rdma_cm",
+                        ctx.device().name(), "librdmacm reaches kernel RDMA devices only; on a soft device use perftest's"
+                        + " default TCP exchange (no -z/-R)", null, 0).getMessage());
+            }
             if (p.connection() == Connection.DC && !Mlx5.isSupported(ctx)) {
                 throw new EngineException("-c DC: " + new NotSupportedException("DC transport (mlx5 DCT/DCI)", ctx.device().name(),
                         "it needs an NVIDIA/Mellanox ConnectX device driven by the mlx5 provider", null, 0).getMessage());

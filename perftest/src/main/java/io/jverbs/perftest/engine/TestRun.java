@@ -169,7 +169,16 @@ final class TestRun implements AutoCloseable {
     // ---------------------------------------------------------------- set-up
 
     private void openDevice() {
-        ctx = p.device() == null ? Context.openFirst() : Context.open(p.device());
+        try {
+            ctx = p.device() == null ? Context.openFirst() : Context.open(p.device());
+        } catch (io.jverbs.verbs.VerbsException e) {
+            // Only a soft device binds a socket when it opens: another jperf on this host has its address.
+            if (e.errno() == io.jverbs.core.Errno.EADDRINUSE) {
+                throw new EngineException(e.getMessage() + ". Two jperf processes on one host need a soft device each, on"
+                        + " addresses of their own: e.g. JVERBS_SOFT_DEVICES=jsoft1=127.0.0.2 ./jperf ... -d jsoft1", e);
+            }
+            throw e;
+        }
         closeables.add(ctx);
         PortAttributes port = ctx.queryPort(p.ibPort());
         if (!port.isActive()) {

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * {@code jperf doctor}: what stands between this machine and an RDMA test, each problem with its
@@ -23,19 +24,42 @@ public final class Doctor {
 
     private final SysfsRdma sysfs;
     private final Path proc;
+    private final Supplier<List<String>> softDevices;
 
-    /** A doctor reading devices from {@code sysfs} and limits from {@code proc} (normally /proc). */
+    /** A doctor reading devices from {@code sysfs} and limits from {@code proc} (normally /proc), no soft devices. */
     public Doctor(SysfsRdma sysfs, Path proc) {
+        this(sysfs, proc, List::of);
+    }
+
+    /**
+     * A doctor that also knows the soft devices this jperf can open ({@code jsoft0 (127.0.0.1, MTU
+     * 1024)}, ...): they run the tests where no kernel device exists. The supplier may throw for a
+     * bad configuration, which is then a failed check.
+     */
+    public Doctor(SysfsRdma sysfs, Path proc, Supplier<List<String>> softDevices) {
         this.sysfs = sysfs;
         this.proc = proc;
+        this.softDevices = softDevices;
     }
 
     /** Every check, in order. */
     public List<Check> checks() {
         List<Check> checks = new ArrayList<>();
         List<SysfsRdma.Device> devices = sysfs.devices();
+        List<String> soft = List.of();
+        try {
+            soft = softDevices.get();
+        } catch (RuntimeException e) {
+            checks.add(new Check(Status.FAIL, "soft device configuration: " + e.getMessage(),
+                    "fix -Djverbs.soft.devices / JVERBS_SOFT_DEVICES (name=IPv4[:mtu],...; docs/soft-device.md)"));
+        }
+        if (!soft.isEmpty()) {
+            checks.add(new Check(Status.OK, "soft devices (RoCEv2 in the JVM, no kernel support needed): " + String.join(", ", soft)
+                    + "; e.g. jperf write_bw -d " + soft.getFirst().split(" ")[0], null));
+        }
         if (devices.isEmpty()) {
-            checks.add(new Check(Status.FAIL, "no RDMA device in " + sysfs.root(),
+            // With a soft device the tests still run here; a kernel device is what C perftest needs.
+            checks.add(new Check(soft.isEmpty() ? Status.FAIL : Status.WARN, "no kernel RDMA device in " + sysfs.root(),
                     "load a driver, or create a Soft-RoCE device: modprobe rdma_rxe && rdma link add rxe0 type rxe"
                             + " netdev eth0 (or run ./dev.sh demo, which uses the Soft-RoCE VM)"));
         } else {

@@ -420,10 +420,22 @@ class JperfCliTest {
         assertEquals(ExitCodes.THRESHOLD_MISSED, run(bw, "write_bw", "--min-bw", "peak=121", "h").code());
     }
 
+    /** This module's tests configure jsoft0 on 127.22.0.1 (surefire); the host has no kernel device. */
     @Test
-    void devicesWithoutSysfsFailsWithAHint() {
+    void devicesListsTheSoftDeviceWithoutAKernelOne() {
         Run r = run("devices");
-        assertEquals(ExitCodes.FAILURE, r.code());
-        assertTrue(r.err().contains("no RDMA device") && r.err().contains("jperf doctor"), r.err());
+        assertEquals(ExitCodes.OK, r.code(), r.err());
+        assertEquals("jsoft0 (127.22.0.1, MTU 1024)  soft device: RoCEv2 over UDP port 4791 in the JVM; GID index 1 is the"
+                + " address IPv4-mapped\n", r.out());
+    }
+
+    @Test
+    void devicesWithoutAnyFailsWithAHint() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = new DevicesCommand().run(new java.io.PrintStream(out, true), new java.io.PrintStream(err, true),
+                new io.jverbs.perftest.system.SysfsRdma(java.nio.file.Path.of("/nonexistent"), java.nio.file.Path.of("/nonexistent")),
+                List::of);
+        assertEquals(ExitCodes.FAILURE, code);
+        assertTrue(err.toString().contains("no RDMA device") && err.toString().contains("jperf doctor"), err.toString());
     }
 }

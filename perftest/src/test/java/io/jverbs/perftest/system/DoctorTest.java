@@ -94,4 +94,28 @@ class DoctorTest {
         assertTrue(checks.getFirst().fix().contains("rdma link add"));
         assertEquals(Doctor.Status.WARN, d.memlockCheck().status(), "8 MiB: enough for small tests only");
     }
+
+    /** With a soft device and no kernel one, the tests run here: the missing kernel device only warns. */
+    @Test
+    void softDeviceWithoutKernelDevice() throws Exception {
+        proc("unlimited", 0);
+        List<Doctor.Check> checks = new Doctor(new SysfsRdma(dir.resolve("none"), dir.resolve("none")), dir.resolve("proc"),
+                () -> List.of("jsoft0 (127.0.0.1, MTU 1024)")).checks();
+        assertEquals(Doctor.Status.OK, checks.get(0).status(), checks.toString());
+        assertTrue(checks.get(0).finding().contains("jsoft0 (127.0.0.1, MTU 1024)") && checks.get(0).finding().contains("-d jsoft0"),
+                checks.get(0).finding());
+        assertEquals(Doctor.Status.WARN, checks.get(1).status(), checks.toString());
+        assertTrue(checks.get(1).fix().contains("rdma link add"), checks.get(1).fix());
+        assertTrue(checks.stream().noneMatch(c -> c.status() == Doctor.Status.FAIL), checks.toString());
+    }
+
+    /** A soft device configuration that does not parse is a failed check naming it. */
+    @Test
+    void badSoftConfiguration() throws Exception {
+        proc("unlimited", 0);
+        List<Doctor.Check> checks = new Doctor(new SysfsRdma(dir.resolve("none"), dir.resolve("none")), dir.resolve("proc"),
+                () -> { throw new IllegalArgumentException("jsoft0=nowhere: not an IPv4 literal"); }).checks();
+        assertTrue(checks.stream().anyMatch(c -> c.status() == Doctor.Status.FAIL && c.finding().contains("nowhere")
+                && c.fix().contains("JVERBS_SOFT_DEVICES")), checks.toString());
+    }
 }
