@@ -34,7 +34,40 @@ ulimit -l unlimited   # memory registration
 ulimit -n 65536 2>/dev/null
 mark stage2
 
-if [[ $SR_HOSTS == 1 ]]; then
+if [[ $SR_LINK == 1 ]]; then
+    # --host-link: rxe0 on the virtio NIC whose other end is the host's TAP (found by
+    # the MAC the host gave it). IPv6 off: nothing but what the job sends crosses the
+    # link, and GID index 1 stays the IPv4-mapped one. A permanent neighbour entry for
+    # the host, as for --hosts 2. No offloads to turn off: qemu offers none (vnet_hdr=off).
+    modprobe -a rdma_rxe rdma_ucm ib_uverbs ib_umad virtio_net || vmerror "modprobe failed"
+    mark modules
+    nic=''
+    for ((i = 0; i < 100; i++)); do
+        for n in /sys/class/net/*; do
+            read -r a <"$n/address" 2>/dev/null && [[ $a == "$SR_LINK_MAC" ]] && nic=${n##*/}
+        done
+        [[ -n $nic ]] && break
+        nap 0.1
+    done
+    [[ -n $nic ]] || vmerror "no NIC with MAC $SR_LINK_MAC (virtio_net)"
+    sysctl_w "net.ipv6.conf.$nic.disable_ipv6" 1
+    ip -batch - <<EOF || vmerror "cannot configure the network (ip -batch)"
+link set lo up
+addr add $SR_LINK_IP/24 dev $nic
+link set $nic up
+neigh replace $SR_LINK_HOST_IP lladdr $SR_LINK_HOST_MAC dev $nic nud permanent
+EOF
+    rdma link add rxe0 type rxe netdev "$nic" || vmerror "rdma link add rxe0 failed"
+    devs=(rxe0)
+    cat >"$J/rdma.env" <<EOF
+export JVERBS_SOFTROCE=1 JVERBS_RDMA_DEV=rxe0 JVERBS_GID_INDEX=1 JVERBS_IPV4=$SR_LINK_IP
+export JVERBS_HOST_LINK_IPV4=$SR_LINK_HOST_IP JVERBS_HOST_LINK_MAC=$SR_LINK_HOST_MAC JVERBS_HOST_LINK_IF=$SR_LINK_HOST_IF
+export JVERBS_LINK_NETDEV=$nic JVERBS_LINK_MAC=$SR_LINK_MAC
+EOF
+    # The host addresses its TAP once qemu has created it (a second or so after start).
+    for ((i = 0; i < 600; i++)); do [[ -e $J/link.ready ]] && break; nap 0.1; done
+    [[ -e $J/link.ready ]] || vmerror "the host did not bring up its end of the link within 60 s"
+elif [[ $SR_HOSTS == 1 ]]; then
     modprobe -a rdma_rxe rdma_ucm ib_uverbs ib_umad dummy || vmerror "modprobe failed"
     mark modules
     ip -batch - <<'EOF' || vmerror "cannot configure the network (ip -batch)"
@@ -133,6 +166,55 @@ EOF
     poweroff_now
 fi
 
+# --agent: serve the jobs guest-exec.sh puts in $J/q/<id>/ (cmd.sh written on the host,
+# the directory renamed into place when complete) until $J/stop or SR_TIMEOUT. Each job
+# runs in its own process group (set -m), so a stop (<id>/kill holds the signal) reaches
+# its children; <id>/rc appears, complete, when it has ended. Polls with builtins only.
+# Its own stderr is dropped: job control would print a line for every stopped job.
+agent() {
+    local q=$J/q d id p sig rc=0
+    local -A pid=() killed=() seen=()
+    set -m
+    echo ready >"$J/ready"
+    while :; do
+        [[ -e $J/stop ]] && break
+        if ((SR_TIMEOUT > 0 && SECONDS - start >= SR_TIMEOUT)); then
+            echo "softroce-agent: --timeout ${SR_TIMEOUT}s reached: powering off" >"$err"
+            rc=124; break
+        fi
+        for d in "$q"/*/; do
+            id=${d%/}; id=${id##*/}
+            # seen: no 9p stat per old job per poll (a CI suite submits hundreds)
+            [[ $id == '*' || -n ${seen[$id]+x} ]] && continue
+            bash "$q/$id/cmd.sh" </dev/null >"$q/$id/out" 2>"$q/$id/err" &
+            pid[$id]=$! seen[$id]=1
+            echo "$!" >"$q/$id/started"
+        done
+        for id in "${!pid[@]}"; do
+            p=${pid[$id]}
+            if ! kill -0 "$p" 2>/dev/null; then
+                wait "$p"
+                echo "$?" >"$q/$id/rc"   # one write(): the host never reads it half-written
+                unset "pid[$id]" "killed[$id]"
+            elif [[ -z ${killed[$id]:-} && -e $q/$id/kill ]]; then
+                read -r sig <"$q/$id/kill"
+                kill -"${sig:-TERM}" -- -"$p" 2>/dev/null
+                killed[$id]=$SECONDS
+            elif [[ -n ${killed[$id]:-} ]] && ((SECONDS - killed[$id] >= 5)); then
+                kill -KILL -- -"$p" 2>/dev/null   # did not stop within 5 s
+            fi
+        done
+        nap 0.1
+    done
+    for id in "${!pid[@]}"; do kill -TERM -- -"${pid[$id]}" 2>/dev/null; done
+    for ((i = 0; i < 30 && ${#pid[@]}; i++)); do
+        for id in "${!pid[@]}"; do kill -0 "${pid[$id]}" 2>/dev/null || unset "pid[$id]"; done
+        nap 0.1
+    done
+    echo "$rc" >"$J/status"
+    poweroff_now
+}
+
 out='' err=''
 for p in /sys/class/virtio-ports/*; do   # find the ports by the names qemu gave them
     read -r n <"$p/name" 2>/dev/null
@@ -142,6 +224,9 @@ done
 
 mark job
 start=$SECONDS
+if [[ $SR_AGENT == 1 ]]; then
+    agent >"$out" 2>/dev/null
+fi
 if ((SR_TIMEOUT > 0)); then
     timeout -k 5 "$SR_TIMEOUT" bash "$J/job.sh" </dev/null >"$out" 2>"$err"
     rc=$?

@@ -27,10 +27,9 @@ import java.util.random.RandomGeneratorFactory;
  * {@code reorderTimeout} past its time); duplication (a second copy, same time). Frames the
  * injector has no buffer for are dropped and counted as overflow.
  */
-public final class FaultInjector implements PacketPort {
+public final class FaultInjector extends ForwardingPort {
     private static final long TAG = 0x4641_5400_0000_0000L; // "FAT": the injector's handles
 
-    private final PacketPort inner;
     private final Settings s;
     private final RandomGenerator random;
     private final Arena arena;
@@ -70,7 +69,7 @@ public final class FaultInjector implements PacketPort {
     }
 
     private FaultInjector(PacketPort inner, Settings s) {
-        this.inner = Objects.requireNonNull(inner, "port");
+        super(inner);
         this.s = s;
         random = s.random != null ? s.random : RandomGeneratorFactory.of("L64X128MixRandom").create(s.seed);
         PortCapabilities c = inner.capabilities();
@@ -109,16 +108,6 @@ public final class FaultInjector implements PacketPort {
         if (closed) {
             throw new IllegalStateException(inner.name() + " (fault injector) is closed");
         }
-    }
-
-    @Override
-    public String name() {
-        return inner.name();
-    }
-
-    @Override
-    public PortCapabilities capabilities() {
-        return inner.capabilities();
     }
 
     @Override
@@ -319,7 +308,7 @@ public final class FaultInjector implements PacketPort {
         }
         closed = true;
         try {
-            inner.close();
+            super.close();
         } finally {
             arena.close();
         }

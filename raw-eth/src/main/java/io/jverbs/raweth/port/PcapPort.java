@@ -9,13 +9,12 @@ import java.util.Objects;
  * caller wrote them, before the device fills offloaded checksums (as tcpdump on a host with
  * offloads shows them), and only those the port took. Allocates nothing per frame.
  */
-public final class PcapPort implements PacketPort {
-    private final PacketPort inner;
+public final class PcapPort extends ForwardingPort {
     private final PcapWriter writer;
     private final boolean ownsWriter;
 
     private PcapPort(PacketPort inner, PcapWriter writer, boolean ownsWriter) {
-        this.inner = Objects.requireNonNull(inner, "port");
+        super(inner);
         this.writer = Objects.requireNonNull(writer, "writer");
         this.ownsWriter = ownsWriter;
     }
@@ -39,37 +38,12 @@ public final class PcapPort implements PacketPort {
     }
 
     @Override
-    public String name() {
-        return inner.name();
-    }
-
-    @Override
-    public PortCapabilities capabilities() {
-        return inner.capabilities();
-    }
-
-    @Override
     public int receive(FrameBurst burst) {
         int n = inner.receive(burst);
         for (int i = 0; i < n; i++) {
             writer.write(burst.memory(), burst.offset(i), burst.length(i));
         }
         return n;
-    }
-
-    @Override
-    public void release(FrameBurst burst) {
-        inner.release(burst);
-    }
-
-    @Override
-    public int allocate(FrameBurst burst, int n) {
-        return inner.allocate(burst, n);
-    }
-
-    @Override
-    public int allocate(FrameBurst burst, int n, int length) {
-        return inner.allocate(burst, n, length);
     }
 
     @Override
@@ -90,19 +64,9 @@ public final class PcapPort implements PacketPort {
     }
 
     @Override
-    public boolean awaitReceive(long timeoutNanos) {
-        return inner.awaitReceive(timeoutNanos);
-    }
-
-    @Override
-    public PortStats stats() {
-        return inner.stats();
-    }
-
-    @Override
     public void close() {
         try {
-            inner.close();
+            super.close();
         } finally {
             if (ownsWriter) {
                 writer.close();

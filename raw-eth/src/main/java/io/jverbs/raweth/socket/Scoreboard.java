@@ -148,13 +148,9 @@ final class Scoreboard {
         return n == 0 ? highAck : sacked.right(n - 1);
     }
 
-    /** Bytes SACKed above HighACK. */
+    /** Bytes SACKed above HighACK (kept as blocks change: no sum per call). */
     int sackedBytes() {
-        int sum = 0;
-        for (int i = 0; i < sacked.size(); i++) {
-            sum += sacked.right(i) - sacked.left(i);
-        }
-        return sum;
+        return sacked.covered();
     }
 
     /** Whether octet {@code seq} has been SACKed. */

@@ -7,13 +7,16 @@ import static io.jverbs.raweth.socket.TcpSocket.lt;
  * A bounded, sorted set of disjoint half-open intervals {@code [left, right)} in sequence space
  * (compared modulo 2^32, so all of them must lie within 2^31 of each other), each with a stamp of
  * when it last grew. Preallocated arrays: adding, merging and dropping allocate nothing. The
- * receive side's {@link Reassembly} and the send side's {@link Scoreboard} are built on it.
+ * receive side's {@link Reassembly} and the send side's {@link Scoreboard} are built on it. The
+ * octets covered are counted as intervals change, so {@link #covered()} is a field read (the
+ * scoreboard asks on every ACK).
  */
 final class SeqIntervals {
     private final int[] left;
     private final int[] right;
     private final long[] stamp;
     private int count;
+    private int covered;
 
     SeqIntervals(int capacity) {
         left = new int[capacity];
@@ -41,8 +44,14 @@ final class SeqIntervals {
         return stamp[i];
     }
 
+    /** The octets all intervals cover together (they are disjoint). */
+    int covered() {
+        return covered;
+    }
+
     void clear() {
         count = 0;
+        covered = 0;
     }
 
     /** Whether {@code [seq, end)} overlaps or abuts an interval (so adding it needs no new entry). */
@@ -83,6 +92,7 @@ final class SeqIntervals {
                 if (lt(r, right[j])) r = right[j];
                 j++;
             }
+            covered += (r - l) - (right[i] - left[i]); // what the merged ones held, remove() takes off
             left[i] = l;
             right[i] = r;
             stamp[i] = now;
@@ -99,6 +109,7 @@ final class SeqIntervals {
         right[i] = end;
         stamp[i] = now;
         count++;
+        covered += end - seq;
         return true;
     }
 
@@ -124,6 +135,7 @@ final class SeqIntervals {
         }
         remove(0, n);
         if (count > 0 && lt(left[0], seq)) {
+            covered -= seq - left[0];
             left[0] = seq;
         }
     }
@@ -131,11 +143,15 @@ final class SeqIntervals {
     /** Removes the highest interval. */
     void removeLast() {
         count--;
+        covered -= right[count] - left[count];
     }
 
     private void remove(int from, int to) {
         int gone = to - from;
         if (gone > 0) {
+            for (int k = from; k < to; k++) {
+                covered -= right[k] - left[k];
+            }
             System.arraycopy(left, to, left, from, count - to);
             System.arraycopy(right, to, right, from, count - to);
             System.arraycopy(stamp, to, stamp, from, count - to);

@@ -1550,8 +1550,11 @@ public final class TcpSocket extends Socket {
         idle.heard(now);
     }
 
-    /** The ACK's SACK blocks into the scoreboard, after its cumulative ACK. */
-    /** Feeds the sender's scoreboard from this ACK; returns whether it SACKed octets not SACKed before. */
+    /**
+     * Feeds the sender's scoreboard from this ACK (its cumulative ACK, then its SACK blocks); returns
+     * whether it SACKed octets not SACKed before. The scoreboard counts its SACKed bytes as blocks
+     * change, so the two reads here sum nothing.
+     */
     private boolean takeSack() {
         scoreboard.ack(sndUna);
         int n = tcp.sackBlockCount();

@@ -52,29 +52,23 @@ class InterfaceLinkTest {
             MemorySegment payload = InterfaceTest.pattern(200, 3);
             MemorySegment serverBuf = MemorySegment.ofArray(new byte[200]);
             MemorySegment clientBuf = MemorySegment.ofArray(new byte[200]);
-            int ok = 0;
-            for (int i = 0; i < 50_000; i++) {
-                clock.advance(1_000);
-                if (echo(a, b, client, server, payload, serverBuf, clientBuf) == 200) ok++;
-            }
-            // The first datagram waits for ARP, so each echo is received one round late.
-            assertEquals(49_999, ok, "warm-up echoes");
-            // A window may see the JIT finish a compile or deoptimize once (a few hundred bytes, on this
-            // thread, not per frame); the claim is a whole window of 20,000 echoes at 0 B.
+            int[] ok = new int[1];
             int rounds = 20_000;
-            long[] windows = new long[10];
-            int w = 0;
-            do {
-                long before = AllocatedBytes.current();
+            Runnable window = () -> {
                 for (int i = 0; i < rounds; i++) {
                     clock.advance(1_000);
-                    if (echo(a, b, client, server, payload, serverBuf, clientBuf) == 200) ok++;
+                    if (echo(a, b, client, server, payload, serverBuf, clientBuf) == 200) ok[0]++;
                 }
-                windows[w] = AllocatedBytes.current() - before;
-            } while (windows[w++] != 0 && w < windows.length);
-            assertEquals(49_999 + w * rounds, ok, "every echo came back");
-            assertEquals(0, windows[w - 1], "bytes per window of " + rounds + " echoes (" + 4 * rounds
-                    + " frames): " + java.util.Arrays.toString(windows));
+            };
+            for (int i = 0; i < 50_000; i++) {
+                clock.advance(1_000);
+                if (echo(a, b, client, server, payload, serverBuf, clientBuf) == 200) ok[0]++;
+            }
+            // The first datagram waits for ARP, so each echo is received one round late.
+            assertEquals(49_999, ok[0], "warm-up echoes");
+            int w = AllocatedBytes.assertWarmWindowAllocatesNothing("UDP echo, " + rounds + " echoes (" + 4 * rounds
+                    + " frames)", window).length;
+            assertEquals(49_999 + w * rounds, ok[0], "every echo came back");
             assertEquals(0, a.stats().malformedTotal() + b.stats().malformedTotal());
         }
     }

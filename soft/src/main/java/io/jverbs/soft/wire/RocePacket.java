@@ -67,6 +67,7 @@ public final class RocePacket {
     public RoceStatus wrapFrame(MemorySegment segment, long offset, int length) {
         if (ethernet.wrap(segment, offset, length) != WireStatus.OK || ethernet.etherType() != EtherType.IPV4) {
             opcode = null;
+            hasIpv4 = false;
             return RoceStatus.NOT_IPV4;
         }
         return wrapIpv4(segment, ethernet.payloadOffset(), ethernet.payloadLength());
