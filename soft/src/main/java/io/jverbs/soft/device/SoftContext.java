@@ -26,14 +26,11 @@ import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.SendFlags;
 import io.jverbs.verbs.WrOpcode;
 import io.jverbs.core.ffi.Native;
-import io.jverbs.soft.transport.CompletionSink;
 import io.jverbs.soft.transport.QpAttributes;
 import io.jverbs.soft.transport.ReceiveQueue;
 import io.jverbs.verbs.ffi.ibv_srq;
 import io.jverbs.verbs.ffi.ibv_srq_attr;
 import io.jverbs.verbs.ffi.ibv_srq_init_attr;
-import io.jverbs.verbs.WcOpcode;
-import io.jverbs.verbs.WcStatus;
 import io.jverbs.soft.transport.RecvWqe;
 import io.jverbs.soft.transport.SendWqe;
 import io.jverbs.soft.transport.SoftQp;
@@ -289,7 +286,7 @@ final class SoftContext implements ContextOps {
         ibv_cq.context(cq, context);
         ibv_cq.channel(cq, ch == null ? MemorySegment.NULL : channel);
         ibv_cq.cqe(cq, cqe);
-        SoftCq q = new SoftCq(cq, cqe, ch, a);
+        SoftCq q = new SoftCq(cq, cqe, ch, a, device.engine());
         int h = device.register(q);
         ibv_cq.handle(cq, h);
         Structs.setHandle(cq, h);
@@ -342,7 +339,7 @@ final class SoftContext implements ContextOps {
     private static final int CMP_AND_SWP = WrOpcode.ATOMIC_CMP_AND_SWP.code(), FETCH_AND_ADD = WrOpcode.ATOMIC_FETCH_AND_ADD.code();
 
     /** A queue pair: its struct, the transport's QP, its type. */
-    record SoftQueuePair(Arena arena, MemorySegment struct, SoftQp qp, QpType type, UdReceives ud) {}
+    record SoftQueuePair(Arena arena, MemorySegment struct, SoftQp qp, QpType type) {}
 
     /** An address handle: where UD sends go (the peer's IPv4 address). */
     record SoftAh(Arena arena, MemorySegment struct, int ip) {}
@@ -385,12 +382,9 @@ final class SoftContext implements ContextOps {
         int qpn = FIRST_QPN + h;
         SoftEngine engine = device.engine();
         SoftQp qp;
-        UdReceives ud;
         engine.acquire();
         try {
-            // With an SRQ, receives do not complete per QP in posting order: the GRH flag only.
-            ud = type == QpType.UD ? new UdReceives(recvCq, engine, srq == null ? recvWr : 0) : null;
-            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, ud != null ? ud : recvCq,
+            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, recvCq,
                     ibv_qp_init_attr.sq_sig_all(init) != 0,
                     sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
             engine.add(qp);
@@ -408,7 +402,7 @@ final class SoftContext implements ContextOps {
         ibv_qp.state(q, QpState.RESET.code());
         ibv_qp.qp_type(q, type.code());
         Structs.setHandle(q, h);
-        device.replace(h, new SoftQueuePair(a, q, qp, type, ud));
+        device.replace(h, new SoftQueuePair(a, q, qp, type));
         // What the QP really has: the caller reads the capabilities back from the init attributes.
         ibv_qp_cap.max_send_wr(cap, sendWr);
         ibv_qp_cap.max_recv_wr(cap, recvWr);
@@ -417,68 +411,6 @@ final class SoftContext implements ContextOps {
         ibv_qp_cap.max_inline_data(cap, maxInline);
         return q;
     }
-
-    /**
-     * The receive completions of a UD QP. On RoCE each carries {@code IBV_WC_GRH}, and the first
-     * 40 bytes of its buffer hold the GRH: for RoCEv2 over IPv4, 20 unused bytes and then the IPv4
-     * header the packet came with (ID 0, DF, TTL 64, as the sender's socket sends them). A UD QP's
-     * receives complete in the order they were posted, so the buffers are kept in that order.
-     */
-    private static final class UdReceives implements CompletionSink {
-        private final SoftCq cq;
-        private final SoftEngine engine;
-        private final long[] grh;
-        private long posted, completed;
-
-        UdReceives(SoftCq cq, SoftEngine engine, int depth) {
-            this.cq = cq;
-            this.engine = engine;
-            this.grh = depth == 0 ? null : new long[depth];
-        }
-
-        /** A receive was posted whose first SGE starts at {@code address} and has {@code length} bytes. */
-        void posted(long address, int length) {
-            if (grh == null) return;
-            grh[(int) (posted++ % grh.length)] = Integer.toUnsignedLong(length) >= GRH ? address : 0;
-        }
-
-        /** The QP went to RESET: its receives are gone without completions. */
-        void reset() {
-            completed = posted;
-        }
-
-        @Override
-        public void complete(int qpNum, long wrId, WcStatus status, WcOpcode opcode, int byteLen, int imm, int srcQp, int flags) {
-            long at = grh != null && completed != posted ? grh[(int) (completed++ % grh.length)] : 0;
-            if (status == WcStatus.SUCCESS) {
-                if (at != 0) writeGrh(at);
-                flags |= WC_GRH;
-            }
-            cq.complete(qpNum, wrId, status, opcode, byteLen, imm, srcQp, flags);
-        }
-
-        private void writeGrh(long at) {
-            MemorySegment m = Structs.ALL;
-            m.set(ValueLayout.JAVA_LONG_UNALIGNED, at, 0);     // the 20 bytes a RoCEv2/IPv4 GRH leaves unused
-            m.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 8, 0);
-            m.set(ValueLayout.JAVA_INT_UNALIGNED, at + 16, 0);
-            long ip = at + 20;
-            int total = 20 + 8 + engine.deliveringLength;
-            m.set(BE_INT, ip, 0x45 << 24 | total);             // version 4, IHL 5, TOS 0, total length
-            m.set(BE_INT, ip + 4, 0x4000);                      // ID 0, DF
-            m.set(BE_INT, ip + 8, 64 << 24 | 17 << 16);         // TTL 64, UDP, checksum below
-            m.set(BE_INT, ip + 12, engine.deliveringFrom);
-            m.set(BE_INT, ip + 16, engine.localIp);
-            int sum = 0;
-            for (int i = 0; i < 20; i += 2) sum += m.get(BE_SHORT, ip + i) & 0xffff;
-            while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
-            m.set(BE_SHORT, ip + 10, (short) ~sum);
-        }
-    }
-
-    private static final int GRH = 40;
-    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     /** The CQ of a {@code struct ibv_cq *} from this context; EINVAL for another context's (or a native device's). */
     private SoftCq ownCq(MemorySegment cq) {
@@ -540,7 +472,6 @@ final class SoftContext implements ContextOps {
         try {
             q.qp().modify(a, mask);
             ibv_qp.state(q.struct(), q.qp().state().code());
-            if (q.ud() != null && q.qp().state() == QpState.RESET) q.ud().reset();
         } catch (IllegalArgumentException | IllegalStateException e) {
             return Errnos.EINVAL;
         } finally {
@@ -683,9 +614,7 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int postRecv(long qpAddress, long wr, long badWr) {
-        SoftQueuePair q = queuePair(qpAddress);
-        SoftQp qp = q.qp();
-        UdReceives ud = q.ud();
+        SoftQp qp = queuePair(qpAddress).qp();
         SoftEngine engine = device.engine();
         MemorySegment all = Structs.ALL;
         int rc = 0;
@@ -700,12 +629,6 @@ final class SoftContext implements ContextOps {
                 rc = fillReceive(r, wr);
                 if (rc == 0) rc = qp.postRecv();
                 if (rc != 0) break;
-                if (ud != null) {
-                    int n = all.get(ValueLayout.JAVA_INT, wr + RNUM_SGE);
-                    long first = all.get(ValueLayout.JAVA_LONG, wr + RSG_LIST);
-                    ud.posted(n == 0 ? 0 : all.get(ValueLayout.JAVA_LONG, first + SGE_ADDR),
-                            n == 0 ? 0 : all.get(ValueLayout.JAVA_INT, first + SGE_LENGTH));
-                }
             }
         } finally {
             engine.release();

@@ -19,7 +19,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * A completion queue: a ring of {@code struct ibv_wc} in native memory. Producers (the posting
  * thread, the progress thread) write an entry under the CQ's lock; {@link #poll} copies entries
  * straight into the caller's {@code ibv_wc} array without the lock (one producer cursor, one
- * consumer cursor, ordered by acquire/release). An empty poll is one volatile read.
+ * consumer cursor, ordered by acquire/release). An empty poll also offers to receive for the
+ * device ({@link SoftEngine#progressFromPoll}).
  */
 final class SoftCq implements CompletionSink {
     static final long WC = ibv_wc.sizeof();
@@ -45,6 +46,7 @@ final class SoftCq implements CompletionSink {
 
     final MemorySegment struct;
     final Arena arena;
+    private final SoftEngine engine;
     private final int capacity;
     private final MemorySegment ring;
     private final SoftChannel channel;
@@ -57,8 +59,9 @@ final class SoftCq implements CompletionSink {
     private volatile boolean overrun;
     private int armed;
 
-    SoftCq(MemorySegment struct, int capacity, SoftChannel channel, Arena arena) {
+    SoftCq(MemorySegment struct, int capacity, SoftChannel channel, Arena arena, SoftEngine engine) {
         this.struct = struct;
+        this.engine = engine;
         this.arena = arena;
         this.capacity = capacity;
         this.channel = channel;
@@ -116,12 +119,20 @@ final class SoftCq implements CompletionSink {
     /** {@code enum ibv_wc_opcode}: the receive opcodes have this bit (IBV_WC_RECV = 128). */
     private static final int RECV_FLAG = 0x80;
 
-    /** Copies up to {@code max} completions to {@code wc} (an address): how many, or -EOVERFLOW once overrun. */
+    /**
+     * Copies up to {@code max} completions to {@code wc} (an address): how many, or -EOVERFLOW
+     * once overrun. An empty CQ first lets the device deliver the datagrams already waiting
+     * ({@link SoftEngine#progressFromPoll}) and looks again.
+     */
     int poll(long wc, int max) {
         if (overrun) {
             return -Errnos.EOVERFLOW;
         }
         long h = head, t = (long) TAIL.getAcquire(this);
+        if (t == h) {
+            engine.progressFromPoll();
+            t = (long) TAIL.getAcquire(this);
+        }
         int n = (int) Math.min(max, t - h);
         if (n <= 0) {
             return 0;

@@ -6,6 +6,7 @@ import io.jverbs.soft.transport.PacketSink;
 import io.jverbs.soft.transport.SoftQp;
 import io.jverbs.soft.transport.TransportPacket;
 import io.jverbs.soft.wire.Icrc;
+import io.jverbs.soft.wire.Opcode;
 import io.jverbs.soft.wire.RocePacket;
 import io.jverbs.soft.wire.RoceStatus;
 import jdk.net.ExtendedSocketOptions;
@@ -84,8 +85,8 @@ final class SoftEngine implements PacketSink {
     private SoftQp[] qps = new SoftQp[64];
 
     long packetsSent, packetsReceived, packetsDropped, sendFailures;
-    /** The source IPv4 address and UDP payload length of the datagram being delivered (for UD GRHs). */
-    int deliveringFrom, deliveringLength;
+    /** The IPv4 header of the UD datagram being delivered, as the sender's kernel wrote it. */
+    private final MemorySegment ipv4 = MemorySegment.ofArray(new byte[20]);
     /** This device's IPv4 address. */
     final int localIp;
 
@@ -157,24 +158,13 @@ final class SoftEngine implements PacketSink {
 
     private void run() {
         while (running) {
-            boolean busy = false;
+            boolean busy;
             acquire();
             try {
                 long now = System.nanoTime();
-                for (int i = 0; i < 64; i++) {
-                    rx.clear();
-                    SocketAddress from = channel.receive(rx);
-                    if (from == null) break;
-                    busy = true;
-                    deliver(now, ipv4(((InetSocketAddress) from).getAddress()), rx.position());
-                }
+                busy = receive(now, 64) > 0;
                 for (SoftQp qp : qps) {
                     if (qp != null) qp.poll(now);
-                }
-            } catch (IOException e) {
-                if (running) {
-                    System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.WARNING,
-                            "soft device " + device.config().name() + ": receive failed", e);
                 }
             } finally {
                 release();
@@ -190,6 +180,44 @@ final class SoftEngine implements PacketSink {
         }
     }
 
+    /**
+     * Receives and delivers up to {@code max} datagrams waiting on the socket; returns how many.
+     * Call with the device lock held.
+     */
+    private int receive(long now, int max) {
+        int n = 0;
+        try {
+            for (; n < max; n++) {
+                rx.clear();
+                SocketAddress from = channel.receive(rx);
+                if (from == null) break;
+                deliver(now, ipv4(((InetSocketAddress) from).getAddress()), rx.position());
+            }
+        } catch (IOException e) {
+            if (running) {
+                System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.WARNING,
+                        "soft device " + device.config().name() + ": receive failed", e);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Progress from a thread that polled an empty CQ: the datagrams already waiting, if the
+     * device lock is free at once (never waits for it). A busy-polling application then moves
+     * its own traffic instead of waiting for the progress thread to be scheduled, which on a
+     * machine with fewer cores than spinning threads takes milliseconds. Costs one
+     * {@code recvfrom} that finds nothing when there is nothing.
+     */
+    void progressFromPoll() {
+        if (!HELD.compareAndSet(this, 0, 1)) return;
+        try {
+            receive(System.nanoTime(), 16);
+        } finally {
+            release();
+        }
+    }
+
     /** One received datagram of {@code length} bytes from {@code sourceIp}: to the QP its BTH names, or dropped. */
     private void deliver(long now, int sourceIp, int length) {
         packetsReceived++;
@@ -197,9 +225,12 @@ final class SoftEngine implements PacketSink {
             packetsDropped++;
             return;
         }
-        deliveringFrom = sourceIp;
-        deliveringLength = length;
         codec.read(roce, sourceIp & 0xFFFFFFFFL, received);
+        if (received.opcode.transport() == Opcode.Transport.UD) {
+            // The socket kept the IPv4 header; a UD receive's GRH holds it (the transport writes it).
+            received.ipv4Header = ipv4Header(sourceIp, length);
+            received.ipv4HeaderOffset = 0;
+        }
         SoftQp qp = qp(received.destQp);
         if (qp == null) {
             packetsDropped++;
@@ -207,6 +238,30 @@ final class SoftEngine implements PacketSink {
         }
         qp.receive(now, received);
     }
+
+    /**
+     * The IPv4 header a datagram of {@code udpPayload} bytes from {@code sourceIp} to this device
+     * came with: what a soft or rxe sender's kernel writes for RoCEv2 (ID 0, DF, TTL 64, UDP),
+     * with its checksum.
+     */
+    private MemorySegment ipv4Header(int sourceIp, int udpPayload) {
+        MemorySegment h = ipv4;
+        h.set(BE_INT, 0, 0x45 << 24 | (20 + 8 + udpPayload));
+        h.set(BE_INT, 4, 0x4000);
+        h.set(BE_INT, 8, 64 << 24 | 17 << 16);
+        h.set(BE_INT, 12, sourceIp);
+        h.set(BE_INT, 16, localIp);
+        int sum = 0;
+        for (int i = 0; i < 20; i += 2) sum += Short.toUnsignedInt(h.get(BE_SHORT, i));
+        while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
+        h.set(BE_SHORT, 10, (short) ~sum);
+        return h;
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfInt BE_INT =
+            java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.foreign.ValueLayout.OfShort BE_SHORT =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     /** Sends one packet of a QP (the transport calls this with the device lock held). */
     @Override

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (receive, ACK, completion), measured with the JDK's per-thread allocation counters.
  */
 class SoftAllocationTest {
-    private static final int WARM = 3000, MEASURED = 3000;
+    private static final int WARM = 5000, MEASURED = 3000;
 
     @Test
     void sendAndWriteRoundsAllocateNothingOnEitherThread() throws Exception {
@@ -56,16 +56,26 @@ class SoftAllocationTest {
             com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
             rounds(a, b, cq, send, write, recv, wc, WARM);
-            long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
-            long before = AllocatedBytes.current();
-            rounds(a, b, cq, send, write, recv, wc, MEASURED);
-            long mine = AllocatedBytes.current() - before;
-            long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
-            System.out.printf("soft device, %d rounds (SEND 2000 B + WRITE 3000 B, 5 packets + ACKs): poster %d B, progress thread %d B%n",
-                    MEASURED, mine, engines);
-            // A few hundred bytes of slack for the JIT's and the JFR's background bookkeeping, not per op.
-            assertTrue(mine < 1024, "the posting thread allocated " + mine + " B in " + MEASURED + " rounds");
-            assertTrue(engines < 1024, "the progress thread allocated " + engines + " B in " + MEASURED + " rounds");
+            // Three windows: a per-operation allocation shows in every one; the JIT recompiling a
+            // method (a deoptimized frame allocates while it runs interpreted) shows in one at most.
+            long bestPoster = Long.MAX_VALUE, bestEngine = Long.MAX_VALUE;
+            for (int window = 0; window < 3; window++) {
+                long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
+                long before = AllocatedBytes.current();
+                long t0 = System.nanoTime();
+                rounds(a, b, cq, send, write, recv, wc, MEASURED);
+                long elapsed = System.nanoTime() - t0;
+                long mine = AllocatedBytes.current() - before;
+                long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
+                // The round time is a figure, not a check (timing is not asserted).
+                System.out.printf("soft device, %d rounds (SEND 2000 B + WRITE 3000 B, 5 packets + ACKs): poster %d B,"
+                        + " progress thread %d B, %.1f us per round%n", MEASURED, mine, engines, elapsed / 1e3 / MEASURED);
+                bestPoster = Math.min(bestPoster, mine);
+                bestEngine = Math.min(bestEngine, engines);
+            }
+            // A few hundred bytes of slack for background bookkeeping, far below one byte per round.
+            assertTrue(bestPoster < 256, "the posting thread allocated at least " + bestPoster + " B in every window of " + MEASURED + " rounds");
+            assertTrue(bestEngine < 256, "the progress thread allocated at least " + bestEngine + " B in every window of " + MEASURED + " rounds");
         }
     }
 

@@ -73,7 +73,8 @@ class SoftContextTest {
             assertEquals(2, p.gidTableLength());
             // rxe's convention: index 1 is the IPv4-mapped RoCE v2 GID of the interface address.
             GidEntry g1 = ctx.queryGid(1, 1);
-            assertEquals(Gid.ofIpv4(new byte[] {127, 0, 0, 1}), g1.gid());
+            assertEquals(Gid.ofIpv4(SoftProvider.configs().getFirst().address().getAddress()), g1.gid());
+            assertEquals("jsoft0", SoftProvider.configs().getFirst().name());
             assertEquals(GidType.ROCE_V2, g1.type());
             assertEquals(1, ctx.bestGid(1).index());
             assertEquals(2, ctx.gidTable().size());
@@ -177,12 +178,12 @@ class SoftContextTest {
 
     @Test
     void devicesAddedAtRunTimeAreListedAndOpen() {
-        SoftProvider.add(SoftDeviceConfig.parse("jsofttest9=127.0.0.9:4096").getFirst());
+        SoftProvider.add(SoftDeviceConfig.parse("jsofttest9=127.13.0.9:4096").getFirst());
         try {
             assertTrue(Device.list().stream().anyMatch(d -> d.name().equals("jsofttest9")));
             try (Context ctx = Context.open("jsofttest9")) {
                 assertEquals(Mtu.MTU_4096, ctx.queryPort(1).activeMtu());
-                assertEquals(Gid.ofIpv4(new byte[] {127, 0, 0, 9}), ctx.bestGid(1).gid());
+                assertEquals(Gid.ofIpv4(new byte[] {127, 13, 0, 9}), ctx.bestGid(1).gid());
                 assertThrows(IllegalStateException.class, () -> SoftProvider.remove("jsofttest9"));
             }
         } finally {
@@ -201,6 +202,12 @@ class SoftContextTest {
         } finally {
             SoftProvider.remove("jsoftnothere");
         }
+    }
+
+    @Test
+    void withoutConfigurationThereIsJsoft0OnLoopback() {
+        assertEquals(List.of(SoftDeviceConfig.of("jsoft0", "127.0.0.1")), SoftDeviceConfig.parse(SoftDeviceConfig.DEFAULT));
+        assertEquals(3, SoftDeviceConfig.of("jsoft0", "127.0.0.1").mtuCode()); // IBV_MTU_1024
     }
 
     @Test
