@@ -21,13 +21,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -57,6 +57,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code ib_atomic_bw}): both exit 0, the client reports its iterations, and the wire holds that
  * many WRITEs (64 KiB), SENDs each way, READ requests and responses, or FETCH_ADDs, each answered
  * with the value its address held after the previous one.
+ * <li>The RC pingpong and {@code ib_write_bw}, both roles, with nftables dropping 5% of UDP 4791
+ * each way on the TAP: the same checks, the capture reassembled in PSN order, and NAKs in it.
  * </ul>
  *
  * <p>Needs root (qemu's TAP, tcpdump); runs on the host in {@code -Psoftroce} (what
@@ -69,6 +71,7 @@ class RxeInteropTest {
     private static final int RC_SIZE = 4093;   // 4 packets at MTU 1024, the last padded by 3
     private static final int UD_SIZE = 1022;   // one packet, padded by 2
     private static final int PERF_ITERS = 100;
+    private static final int LOSS_PERF_ITERS = 40;
     private static final long CASE_TIMEOUT_S = 60;
     /** A perftest result row: size, iterations, then figures. */
     private static final Pattern RESULT_ROW = Pattern.compile("^\\s*(\\d+)\\s+(\\d+)\\s+\\d+\\.\\d+", Pattern.MULTILINE);
@@ -122,6 +125,74 @@ class RxeInteropTest {
                 Arguments.of("read_lat-jperf-server", false, 18610, "read_lat"),
                 Arguments.of("atomic_bw-c-server", true, 18611, "atomic_bw"),
                 Arguments.of("atomic_bw-jperf-server", false, 18612, "atomic_bw"));
+    }
+
+    /** Cases run again with 5% of UDP 4791 dropped each way on the TAP: {case name, test, C side is the server, TCP port}. */
+    static Stream<Arguments> lossy() {
+        return Stream.of(
+                Arguments.of("rc-c-server-loss", "pingpong", true, 18621),
+                Arguments.of("rc-java-server-loss", "pingpong", false, 18622),
+                Arguments.of("write_bw-c-server-loss", "write_bw", true, 18623),
+                Arguments.of("write_bw-jperf-server-loss", "write_bw", false, 18624));
+    }
+
+    /**
+     * The same checks with nftables dropping 5% of the RoCE packets in each direction on the TAP
+     * (the host's input and output): both sides recover (go-back-N on a NAK, or the retransmit
+     * timer) and the data arrives; the capture must show recovery (a NAK from either side).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lossy")
+    @Order(3)
+    void underLoss(String name, String test, boolean cServer, int port) throws Exception {
+        long[] dropped;
+        try (Loss loss = Loss.start(5)) {
+            if (test.equals("pingpong")) {
+                pingpong(name, cServer, port, false);
+            } else {
+                perftest(name, cServer, port, test, LOSS_PERF_ITERS); // ~0.1 s per 64 KiB WRITE at 5% loss
+            }
+            dropped = loss.dropped();
+        }
+        assertTrue(dropped[0] > 0 && dropped[1] > 0, name + ": nftables dropped " + dropped[0] + " packets from the guest, "
+                + dropped[1] + " to it: the case ran without loss");
+        Direction[] d = wire(name, out.resolve(name + ".pcap"));
+        assertTrue(d[0].naks + d[1].naks > 0, name + ": no NAK in the capture under loss\n" + d[0] + "\n" + d[1]);
+    }
+
+    /** An nftables table of this JVM dropping {@code percent}% of UDP 4791 to and from the TAP. */
+    private record Loss(String table) implements AutoCloseable {
+        static Loss start(int percent) throws Exception {
+            Loss l = new Loss("jverbs_hostlink_" + ProcessHandle.current().pid());
+            String rules = "table inet " + l.table + " {\n"
+                    + " chain in { type filter hook input priority 0; iifname \"" + tap + "\" udp dport 4791 numgen random mod 100 < "
+                    + percent + " counter drop; }\n"
+                    + " chain out { type filter hook output priority 0; oifname \"" + tap + "\" udp dport 4791 numgen random mod 100 < "
+                    + percent + " counter drop; }\n}\n";
+            Path file = out.resolve(l.table + ".nft");
+            Files.writeString(file, rules);
+            HostLinkVm.Result r = vm.exec(List.of("nft", "-f", file.toString()), 10);
+            assertEquals(0, r.exit(), "nft -f " + file + ": " + r);
+            return l;
+        }
+
+        /** Packets dropped so far: {from the guest, to the guest}. */
+        long[] dropped() throws Exception {
+            HostLinkVm.Result r = vm.exec(List.of("nft", "list", "table", "inet", table), 10);
+            assertEquals(0, r.exit(), "nft list table " + table + ": " + r);
+            Matcher m = Pattern.compile("counter packets (\\d+)").matcher(r.out());
+            long[] n = new long[2];
+            for (int i = 0; i < 2; i++) {
+                assertTrue(m.find(), "no counter in " + r.out());
+                n[i] = Long.parseLong(m.group(1));
+            }
+            return n;
+        }
+
+        @Override
+        public void close() throws Exception {
+            vm.exec(List.of("nft", "delete", "table", "inet", table), 10);
+        }
     }
 
     // ---- the two arrangements ----------------------------------------------------------------
@@ -185,14 +256,18 @@ class RxeInteropTest {
     @MethodSource("perftests")
     @Order(2)
     void perftest(String name, boolean cServer, int port, String test) throws Exception {
+        perftest(name, cServer, port, test, PERF_ITERS);
+    }
+
+    private static void perftest(String name, boolean cServer, int port, String test, int iters) throws Exception {
         Run r;
         for (int attempt = 1; ; attempt++) {
             String p = Integer.toString(port + 100 * (attempt - 1));
             String n = attempt == 1 ? name : name + "-" + attempt;
             List<String> jperf = List.of("io.jverbs.perftest.cli.Jperf", test, "-d", "jsoft0", "-x", "1", "-p", p,
-                    "-n", Integer.toString(PERF_ITERS));
+                    "-n", Integer.toString(iters));
             String[] c = {"ib_" + test, "-d", vm.env("JVERBS_RDMA_DEV"), "-x", vm.env("JVERBS_GID_INDEX"), "-p", p,
-                "-n", Integer.toString(PERF_ITERS)};
+                "-n", Integer.toString(iters)};
             r = cServer ? guestServer(n, Integer.parseInt(p), c, jperf) : hostServer(n, Integer.parseInt(p), jperf, c);
             // C perftest calibrates its cycle counter before it reports; under TCG on a busy host
             // the fit sometimes fails (exit 1) whatever the peer did (perftest's Runs.pair): again.
@@ -206,8 +281,8 @@ class RxeInteropTest {
         assertEquals(0, r.server().exit(), name + ": the server failed\n" + context);
         assertEquals(0, r.client().exit(), name + ": the client failed\n" + context);
         Matcher m = RESULT_ROW.matcher(r.client().out());
-        assertTrue(m.find() && Integer.parseInt(m.group(2)) == PERF_ITERS,
-                name + ": no result row of " + PERF_ITERS + " iterations from the client\n" + context);
+        assertTrue(m.find() && Integer.parseInt(m.group(2)) == iters,
+                name + ": no result row of " + iters + " iterations from the client\n" + context);
         Direction[] d = wire(name, r.pcap());
         // The client is the requester: jperf when C is the server.
         Direction req = cServer ? d[0] : d[1];
@@ -216,26 +291,27 @@ class RxeInteropTest {
         System.out.println(req + "\n" + resp);
         switch (test) {
             case "write_bw" -> {
-                assertEquals(PERF_ITERS, req.writes.size(), which + "WRITE messages");
+                assertEquals(iters, req.writes.size(), which + "WRITE messages");
                 req.writes.forEach(msg -> assertEquals(65536, msg.length, which + "WRITE length"));
                 assertTrue(resp.acks > 0, which + "ACKs");
-                assertEquals(resp.packets, resp.acks, which + "the responder sends only ACKs");
+                // NAKs too: a burst can overflow a UDP receive buffer, and the responder asks again.
+                assertEquals(resp.packets, resp.acks + resp.naks, which + "the responder sends only ACKs and NAKs");
             }
             case "send_lat" -> {
                 for (Direction x : d) {
-                    assertEquals(PERF_ITERS, x.sends.size(), which + "SEND messages");
+                    assertEquals(iters, x.sends.size(), which + "SEND messages");
                     x.sends.forEach(msg -> assertEquals(2, msg.length, which + "SEND length"));
                     assertTrue(x.acks > 0, which + "ACKs");
                 }
             }
             case "read_lat" -> {
-                assertEquals(PERF_ITERS, req.readRequests, which + "READ requests");
-                assertEquals(PERF_ITERS, resp.readResponses.size(), which + "READ responses");
+                assertEquals(iters, req.readRequests, which + "READ requests");
+                assertEquals(iters, resp.readResponses.size(), which + "READ responses");
                 resp.readResponses.forEach(msg -> assertEquals(2, msg.length, which + "READ response length"));
             }
             case "atomic_bw" -> {
-                assertEquals(PERF_ITERS, req.atomics.size(), which + "FETCH_ADDs");
-                assertEquals(PERF_ITERS, resp.atomicOriginals.size(), which + "atomic ACKs");
+                assertEquals(iters, req.atomics.size(), which + "FETCH_ADDs");
+                assertEquals(iters, resp.atomicOriginals.size(), which + "atomic ACKs");
                 checkFetchAdds(req, resp, which);
             }
             default -> throw new IllegalArgumentException(test);
@@ -339,17 +415,25 @@ class RxeInteropTest {
         final List<byte[]> sends = new ArrayList<>();
         final List<byte[]> writes = new ArrayList<>();
         final List<byte[]> readResponses = new ArrayList<>();
-        /** PSN -> {virtual address, add or swap value} of each atomic request. */
+        /** PSN -> {virtual address, add or swap value} of each atomic request, in PSN order. */
         final Map<Integer, long[]> atomics = new LinkedHashMap<>();
         /** PSN -> the original value an atomic ACK returned. */
         final Map<Integer, Long> atomicOriginals = new HashMap<>();
         int readRequests;
         int acks;
+        int naks;
         int duplicates;
         int packets;
-        private final Set<Long> psns = new HashSet<>();
-        private final ByteArrayOutputStream[] partial = {
-            new ByteArrayOutputStream(), new ByteArrayOutputStream(), new ByteArrayOutputStream()};
+        /**
+         * The first copy of each packet, by PSN from a little before the first one seen, in two PSN
+         * spaces: requests (this side's requester), responses (the other side's responder). Under
+         * loss the capture order is not the PSN order: a packet the host dropped on the way out is
+         * captured only when it is sent again.
+         */
+        private final List<TreeMap<Integer, Packet>> spaces = List.of(new TreeMap<>(), new TreeMap<>());
+        private final int[] base = {-1, -1};
+
+        private record Packet(Opcode op, byte[] payload, long va, long value, String where) {}
 
         Direction(String name) {
             this.name = name;
@@ -358,43 +442,69 @@ class RxeInteropTest {
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%s: %d packets (%d retransmitted), %d SEND, %d WRITE, %d READ requests, "
-                    + "%d READ responses, %d atomics, %d atomic ACKs, %d ACKs", name, packets, duplicates, sends.size(),
-                    writes.size(), readRequests, readResponses.size(), atomics.size(), atomicOriginals.size(), acks);
+                    + "%d READ responses, %d atomics, %d atomic ACKs, %d ACKs, %d NAKs", name, packets, duplicates,
+                    sends.size(), writes.size(), readRequests, readResponses.size(), atomics.size(),
+                    atomicOriginals.size(), acks, naks);
         }
 
         void add(RocePacket p, byte[] frame, String where) {
             packets++;
             Opcode op = p.opcode();
             if (op == Opcode.RC_ACKNOWLEDGE) {
-                acks++; // duplicates are answered with the last PSN: ACKs repeat PSNs by design
+                // Duplicates are answered with the last PSN: ACKs repeat PSNs by design.
+                if (p.aeth().syndrome() >> 5 == 0) {
+                    acks++;
+                } else {
+                    naks++;
+                }
                 return;
             }
-            // Requests and responses of one direction come from two PSN spaces (this side's
-            // requester, the other side's responder).
-            if (!psns.add((op.isResponse() ? 1L << 32 : 0) | p.bth().psn())) {
-                duplicates++; // a retransmission: the first copy counted
-                return;
+            int space = op.isResponse() ? 1 : 0;
+            int psn = p.bth().psn();
+            if (base[space] < 0) {
+                base[space] = (psn - 4096) & 0xffffff;
             }
-            if (op == Opcode.RC_ATOMIC_ACKNOWLEDGE) {
-                atomicOriginals.put(p.bth().psn(), p.atomicAckEth().originalData());
-            } else if (op == Opcode.RC_FETCH_ADD || op == Opcode.RC_COMPARE_SWAP) {
-                atomics.put(p.bth().psn(), new long[] {p.atomicEth().virtualAddress(), p.atomicEth().swapOrAdd()});
-            } else if (op == Opcode.RC_RDMA_READ_REQUEST) {
-                readRequests++;
-            } else {
-                String n = op.name();
-                int kind = n.contains("READ_RESPONSE") ? 2 : n.contains("WRITE") ? 1 : n.contains("SEND") ? 0 : -1;
-                assertTrue(kind >= 0, where + ": unexpected opcode " + op);
-                ByteArrayOutputStream b = partial[kind];
-                if (op.startsMessage()) {
-                    assertEquals(0, b.size(), where + ": a message starts inside another");
-                }
-                b.write(frame, (int) p.payloadOffset(), p.payloadLength());
-                if (op.endsMessage()) {
-                    (kind == 0 ? sends : kind == 1 ? writes : readResponses).add(b.toByteArray());
-                    b.reset();
+            Packet q = op == Opcode.RC_ATOMIC_ACKNOWLEDGE ? new Packet(op, null, 0, p.atomicAckEth().originalData(), where)
+                    : op.hasAtomicEth() ? new Packet(op, null, p.atomicEth().virtualAddress(), p.atomicEth().swapOrAdd(), where)
+                    : new Packet(op, Arrays.copyOfRange(frame, (int) p.payloadOffset(),
+                            (int) p.payloadOffset() + p.payloadLength()), 0, psn, where);
+            if (spaces.get(space).putIfAbsent((psn - base[space]) & 0xffffff, q) != null) {
+                duplicates++; // a retransmission: the first copy counts
+            }
+        }
+
+        /** Reassembles the messages, in PSN order. */
+        Direction finish() {
+            ByteArrayOutputStream[] partial = {
+                new ByteArrayOutputStream(), new ByteArrayOutputStream(), new ByteArrayOutputStream()};
+            for (int space = 0; space < 2; space++) {
+                for (Map.Entry<Integer, Packet> e : spaces.get(space).entrySet()) {
+                    Packet q = e.getValue();
+                    int psn = (e.getKey() + base[space]) & 0xffffff;
+                    Opcode op = q.op();
+                    if (op == Opcode.RC_ATOMIC_ACKNOWLEDGE) {
+                        atomicOriginals.put(psn, q.value());
+                    } else if (op.hasAtomicEth()) {
+                        atomics.put(psn, new long[] {q.va(), q.value()});
+                    } else if (op == Opcode.RC_RDMA_READ_REQUEST) {
+                        readRequests++;
+                    } else {
+                        String n = op.name();
+                        int kind = n.contains("READ_RESPONSE") ? 2 : n.contains("WRITE") ? 1 : n.contains("SEND") ? 0 : -1;
+                        assertTrue(kind >= 0, q.where() + ": unexpected opcode " + op);
+                        ByteArrayOutputStream b = partial[kind];
+                        if (op.startsMessage()) {
+                            assertEquals(0, b.size(), q.where() + ": a message starts inside another");
+                        }
+                        b.writeBytes(q.payload());
+                        if (op.endsMessage()) {
+                            (kind == 0 ? sends : kind == 1 ? writes : readResponses).add(b.toByteArray());
+                            b.reset();
+                        }
+                    }
                 }
             }
+            return this;
         }
     }
 
@@ -427,7 +537,7 @@ class RxeInteropTest {
             }
             (sentByHost ? fromHost : fromGuest).add(p, f, where);
         }
-        return new Direction[] {fromHost, fromGuest};
+        return new Direction[] {fromHost.finish(), fromGuest.finish()};
     }
 
     private static void checkPingpongWire(String name, Path pcap, boolean ud, String context) {
@@ -473,7 +583,7 @@ class RxeInteropTest {
         static Capture start(String name, int tcpPort) throws Exception {
             Path file = out.resolve(name + ".pcap");
             Path log = out.resolve(name + "-tcpdump.log");
-            Process p = new ProcessBuilder("tcpdump", "-i", tap, "-n", "--immediate-mode", "-U", "-s", "0", "-w", file.toString(),
+            Process p = new ProcessBuilder("tcpdump", "-i", tap, "-n", "--immediate-mode", "-B", "65536", "-U", "-s", "0", "-w", file.toString(),
                     "udp port 4791 or tcp port " + tcpPort)
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             Capture c = new Capture(file, p);
@@ -505,6 +615,10 @@ class RxeInteropTest {
             if (!tcpdump.waitFor(10, TimeUnit.SECONDS)) {
                 tcpdump.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
+            // A capture with holes would be blamed on the devices: a 64 KiB WRITE is a burst of
+            // 64 frames, and the default 2 MiB ring (-B above: 64 MiB) dropped 63 of 6542.
+            String log = Files.readString(out.resolve(file.getFileName().toString().replace(".pcap", "-tcpdump.log")));
+            assertTrue(log.lines().anyMatch(l -> l.equals("0 packets dropped by kernel")), "tcpdump lost packets: " + log);
         }
 
         @Override
