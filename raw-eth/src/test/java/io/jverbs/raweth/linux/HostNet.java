@@ -66,7 +66,12 @@ public final class HostNet implements AutoCloseable {
 
     /** Runs a command and returns its output; throws naming it when it fails. */
     public static String run(String... cmd) {
-        Result r = tryRun(cmd);
+        return runWithin(10, cmd);
+    }
+
+    /** {@link #run}, for a command that may take up to {@code seconds}. */
+    public static String runWithin(int seconds, String... cmd) {
+        Result r = tryRunWithin(seconds, cmd);
         if (r.exit() != 0) {
             throw new IllegalStateException(String.join(" ", cmd) + " exited " + r.exit() + ": " + r.output());
         }
@@ -77,11 +82,16 @@ public final class HostNet implements AutoCloseable {
 
     /** Runs a command, bounded by 10 s; the exit code is the caller's to judge. */
     public static Result tryRun(String... cmd) {
+        return tryRunWithin(10, cmd);
+    }
+
+    /** {@link #tryRun}, for a command that may take up to {@code seconds}. */
+    public static Result tryRunWithin(int seconds, String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", cmd) + " did not finish in 10 s");
+                throw new IllegalStateException(String.join(" ", cmd) + " did not finish in " + seconds + " s");
             }
             return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
         } catch (IOException e) {

@@ -144,7 +144,9 @@ class TcpSynFloodKernelTest {
                     "7", "60").redirectErrorStream(true).redirectOutput(floodOut.toFile()).start(); // stopped after the clients
             Thread.sleep(1500);
             long synsBefore = stack.locked(l::synsReceived);
-            String clients = HostNet.run("ip", "netns", "exec", ns, "timeout", "60", "python3", "-c", CLIENT,
+            // a client's SYN lost to the flood waits 1 s for the kernel's retransmission: the 20
+            // clients may take well over 10 s on a loaded host (python's own limit is 60 s)
+            String clients = HostNet.runWithin(70, "ip", "netns", "exec", ns, "timeout", "60", "python3", "-c", CLIENT,
                     LOCAL.toString(), Integer.toString(CLIENTS));
             long synsDuring = stack.locked(l::synsReceived) - synsBefore;
             boolean floodStillRunning = flood.isAlive();

@@ -3,11 +3,11 @@ package io.jverbs.soft.wire;
 import io.jverbs.raweth.port.Tools;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.URISyntaxException;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The rxe capture (rxe.pcap, made by soft/capture-rxe.sh in the Soft-RoCE VM): its Ethernet
  * frames, read from the pcap file here, and tshark's decoding of them.
  */
-final class RxeCapture {
+public final class RxeCapture {
     /** The tshark fields {@link #tshark} returns, in this order. */
     static final String[] FIELDS = {
         "frame.number", "ip.dsfield", "ip.id", "ip.ttl", "udp.srcport", "udp.length",
@@ -37,11 +37,13 @@ final class RxeCapture {
 
     /** The frames, in capture order. */
     static List<byte[]> frames() {
-        try (InputStream in = RxeCapture.class.getResourceAsStream("rxe.pcap")) {
-            if (in == null) {
-                throw new AssertionError("rxe.pcap is missing from the test resources (soft/capture-rxe.sh makes it)");
-            }
-            MemorySegment f = MemorySegment.ofArray(in.readAllBytes());
+        return frames(file());
+    }
+
+    /** The Ethernet frames of a pcap file as tcpdump writes it here (also the host-link interop captures). */
+    public static List<byte[]> frames(Path pcap) {
+        try {
+            MemorySegment f = MemorySegment.ofArray(Files.readAllBytes(pcap));
             assertEquals(0xa1b2c3d4, f.get(LE32, 0), "a little-endian microsecond pcap, as tcpdump writes it here");
             assertEquals(1, f.get(LE32, 20), "link type Ethernet");
             List<byte[]> frames = new ArrayList<>();
@@ -59,7 +61,11 @@ final class RxeCapture {
 
     static Path file() {
         try {
-            return Path.of(RxeCapture.class.getResource("rxe.pcap").toURI());
+            var url = RxeCapture.class.getResource("rxe.pcap");
+            if (url == null) {
+                throw new AssertionError("rxe.pcap is missing from the test resources (soft/capture-rxe.sh makes it)");
+            }
+            return Path.of(url.toURI());
         } catch (URISyntaxException e) {
             throw new AssertionError(e);
         }
