@@ -4,10 +4,11 @@
 #   ./dev.sh demo    runs the main job: jperf write_bw and send_lat (perftest in Java) on an RDMA
 #                    device, or on jverbs' soft device (RoCEv2 in the JVM) when this machine has none
 #   ./dev.sh test    runs every test: unit tests on the host, RDMA tests inside the VM, the
-#                    soft device on the host against kernel rxe in a VM linked to it (soft's
-#                    RxeInteropTest, in the same Maven run), the VM harness self-test (C perftest on one and on two hosts; the guest linked
-#                    to this host: ibv_ud_pingpong round trips with a host UDP socket; several
-#                    commands in one boot)
+#                    soft device on the host against kernel rxe in a VM linked to it
+#                    (perftest's RxeInteropTest, in the same Maven run), the VM harness self-test
+#                    (C perftest on one and on two hosts; the guest linked to this host:
+#                    ibv_ud_pingpong round trips with a host UDP socket; several commands in one
+#                    boot)
 #   ./dev.sh setup   only the set-up
 set -euo pipefail
 cd "$(dirname "$0")"
