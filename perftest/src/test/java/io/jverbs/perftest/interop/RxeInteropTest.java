@@ -128,10 +128,15 @@ class RxeInteropTest {
     }
 
     /** Cases run again with 5% of UDP 4791 dropped each way on the TAP: {case name, test, C side is the server, TCP port}. */
+    /**
+     * perftest only: it closes with a handshake over its TCP connection, so neither side destroys
+     * its QP while the other may still need an ACK. ibv_rc_pingpong has none: the side that
+     * finishes first exits as soon as its own last SEND is ACKed, and when the ACK of the other
+     * side's last SEND is the packet lost, that side retries against a destroyed QP until its
+     * timeout (seen in CI with rxe as the server), as it would with rxe on both ends.
+     */
     static Stream<Arguments> lossy() {
         return Stream.of(
-                Arguments.of("rc-c-server-loss", "pingpong", true, 18621),
-                Arguments.of("rc-java-server-loss", "pingpong", false, 18622),
                 Arguments.of("write_bw-c-server-loss", "write_bw", true, 18623),
                 Arguments.of("write_bw-jperf-server-loss", "write_bw", false, 18624));
     }
@@ -147,11 +152,7 @@ class RxeInteropTest {
     void underLoss(String name, String test, boolean cServer, int port) throws Exception {
         long[] dropped;
         try (Loss loss = Loss.start(5)) {
-            if (test.equals("pingpong")) {
-                pingpong(name, cServer, port, false);
-            } else {
-                perftest(name, cServer, port, test, LOSS_PERF_ITERS); // ~0.1 s per 64 KiB WRITE at 5% loss
-            }
+            perftest(name, cServer, port, test, LOSS_PERF_ITERS); // ~0.1 s per 64 KiB WRITE at 5% loss
             dropped = loss.dropped();
         }
         assertTrue(dropped[0] > 0 && dropped[1] > 0, name + ": nftables dropped " + dropped[0] + " packets from the guest, "
