@@ -3,6 +3,7 @@ package io.jverbs.rdmacm;
 import io.jverbs.core.Errno;
 import io.jverbs.core.NativeCall;
 import io.jverbs.core.NativeResource;
+import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.ProtectionDomain;
@@ -168,6 +169,13 @@ public final class CmId extends NativeResource {
         checkOpen();
         if (queuePair != null && !queuePair.isClosed()) {
             throw new IllegalStateException("this id already has a queue pair");
+        }
+        if (pd.context().isSoftDevice()) {
+            // rdma_cm lives in the kernel (CM MADs on QP1, address resolution through the kernel's
+            // RDMA devices); a soft device has neither, so no CM id can ever own its QPs.
+            throw new NotSupportedException("rdma_cm connections", pd.context().device().name(),
+                    "rdma_cm needs a kernel RDMA device; exchange QP numbers out of band instead"
+                            + " (io.jverbs.verbs.oob, as jperf does without -R)", null, 0);
         }
         MemorySegment verbs = context().segment();
         if (pd.context().segment().address() != verbs.address()) {
