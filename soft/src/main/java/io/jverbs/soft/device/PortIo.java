@@ -1,0 +1,251 @@
+package io.jverbs.soft.device;
+
+import io.jverbs.raweth.iface.Interface;
+import io.jverbs.raweth.iface.InterfaceConfig;
+import io.jverbs.raweth.iface.IpTransmitter;
+import io.jverbs.raweth.iface.Socket;
+import io.jverbs.raweth.port.NanoClock;
+import io.jverbs.raweth.port.PacketPort;
+import io.jverbs.raweth.port.PortHints;
+import io.jverbs.raweth.port.PortOpeners;
+import io.jverbs.raweth.port.PortSpec;
+import io.jverbs.raweth.wire.IpProtocol;
+import io.jverbs.raweth.wire.Ipv4Address;
+import io.jverbs.raweth.wire.Ipv4Packet;
+import io.jverbs.raweth.wire.UdpPacket;
+import io.jverbs.soft.transport.PacketCodec;
+import io.jverbs.soft.transport.PacketSink;
+import io.jverbs.soft.transport.TransportPacket;
+import io.jverbs.soft.wire.Bth;
+import io.jverbs.soft.wire.Icrc;
+import io.jverbs.soft.wire.Opcode;
+import io.jverbs.soft.wire.RocePacket;
+import io.jverbs.soft.wire.RoceStatus;
+import io.jverbs.soft.wire.SourcePort;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+
+/**
+ * A soft device's packet I/O on a raw-eth {@link PacketPort} (AF_PACKET, DPDK, TAP): whole
+ * Ethernet frames, where the socket path has UDP datagrams. raw-eth's {@link Interface} owns the
+ * link: it answers ARP for the device's address, resolves peers' MACs (packets wait in its queue
+ * meanwhile), writes Ethernet and IPv4 headers (DF, TTL 64) and answers pings; this class is the
+ * {@link Socket} for UDP port 4791 on it.
+ *
+ * <p>Sending: the UDP header (rxe's source port for the QP, {@link SourcePort}; checksum 0, as rxe
+ * sends), the transport headers and payload ({@link PacketCodec}), IPv4 identification 0 (what the
+ * socket path and rxe's peers on sockets send), then the ICRC over the real headers.
+ *
+ * <p>Receiving: every UDP datagram to port 4791 is checked whole by {@link RocePacket#wrapIpv4},
+ * ICRC included (the socket path cannot: the kernel hides the IPv4 header the ICRC covers); a bad
+ * ICRC is dropped and counted in {@link #icrcErrors}, a malformed packet in {@link #malformed}, UDP
+ * to other ports in {@link #notRoce} (the interface then answers port unreachable, as a kernel
+ * does); everything else that is not for us is counted by the interface ({@link #interfaceStats()}).
+ *
+ * <p>Every method runs under the device lock (the port and the interface are single-threaded);
+ * frames written by {@link #send} leave in one burst at {@link #flush()}, before the lock is
+ * released. Nothing is allocated per packet.
+ */
+final class PortIo implements AutoCloseable {
+    /** The engine's side: a checked packet for the QP its BTH names. */
+    interface Receiver {
+        void deliver(long now, TransportPacket packet);
+    }
+
+    /** UDP, BTH, the largest extension headers (RETH + ImmDt: 20 bytes) and the ICRC around one MTU of payload. */
+    private static final int OVERHEAD = Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + Bth.LENGTH + 20 + Icrc.LENGTH;
+
+    private final String device;
+    private final PacketPort port;
+    private final Interface iface;
+    private final Receiver receiver;
+    private final boolean ipChecksumOffload;
+    private final PacketCodec codec = new PacketCodec();
+    private final RocePacket roce = new RocePacket();
+    private final TransportPacket received = new TransportPacket();
+    private final Ipv4Packet ipOut = new Ipv4Packet();
+    private final UdpPacket udpOut = new UdpPacket();
+    private final Icrc icrc = new Icrc();
+    /** The interface's one transmitter, handed to {@link RoceSocket#dispatch} at the first poll. */
+    private IpTransmitter tx;
+    /** Frames written since the last poll: {@link #flush} sends them. */
+    private boolean dirty;
+
+    /** RoCEv2 packets received with a good ICRC and handed to the engine. */
+    long roceReceived;
+    /** RoCEv2 packets dropped because their ICRC did not match. */
+    long icrcErrors;
+    /** UDP datagrams to port 4791 that are not well-formed RoCEv2 packets (by {@link RoceStatus}: {@link #drops}). */
+    long malformed;
+    /** UDP datagrams to this address on a port other than 4791. */
+    long notRoce;
+    /** Packets sent (written to the port or queued for ARP resolution). */
+    long sent;
+    /** Packets not sent: no transmit buffer, no route, larger than the port's MTU. */
+    long sendFailures;
+    /** Drops by reason, indexed by {@link RoceStatus#ordinal()}. */
+    final long[] drops = new long[RoceStatus.values().length];
+
+    private PortIo(SoftDeviceConfig config, PacketPort port, Receiver receiver) {
+        this.device = config.name();
+        this.port = port;
+        this.receiver = receiver;
+        int mtu = port.capabilities().mtu();
+        if (config.mtu() + OVERHEAD > mtu) {
+            throw new IllegalArgumentException("soft device " + device + ": MTU " + config.mtu() + " needs an interface MTU of "
+                    + (config.mtu() + OVERHEAD) + " bytes, " + port.name() + " has " + mtu + "; configure :"
+                    + (Integer.highestOneBit(mtu - OVERHEAD)) + " or less");
+        }
+        this.ipChecksumOffload = port.capabilities().txIpChecksum();
+        // The ARP queue holds a window's worth of packets sent before the peer's MAC is known.
+        InterfaceConfig ic = InterfaceConfig.builder(Ipv4Address.of(config.address().getAddress()), config.prefixLength())
+                .ttl(RocePacket.DEFAULT_TTL).arpQueueSize(64).arpResolveTimeout(Duration.ofSeconds(1)).build();
+        this.iface = new Interface(port, ic, NanoClock.system());
+        iface.sockets().add(new RoceSocket());
+        iface.poll(); // hands us the transmitter
+        if (tx == null) {
+            throw new IllegalStateException("soft device " + device + ": the interface did not dispatch to its socket");
+        }
+    }
+
+    /**
+     * Opens the port {@code config.port()} names (raw-eth's {@link PortOpeners}; the port is closed
+     * with this object) and the interface on it.
+     *
+     * @throws IllegalArgumentException for a bad port spec or an MTU the port cannot carry
+     * @throws RuntimeException whatever the port's opener throws (no privilege, no interface)
+     */
+    static PortIo open(SoftDeviceConfig config, Receiver receiver) {
+        PortSpec spec = PortSpec.parse(config.port());
+        // lowLatency: AF_PACKET takes TPACKET_V2 rings unless the spec says ring=v3: V3 holds a
+        // lone frame (an ACK, a READ request) until its block's 1 ms retire timeout.
+        PortHints hints = new PortHints(null, Ipv4Address.of(config.address().getAddress()), null,
+                UdpPacket.ROCE_V2_PORT, -1, false, true);
+        PacketPort port = PortOpeners.open(spec, hints);
+        try {
+            return new PortIo(config, port, receiver);
+        } catch (RuntimeException e) {
+            port.close();
+            throw e;
+        }
+    }
+
+    /** The port's name, e.g. {@code afpacket:veth0}. */
+    String portName() {
+        return port.name();
+    }
+
+    /** The interface's counters (ARP, IPv4, ICMP, frames for other MACs, ...). */
+    io.jverbs.raweth.iface.InterfaceStats interfaceStats() {
+        return iface.stats();
+    }
+
+    /** The interface (tests: its neighbour table). */
+    Interface iface() {
+        return iface;
+    }
+
+    /** Receives and delivers what the port has, runs ARP timers, sends what is written; whether anything moved. */
+    boolean poll(long now) {
+        dirty = false;
+        return iface.poll(now);
+    }
+
+    /** Sends the frames {@link #send} wrote since the last poll (one burst). */
+    void flush(long now) {
+        if (dirty) {
+            poll(now);
+        }
+    }
+
+    /** Waits for a frame or the timeout, outside the device lock. */
+    void await(long nanos) {
+        port.awaitReceive(Math.min(nanos, iface.pollDelay(System.nanoTime())));
+    }
+
+    /** A sink for the QP numbered {@code qpn}: its packets carry its rxe UDP source port. */
+    PacketSink sink(int qpn) {
+        return p -> send(qpn, p);
+    }
+
+    /** Writes one packet of QP {@code qpn} into a transmit frame (sent at {@link #flush}). */
+    boolean send(int qpn, TransportPacket p) {
+        int transport = RocePacket.transportLength(p.opcode, p.payloadLength);
+        int length = UdpPacket.HEADER_LENGTH + transport;
+        int status = tx.begin((int) p.address, IpProtocol.UDP, length);
+        if (status != IpTransmitter.OK) {
+            sendFailures++;    // lost on the wire for the transport, which retries
+            return false;
+        }
+        MemorySegment m = tx.segment();
+        long l4 = tx.offset();
+        long ip = l4 - Ipv4Packet.MIN_HEADER_LENGTH;
+        codec.layout(p, m, l4 + UdpPacket.HEADER_LENGTH);
+        udpOut.wrapUnchecked(m, l4, UdpPacket.HEADER_LENGTH).setSourcePort(sourcePort(qpn, p))
+                .setDestinationPort(UdpPacket.ROCE_V2_PORT).setDatagramLength(length).setChecksum(0);
+        // ID 0, as the socket path's kernel sends (IP_DONTFRAGMENT); the interface counts IDs up.
+        ipOut.wrapUnchecked(m, ip, Ipv4Packet.MIN_HEADER_LENGTH).setIdentification(0);
+        if (!ipChecksumOffload) {
+            ipOut.fillChecksum();
+        }
+        icrc.fillIpv4(m, ip);   // TOS, TTL and the header checksum are masked: offload or not, the same ICRC
+        tx.finish(IpTransmitter.CHECKSUM_NONE);
+        sent++;
+        dirty = true;
+        return true;
+    }
+
+    /** rxe's source port (ROCEV2.md): RC from both QP numbers, UC and UD from the local one. */
+    private static int sourcePort(int qpn, TransportPacket p) {
+        return p.opcode.transport() == Opcode.Transport.RC ? SourcePort.rc(qpn, p.destQp) : SourcePort.ud(qpn);
+    }
+
+    @Override
+    public void close() {
+        port.close();
+    }
+
+    /** UDP port 4791 on the interface. */
+    private final class RoceSocket extends Socket {
+        private final UdpPacket udp = new UdpPacket();
+
+        @Override
+        protected int protocol() {
+            return IpProtocol.UDP;
+        }
+
+        @Override
+        protected boolean process(Ipv4Packet ip, boolean broadcast, long now) {
+            // the interface checked the UDP header; its payload starts right after the IPv4 header
+            udp.wrapUnchecked(ip.segment(), ip.payloadOffset(), UdpPacket.HEADER_LENGTH);
+            if (udp.destinationPort() != UdpPacket.ROCE_V2_PORT || broadcast) {
+                notRoce++;
+                return false;
+            }
+            RoceStatus s = roce.wrapIpv4(ip.segment(), ip.offset(), ip.totalLength());
+            if (s != RoceStatus.OK) {
+                drops[s.ordinal()]++;
+                if (s == RoceStatus.BAD_ICRC) {
+                    icrcErrors++;
+                } else {
+                    malformed++;
+                }
+                return true;    // ours, dropped: no ICMP error for it
+            }
+            roceReceived++;
+            receiver.deliver(now, codec.read(roce, ip.source() & 0xFFFFFFFFL, received));
+            return true;
+        }
+
+        @Override
+        protected void dispatch(IpTransmitter transmitter, long now) {
+            tx = transmitter;   // the packets themselves are written by send(), under the device lock
+        }
+
+        @Override
+        protected long pollDelay(long now) {
+            return Long.MAX_VALUE;
+        }
+    }
+}
