@@ -41,6 +41,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@code IP_DONTFRAGMENT}: the kernel then sends IPv4 ID 0 with DF, the header the ICRC was
  * computed over (ROCEV2.md). On this path the kernel has stripped the IPv4 header before we see a
  * packet, so the ICRC of received packets cannot be checked (docs/soft-device.md).
+ *
+ * <p>A device configured with a {@code @port} has no socket: {@link PortIo} moves whole frames on
+ * a raw-eth packet port (and verifies every ICRC); the engine keeps the QPs, the lock and the thread.
  */
 final class SoftEngine implements PacketSink {
     /** How long the thread sleeps in select when idle: the granularity of the transport's timers. */

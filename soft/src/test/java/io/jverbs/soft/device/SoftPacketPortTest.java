@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -223,6 +224,21 @@ class SoftPacketPortTest {
         assertTrue(io.portName().startsWith("dpdk"), io.portName());
         assertEquals(0, io.icrcErrors);
         assertTrue(io.roceReceived >= 20, "RoCE packets received " + io.roceReceived);
+    }
+
+    @Test
+    void aPortThatCannotOpenOrCarryTheMtuFailsContextOpenSayingWhy() {
+        SoftProvider.add(SoftDeviceConfig.onPort("jsoftnoif", A + "9", 24, "afpacket:jvnosuch0"));
+        SoftProvider.add(new SoftDeviceConfig("jsoftbig", SoftDeviceConfig.of("x", A + "8").address(), 4096, 24, "afpacket:" + KERNEL));
+        try {
+            RuntimeException e = assertThrows(RuntimeException.class, () -> Context.open("jsoftnoif").close());
+            assertTrue(e.getMessage().contains("jsoftnoif") && e.getMessage().contains("afpacket:jvnosuch0"), e.getMessage());
+            e = assertThrows(RuntimeException.class, () -> Context.open("jsoftbig").close());
+            assertTrue(e.getMessage().contains("MTU 4096 needs an interface MTU of 4160"), e.getMessage());
+        } finally {
+            SoftProvider.remove("jsoftnoif");
+            SoftProvider.remove("jsoftbig");
+        }
     }
 
     /** An RC SEND ONLY with AckReq to {@code qpn} at {@code psn}, the ICRC as the kernel will send it from {@code sport}. */
