@@ -43,6 +43,9 @@ import java.time.Duration;
  * to other ports in {@link #notRoce} (the interface then answers port unreachable, as a kernel
  * does); everything else that is not for us is counted by the interface ({@link #interfaceStats()}).
  *
+ * <p>Packets to the device's own address (two QPs of the device) never reach the port: they are
+ * looped back through a ring, whole IPv4 packets with their ICRC, and delivered at the next poll.
+ *
  * <p>Every method runs under the device lock (the port and the interface are single-threaded);
  * frames written by {@link #send} leave in one burst at {@link #flush()}, before the lock is
  * released. Nothing is allocated per packet.
@@ -53,6 +56,8 @@ final class PortIo implements AutoCloseable {
         void deliver(long now, TransportPacket packet);
     }
 
+    /** Packets to the device's own address waiting for the next poll (see {@link #loopback}). */
+    private static final int LOOP_SLOTS = 128;
     /** UDP, BTH, the largest extension headers (RETH + ImmDt: 20 bytes) and the ICRC around one MTU of payload. */
     private static final int OVERHEAD = Ipv4Packet.MIN_HEADER_LENGTH + UdpPacket.HEADER_LENGTH + Bth.LENGTH + 20 + Icrc.LENGTH;
 
@@ -67,6 +72,12 @@ final class PortIo implements AutoCloseable {
     private final Ipv4Packet ipOut = new Ipv4Packet();
     private final UdpPacket udpOut = new UdpPacket();
     private final Icrc icrc = new Icrc();
+    private final int localIp;
+    /** The loopback ring: {@link #LOOP_SLOTS} IPv4 packets of up to {@link #loopSlot} bytes, made at the first one. */
+    private MemorySegment loop;
+    private final int loopSlot;
+    private final int[] loopLength = new int[LOOP_SLOTS];
+    private int loopHead, loopCount;
     /** The interface's one transmitter, handed to {@link RoceSocket#dispatch} at the first poll. */
     private IpTransmitter tx;
     /** Frames written since the last poll: {@link #flush} sends them. */
@@ -80,10 +91,6 @@ final class PortIo implements AutoCloseable {
     long malformed;
     /** UDP datagrams to this address on a port other than 4791. */
     long notRoce;
-    /** Packets sent (written to the port or queued for ARP resolution). */
-    long sent;
-    /** Packets not sent: no transmit buffer, no route, larger than the port's MTU. */
-    long sendFailures;
     /** Drops by reason, indexed by {@link RoceStatus#ordinal()}. */
     final long[] drops = new long[RoceStatus.values().length];
 
@@ -98,6 +105,8 @@ final class PortIo implements AutoCloseable {
                     + (Integer.highestOneBit(mtu - OVERHEAD)) + " or less");
         }
         this.ipChecksumOffload = port.capabilities().txIpChecksum();
+        this.localIp = SoftEngine.ipv4(config.address());
+        this.loopSlot = config.mtu() + OVERHEAD;
         // The ARP queue holds a window's worth of packets sent before the peer's MAC is known.
         InterfaceConfig ic = InterfaceConfig.builder(Ipv4Address.of(config.address().getAddress()), config.prefixLength())
                 .ttl(RocePacket.DEFAULT_TTL).arpQueueSize(64).arpResolveTimeout(Duration.ofSeconds(1)).build();
@@ -146,10 +155,16 @@ final class PortIo implements AutoCloseable {
         return iface;
     }
 
-    /** Receives and delivers what the port has, runs ARP timers, sends what is written; whether anything moved. */
+    /**
+     * Delivers the packets looped back so far, receives and delivers what the port has, runs ARP
+     * timers, sends what is written; whether anything moved or still waits.
+     */
     boolean poll(long now) {
         dirty = false;
-        return iface.poll(now);
+        boolean moved = drainLoopback(now);
+        moved |= iface.poll(now);
+        dirty = loopCount > 0;   // looped back during this poll (ACKs of looped packets): the next poll
+        return moved || dirty;
     }
 
     /** Sends the frames {@link #send} wrote since the last poll (one burst). */
@@ -173,27 +188,89 @@ final class PortIo implements AutoCloseable {
     boolean send(int qpn, TransportPacket p) {
         int transport = RocePacket.transportLength(p.opcode, p.payloadLength);
         int length = UdpPacket.HEADER_LENGTH + transport;
+        if ((int) p.address == localIp) {
+            return loopback(qpn, p, length);
+        }
         int status = tx.begin((int) p.address, IpProtocol.UDP, length);
         if (status != IpTransmitter.OK) {
-            sendFailures++;    // lost on the wire for the transport, which retries
-            return false;
+            return false;    // no transmit buffer, no route, too big: lost on the wire for the transport, which retries
         }
         MemorySegment m = tx.segment();
         long l4 = tx.offset();
         long ip = l4 - Ipv4Packet.MIN_HEADER_LENGTH;
-        codec.layout(p, m, l4 + UdpPacket.HEADER_LENGTH);
-        udpOut.wrapUnchecked(m, l4, UdpPacket.HEADER_LENGTH).setSourcePort(sourcePort(qpn, p))
-                .setDestinationPort(UdpPacket.ROCE_V2_PORT).setDatagramLength(length).setChecksum(0);
         // ID 0, as the socket path's kernel sends (IP_DONTFRAGMENT); the interface counts IDs up.
         ipOut.wrapUnchecked(m, ip, Ipv4Packet.MIN_HEADER_LENGTH).setIdentification(0);
         if (!ipChecksumOffload) {
             ipOut.fillChecksum();
         }
-        icrc.fillIpv4(m, ip);   // TOS, TTL and the header checksum are masked: offload or not, the same ICRC
+        writeUdp(qpn, p, m, ip, length);
         tx.finish(IpTransmitter.CHECKSUM_NONE);
-        sent++;
         dirty = true;
         return true;
+    }
+
+    /** The UDP header, transport headers and payload after the IPv4 header at {@code ip}, then the ICRC. */
+    private void writeUdp(int qpn, TransportPacket p, MemorySegment m, long ip, int udpLength) {
+        long l4 = ip + Ipv4Packet.MIN_HEADER_LENGTH;
+        codec.layout(p, m, l4 + UdpPacket.HEADER_LENGTH);
+        udpOut.wrapUnchecked(m, l4, UdpPacket.HEADER_LENGTH).setSourcePort(sourcePort(qpn, p))
+                .setDestinationPort(UdpPacket.ROCE_V2_PORT).setDatagramLength(udpLength).setChecksum(0);
+        icrc.fillIpv4(m, ip);   // TOS, TTL and the header checksum are masked: offload or not, the same ICRC
+    }
+
+    /**
+     * A packet to the device's own address (QPs of one device talking to each other, as rxe loops
+     * them back): the whole IPv4 packet it would send goes to a ring, delivered at the next poll,
+     * never from inside the sending QP's call. A full ring drops it (the transport retries).
+     */
+    private boolean loopback(int qpn, TransportPacket p, int udpLength) {
+        if (loopCount == LOOP_SLOTS) {
+            return false;
+        }
+        if (loop == null) {
+            loop = MemorySegment.ofArray(new byte[LOOP_SLOTS * loopSlot]);
+        }
+        int slot = (loopHead + loopCount) % LOOP_SLOTS;
+        long ip = (long) slot * loopSlot;
+        int total = Ipv4Packet.MIN_HEADER_LENGTH + udpLength;
+        ipOut.wrapUnchecked(loop, ip, Ipv4Packet.MIN_HEADER_LENGTH).setHeaderLength(Ipv4Packet.MIN_HEADER_LENGTH)
+                .setDscpEcn(0, 0).setTotalLength(total).setIdentification(0).setFragmentation(true, false, 0)
+                .setTtl(RocePacket.DEFAULT_TTL).setProtocol(IpProtocol.UDP).setSource(localIp).setDestination(localIp)
+                .fillChecksum();
+        writeUdp(qpn, p, loop, ip, udpLength);
+        loopLength[slot] = total;
+        loopCount++;
+        dirty = true;
+        return true;
+    }
+
+    /** Delivers the looped-back packets queued before this call; those their delivery loops back wait for the next. */
+    private boolean drainLoopback(long now) {
+        int n = loopCount;
+        for (int i = 0; i < n; i++) {
+            int slot = loopHead;
+            // the slot stays taken while it is delivered: packets looped back meanwhile go behind it
+            deliverIpv4(loop, (long) slot * loopSlot, loopLength[slot], localIp, now);
+            loopHead = (slot + 1) % LOOP_SLOTS;
+            loopCount--;
+        }
+        return n > 0;
+    }
+
+    /** One IPv4 packet to UDP 4791: checked whole (ICRC included) and delivered, or dropped and counted. */
+    private void deliverIpv4(MemorySegment m, long offset, int length, int source, long now) {
+        RoceStatus s = roce.wrapIpv4(m, offset, length);
+        if (s != RoceStatus.OK) {
+            drops[s.ordinal()]++;
+            if (s == RoceStatus.BAD_ICRC) {
+                icrcErrors++;
+            } else {
+                malformed++;
+            }
+            return;
+        }
+        roceReceived++;
+        receiver.deliver(now, codec.read(roce, source & 0xFFFFFFFFL, received));
     }
 
     /** rxe's source port (ROCEV2.md): RC from both QP numbers, UC and UD from the local one. */
@@ -223,19 +300,8 @@ final class PortIo implements AutoCloseable {
                 notRoce++;
                 return false;
             }
-            RoceStatus s = roce.wrapIpv4(ip.segment(), ip.offset(), ip.totalLength());
-            if (s != RoceStatus.OK) {
-                drops[s.ordinal()]++;
-                if (s == RoceStatus.BAD_ICRC) {
-                    icrcErrors++;
-                } else {
-                    malformed++;
-                }
-                return true;    // ours, dropped: no ICMP error for it
-            }
-            roceReceived++;
-            receiver.deliver(now, codec.read(roce, ip.source() & 0xFFFFFFFFL, received));
-            return true;
+            deliverIpv4(ip.segment(), ip.offset(), ip.totalLength(), ip.source(), now);
+            return true;    // ours, even when dropped: no ICMP error for it
         }
 
         @Override

@@ -1,7 +1,9 @@
 package io.jverbs.soft.device;
 
 import io.jverbs.core.NativeBuffer;
+import io.jverbs.raweth.iface.Counter;
 import io.jverbs.raweth.linux.HostNet;
+import io.jverbs.raweth.port.AllocatedBytes;
 import io.jverbs.raweth.wire.EthernetFrame;
 import io.jverbs.raweth.wire.Ipv4Packet;
 import io.jverbs.raweth.wire.MacAddress;
@@ -21,6 +23,9 @@ import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
+import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.WrOpcode;
 import io.jverbs.verbs.WorkCompletions;
 import jdk.net.ExtendedSocketOptions;
 import org.junit.jupiter.api.AfterAll;
@@ -30,6 +35,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -164,6 +170,88 @@ class SoftPacketPortTest {
         assertEquals(1, fromUs.size(), "QPs addressed by the raw device " + fromUs);
         assertEquals(Set.of(SourcePort.rc(toUs.iterator().next(), fromUs.iterator().next())), ports, "UDP source ports");
         Files.deleteIfExists(pcap);
+    }
+
+    /**
+     * SEND 2000 B + WRITE 3000 B rounds from the AF_PACKET device to the socket-path one: once warm,
+     * neither the posting thread (post, poll, and the frames it writes and flushes) nor the raw
+     * device's progress thread (frames received, ICRC checked, ACKs delivered) allocates. Three
+     * windows, the best one asserted, as SoftAllocationTest does (the JIT may allocate in one).
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void thePacketPortPathAllocatesNothingPerOperation() {
+        try (Context ca = Context.open("jsoftraw"); Context cb = Context.open("jsoftudp");
+             ProtectionDomain pa = ca.allocateProtectionDomain(); ProtectionDomain pb = cb.allocateProtectionDomain();
+             CompletionQueue qa = ca.createCompletionQueue(64); CompletionQueue qb = cb.createCompletionQueue(64);
+             QueuePair a = pa.createQueuePair(QueuePair.Config.of(QpType.RC, qa));
+             QueuePair b = pb.createQueuePair(QueuePair.Config.of(QpType.RC, qb));
+             NativeBuffer ba = NativeBuffer.allocate(1 << 16); NativeBuffer bb = NativeBuffer.allocate(1 << 16)) {
+            MemoryRegion ma = pa.register(ba, Access.LOCAL_WRITE), mb = pb.register(bb, Access.LOCAL_WRITE | Access.ALL_REMOTE);
+            Endpoint ea = a.endpoint(1, 1, 1), eb = b.endpoint(1, 1, 2);
+            a.connect(ea, eb, PATH);
+            b.connect(eb, ea, PATH);
+            SendRequests send = new SendRequests(1, 1).add(1, WrOpcode.SEND, SendFlags.SIGNALED).sge(ma, 0, 2000);
+            SendRequests write = new SendRequests(1, 1).add(2, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(ma, 0, 3000)
+                    .rdma(mb.address(32768), mb.rkey());
+            ReceiveRequests recv = new ReceiveRequests(1, 1).add(3).sge(mb, 0, 4096);
+            WorkCompletions wc = new WorkCompletions(8);
+            Thread engine = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("jverbs-soft-jsoftraw")).findFirst().orElseThrow();
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            rounds(a, b, qa, qb, send, write, recv, wc, 3000);
+            long bestPoster = Long.MAX_VALUE, bestEngine = Long.MAX_VALUE;
+            for (int window = 0; window < 3; window++) {
+                long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
+                long before = AllocatedBytes.current();
+                long t0 = System.nanoTime();
+                rounds(a, b, qa, qb, send, write, recv, wc, 2000);
+                long elapsed = System.nanoTime() - t0;
+                long mine = AllocatedBytes.current() - before;
+                long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
+                System.out.printf("afpacket -> udp socket, 2000 rounds (SEND 2000 B + WRITE 3000 B): poster %d B,"
+                        + " raw device's progress thread %d B, %.1f us per round%n", mine, engines, elapsed / 1e3 / 2000);
+                bestPoster = Math.min(bestPoster, mine);
+                bestEngine = Math.min(bestEngine, engines);
+            }
+            assertTrue(bestPoster < 256, "the posting thread allocated at least " + bestPoster + " B in every window");
+            assertTrue(bestEngine < 256, "the raw device's progress thread allocated at least " + bestEngine + " B in every window");
+        }
+    }
+
+    private static void rounds(QueuePair a, QueuePair b, CompletionQueue qa, CompletionQueue qb, SendRequests send,
+                               SendRequests write, ReceiveRequests recv, WorkCompletions wc, int n) {
+        for (int i = 0; i < n; i++) {
+            b.postReceive(recv);
+            a.postSend(send);
+            a.postSend(write);
+            int sent = 0, received = 0;
+            while (sent < 2 || received < 1) {
+                int k = qa.poll(wc);
+                for (int j = 0; j < k; j++) {
+                    if (!wc.isSuccess(j)) throw new AssertionError(wc.describe(j));
+                }
+                sent += k;
+                k = qb.poll(wc);
+                for (int j = 0; j < k; j++) {
+                    if (!wc.isSuccess(j)) throw new AssertionError(wc.describe(j));
+                }
+                received += k;
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void qpsOfOneDeviceOnAPortReachEachOtherThroughItsLoopback() {
+        SoftEngine engine = SoftProvider.engine("jsoftraw");
+        long framesBefore = engine == null ? 0 : engine.port().interfaceStats().count(Counter.TX_FRAMES);
+        SoftQpTest.rcOperations("jsoftraw", "jsoftraw");
+        PortIo port = SoftProvider.engine("jsoftraw").port();
+        assertEquals(0, port.icrcErrors);
+        // nothing went to the wire but, at most, ARP and another test's ICMP
+        long frames = port.interfaceStats().count(Counter.TX_FRAMES) - framesBefore;
+        assertTrue(frames < 5, "frames sent: " + frames);
     }
 
     @Test
