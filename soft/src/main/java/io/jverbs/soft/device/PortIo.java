@@ -91,6 +91,8 @@ final class PortIo implements AutoCloseable {
     long malformed;
     /** UDP datagrams to this address on a port other than 4791. */
     long notRoce;
+    /** How often the progress thread waited on the port for frames (tests: what the wait allocates). */
+    long idleWaits;
     /** Drops by reason, indexed by {@link RoceStatus#ordinal()}. */
     final long[] drops = new long[RoceStatus.values().length];
 
@@ -176,6 +178,7 @@ final class PortIo implements AutoCloseable {
 
     /** Waits for a frame or the timeout, outside the device lock. */
     void await(long nanos) {
+        idleWaits++;
         port.awaitReceive(Math.min(nanos, iface.pollDelay(System.nanoTime())));
     }
 

@@ -3,7 +3,6 @@ package io.jverbs.soft.device;
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.raweth.iface.Counter;
 import io.jverbs.raweth.linux.HostNet;
-import io.jverbs.raweth.port.AllocatedBytes;
 import io.jverbs.raweth.wire.EthernetFrame;
 import io.jverbs.raweth.wire.Ipv4Packet;
 import io.jverbs.raweth.wire.MacAddress;
@@ -35,7 +34,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -47,6 +45,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -175,8 +174,9 @@ class SoftPacketPortTest {
     /**
      * SEND 2000 B + WRITE 3000 B rounds from the AF_PACKET device to the socket-path one: once warm,
      * neither the posting thread (post, poll, and the frames it writes and flushes) nor the raw
-     * device's progress thread (frames received, ICRC checked, ACKs delivered) allocates. Three
-     * windows, the best one asserted, as SoftAllocationTest does (the JIT may allocate in one).
+     * device's progress thread (frames received, ICRC checked, ACKs delivered) allocates, but for
+     * what the progress thread's idle wait (poll(2) through core's LibC) may allocate, bounded per
+     * wait. Three windows, the best one asserted, as SoftAllocationTest does (the JIT may allocate in one).
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -196,26 +196,26 @@ class SoftPacketPortTest {
                     .rdma(mb.address(32768), mb.rkey());
             ReceiveRequests recv = new ReceiveRequests(1, 1).add(3).sge(mb, 0, 4096);
             WorkCompletions wc = new WorkCompletions(8);
-            Thread engine = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().equals("jverbs-soft-jsoftraw")).findFirst().orElseThrow();
-            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            rounds(a, b, qa, qb, send, write, recv, wc, 3000);
+            IntConsumer r = n -> rounds(a, b, qa, qb, send, write, recv, wc, n);
+            Thread engine = SoftAllocationTest.progressThread("jsoftraw");
+            PortIo port = SoftProvider.engine("jsoftraw").port();
+            r.accept(3000);
             long bestPoster = Long.MAX_VALUE, bestEngine = Long.MAX_VALUE;
             for (int window = 0; window < 3; window++) {
-                long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
-                long before = AllocatedBytes.current();
-                long t0 = System.nanoTime();
-                rounds(a, b, qa, qb, send, write, recv, wc, 2000);
-                long elapsed = System.nanoTime() - t0;
-                long mine = AllocatedBytes.current() - before;
-                long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
-                System.out.printf("afpacket -> udp socket, 2000 rounds (SEND 2000 B + WRITE 3000 B): poster %d B,"
-                        + " raw device's progress thread %d B, %.1f us per round%n", mine, engines, elapsed / 1e3 / 2000);
-                bestPoster = Math.min(bestPoster, mine);
-                bestEngine = Math.min(bestEngine, engines);
+                long waits = port.idleWaits;
+                long[] w = SoftAllocationTest.window("afpacket -> udp socket, 2000 rounds (SEND 2000 B + WRITE 3000 B)",
+                        "jsoftraw", engine, r, 2000);
+                waits = port.idleWaits - waits;
+                System.out.printf("  the progress thread waited on the port %d times: %.1f B per wait%n", waits, (double) w[1] / waits);
+                bestPoster = Math.min(bestPoster, w[0]);
+                // What the packet path allocates, beside the idle wait's poll(2) (core's LibC.awaitReadable:
+                // the JDK slices its errno-capture segment per call, a ~48 B object when C2 does not
+                // scalar-replace it; 0 B in some runs, ~50 B per wait in others).
+                bestEngine = Math.min(bestEngine, Math.max(0, w[1] - 64 * waits));
             }
             assertTrue(bestPoster < 256, "the posting thread allocated at least " + bestPoster + " B in every window");
-            assertTrue(bestEngine < 256, "the raw device's progress thread allocated at least " + bestEngine + " B in every window");
+            assertTrue(bestEngine < 256, "the raw device's progress thread allocated at least " + bestEngine
+                    + " B beyond 64 B per idle wait in every window");
         }
     }
 
