@@ -4,6 +4,7 @@ import io.jverbs.raweth.iface.Interface;
 import io.jverbs.raweth.iface.InterfaceConfig;
 import io.jverbs.raweth.iface.IpTransmitter;
 import io.jverbs.raweth.iface.Socket;
+import io.jverbs.raweth.linux.AfPacketPort;
 import io.jverbs.raweth.port.NanoClock;
 import io.jverbs.raweth.port.PacketPort;
 import io.jverbs.raweth.port.PortHints;
@@ -25,6 +26,7 @@ import io.jverbs.soft.wire.SourcePort;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A soft device's packet I/O on a raw-eth {@link PacketPort} (AF_PACKET, DPDK, TAP): whole
@@ -56,6 +58,8 @@ final class PortIo implements AutoCloseable {
         void deliver(long now, TransportPacket packet);
     }
 
+    /** How long the progress thread parks between polls of a polled port (DPDK) when idle. */
+    private static final long POLLED_IDLE_NANOS = 20_000;
     /** Packets to the device's own address waiting for the next poll (see {@link #loopback}). */
     private static final int LOOP_SLOTS = 128;
     /** UDP, BTH, the largest extension headers (RETH + ImmDt: 20 bytes) and the ICRC around one MTU of payload. */
@@ -66,6 +70,8 @@ final class PortIo implements AutoCloseable {
     private final Interface iface;
     private final Receiver receiver;
     private final boolean ipChecksumOffload;
+    /** An AF_PACKET port, whose wait may run beside its data path (see {@link #await}). */
+    private final boolean kernelWait;
     private final PacketCodec codec = new PacketCodec();
     private final RocePacket roce = new RocePacket();
     private final TransportPacket received = new TransportPacket();
@@ -82,6 +88,8 @@ final class PortIo implements AutoCloseable {
     private IpTransmitter tx;
     /** Frames written since the last poll: {@link #flush} sends them. */
     private boolean dirty;
+    /** The interface's timers (ARP) as of the last poll: how long {@link #await} may wait for them. */
+    private long timerDelay = Long.MAX_VALUE;
 
     /** RoCEv2 packets received with a good ICRC and handed to the engine. */
     long roceReceived;
@@ -107,6 +115,7 @@ final class PortIo implements AutoCloseable {
                     + (Integer.highestOneBit(mtu - OVERHEAD)) + " or less");
         }
         this.ipChecksumOffload = port.capabilities().txIpChecksum();
+        this.kernelWait = port instanceof AfPacketPort;
         this.localIp = SoftEngine.ipv4(config.address());
         this.loopSlot = config.mtu() + OVERHEAD;
         // The ARP queue holds a window's worth of packets sent before the peer's MAC is known.
@@ -166,6 +175,7 @@ final class PortIo implements AutoCloseable {
         boolean moved = drainLoopback(now);
         moved |= iface.poll(now);
         dirty = loopCount > 0;   // looped back during this poll (ACKs of looped packets): the next poll
+        timerDelay = iface.pollDelay(now);   // here, under the lock: the interface is single-threaded
         return moved || dirty;
     }
 
@@ -176,10 +186,23 @@ final class PortIo implements AutoCloseable {
         }
     }
 
-    /** Waits for a frame or the timeout, outside the device lock. */
+    /**
+     * Waits for a frame, the interface's next timer or {@code nanos}, outside the device lock.
+     * {@link PacketPort#awaitReceive} belongs to the port's single-threaded data path, and a poster
+     * may be receiving under the lock meanwhile: only an AF_PACKET port's wait is used here, since it
+     * only reads ring status words before its {@code poll(2)} (a stale read makes it return early or
+     * sleep to its timeout, never corrupts the ring). A DPDK port's wait polls the queue itself
+     * ({@code rte_eth_rx_burst}), so a polled port gets a short park instead and the next poll under
+     * the lock looks for frames.
+     */
     void await(long nanos) {
         idleWaits++;
-        port.awaitReceive(Math.min(nanos, iface.pollDelay(System.nanoTime())));
+        long t = Math.min(nanos, timerDelay);
+        if (kernelWait) {
+            port.awaitReceive(t);
+        } else {
+            LockSupport.parkNanos(Math.min(t, POLLED_IDLE_NANOS));
+        }
     }
 
     /** A sink for the QP numbered {@code qpn}: its packets carry its rxe UDP source port. */
