@@ -384,7 +384,7 @@ final class SoftContext implements ContextOps {
         SoftQp qp;
         engine.acquire();
         try {
-            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, recvCq,
+            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine.sink(qpn), sendCq, recvCq,
                     ibv_qp_init_attr.sq_sig_all(init) != 0,
                     sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
             engine.add(qp);

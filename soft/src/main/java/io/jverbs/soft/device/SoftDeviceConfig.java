@@ -7,14 +7,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One soft device: its name, the IPv4 address its UDP socket binds (port 4791, RoCEv2's) and
- * its port MTU in bytes (the largest path MTU its QPs may use: 256, 512, 1024, 2048 or 4096).
+ * One soft device: its name, its IPv4 address, its port MTU in bytes (the largest path MTU its
+ * QPs may use: 256, 512, 1024, 2048 or 4096) and where its packets go: a UDP socket bound to the
+ * address on port 4791 (RoCEv2's), or, with a {@code port}, whole Ethernet frames on a raw-eth
+ * packet port ({@code afpacket:veth0}, {@code dpdk:...}) where the device owns the address
+ * itself (answers ARP for it, resolves its peers) and verifies the ICRC of every packet.
  *
- * @param name    the device name {@code Context.open} takes, e.g. {@code jsoft0}
- * @param address the IPv4 address to bind; its IPv4-mapped GID is GID index 1, as on rxe
- * @param mtu     the port's active MTU in bytes
+ * @param name         the device name {@code Context.open} takes, e.g. {@code jsoft0}
+ * @param address      the IPv4 address (bound on the socket path); its IPv4-mapped GID is GID index 1, as on rxe
+ * @param mtu          the port's active MTU in bytes
+ * @param prefixLength on a packet port, the length of the on-link prefix (peers outside it are unreachable: no gateway); 24 by default
+ * @param port         a raw-eth port spec ({@code io.jverbs.raweth.port.PortSpec}), or null for the UDP socket path
  */
-public record SoftDeviceConfig(String name, Inet4Address address, int mtu) {
+public record SoftDeviceConfig(String name, Inet4Address address, int mtu, int prefixLength, String port) {
     /** The RoCEv2 UDP port. */
     public static final int ROCE_PORT = 4791;
 
@@ -39,6 +44,26 @@ public record SoftDeviceConfig(String name, Inet4Address address, int mtu) {
         if (mtu != 256 && mtu != 512 && mtu != 1024 && mtu != 2048 && mtu != 4096) {
             throw new IllegalArgumentException("soft device " + name + ": MTU is 256, 512, 1024, 2048 or 4096, got " + mtu);
         }
+        if (prefixLength < 1 || prefixLength > 32) {
+            throw new IllegalArgumentException("soft device " + name + ": prefix length is 1..32, got " + prefixLength);
+        }
+        if (port != null && (port.indexOf(':') <= 0)) {
+            throw new IllegalArgumentException("soft device " + name + ": port '" + port
+                    + "' is not a raw-eth port spec scheme:argument, e.g. afpacket:veth0");
+        }
+    }
+
+    /** A device on the UDP socket path: {@code name} bound to {@code address} with {@code mtu}. */
+    public SoftDeviceConfig(String name, Inet4Address address, int mtu) {
+        this(name, address, mtu, 24, null);
+    }
+
+    /**
+     * {@code name} with {@code address/prefixLength} and a 1024-byte MTU on the raw-eth packet port
+     * {@code port} (e.g. {@code afpacket:veth0}).
+     */
+    public static SoftDeviceConfig onPort(String name, String address, int prefixLength, String port) {
+        return new SoftDeviceConfig(name, ipv4(name, address), 1024, prefixLength, port);
     }
 
     /** {@code name} on {@code address} with a 1024-byte MTU. */
@@ -52,21 +77,51 @@ public record SoftDeviceConfig(String name, Inet4Address address, int mtu) {
     }
 
     /**
-     * Parses {@code name=address[:mtu]} entries separated by commas; {@code none} or blank
-     * gives none. Bad entries throw {@link IllegalArgumentException} naming the entry.
+     * Parses {@code name=address[/prefix][:mtu][@port]} entries separated by commas, or by
+     * semicolons when the spec has a {@code @port} (port specs hold commas:
+     * {@code afpacket:veth0,ring=v2}, {@code dpdk:... --vdev net_af_packet0,iface=veth0});
+     * {@code none} or blank gives none. Bad entries throw {@link IllegalArgumentException} naming
+     * the entry.
      */
     public static List<SoftDeviceConfig> parse(String spec) {
         List<SoftDeviceConfig> out = new ArrayList<>();
         if (spec == null || spec.isBlank() || spec.strip().equals("none")) {
             return out;
         }
-        for (String entry : spec.split(",")) {
+        boolean ports = spec.indexOf('@') >= 0;
+        for (String entry : spec.split(ports ? ";" : ",")) {
             String e = entry.strip();
             int eq = e.indexOf('=');
             if (eq <= 0) {
-                throw new IllegalArgumentException("soft device entry '" + e + "': expected name=address[:mtu], e.g. jsoft0=127.0.0.1:1024");
+                throw new IllegalArgumentException("soft device entry '" + e
+                        + "': expected name=address[/prefix][:mtu][@port], e.g. jsoft0=127.0.0.1:1024 or jsoft1=10.77.0.3/24@afpacket:veth0");
             }
             String name = e.substring(0, eq), rest = e.substring(eq + 1);
+            String port = null;
+            int at = rest.indexOf('@');
+            if (at >= 0) {
+                port = rest.substring(at + 1).strip();
+                rest = rest.substring(0, at).strip();
+                if (rest.indexOf(',') >= 0) {
+                    throw new IllegalArgumentException("soft device entry '" + e
+                            + "': with a @port, entries are separated by ';' (port specs contain commas)");
+                }
+            }
+            int prefix = 24;
+            int slash = rest.indexOf('/');
+            if (slash >= 0) {
+                int end = rest.indexOf(':', slash);
+                String p = rest.substring(slash + 1, end < 0 ? rest.length() : end);
+                try {
+                    prefix = Integer.parseInt(p);
+                } catch (NumberFormatException x) {
+                    throw new IllegalArgumentException("soft device entry '" + e + "': the prefix length '" + p + "' is not a number");
+                }
+                if (port == null) {
+                    throw new IllegalArgumentException("soft device entry '" + e + "': a /prefix only applies with a @port");
+                }
+                rest = rest.substring(0, slash) + (end < 0 ? "" : rest.substring(end));
+            }
             int colon = rest.indexOf(':');
             int mtu = 1024;
             if (colon >= 0) {
@@ -77,7 +132,7 @@ public record SoftDeviceConfig(String name, Inet4Address address, int mtu) {
                 }
                 rest = rest.substring(0, colon);
             }
-            SoftDeviceConfig c = new SoftDeviceConfig(name, ipv4(name, rest), mtu);
+            SoftDeviceConfig c = new SoftDeviceConfig(name, ipv4(name, rest), mtu, prefix, port);
             if (out.stream().anyMatch(o -> o.name.equals(name))) {
                 throw new IllegalArgumentException("soft device " + name + " is named twice in '" + spec + "'");
             }

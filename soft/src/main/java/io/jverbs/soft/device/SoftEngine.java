@@ -41,6 +41,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@code IP_DONTFRAGMENT}: the kernel then sends IPv4 ID 0 with DF, the header the ICRC was
  * computed over (ROCEV2.md). On this path the kernel has stripped the IPv4 header before we see a
  * packet, so the ICRC of received packets cannot be checked (docs/soft-device.md).
+ *
+ * <p>A device configured with a {@code @port} has no socket: {@link PortIo} moves whole frames on
+ * a raw-eth packet port (and verifies every ICRC); the engine keeps the QPs, the lock and the thread.
  */
 final class SoftEngine implements PacketSink {
     /** How long the thread sleeps in select when idle: the granularity of the transport's timers. */
@@ -64,6 +67,8 @@ final class SoftEngine implements PacketSink {
     private final SoftDevice device;
     private final DatagramChannel channel;
     private final Selector selector;
+    /** The raw-frame path (a {@code @port} in the config), or null: the UDP socket path. */
+    private final PortIo port;
     private final Thread thread;
     private volatile boolean running = true;
     private static final java.util.function.Consumer<SelectionKey> IGNORE = key -> { };
@@ -94,6 +99,16 @@ final class SoftEngine implements PacketSink {
         this.device = device;
         SoftDeviceConfig c = device.config();
         this.localIp = ipv4(c.address());
+        if (c.port() != null) {
+            // Seam to the raw-frame path: PortIo does the I/O, the engine keeps the QPs and the thread.
+            this.port = PortIo.open(c, this::toQp);
+            this.channel = null;
+            this.selector = null;
+            this.thread = Thread.ofPlatform().daemon().name("jverbs-soft-" + c.name()).unstarted(this::run);
+            thread.start();
+            return;
+        }
+        this.port = null;
         DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET);
         try {
             ch.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
@@ -133,8 +148,9 @@ final class SoftEngine implements PacketSink {
         }
     }
 
-    /** Releases the device lock. */
+    /** Releases the device lock; on a packet port, first sends the frames written under it (one burst). */
     void release() {
+        if (port != null) port.flush(System.nanoTime());
         HELD.setRelease(this, 0);
     }
 
@@ -162,14 +178,16 @@ final class SoftEngine implements PacketSink {
             acquire();
             try {
                 long now = System.nanoTime();
-                busy = receive(now, 64) > 0;
+                busy = port != null ? port.poll(now) : receive(now, 64) > 0;
                 for (SoftQp qp : qps) {
                     if (qp != null) qp.poll(now);
                 }
             } finally {
                 release();
             }
-            if (!busy && running) {
+            if (!busy && running && port != null) {
+                port.await(IDLE_MILLIS * 1_000_000);
+            } else if (!busy && running) {
                 try {
                     // The form with an action: no selected-key set, whose HashSet allocates a node per ready key.
                     selector.select(IGNORE, IDLE_MILLIS);
@@ -212,7 +230,11 @@ final class SoftEngine implements PacketSink {
     void progressFromPoll() {
         if (!HELD.compareAndSet(this, 0, 1)) return;
         try {
-            receive(System.nanoTime(), 16);
+            if (port != null) {
+                port.poll(System.nanoTime());
+            } else {
+                receive(System.nanoTime(), 16);
+            }
         } finally {
             release();
         }
@@ -231,12 +253,39 @@ final class SoftEngine implements PacketSink {
             received.ipv4Header = ipv4Header(sourceIp, length);
             received.ipv4HeaderOffset = 0;
         }
-        SoftQp qp = qp(received.destQp);
+        toQp(now, received);
+    }
+
+    /** A checked packet to the QP its BTH names, or dropped (no such QP). */
+    private void toQp(long now, TransportPacket packet) {
+        if (port != null) packetsReceived++;   // the socket path counted it in deliver()
+        SoftQp qp = qp(packet.destQp);
         if (qp == null) {
             packetsDropped++;
             return;
         }
-        qp.receive(now, received);
+        qp.receive(now, packet);
+    }
+
+    /**
+     * Where QP {@code qpn} sends: the engine itself on the socket path, on a packet port a sink
+     * that stamps the QP's rxe UDP source port and counts like {@link #send}.
+     */
+    PacketSink sink(int qpn) {
+        if (port == null) return this;
+        return p -> {
+            if (port.send(qpn, p)) {
+                packetsSent++;
+                return true;
+            }
+            sendFailures++;
+            return false;
+        };
+    }
+
+    /** The raw-frame path's I/O, or null on the socket path (tests: its counters). */
+    PortIo port() {
+        return port;
     }
 
     /**
@@ -305,6 +354,15 @@ final class SoftEngine implements PacketSink {
     /** Stops the thread and closes the socket. */
     void close() {
         running = false;
+        if (port != null) {
+            try {
+                thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            port.close();
+            return;
+        }
         selector.wakeup();
         try {
             thread.join(5_000);

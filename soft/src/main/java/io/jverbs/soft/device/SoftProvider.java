@@ -102,6 +102,11 @@ public final class SoftProvider implements Provider {
                             + " or the address is not on this host");
                 } catch (java.io.IOException e) {
                     throw new ProviderException(Errno.EIO, "cannot open the UDP socket of " + name + ": " + e);
+                } catch (RuntimeException e) {
+                    if (c.port() == null) throw e;
+                    // the packet port's opener: no privilege (CAP_NET_RAW for afpacket), no interface, a bad spec or MTU
+                    throw new ProviderException(e instanceof IllegalArgumentException ? Errno.EINVAL : Errno.EIO,
+                            "cannot open soft device " + name + " on the packet port " + c.port() + ": " + e.getMessage());
                 }
                 OPEN.put(name, device);
             }

@@ -19,6 +19,7 @@ import io.jverbs.verbs.WrOpcode;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
+import java.util.function.IntConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -50,33 +51,53 @@ class SoftAllocationTest {
                     .rdma(mr.address(32768), mr.rkey());
             ReceiveRequests recv = new ReceiveRequests(1, 1).add(3).sge(mr, 8192, 4096);
             WorkCompletions wc = new WorkCompletions(8);
-            Thread engine = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().equals("jverbs-soft-jsoft0")).findFirst().orElse(null);
-            assertNotNull(engine, "the progress thread of jsoft0");
-            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
-            rounds(a, b, cq, send, write, recv, wc, WARM);
-            // Three windows: a per-operation allocation shows in every one; the JIT recompiling a
-            // method (a deoptimized frame allocates while it runs interpreted) shows in one at most.
-            long bestPoster = Long.MAX_VALUE, bestEngine = Long.MAX_VALUE;
-            for (int window = 0; window < 3; window++) {
-                long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
-                long before = AllocatedBytes.current();
-                long t0 = System.nanoTime();
-                rounds(a, b, cq, send, write, recv, wc, MEASURED);
-                long elapsed = System.nanoTime() - t0;
-                long mine = AllocatedBytes.current() - before;
-                long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
-                // The round time is a figure, not a check (timing is not asserted).
-                System.out.printf("soft device, %d rounds (SEND 2000 B + WRITE 3000 B, 5 packets + ACKs): poster %d B,"
-                        + " progress thread %d B, %.1f us per round%n", MEASURED, mine, engines, elapsed / 1e3 / MEASURED);
-                bestPoster = Math.min(bestPoster, mine);
-                bestEngine = Math.min(bestEngine, engines);
-            }
-            // A few hundred bytes of slack for background bookkeeping, far below one byte per round.
-            assertTrue(bestPoster < 256, "the posting thread allocated at least " + bestPoster + " B in every window of " + MEASURED + " rounds");
-            assertTrue(bestEngine < 256, "the progress thread allocated at least " + bestEngine + " B in every window of " + MEASURED + " rounds");
+            assertAllocationFree("soft device, " + MEASURED + " rounds (SEND 2000 B + WRITE 3000 B, 5 packets + ACKs)", "jsoft0",
+                    n -> rounds(a, b, cq, send, write, recv, wc, n), WARM, MEASURED);
         }
+    }
+
+    /**
+     * Runs {@code rounds} {@code warm} times, then three windows of {@code measured}, and asserts
+     * that this thread and {@code device}'s progress thread allocated (almost) nothing in their best
+     * window: a per-operation allocation shows in every one; the JIT recompiling a method (a
+     * deoptimized frame allocates while it runs interpreted) shows in one at most.
+     */
+    static void assertAllocationFree(String what, String device, IntConsumer rounds, int warm, int measured) {
+        Thread engine = progressThread(device);
+        rounds.accept(warm);
+        long bestPoster = Long.MAX_VALUE, bestEngine = Long.MAX_VALUE;
+        for (int window = 0; window < 3; window++) {
+            long[] w = window(what, device, engine, rounds, measured);
+            bestPoster = Math.min(bestPoster, w[0]);
+            bestEngine = Math.min(bestEngine, w[1]);
+        }
+        // A few hundred bytes of slack for background bookkeeping, far below one byte per round.
+        assertTrue(bestPoster < 256, "the posting thread allocated at least " + bestPoster + " B in every window of " + measured + " rounds");
+        assertTrue(bestEngine < 256, "the progress thread allocated at least " + bestEngine + " B in every window of " + measured + " rounds");
+    }
+
+    /** The progress thread of the open soft device {@code device}. */
+    static Thread progressThread(String device) {
+        Thread engine = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("jverbs-soft-" + device)).findFirst().orElse(null);
+        assertNotNull(engine, "the progress thread of " + device);
+        return engine;
+    }
+
+    /** One window of {@code n} rounds: {bytes this thread allocated, bytes {@code engine} allocated}, printed with the round time. */
+    static long[] window(String what, String device, Thread engine, IntConsumer rounds, int n) {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
+        long before = AllocatedBytes.current();
+        long t0 = System.nanoTime();
+        rounds.accept(n);
+        long elapsed = System.nanoTime() - t0;
+        long mine = AllocatedBytes.current() - before;
+        long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
+        // The round time is a figure, not a check (timing is not asserted).
+        System.out.printf("%s: poster %d B, %s's progress thread %d B, %.1f us per round%n", what, mine, device, engines,
+                elapsed / 1e3 / n);
+        return new long[]{mine, engines};
     }
 
     private static void rounds(QueuePair a, QueuePair b, CompletionQueue cq, SendRequests send, SendRequests write,

@@ -85,7 +85,7 @@ class SoftQpTest {
     }
 
     /** Polls {@code cq} until {@code n} completions arrived (5 s at most), one by one, into one array. */
-    private static WorkCompletions await(CompletionQueue cq, int n) {
+    static WorkCompletions await(CompletionQueue cq, int n) {
         WorkCompletions wc = new WorkCompletions(n);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         int got = 0;
@@ -110,7 +110,8 @@ class SoftQpTest {
         assertEquals(-1, java.lang.foreign.MemorySegment.mismatch(a.segment(), aOff, aOff + length, b.segment(), bOff, bOff + length));
     }
 
-    private void rcOperations(String deviceA, String deviceB) {
+    /** RC SEND (with immediate, and inline), WRITE, READ, FETCH_ADD, CMP_SWAP and a bad rkey from {@code deviceA} to {@code deviceB}, data checked (SoftPacketPortTest runs it across a veth too). */
+    static void rcOperations(String deviceA, String deviceB) {
         try (Side a = Side.open(deviceA, QpType.RC); Side b = Side.open(deviceB, QpType.RC)) {
             connect(a, b);
             SoftEngine engineA = SoftProvider.engine(deviceA), engineB = SoftProvider.engine(deviceB);
