@@ -46,7 +46,6 @@ class SoftConformanceTest {
     private static final int A_IP = DEVICES.ip0, B_IP = DEVICES.ip1;
     /** The requester's (a's) first PSN, and the responder's. */
     private static final int PSN = 0x100, PSN_B = 0x200;
-    private static final int MTU = 1024;
 
     /** Timeout in ms of {@link #path}'s local ACK timer (4.096 us x 2^20). */
     private static final long TIMEOUT_MS = (4096L << 20) / 1_000_000;
