@@ -8,11 +8,16 @@ import io.jverbs.soft.wire.Tcpdump;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +31,9 @@ final class LoopbackCapture implements AutoCloseable {
     private static final Path DIR = Path.of("target", "soft-wire");
     final Path file;
     private final Tcpdump tcpdump;
+    private final String a, b;
+    /** The end marker's payload: a datagram that is no RoCEv2 packet, left out of {@link #parse}. */
+    private final byte[] marker = ("jverbs capture end " + System.nanoTime()).getBytes(StandardCharsets.US_ASCII);
 
     /** One RoCEv2 packet as captured: its place in the capture, when, between whom, and the header fields the checks read. */
     record Wire(int index, long micros, int source, int destination, Opcode opcode, int destQp, int psn, boolean ackRequest,
@@ -50,9 +58,11 @@ final class LoopbackCapture implements AutoCloseable {
         }
     }
 
-    private LoopbackCapture(Tcpdump tcpdump) {
+    private LoopbackCapture(Tcpdump tcpdump, String a, String b) {
         this.tcpdump = tcpdump;
         this.file = tcpdump.file;
+        this.a = a;
+        this.b = b;
     }
 
     /** Starts tcpdump for UDP 4791 between {@code a} and {@code b} and waits until it listens. */
@@ -61,7 +71,7 @@ final class LoopbackCapture implements AutoCloseable {
         try {
             Files.createDirectories(DIR);
             return new LoopbackCapture(Tcpdump.start("lo", "udp dst port 4791 and host " + a + " and host " + b,
-                    DIR.resolve(name + ".pcap")));
+                    DIR.resolve(name + ".pcap")), a, b);
         } catch (IOException e) {
             throw new AssertionError("tcpdump: " + e.getMessage() + " (is it installed?)", e);
         } catch (InterruptedException e) {
@@ -70,9 +80,23 @@ final class LoopbackCapture implements AutoCloseable {
         }
     }
 
-    /** Stops tcpdump (once nothing more arrives) and returns the packets, checked, in capture order. */
+    /**
+     * Stops tcpdump once it has written everything sent before this call, and returns the
+     * packets, checked, in capture order. On a loaded host tcpdump may lag the traffic by more
+     * than any quiet period, so a marker datagram (a to b's port 4791: the filter takes it, the
+     * device drops it as no RoCEv2 packet) is sent and awaited in the file first.
+     */
     List<Wire> stop() {
-        try {
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.bind(new InetSocketAddress(a, 0));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            for (int i = 0; indexOf(Files.readAllBytes(file), marker) < 0; i++) {
+                assertTrue(System.nanoTime() < deadline, "tcpdump did not write the end marker within 20 s");
+                if (i % 25 == 0) {
+                    ch.send(ByteBuffer.wrap(marker), new InetSocketAddress(b, 4791));
+                }
+                Thread.sleep(20);
+            }
             tcpdump.stop();
         } catch (IOException e) {
             throw new AssertionError(e);
@@ -80,16 +104,33 @@ final class LoopbackCapture implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
-        return parse(file);
+        return parse(file, marker);
     }
 
-    static List<Wire> parse(Path pcap) {
+    private static int indexOf(byte[] data, byte[] what) {
+        outer:
+        for (int i = 0; i + what.length <= data.length; i++) {
+            for (int j = 0; j < what.length; j++) {
+                if (data[i + j] != what[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** The RoCEv2 packets of a capture, checked; frames holding {@code marker} are left out. */
+    static List<Wire> parse(Path pcap, byte[] marker) {
         List<Wire> out = new ArrayList<>();
         RocePacket p = new RocePacket();
         int n = 0;
         for (RxeCapture.Frame f : RxeCapture.records(pcap)) {
             n++;
             byte[] b = f.bytes();
+            if (indexOf(b, marker) >= 0) {
+                continue;
+            }
             String where = "frame " + n + " of " + pcap;
             assertEquals(RoceStatus.OK, p.wrapFrame(MemorySegment.ofArray(b), 0, b.length), where + " is not a valid RoCEv2 packet (ICRC included)");
             // The ICRC covers the IPv4 ID: the soft device's socket must send ID 0 with DF.
@@ -107,7 +148,7 @@ final class LoopbackCapture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         tcpdump.close();
     }
 }
