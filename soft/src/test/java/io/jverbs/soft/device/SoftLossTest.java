@@ -225,11 +225,15 @@ class SoftLossTest {
     /**
      * The RC requests (a to b) and responses (b to a) in capture order. Requests are dropped at
      * b's input hook, so every transmission is on the capture; responses at b's output, so every
-     * response captured reached a. Then each seq-error NAK must be followed by go-back-N from
-     * exactly its PSN: the next request that goes back (a PSN not after the one before) has the
-     * NAK's PSN, unless a retry was already under way with no progress since (no ACK or response
-     * acknowledging more), when rxe ignores it. Every READ request is an original, a repeat of
-     * one (its first response lost), or a re-request from the PSN of the first response not
+     * response captured reached a (and a's socket dropped none). Go-back-N is checked on that
+     * record: every SEND or WRITE packet that goes back (a PSN not after the one before) starts
+     * exactly at a PSN the responder named since the previous one, either in a seq-error NAK (the
+     * requester goes back to the NAKed PSN) or as the first it had not acknowledged (the
+     * retransmit timer goes back to the oldest unacknowledged PSN) - never earlier, never later,
+     * never skipping one - and NAKs must be seen followed that way. (Which NAK a requester
+     * honours depends on timers the capture does not show: rxe ignores a NAK while a retry is
+     * under way until progress or a timeout.) Every READ request is an original, a repeat of one
+     * (its first response lost), or a re-request from the PSN of the first response not
      * received, with the READ's address and length advanced by as many MTUs.
      */
     private static void checkRecovery(List<Wire> req, List<Wire> resp) {
@@ -237,38 +241,47 @@ class SoftLossTest {
         List<Wire> rc = new ArrayList<>(req);
         rc.addAll(resp);
         rc.sort(java.util.Comparator.comparingInt(Wire::index));
-        int naks = 0, followed = 0, ignorable = 0;
-        Wire pending = null, previous = null;
-        boolean retrying = false;
-        int acked = -1;
+        int naks = 0, nakDriven = 0, timerDriven = 0;
+        Wire previous = null;
+        // PSNs the responder named since the last go-back: NAKed ones, and each first unacknowledged.
+        java.util.Set<Integer> nakedPsns = new java.util.HashSet<>(), unacked = new java.util.HashSet<>();
+        int oldestUnacked = -1;
         for (int i = 0; i < rc.size(); i++) {
             Wire w = rc.get(i);
             if (w.source() == A_IP) {
-                if (previous != null && psnDiff(w.psn(), previous.psn()) <= 0) { // going back
-                    if (pending != null) {
-                        assertEquals(pending.psn(), w.psn(), "go-back-N after the NAK " + pending + " starts at its PSN:" + around(rc, i));
-                        followed++;
-                        pending = null;
+                if (previous != null && psnDiff(w.psn(), previous.psn()) <= 0 && w.opcode() != Opcode.RC_RDMA_READ_REQUEST) {
+                    boolean naked = nakedPsns.contains(w.psn());
+                    assertTrue(naked || unacked.contains(w.psn()) || w.psn() == oldestUnacked, "go-back-N from "
+                            + Integer.toHexString(w.psn()) + ", which the responder neither NAKed nor left as the oldest "
+                            + "unacknowledged since the last go-back:" + around(rc, i));
+                    if (naked) {
+                        nakDriven++;
+                    } else {
+                        timerDriven++;
                     }
-                    retrying = true;
+                    nakedPsns.clear();
+                    unacked.clear();
+                }
+                if (oldestUnacked < 0) {
+                    oldestUnacked = w.psn();
                 }
                 previous = w;
-            } else if (w.isNak()) {
-                assertEquals(0x60, w.syndrome(), "only PSN sequence error NAKs: " + w);
-                naks++;
-                if (retrying) {
-                    ignorable++;
-                } else if (pending == null) {
-                    pending = w;
+            } else {
+                int next = w.isNak() ? w.psn() : (w.psn() + 1) & 0xffffff; // a NAK acknowledges the PSNs before it
+                if (w.isNak()) {
+                    assertEquals(0x60, w.syndrome(), "only PSN sequence error NAKs: " + w);
+                    naks++;
+                    nakedPsns.add(w.psn());
                 }
-            } else if (w.opcode().isResponse() && (acked < 0 || psnDiff(w.psn(), acked) > 0)) {
-                acked = w.psn(); // progress: a later NAK is honoured again
-                retrying = false;
+                unacked.add(next);
+                if (psnDiff(next, oldestUnacked) > 0) {
+                    oldestUnacked = next;
+                }
             }
         }
-        System.out.printf("RC through 5%% loss each way: %d requests, %d responses, %d NAKs (0x60): %d followed by go-back-N "
-                + "from their PSN, %d during a retry%n", req.size(), resp.size(), naks, followed, ignorable);
-        assertTrue(followed > 0, "no NAK followed by go-back-N under loss");
+        System.out.printf("RC through 5%% loss each way: %d requests, %d responses, %d NAKs (0x60); go-back-N %d times from a "
+                + "NAKed PSN, %d from the oldest unacknowledged (timer)%n", req.size(), resp.size(), naks, nakDriven, timerDriven);
+        assertTrue(naks > 0 && nakDriven > 0, "no NAK followed by go-back-N from its PSN under loss");
 
         // READ requests: originals (a PSN after every earlier READ's range), repeats and re-requests.
         // The requester takes READ responses in PSN order only (one for a later READ while an
