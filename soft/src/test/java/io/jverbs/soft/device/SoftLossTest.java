@@ -30,13 +30,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Soft ↔ soft through loss: two devices in this JVM ({@code jloss0} on 127.31.0.3, {@code jloss1}
- * on 127.31.0.4), nftables dropping 5% of the RoCEv2 packets in each direction at random (at the
- * output hook: a lost packet is not on the capture, so what is captured was delivered). RC WRITE,
+ * on 127.31.0.4), nftables dropping 5% of the RoCEv2 packets in each direction at random
+ * (requests at b's input, still on the capture; responses at b's output, never on it). RC WRITE,
  * SEND, READ, fetch-and-add and compare-and-swap complete with their data verified by hash; UC
  * and UD deliver only whole, intact messages in order. The capture, parsed with the soft module's
  * own {@code RocePacket}, must show rxe's recovery pattern: NAKs with PSN sequence error (AETH
- * 0x60) each followed by go-back-N from the NAKed PSN, and READ re-requests from the PSN of the
- * first lost response, with the rest of the READ's address and length.
+ * 0x60) followed by go-back-N from the NAKed PSN (every go-back from a PSN the responder named),
+ * and READ re-requests from the PSN of the first lost response, with the rest of the READ's
+ * address and length.
  *
  * <p>Needs root (nftables, tcpdump); not root fails with a message saying so.
  */
