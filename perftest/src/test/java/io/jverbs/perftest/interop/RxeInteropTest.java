@@ -4,6 +4,7 @@ import io.jverbs.soft.wire.Opcode;
 import io.jverbs.soft.wire.RocePacket;
 import io.jverbs.soft.wire.RoceStatus;
 import io.jverbs.soft.wire.RxeCapture;
+import io.jverbs.soft.wire.Tcpdump;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -207,7 +208,7 @@ class RxeInteropTest {
 
     /** {@code cServer} (a command line on rxe0) in the guest, the Java program {@code javaClient} on jsoft0 here. */
     private static Run guestServer(String name, int port, String[] cServer, List<String> javaClient) throws Exception {
-        try (Capture cap = Capture.start(name, port)) {
+        try (Tcpdump cap = capture(name, port)) {
             List<String> server = new ArrayList<>(List.of("timeout", Long.toString(CASE_TIMEOUT_S)));
             server.addAll(List.of(cServer));
             vm.guestBackground(name, server.toArray(String[]::new));
@@ -223,7 +224,7 @@ class RxeInteropTest {
 
     /** The Java program {@code javaServer} on jsoft0 here, {@code cClient} (a command line on rxe0) in the guest. */
     private static Run hostServer(String name, int port, List<String> javaServer, String[] cClient) throws Exception {
-        try (Capture cap = Capture.start(name, port)) {
+        try (Tcpdump cap = capture(name, port)) {
             Process server = javaProcess(name, javaServer);
             awaitHostListening(port, server);
             List<String> client = new ArrayList<>(List.of("timeout", Long.toString(CASE_TIMEOUT_S)));
@@ -572,61 +573,7 @@ class RxeInteropTest {
     }
 
     /** tcpdump on the TAP into target/hostlink/NAME.pcap, RoCEv2 and the case's TCP exchange. */
-    private static final class Capture implements AutoCloseable {
-        final Path file;
-        private final Process tcpdump;
-
-        private Capture(Path file, Process tcpdump) {
-            this.file = file;
-            this.tcpdump = tcpdump;
-        }
-
-        static Capture start(String name, int tcpPort) throws Exception {
-            Path file = out.resolve(name + ".pcap");
-            Path log = out.resolve(name + "-tcpdump.log");
-            Process p = new ProcessBuilder("tcpdump", "-i", tap, "-n", "--immediate-mode", "-B", "65536", "-U", "-s", "0", "-w", file.toString(),
-                    "udp port 4791 or tcp port " + tcpPort)
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            Capture c = new Capture(file, p);
-            for (int i = 0; i < 100; i++) {
-                if (Files.readString(log).contains("listening on")) {
-                    return c;
-                }
-                if (!p.isAlive()) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-            c.close();
-            throw new IllegalStateException("tcpdump on " + tap + " did not start: " + Files.readString(log));
-        }
-
-        void stop() throws InterruptedException, IOException {
-            // tcpdump exits on SIGTERM without writing what it has not read yet ("519 received by
-            // filter, 282 captured"; --immediate-mode, above, stops it waiting for full ring
-            // blocks): wait until the file stops growing first.
-            long size = -1;
-            for (int stable = 0, i = 0; stable < 5 && i < 100; i++) {
-                long now = Files.size(file);
-                stable = now == size ? stable + 1 : 0;
-                size = now;
-                Thread.sleep(100);
-            }
-            tcpdump.destroy();
-            if (!tcpdump.waitFor(10, TimeUnit.SECONDS)) {
-                tcpdump.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-            // A capture with holes would be blamed on the devices: a 64 KiB WRITE is a burst of
-            // 64 frames, and the default 2 MiB ring (-B above: 64 MiB) dropped 63 of 6542.
-            String log = Files.readString(out.resolve(file.getFileName().toString().replace(".pcap", "-tcpdump.log")));
-            assertTrue(log.lines().anyMatch(l -> l.equals("0 packets dropped by kernel")), "tcpdump lost packets: " + log);
-        }
-
-        @Override
-        public void close() throws InterruptedException, IOException {
-            if (tcpdump.isAlive()) {
-                stop();
-            }
-        }
+    private static Tcpdump capture(String name, int tcpPort) throws Exception {
+        return Tcpdump.start(tap, "udp port 4791 or tcp port " + tcpPort, out.resolve(name + ".pcap"));
     }
 }

@@ -1253,15 +1253,10 @@ public final class SoftQp {
         sendAtomicAck(p.psn, original);
     }
 
+    /** An ATOMIC ACKNOWLEDGE: an ACK of {@code psn} that also carries the original value (AtomicAckETH). */
     private void sendAtomicAck(int psn, long original) {
-        TransportPacket a = ack;
-        a.clearHeaders();
-        a.address = destAddress;
-        a.destQp = destQpn;
+        TransportPacket a = fillAck(ACK, psn);
         a.opcode = Opcode.RC_ATOMIC_ACKNOWLEDGE;
-        a.psn = psn;
-        a.syndrome = ACK;
-        a.msn = msn;
         a.atomicOriginal = original;
         out.send(a);
     }
@@ -1303,6 +1298,11 @@ public final class SoftQp {
     }
 
     private void sendAck(int syndrome, int psn) {
+        out.send(fillAck(syndrome, psn));
+    }
+
+    /** The reusable response packet as an ACKNOWLEDGE of {@code psn} with this AETH syndrome and the current MSN. */
+    private TransportPacket fillAck(int syndrome, int psn) {
         TransportPacket a = ack;
         a.clearHeaders();
         a.address = destAddress;
@@ -1311,7 +1311,7 @@ public final class SoftQp {
         a.psn = psn;
         a.syndrome = syndrome;
         a.msn = msn;
-        out.send(a);
+        return a;
     }
 
     /** No receive posted: RC asks for the packet again after min_rnr_timer (RNR NAK); UC drops the message. */

@@ -74,28 +74,21 @@ class RcTransferTest {
         while (sent < SENDS || written < WRITES || read < READS || added < ADDS) {
             long now = p.clock.nanos();
             int kind = (int) (id % 4);
-            SendWqe w;
             if (kind == 0 && sent < SENDS) {
                 int len = sizes(sent);
                 sendLength[sent] = len;
-                w = TestQps.post(p.a, now, id, sent % 2 == 0 ? WrOpcode.SEND : WrOpcode.SEND_WITH_IMM, SendFlags.SIGNALED,
+                SendWqe w = TestQps.post(p.a, now, id, sent % 2 == 0 ? WrOpcode.SEND : WrOpcode.SEND_WITH_IMM, SendFlags.SIGNALED,
                         Pair.IOVA_A + (long) sent * slot, len, p.keyA);
                 w.imm = sent;
                 sent++;
             } else if (kind == 1 && written < WRITES) {
-                w = TestQps.post(p.a, now, id, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED,
-                        Pair.IOVA_A + 512 * 1024 + (long) written * slot, sizes(written + 5), p.keyA);
-                w.remoteAddress = Pair.IOVA_B + 512 * 1024 + (long) written * slot;
-                w.rkey = p.keyB;
+                postRdma(p, now, id, WrOpcode.RDMA_WRITE, 512 * 1024 + (long) written * slot, sizes(written + 5));
                 written++;
             } else if (kind == 2 && read < READS) {
-                w = TestQps.post(p.a, now, id, WrOpcode.RDMA_READ, SendFlags.SIGNALED,
-                        Pair.IOVA_A + 768 * 1024 + (long) read * slot, sizes(read + 9), p.keyA);
-                w.remoteAddress = Pair.IOVA_B + 768 * 1024 + (long) read * slot;
-                w.rkey = p.keyB;
+                postRdma(p, now, id, WrOpcode.RDMA_READ, 768 * 1024 + (long) read * slot, sizes(read + 9));
                 read++;
             } else if (kind == 3 && added < ADDS) {
-                w = TestQps.post(p.a, now, id, WrOpcode.ATOMIC_FETCH_AND_ADD, SendFlags.SIGNALED,
+                SendWqe w = TestQps.post(p.a, now, id, WrOpcode.ATOMIC_FETCH_AND_ADD, SendFlags.SIGNALED,
                         Pair.IOVA_A + Pair.REGION - 8 - 8L * (added + 1), 8, p.keyA);
                 w.remoteAddress = Pair.IOVA_B + Pair.REGION - 8;
                 w.rkey = p.keyB;
@@ -142,6 +135,13 @@ class RcTransferTest {
         assertEquals(QpState.RTS, p.a.state());
         assertEquals(QpState.RTS, p.b.state());
         return p;
+    }
+
+    /** Posts a WRITE or READ of {@code length} bytes between the same offset of A's region and B's. */
+    private static void postRdma(Pair p, long now, long id, WrOpcode op, long offset, int length) {
+        SendWqe w = TestQps.post(p.a, now, id, op, SendFlags.SIGNALED, Pair.IOVA_A + offset, length, p.keyA);
+        w.remoteAddress = Pair.IOVA_B + offset;
+        w.rkey = p.keyB;
     }
 
     /** Sizes from 0 to 20 KiB: empty, one byte, pads 1..3, exactly one MTU, many packets. */

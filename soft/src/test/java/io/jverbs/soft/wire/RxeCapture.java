@@ -42,15 +42,24 @@ public final class RxeCapture {
 
     /** The Ethernet frames of a pcap file as tcpdump writes it here (also the host-link interop captures). */
     public static List<byte[]> frames(Path pcap) {
+        return records(pcap).stream().map(Frame::bytes).toList();
+    }
+
+    /** One captured frame and when it was captured (microseconds since the epoch). */
+    public record Frame(long micros, byte[] bytes) {}
+
+    /** The frames of a pcap file with their capture times, in capture order. */
+    public static List<Frame> records(Path pcap) {
         try {
             MemorySegment f = MemorySegment.ofArray(Files.readAllBytes(pcap));
             assertEquals(0xa1b2c3d4, f.get(LE32, 0), "a little-endian microsecond pcap, as tcpdump writes it here");
             assertEquals(1, f.get(LE32, 20), "link type Ethernet");
-            List<byte[]> frames = new ArrayList<>();
+            List<Frame> frames = new ArrayList<>();
             for (long at = 24; at < f.byteSize(); ) {
+                long micros = Integer.toUnsignedLong(f.get(LE32, at)) * 1_000_000L + f.get(LE32, at + 4);
                 int captured = f.get(LE32, at + 8);
                 assertEquals(f.get(LE32, at + 12), captured, "the capture was not truncated by a snap length");
-                frames.add(f.asSlice(at + 16, captured).toArray(ValueLayout.JAVA_BYTE));
+                frames.add(new Frame(micros, f.asSlice(at + 16, captured).toArray(ValueLayout.JAVA_BYTE)));
                 at += 16 + captured;
             }
             return frames;
