@@ -1,23 +1,25 @@
 /*
- * hostlink_verify: RC and UC round trips of RDMA WRITE with immediate and SEND with immediate,
- * every message's data, length and immediate checked by its receiver, and a closing handshake.
+ * hostlink_verify: RC and UC round trips of RDMA WRITE with immediate and SEND with immediate, UD
+ * round trips of SEND with immediate, every message's data, length and immediate checked by its
+ * receiver, and a closing handshake.
  * The C side of RxeInteropTest's verify cases (kernel rxe in the Soft-RoCE VM); the Java side is
  * HostLinkVerify (io.jverbs.perftest.interop) on the soft device. Same protocol, same checks:
  *
- *   TCP: the client connects; per transport (-c RC,UC: one QP each, in that order) the client
+ *   TCP: the client connects; per transport (-c RC,UC,UD: one QP each, in that order) the client
  *   writes its line "QPN:PSN:RKEY:VA:GID\n" (%06x:%06x:%08x:%016llx:32 hex digits, 73 bytes) and
  *   reads the server's; the server reads, connects its QP (RTR, RTS) and then writes, so the
  *   client never sends to a QP that is not ready.
  *   Iteration i (0..n-1): the client sends message i, the server checks it and answers with its
  *   own message i; even i: RDMA_WRITE_WITH_IMM into the peer's receive area, odd i:
- *   SEND_WITH_IMM into it. Byte j of side s's message i (s 0 client, 1 server, t the transport's
+ *   SEND_WITH_IMM into it; on UD always SEND_WITH_IMM (Q_Key 0x11111111) of at most UD_MAX bytes,
+ *   received after the 40-byte GRH. Byte j of side s's message i (s 0 client, 1 server, t the transport's
  *   index) is (i*7 + j*13 + (j>>8) + s*101 + t*53) & 0xff; its immediate 0x5a000000 | s<<16 | i.
  *   Closing: each side waits for its own last send to complete (on RC: ACKed), then the client
  *   writes "done\n" and the server answers "done\n" over TCP: neither destroys a QP the other
  *   may still need an ACK from.
  *
  * Build: gcc -O2 -Wall -o hostlink_verify hostlink_verify.c -libverbs
- * Use:   hostlink_verify -d rxe0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC [SERVER]
+ * Use:   hostlink_verify -d rxe0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC,UD [SERVER]
  * Exit 0 when everything checked out; 1 with a line on stderr saying what did not.
  */
 #define _GNU_SOURCE
@@ -35,6 +37,9 @@
 #include <unistd.h>
 
 #define LINE 73
+#define GRH 40
+#define UD_MAX 1000 /* a UD message fits one packet at MTU 1024 */
+#define QKEY 0x11111111
 #define WAIT_SECONDS 30
 
 static void die(const char *fmt, ...)
@@ -157,8 +162,8 @@ int main(int argc, char **argv)
 		die("no device %s", dev_name);
 	struct ibv_context *ctx = ibv_open_device(dev);
 	struct ibv_pd *pd = ctx ? ibv_alloc_pd(ctx) : NULL;
-	char *buf = calloc(2, size);
-	struct ibv_mr *mr = pd ? ibv_reg_mr(pd, buf, 2 * size, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE) : NULL;
+	char *buf = calloc(1, 2 * size + GRH);
+	struct ibv_mr *mr = pd ? ibv_reg_mr(pd, buf, 2 * size + GRH, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE) : NULL;
 	union ibv_gid gid;
 	if (!mr || ibv_query_gid(ctx, 1, gidx, &gid))
 		die("opening %s (PD, MR, GID %d) failed", dev_name, gidx);
@@ -167,27 +172,30 @@ int main(int argc, char **argv)
 
 	int t = 0;
 	for (const char *tp = transports; *tp; t++) {
-		int uc = !strncmp(tp, "UC", 2);
-		if (!uc && strncmp(tp, "RC", 2))
-			die("-c takes RC and UC, not %s", tp);
-		const char *name = uc ? "UC" : "RC";
+		int uc = !strncmp(tp, "UC", 2), ud = !strncmp(tp, "UD", 2);
+		if (!uc && !ud && strncmp(tp, "RC", 2))
+			die("-c takes RC, UC and UD, not %s", tp);
+		const char *name = uc ? "UC" : ud ? "UD" : "RC";
+		/* UD: one packet a message, received after the GRH. */
+		int len = ud && size > UD_MAX ? UD_MAX : size, at0 = ud ? GRH : 0;
 		tp += 2;
 		if (*tp == ',')
 			tp++;
 
 		struct ibv_cq *cq = ibv_create_cq(ctx, 16, NULL, NULL, 0);
 		struct ibv_qp_init_attr ia = {
-			.send_cq = cq, .recv_cq = cq, .qp_type = uc ? IBV_QPT_UC : IBV_QPT_RC,
+			.send_cq = cq, .recv_cq = cq, .qp_type = uc ? IBV_QPT_UC : ud ? IBV_QPT_UD : IBV_QPT_RC,
 			.cap = { .max_send_wr = 2, .max_recv_wr = 4, .max_send_sge = 1, .max_recv_sge = 1 },
 		};
 		struct ibv_qp *qp = cq ? ibv_create_qp(pd, &ia) : NULL;
 		if (!qp)
 			die("%s: creating the CQ or QP failed", name);
-		struct ibv_qp_attr a = { .qp_state = IBV_QPS_INIT, .port_num = 1,
+		struct ibv_qp_attr a = { .qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = QKEY,
 					 .qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE };
-		if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+		if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+					      (ud ? IBV_QP_QKEY : IBV_QP_ACCESS_FLAGS)))
 			die("%s: to INIT failed", name);
-		struct ibv_sge rsge = { .addr = (uintptr_t)recvarea, .length = size, .lkey = mr->lkey };
+		struct ibv_sge rsge = { .addr = (uintptr_t)recvarea, .length = len + at0, .lkey = mr->lkey };
 		struct ibv_recv_wr rwr = { .wr_id = 1, .sg_list = &rsge, .num_sge = 1 }, *bad_r;
 		for (int k = 0; k < 2; k++)
 			if (ibv_post_recv(qp, &rwr, &bad_r))
@@ -226,8 +234,11 @@ int main(int argc, char **argv)
 		a.ah_attr.grh.sgid_index = gidx;
 		a.ah_attr.grh.hop_limit = 64;
 		a.ah_attr.port_num = 1;
-		int mask = IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
-		if (!uc) {
+		struct ibv_ah *ah = ud ? ibv_create_ah(pd, &a.ah_attr) : NULL;
+		if (ud && !ah)
+			die("%s: ibv_create_ah failed", name);
+		int mask = ud ? IBV_QP_STATE : IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
+		if (!uc && !ud) {
 			a.max_dest_rd_atomic = 1;
 			a.min_rnr_timer = 12;
 			mask |= IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER;
@@ -240,7 +251,7 @@ int main(int argc, char **argv)
 		a.retry_cnt = 7;
 		a.rnr_retry = 7;
 		a.max_rd_atomic = 1;
-		if (ibv_modify_qp(qp, &a, uc ? IBV_QP_STATE | IBV_QP_SQ_PSN
+		if (ibv_modify_qp(qp, &a, uc || ud ? IBV_QP_STATE | IBV_QP_SQ_PSN
 					     : IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
 					       IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC))
 			die("%s: to RTS failed", name);
@@ -255,32 +266,40 @@ int main(int argc, char **argv)
 				int sending = (turn == 0) == (me == 0);
 				snprintf(what, sizeof what, "%s message %d %s", name, i, sending ? "sent" : "received");
 				if (sending) {
-					for (int j = 0; j < size; j++)
+					for (int j = 0; j < len; j++)
 						sendarea[j] = pattern(me, t, i, j);
-					struct ibv_sge s = { .addr = (uintptr_t)sendarea, .length = size, .lkey = mr->lkey };
+					struct ibv_sge s = { .addr = (uintptr_t)sendarea, .length = len, .lkey = mr->lkey };
 					struct ibv_send_wr w = { .wr_id = 2, .sg_list = &s, .num_sge = 1,
-								 .opcode = i % 2 ? IBV_WR_SEND_WITH_IMM : IBV_WR_RDMA_WRITE_WITH_IMM,
+								 .opcode = i % 2 || ud ? IBV_WR_SEND_WITH_IMM : IBV_WR_RDMA_WRITE_WITH_IMM,
 								 .send_flags = IBV_SEND_SIGNALED,
 								 .imm_data = htonl(immediate(me, i)) }, *bad;
-					w.wr.rdma.remote_addr = rva;
-					w.wr.rdma.rkey = rrkey;
+					if (ud) {
+						w.wr.ud.ah = ah;
+						w.wr.ud.remote_qpn = rqpn;
+						w.wr.ud.remote_qkey = QKEY;
+					} else {
+						w.wr.rdma.remote_addr = rva;
+						w.wr.rdma.rkey = rrkey;
+					}
 					if (ibv_post_send(qp, &w, &bad))
 						die("%s: ibv_post_send failed", what);
 					await_wc(cq, 0, stash, &stashed, what);
 				} else {
 					struct ibv_wc wc = await_wc(cq, 1, stash, &stashed, what);
-					enum ibv_wc_opcode op = i % 2 ? IBV_WC_RECV : IBV_WC_RECV_RDMA_WITH_IMM;
+					enum ibv_wc_opcode op = i % 2 || ud ? IBV_WC_RECV : IBV_WC_RECV_RDMA_WITH_IMM;
 					if (wc.opcode != op)
 						die("%s: completion opcode %d, not %d", what, wc.opcode, op);
 					if (!(wc.wc_flags & IBV_WC_WITH_IMM))
 						die("%s: no immediate", what);
 					if (ntohl(wc.imm_data) != immediate(peer, i))
 						die("%s: immediate 0x%08x, not 0x%08x", what, ntohl(wc.imm_data), immediate(peer, i));
-					if (wc.byte_len != (uint32_t)size)
-						die("%s: byte_len %u, not %d", what, wc.byte_len, size);
-					for (int j = 0; j < size; j++)
-						if ((uint8_t)recvarea[j] != pattern(peer, t, i, j))
-							die("%s: byte %d is 0x%02x, not 0x%02x", what, j, (uint8_t)recvarea[j],
+					if (wc.byte_len != (uint32_t)(len + at0))
+						die("%s: byte_len %u, not %d", what, wc.byte_len, len + at0);
+					if (ud && wc.src_qp != rqpn)
+						die("%s: source QP 0x%06x, not 0x%06x", what, wc.src_qp, rqpn);
+					for (int j = 0; j < len; j++)
+						if ((uint8_t)recvarea[at0 + j] != pattern(peer, t, i, j))
+							die("%s: byte %d is 0x%02x, not 0x%02x", what, j, (uint8_t)recvarea[at0 + j],
 							    pattern(peer, t, i, j));
 					if (ibv_post_recv(qp, &rwr, &bad_r))
 						die("%s: ibv_post_recv failed", what);
@@ -300,10 +319,10 @@ int main(int argc, char **argv)
 		}
 		if (memcmp(got, done, 5))
 			die("%s: no closing handshake from the peer", name);
-		printf("%s: %d round trips of %d bytes (RDMA_WRITE_WITH_IMM, SEND_WITH_IMM): data, lengths and immediates checked\n",
-		       name, iters, size);
+		printf("%s: %d round trips of %d bytes (%s): data, lengths and immediates checked\n", name, iters, len,
+		       ud ? "SEND_WITH_IMM" : "RDMA_WRITE_WITH_IMM, SEND_WITH_IMM");
 		fflush(stdout);
-		if (ibv_destroy_qp(qp) || ibv_destroy_cq(cq))
+		if (ibv_destroy_qp(qp) || (ah && ibv_destroy_ah(ah)) || ibv_destroy_cq(cq))
 			die("%s: destroying the QP or CQ failed", name);
 	}
 	ibv_dereg_mr(mr);

@@ -2,6 +2,7 @@ package io.jverbs.perftest.interop;
 
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.verbs.Access;
+import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
@@ -34,18 +35,23 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The Java side of {@code src/test/c/hostlink_verify.c} (read its header for the protocol): RC and
- * UC round trips of RDMA WRITE with immediate and SEND with immediate, each message's data, length
- * and immediate checked by its receiver, and a closing handshake over TCP. Runs on any device
+ * UC round trips of RDMA WRITE with immediate and SEND with immediate, UD round trips of SEND with
+ * immediate, each message's data, length and immediate checked by its receiver, and a closing
+ * handshake over TCP. Runs on any device
  * (RxeInteropTest: {@code jsoft0} against the C program on rxe0).
  *
  * <pre>
- * java ... io.jverbs.perftest.interop.HostLinkVerify -d jsoft0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC [SERVER]
+ * java ... io.jverbs.perftest.interop.HostLinkVerify -d jsoft0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC,UD [SERVER]
  * </pre>
  * Exit 0 when everything checked out; 1 with a line on stderr saying what did not.
  */
 public final class HostLinkVerify {
     static final int LINE = 73;
     static final int WAIT_SECONDS = 30;
+    static final int GRH = 40;
+    /** A UD message fits one packet at MTU 1024. */
+    static final int UD_MAX = 1000;
+    static final int QKEY = 0x11111111;
 
     private HostLinkVerify() {}
 
@@ -107,7 +113,7 @@ public final class HostLinkVerify {
         try (Socket tcp = connect(server, port);
              Context ctx = Context.open(dev);
              ProtectionDomain pd = ctx.allocateProtectionDomain();
-             NativeBuffer buf = NativeBuffer.allocate(2L * size);
+             NativeBuffer buf = NativeBuffer.allocate(2L * size + GRH);
              MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | Access.REMOTE_WRITE)) {
             DataInputStream in = new DataInputStream(tcp.getInputStream());
             OutputStream out = tcp.getOutputStream();
@@ -117,12 +123,13 @@ public final class HostLinkVerify {
                 QpType type = switch (names[t]) {
                     case "RC" -> QpType.RC;
                     case "UC" -> QpType.UC;
-                    default -> throw new Failure("-c takes RC and UC, not " + names[t]);
+                    case "UD" -> QpType.UD;
+                    default -> throw new Failure("-c takes RC, UC and UD, not " + names[t]);
                 };
                 try (CompletionQueue cq = ctx.createCompletionQueue(CompletionQueue.Config.of(16));
                      QueuePair qp = pd.createQueuePair(new QueuePair.Config(type, cq, cq)
                              .maxSendWr(2).maxRecvWr(4).maxSendSge(1).maxRecvSge(1))) {
-                    phase(names[t], t, me, server != null, iters, size, gid, gidx, buf, mr, cq, qp, in, out);
+                    phase(names[t], t, me, server != null, iters, size, gid, gidx, buf, pd, mr, cq, qp, in, out);
                 }
             }
         }
@@ -156,16 +163,17 @@ public final class HostLinkVerify {
     }
 
     private static void phase(String name, int t, int me, boolean client, int iters, int size, Gid gid, int gidx,
-                              NativeBuffer buf, MemoryRegion mr, CompletionQueue cq, QueuePair qp, DataInputStream in,
-                              OutputStream out) throws IOException {
-        int peer = 1 - me;
-        long sendArea = mr.address();
+                              NativeBuffer buf, ProtectionDomain pd, MemoryRegion mr, CompletionQueue cq, QueuePair qp,
+                              DataInputStream in, OutputStream out) throws IOException {
+        boolean ud = qp.type() == QpType.UD;
+        int len = ud ? Math.min(size, UD_MAX) : size; // UD: one packet a message, received after the GRH
+        int at0 = ud ? GRH : 0;
         long recvArea = mr.address() + size;
         PathSettings opts = new PathSettings().mtu(Mtu.MTU_1024).gidIndex(gidx).hopLimit(64)
-                .access(Access.LOCAL_WRITE | Access.REMOTE_WRITE);
+                .access(Access.LOCAL_WRITE | Access.REMOTE_WRITE).qkey(QKEY);
         qp.toInit(opts);
         ReceiveRequests recv = new ReceiveRequests(1, 1);
-        recv.add(1).sge(recvArea, size, mr.lkey());
+        recv.add(1).sge(recvArea, len + at0, mr.lkey());
         for (int k = 0; k < 2; k++) {
             qp.postReceive(recv);
         }
@@ -188,34 +196,47 @@ public final class HostLinkVerify {
         int rrkey = Integer.parseUnsignedInt(f[2], 16);
         long rva = Long.parseUnsignedLong(f[3], 16);
         Gid rgid = Gid.of(HexFormat.of().parseHex(f[4]));
-        qp.toRtr(new Endpoint(0, rqpn, rpsn, rgid), opts);
+        Endpoint remote = new Endpoint(0, rqpn, rpsn, rgid);
+        qp.toRtr(remote, opts);
         qp.toRts(psn, opts);
         if (!client) {
             out.write(line.getBytes(StandardCharsets.US_ASCII));
         }
+        try (AddressHandle ah = ud ? pd.createAddressHandle(remote, opts) : null) {
+            loop(name, t, me, client, iters, len, at0, ah, rqpn, rrkey, rva, buf, size, mr, cq, qp, recv, in, out);
+        }
+    }
 
+    private static void loop(String name, int t, int me, boolean client, int iters, int len, int at0, AddressHandle ah,
+                             int rqpn, int rrkey, long rva, NativeBuffer buf, int size, MemoryRegion mr, CompletionQueue cq,
+                             QueuePair qp, ReceiveRequests recv, DataInputStream in, OutputStream out) throws IOException {
+        int peer = 1 - me;
+        boolean ud = ah != null;
+        long sendArea = mr.address();
         SendRequests send = new SendRequests(1, 1);
         WorkCompletions wc = new WorkCompletions(4);
-        ArrayDeque<long[]> stash = new ArrayDeque<>(); // {is receive, opcode code, imm, byte_len} polled early
+        ArrayDeque<long[]> stash = new ArrayDeque<>(); // completions polled before they were waited for
         for (int i = 0; i < iters; i++) {
             for (int turn = 0; turn < 2; turn++) {
                 boolean sending = (turn == 0) == (me == 0);
                 String what = name + " message " + i + (sending ? " sent" : " received");
                 if (sending) {
-                    for (int j = 0; j < size; j++) {
+                    for (int j = 0; j < len; j++) {
                         buf.segment().set(ValueLayout.JAVA_BYTE, j, pattern(me, t, i, j));
                     }
                     send.clear();
-                    send.add(2, i % 2 == 1 ? WrOpcode.SEND_WITH_IMM : WrOpcode.RDMA_WRITE_WITH_IMM, SendFlags.SIGNALED)
-                            .sge(sendArea, size, mr.lkey()).immediate(immediate(me, i));
-                    if (i % 2 == 0) {
+                    send.add(2, i % 2 == 1 || ud ? WrOpcode.SEND_WITH_IMM : WrOpcode.RDMA_WRITE_WITH_IMM, SendFlags.SIGNALED)
+                            .sge(sendArea, len, mr.lkey()).immediate(immediate(me, i));
+                    if (ud) {
+                        send.ud(ah, rqpn, QKEY);
+                    } else if (i % 2 == 0) {
                         send.rdma(rva, rrkey);
                     }
                     qp.postSend(send);
                     await(cq, wc, stash, false, what);
                 } else {
                     long[] c = await(cq, wc, stash, true, what);
-                    WcOpcode op = i % 2 == 1 ? WcOpcode.RECV : WcOpcode.RECV_RDMA_WITH_IMM;
+                    WcOpcode op = i % 2 == 1 || ud ? WcOpcode.RECV : WcOpcode.RECV_RDMA_WITH_IMM;
                     if (c[1] != op.code()) {
                         throw new Failure(what + ": completion opcode " + c[1] + ", not " + op.code());
                     }
@@ -226,11 +247,14 @@ public final class HostLinkVerify {
                         throw new Failure(String.format(Locale.ROOT, "%s: immediate 0x%08x, not 0x%08x", what, (int) c[2],
                                 immediate(peer, i)));
                     }
-                    if (c[3] != size) {
-                        throw new Failure(what + ": byte_len " + c[3] + ", not " + size);
+                    if (c[3] != len + at0) {
+                        throw new Failure(what + ": byte_len " + c[3] + ", not " + (len + at0));
                     }
-                    for (int j = 0; j < size; j++) {
-                        byte b = buf.segment().get(ValueLayout.JAVA_BYTE, size + j);
+                    if (ud && c[5] != rqpn) {
+                        throw new Failure(String.format(Locale.ROOT, "%s: source QP 0x%06x, not 0x%06x", what, c[5], rqpn));
+                    }
+                    for (int j = 0; j < len; j++) {
+                        byte b = buf.segment().get(ValueLayout.JAVA_BYTE, size + at0 + j);
                         if (b != pattern(peer, t, i, j)) {
                             throw new Failure(String.format(Locale.ROOT, "%s: byte %d is 0x%02x, not 0x%02x", what, j, b & 0xff,
                                     pattern(peer, t, i, j) & 0xff));
@@ -253,12 +277,12 @@ public final class HostLinkVerify {
         if (!java.util.Arrays.equals(done, got)) {
             throw new Failure(name + ": no closing handshake from the peer");
         }
-        System.out.printf(Locale.ROOT, "%s: %d round trips of %d bytes (RDMA_WRITE_WITH_IMM, SEND_WITH_IMM): data, lengths and"
-                + " immediates checked%n", name, iters, size);
+        System.out.printf(Locale.ROOT, "%s: %d round trips of %d bytes (%s): data, lengths and immediates checked%n", name,
+                iters, len, ud ? "SEND_WITH_IMM" : "RDMA_WRITE_WITH_IMM, SEND_WITH_IMM");
         System.out.flush();
     }
 
-    /** Polls until a completion of the kind asked for: {receive, opcode, immediate, byte_len, flags}; checks its status. */
+    /** Polls until a completion of the kind asked for: {receive, opcode, immediate, byte_len, flags, source QP}; checks its status. */
     private static long[] await(CompletionQueue cq, WorkCompletions wc, ArrayDeque<long[]> stash, boolean receive, String what) {
         long deadline = System.nanoTime() + WAIT_SECONDS * 1_000_000_000L;
         for (;;) {
@@ -275,7 +299,7 @@ public final class HostLinkVerify {
                 }
                 boolean r = wc.opcode(k).code() >= WcOpcode.RECV.code();
                 stash.add(new long[] {r ? 1 : 0, wc.opcode(k).code(), r ? wc.immediateData(k) : 0, r ? wc.byteLength(k) : 0,
-                    wc.flags(k)});
+                    wc.flags(k), r ? wc.sourceQp(k) : 0});
             }
             if (n == 0) {
                 if (System.nanoTime() > deadline) {

@@ -60,9 +60,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * holds that many messages of the right size (WRITEs, SENDs one way or each way, READ requests
  * and responses), or atomics each answered with the value its address held after the previous
  * one.
- * <li>{@code src/test/c/hostlink_verify.c} against {@link HostLinkVerify}: RC then UC round trips
- * of RDMA WRITE with immediate and SEND with immediate, opcode, immediate, length and data checked
- * by both programs and on the wire.
+ * <li>{@code src/test/c/hostlink_verify.c} against {@link HostLinkVerify}: RC and UC round trips
+ * of RDMA WRITE with immediate and SEND with immediate, UD round trips of SEND with immediate,
+ * opcode, immediate, length and data checked by both programs and on the wire.
  * <li>With nftables dropping 5% of UDP 4791 each way on the TAP: {@code ib_write_bw} (the
  * responder NAKs, the requester goes back N), {@code ib_read_bw} (the requester asks again for
  * the rest of a READ) and the RC verify program (each side NAKs and goes back N), data still
@@ -329,13 +329,13 @@ class RxeInteropTest {
 
     /**
      * {@code src/test/c/hostlink_verify.c} on rxe0 against {@link HostLinkVerify} on jsoft0, the
-     * same protocol: RC then UC (one QP each), or RC alone under loss: {case name, C side is the
-     * server, TCP port, transports, percent of UDP 4791 dropped each way}.
+     * same protocol: RC, UC then UD (one QP each), or RC alone under loss: {case name, C side is
+     * the server, TCP port, transports, percent of UDP 4791 dropped each way}.
      */
     static Stream<Arguments> verifies() {
         return Stream.of(
-                Arguments.of("verify-c-server", true, 18631, "RC,UC", 0),
-                Arguments.of("verify-java-server", false, 18632, "RC,UC", 0),
+                Arguments.of("verify-c-server", true, 18631, "RC,UC,UD", 0),
+                Arguments.of("verify-java-server", false, 18632, "RC,UC,UD", 0),
                 Arguments.of("verify-c-server-loss", true, 18633, "RC", 5),
                 Arguments.of("verify-java-server-loss", false, 18634, "RC", 5))
                 .filter(a -> selected((String) a.get()[0]));
@@ -344,9 +344,10 @@ class RxeInteropTest {
     /**
      * Immediates and data, checked by both programs and on the wire: {@code VERIFY_ITERS} round
      * trips per transport, each way an RDMA WRITE with immediate (even iterations) or a SEND with
-     * immediate (odd), {@code RC_SIZE} bytes of a pattern that differs per side, transport and
-     * iteration; the receiver checks the completion's opcode, immediate, length and every byte,
-     * and the capture must carry each message whole with its immediate. Under loss both sides
+     * immediate (odd; always on UD), {@code RC_SIZE} bytes (UD: {@code HostLinkVerify.UD_MAX}) of a
+     * pattern that differs per side, transport and iteration; the receiver checks the completion's
+     * opcode, immediate, length (and on UD the source QP) and every byte, and the capture must
+     * carry each message whole with its immediate. Under loss both sides
      * recover and still check everything; the programs close with a handshake over TCP, so neither
      * destroys its QP while the other may still need an ACK from it.
      */
@@ -377,29 +378,34 @@ class RxeInteropTest {
         String[] names = transports.split(",");
         for (HostLinkVm.Result x : List.of(r.server(), r.client())) {
             for (String t : names) {
-                assertTrue(x.out().contains(t + ": " + VERIFY_ITERS + " round trips of " + RC_SIZE + " bytes"),
+                int len = t.equals("UD") ? HostLinkVerify.UD_MAX : RC_SIZE;
+                assertTrue(x.out().contains(t + ": " + VERIFY_ITERS + " round trips of " + len + " bytes"),
                         name + ": no " + t + " report\n" + context);
             }
         }
         Direction[] d = wire(name, r.pcap());
         String which = d[0] + "\n" + d[1] + "\n(" + r.pcap() + ")\n";
         System.out.println(which);
+        // Per direction, the QPs in the order they were used: RC and UC carry WRITEs (even
+        // iterations) and SENDs (odd), UD SENDs only.
         int half = VERIFY_ITERS / 2;
         for (int k = 0; k < 2; k++) {
             Direction x = d[k];
             int side = (k == 0) == cServer ? 0 : 1; // 0: the client's messages
             assertEquals(new java.util.TreeSet<>(List.of(names)).toString(), x.transports.toString(), which + "transports");
-            assertEquals(names.length * half, x.writes.size(), which + "WRITE messages");
-            assertEquals(names.length * half, x.sends.size(), which + "SEND messages");
-            for (int m = 0; m < names.length * half; m++) {
-                int t = m / half;
-                for (int kind = 0; kind < 2; kind++) {
-                    int i = 2 * (m % half) + (kind == 0 ? 1 : 0);
-                    byte[] msg = (kind == 0 ? x.sends : x.writes).get(m);
-                    Integer imm = (kind == 0 ? x.sendImms : x.writeImms).get(m);
-                    String what = which + names[t] + (kind == 0 ? " SEND " : " WRITE ") + i + " of side " + side;
+            int writes = 0;
+            int sends = 0;
+            for (int t = 0; t < names.length; t++) {
+                boolean ud = names[t].equals("UD");
+                for (int i = 0; i < VERIFY_ITERS; i++) {
+                    boolean send = ud || i % 2 == 1;
+                    int m = send ? sends++ : writes++;
+                    String what = which + names[t] + (send ? " SEND " : " WRITE ") + i + " of side " + side;
+                    assertTrue(m < (send ? x.sends : x.writes).size(), what + ": missing");
+                    byte[] msg = (send ? x.sends : x.writes).get(m);
+                    Integer imm = (send ? x.sendImms : x.writeImms).get(m);
                     assertEquals(HostLinkVerify.immediate(side, i), imm == null ? -1 : imm.intValue(), what + ": immediate");
-                    assertEquals(RC_SIZE, msg.length, what + ": length");
+                    assertEquals(ud ? HostLinkVerify.UD_MAX : RC_SIZE, msg.length, what + ": length");
                     for (int j = 0; j < msg.length; j++) {
                         if (msg[j] != HostLinkVerify.pattern(side, t, i, j)) {
                             fail(what + ": byte " + j);
@@ -407,6 +413,8 @@ class RxeInteropTest {
                     }
                 }
             }
+            assertEquals(writes, x.writes.size(), which + "WRITE messages");
+            assertEquals(sends, x.sends.size(), which + "SEND messages");
             assertTrue(x.acks > 0, which + "RC ACKs");
         }
         if (dropped != null) {
