@@ -641,11 +641,13 @@ class RxeInteropTest {
          * The first copy of each packet, by PSN from a little before the first one seen, in two PSN
          * spaces: requests (this side's requester), responses (the other side's responder). Under
          * loss the capture order is not the PSN order: a packet the host dropped on the way out is
-         * captured only when it is sent again. One pair of spaces per destination QP, in the order
-         * the QPs first appear (a case may use one QP after another).
+         * captured only when it is sent again. One pair of spaces per destination QP and transport,
+         * in the order they first appear: a case may use one QP after another, and the soft device
+         * gives a new QP the number of one just destroyed (rxe does not), so only the transport
+         * tells the verify program's RC, UC and UD QPs on jsoft0 apart.
          */
-        private final Map<Integer, List<TreeMap<Integer, Packet>>> qps = new LinkedHashMap<>();
-        private final Map<Integer, int[]> bases = new HashMap<>();
+        private final Map<String, List<TreeMap<Integer, Packet>>> qps = new LinkedHashMap<>();
+        private final Map<String, int[]> bases = new HashMap<>();
 
         /** va and value: an atomic's address and swap/add (compare in {@code compare}), a READ request's VA and length. */
         private record Packet(Opcode op, byte[] payload, long va, long value, long compare, Integer imm, String where) {}
@@ -682,7 +684,7 @@ class RxeInteropTest {
             }
             int space = op.isResponse() ? 1 : 0;
             int psn = p.bth().psn();
-            int qpn = p.bth().destinationQp();
+            String qpn = op.name().substring(0, 2) + p.bth().destinationQp();
             List<TreeMap<Integer, Packet>> spaces = qps.computeIfAbsent(qpn, k -> List.of(new TreeMap<>(), new TreeMap<>()));
             int[] base = bases.computeIfAbsent(qpn, k -> new int[] {-1, -1});
             if (base[space] < 0) {
@@ -703,7 +705,7 @@ class RxeInteropTest {
 
         /** Reassembles the messages, in PSN order. */
         Direction finish() {
-            for (Map.Entry<Integer, List<TreeMap<Integer, Packet>>> qp : qps.entrySet()) {
+            for (Map.Entry<String, List<TreeMap<Integer, Packet>>> qp : qps.entrySet()) {
                 ByteArrayOutputStream[] partial = {
                     new ByteArrayOutputStream(), new ByteArrayOutputStream(), new ByteArrayOutputStream()};
                 int[] base = bases.get(qp.getKey());
