@@ -54,12 +54,20 @@ import static org.junit.jupiter.api.Assertions.fail;
  * names the QP the other announced, and {@code -n} SEND messages each way of {@code -s} bytes with
  * the pingpong's contents (the server echoes what it received, so the receiver's memory is checked
  * too).
- * <li>C perftest against jperf ({@code ib_write_bw}, {@code ib_send_lat}, {@code ib_read_lat},
- * {@code ib_atomic_bw}): both exit 0, the client reports its iterations, and the wire holds that
- * many WRITEs (64 KiB), SENDs each way, READ requests and responses, or FETCH_ADDs, each answered
- * with the value its address held after the previous one.
- * <li>The RC pingpong and {@code ib_write_bw}, both roles, with nftables dropping 5% of UDP 4791
- * each way on the TAP: the same checks, the capture reassembled in PSN order, and NAKs in it.
+ * <li>C perftest against jperf: {@code ib_write_bw}, {@code ib_send_bw}, {@code ib_send_lat},
+ * {@code ib_read_lat}, {@code ib_atomic_bw} (FETCH_AND_ADD and CMP_AND_SWAP) on RC;
+ * {@code ib_send_bw}/{@code ib_write_bw -c UC}; {@code ib_send_bw}/{@code ib_send_lat -c UD}: both
+ * exit 0, the client reports its iterations, every packet is of the row's transport, and the wire
+ * holds that many messages of the right size (WRITEs, SENDs one way or each way, READ requests
+ * and responses), or atomics each answered with the value its address held after the previous
+ * one.
+ * <li>{@code src/test/c/hostlink_verify.c} against {@link HostLinkVerify}: RC and UC round trips
+ * of RDMA WRITE with immediate and SEND with immediate, UD round trips of SEND with immediate,
+ * opcode, immediate, length and data checked by both programs and on the wire.
+ * <li>With nftables dropping 5% of UDP 4791 each way on the TAP: {@code ib_write_bw} (the
+ * responder NAKs, the requester goes back N), {@code ib_read_bw} (the requester asks again for
+ * the rest of a READ) and the RC verify program (each side NAKs and goes back N), data still
+ * checked, the capture reassembled in PSN order.
  * </ul>
  *
  * <p>Needs root (qemu's TAP, tcpdump); runs on the host in {@code -Psoftroce} (what
@@ -73,6 +81,9 @@ class RxeInteropTest {
     private static final int UD_SIZE = 1022;   // one packet, padded by 2
     private static final int PERF_ITERS = 100;
     private static final int LOSS_PERF_ITERS = 40;
+    private static final int VERIFY_ITERS = 40;
+    /** The path MTU on the link: rxe0's active MTU on a 1500-byte netdev, jsoft0's default. */
+    private static final int PMTU = 1024;
     private static final long CASE_TIMEOUT_S = 60;
     /** A perftest result row: size, iterations, then figures. */
     private static final Pattern RESULT_ROW = Pattern.compile("^\\s*(\\d+)\\s+(\\d+)\\s+\\d+\\.\\d+", Pattern.MULTILINE);
@@ -85,6 +96,8 @@ class RxeInteropTest {
     private static String hostIp;
     private static String guestIp;
     private static String tap;
+    /** hostlink_verify.c, built here for the guest (which runs this host's root file system). */
+    private static Path verifyProgram;
 
     @BeforeAll
     static void boot() throws Exception {
@@ -93,6 +106,13 @@ class RxeInteropTest {
         out = Path.of("target", "hostlink").toAbsolutePath();
         HostLinkVm.deleteTree(out);
         Files.createDirectories(out);
+        verifyProgram = out.resolve("hostlink_verify");
+        Process gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", verifyProgram.toString(),
+                Path.of("src/test/c/hostlink_verify.c").toAbsolutePath().toString(), "-libverbs")
+                .redirectErrorStream(true).start();
+        String gccOut = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, gcc.waitFor(), "gcc hostlink_verify.c (it needs gcc and libibverbs-dev, which ./dev.sh installs): "
+                + gccOut);
         vm = HostLinkVm.boot(out.resolve("vm"));
         hostIp = vm.env("JVERBS_HOST_LINK_IPV4");
         guestIp = vm.env("JVERBS_IPV4");
@@ -112,54 +132,99 @@ class RxeInteropTest {
                 Arguments.of("rc-c-server", true, 18601, false),
                 Arguments.of("rc-java-server", false, 18602, false),
                 Arguments.of("ud-c-server", true, 18603, true),
-                Arguments.of("ud-java-server", false, 18604, true));
+                Arguments.of("ud-java-server", false, 18604, true))
+                .filter(a -> selected((String) a.get()[0]));
     }
 
-    /** perftest against jperf: {case name, C side is the server, TCP port, test}. */
+    /**
+     * perftest against jperf: {case name, C side is the server, TCP port, test, flags for both
+     * sides}. UC and UD messages are kept small and few: neither retransmits, and a datagram a
+     * socket buffer drops loses the message, which the server waits for forever.
+     */
     static Stream<Arguments> perftests() {
         return Stream.of(
-                Arguments.of("write_bw-c-server", true, 18605, "write_bw"),
-                Arguments.of("write_bw-jperf-server", false, 18606, "write_bw"),
-                Arguments.of("send_lat-c-server", true, 18607, "send_lat"),
-                Arguments.of("send_lat-jperf-server", false, 18608, "send_lat"),
-                Arguments.of("read_lat-c-server", true, 18609, "read_lat"),
-                Arguments.of("read_lat-jperf-server", false, 18610, "read_lat"),
-                Arguments.of("atomic_bw-c-server", true, 18611, "atomic_bw"),
-                Arguments.of("atomic_bw-jperf-server", false, 18612, "atomic_bw"));
+                Arguments.of("write_bw-c-server", true, 18605, "write_bw", List.of()),
+                Arguments.of("write_bw-jperf-server", false, 18606, "write_bw", List.of()),
+                Arguments.of("send_lat-c-server", true, 18607, "send_lat", List.of()),
+                Arguments.of("send_lat-jperf-server", false, 18608, "send_lat", List.of()),
+                Arguments.of("read_lat-c-server", true, 18609, "read_lat", List.of()),
+                Arguments.of("read_lat-jperf-server", false, 18610, "read_lat", List.of()),
+                Arguments.of("atomic_bw-c-server", true, 18611, "atomic_bw", List.of()),
+                Arguments.of("atomic_bw-jperf-server", false, 18612, "atomic_bw", List.of()),
+                Arguments.of("atomic_bw-cas-c-server", true, 18613, "atomic_bw", List.of("-A", "CMP_AND_SWAP")),
+                Arguments.of("atomic_bw-cas-jperf-server", false, 18614, "atomic_bw", List.of("-A", "CMP_AND_SWAP")),
+                Arguments.of("send_bw-c-server", true, 18615, "send_bw", List.of("-s", "8192")),
+                Arguments.of("send_bw-jperf-server", false, 18616, "send_bw", List.of("-s", "8192")),
+                Arguments.of("send_bw-uc-c-server", true, 18619, "send_bw", List.of("-c", "UC", "-s", "2048", "-t", "8")),
+                Arguments.of("send_bw-uc-jperf-server", false, 18620, "send_bw", List.of("-c", "UC", "-s", "2048", "-t", "8")),
+                Arguments.of("write_bw-uc-c-server", true, 18621, "write_bw", List.of("-c", "UC", "-s", "8192", "-t", "8")),
+                Arguments.of("write_bw-uc-jperf-server", false, 18622, "write_bw", List.of("-c", "UC", "-s", "8192", "-t", "8")),
+                Arguments.of("send_bw-ud-c-server", true, 18625, "send_bw", List.of("-c", "UD", "-s", "1024", "-t", "8")),
+                Arguments.of("send_bw-ud-jperf-server", false, 18626, "send_bw", List.of("-c", "UD", "-s", "1024", "-t", "8")),
+                Arguments.of("send_lat-ud-c-server", true, 18627, "send_lat", List.of("-c", "UD")),
+                Arguments.of("send_lat-ud-jperf-server", false, 18628, "send_lat", List.of("-c", "UD")))
+                .filter(a -> selected((String) a.get()[0]));
     }
 
-    /** Cases run again with 5% of UDP 4791 dropped each way on the TAP: {case name, test, C side is the server, TCP port}. */
     /**
-     * perftest only: it closes with a handshake over its TCP connection, so neither side destroys
+     * {@code -Djverbs.hostlink.cases=REGEX} runs only the cases whose name matches (while working
+     * on one); by default every case runs.
+     */
+    static boolean selected(String name) {
+        return Pattern.compile(System.getProperty("jverbs.hostlink.cases", ".*")).matcher(name).matches();
+    }
+
+    /**
+     * Cases run again with 5% of UDP 4791 dropped each way on the TAP: {case name, test, C side is
+     * the server, TCP port, flags for both sides}.
+     *
+     * <p>perftest only: it closes with a handshake over its TCP connection, so neither side destroys
      * its QP while the other may still need an ACK. ibv_rc_pingpong has none: the side that
      * finishes first exits as soon as its own last SEND is ACKed, and when the ACK of the other
      * side's last SEND is the packet lost, that side retries against a destroyed QP until its
-     * timeout (seen in CI with rxe as the server), as it would with rxe on both ends.
+     * timeout (seen in CI with rxe as the server), as it would with rxe on both ends. The data
+     * check under loss is {@link #verify}'s (its own closing handshake).
      */
     static Stream<Arguments> lossy() {
         return Stream.of(
-                Arguments.of("write_bw-c-server-loss", "write_bw", true, 18623),
-                Arguments.of("write_bw-jperf-server-loss", "write_bw", false, 18624));
+                // 16 packets a WRITE: most lose one (a NAK, go-back-N from inside the message).
+                Arguments.of("write_bw-c-server-loss", "write_bw", true, 18623, List.of("-s", "16384")),
+                Arguments.of("write_bw-jperf-server-loss", "write_bw", false, 18624, List.of("-s", "16384")),
+                // 16 response packets a READ: most READs lose one, and the requester asks again for the rest.
+                Arguments.of("read_bw-c-server-loss", "read_bw", true, 18629, List.of("-s", "16384")),
+                Arguments.of("read_bw-jperf-server-loss", "read_bw", false, 18630, List.of("-s", "16384")))
+                .filter(a -> selected((String) a.get()[0]));
     }
 
     /**
      * The same checks with nftables dropping 5% of the RoCE packets in each direction on the TAP
      * (the host's input and output): both sides recover (go-back-N on a NAK, or the retransmit
-     * timer) and the data arrives; the capture must show recovery (a NAK from either side).
+     * timer; a READ requester asks again for what it lacks) and the data arrives; the capture must
+     * show recovery: for WRITEs a NAK from the responder and packets sent again by the requester,
+     * for READs re-requests from the requester.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("lossy")
-    @Order(3)
-    void underLoss(String name, String test, boolean cServer, int port) throws Exception {
+    @Order(4)
+    void underLoss(String name, String test, boolean cServer, int port, List<String> flags) throws Exception {
         long[] dropped;
+        Direction[] d;
         try (Loss loss = Loss.start(5)) {
-            perftest(name, cServer, port, test, LOSS_PERF_ITERS); // ~0.1 s per 64 KiB WRITE at 5% loss
+            d = perftest(name, cServer, port, test, flags, LOSS_PERF_ITERS);
             dropped = loss.dropped();
         }
         assertTrue(dropped[0] > 0 && dropped[1] > 0, name + ": nftables dropped " + dropped[0] + " packets from the guest, "
                 + dropped[1] + " to it: the case ran without loss");
-        Direction[] d = wire(name, out.resolve(name + ".pcap"));
-        assertTrue(d[0].naks + d[1].naks > 0, name + ": no NAK in the capture under loss\n" + d[0] + "\n" + d[1]);
+        // The client is the requester: jsoft0 when C is the server. Each role is played by each
+        // device in one of the two cases, so both must show rxe's recovery.
+        Direction req = cServer ? d[0] : d[1];
+        Direction resp = cServer ? d[1] : d[0];
+        if (test.equals("read_bw")) {
+            assertTrue(req.reRequests > 0, name + ": no READ request for the rest of a READ under loss\n" + req + "\n" + resp);
+        } else {
+            assertTrue(resp.naks > 0 && req.duplicates > 0, name + ": no NAK from the responder or no packet sent again by "
+                    + "the requester under loss\n" + req + "\n" + resp);
+        }
     }
 
     /** An nftables table of this JVM dropping {@code percent}% of UDP 4791 to and from the TAP. */
@@ -206,19 +271,29 @@ class RxeInteropTest {
         }
     }
 
-    /** {@code cServer} (a command line on rxe0) in the guest, the Java program {@code javaClient} on jsoft0 here. */
-    private static Run guestServer(String name, int port, String[] cServer, List<String> javaClient) throws Exception {
+    /**
+     * {@code cServer} (a command line on rxe0) in the guest, the Java program {@code javaClient} on
+     * jsoft0 here. A client that retries a refused connection (jperf, {@link HostLinkVerify})
+     * starts first, its JVM's start overlapping the guest's; the examples' pingpongs do not retry,
+     * so they start once the server listens.
+     */
+    private static Run guestServer(String name, int port, String[] cServer, List<String> javaClient, boolean clientRetries)
+            throws Exception {
         try (Tcpdump cap = capture(name, port)) {
             List<String> server = new ArrayList<>(List.of("timeout", Long.toString(CASE_TIMEOUT_S)));
             server.addAll(List.of(cServer));
-            vm.guestBackground(name, server.toArray(String[]::new));
-            vm.awaitGuestListening(port);
             List<String> client = new ArrayList<>(javaClient);
             client.add(guestIp);
-            HostLinkVm.Result c = finish(javaProcess(name, client), name);
+            Process c = clientRetries ? javaProcess(name, client) : null;
+            vm.guestBackground(name, server.toArray(String[]::new));
+            if (c == null) {
+                vm.awaitGuestListening(port);
+                c = javaProcess(name, client);
+            }
+            HostLinkVm.Result cr = finish(c, name);
             HostLinkVm.Result s = vm.guestWait(name, CASE_TIMEOUT_S);
             cap.stop();
-            return new Run(s, c, cap.file);
+            return new Run(s, cr, cap.file);
         }
     }
 
@@ -249,28 +324,135 @@ class RxeInteropTest {
                 Integer.toString(ITERS), "-s", Integer.toString(size), "-c");
         String[] cArgs = {c, "-d", vm.env("JVERBS_RDMA_DEV"), "-g", vm.env("JVERBS_GID_INDEX"), "-p",
             Integer.toString(port), "-n", Integer.toString(ITERS), "-s", Integer.toString(size), "-c"};
-        Run r = cServer ? guestServer(name, port, cArgs, javaArgs) : hostServer(name, port, javaArgs, cArgs);
+        Run r = cServer ? guestServer(name, port, cArgs, javaArgs, false) : hostServer(name, port, javaArgs, cArgs);
         checkPingpong(name, r, ud);
+    }
+
+    /**
+     * {@code src/test/c/hostlink_verify.c} on rxe0 against {@link HostLinkVerify} on jsoft0, the
+     * same protocol: RC, UC then UD (one QP each), or RC alone under loss: {case name, C side is
+     * the server, TCP port, transports, percent of UDP 4791 dropped each way}.
+     */
+    static Stream<Arguments> verifies() {
+        return Stream.of(
+                Arguments.of("verify-c-server", true, 18631, "RC,UC,UD", 0),
+                Arguments.of("verify-java-server", false, 18632, "RC,UC,UD", 0),
+                Arguments.of("verify-c-server-loss", true, 18633, "RC", 5),
+                Arguments.of("verify-java-server-loss", false, 18634, "RC", 5))
+                .filter(a -> selected((String) a.get()[0]));
+    }
+
+    /**
+     * Immediates and data, checked by both programs and on the wire: {@code VERIFY_ITERS} round
+     * trips per transport, each way an RDMA WRITE with immediate (even iterations) or a SEND with
+     * immediate (odd; always on UD), {@code RC_SIZE} bytes (UD: {@code HostLinkVerify.UD_MAX}) of a
+     * pattern that differs per side, transport and iteration; the receiver checks the completion's
+     * opcode, immediate, length (and on UD the source QP) and every byte, and the capture must
+     * carry each message whole with its immediate. Under loss both sides
+     * recover and still check everything; the programs close with a handshake over TCP, so neither
+     * destroys its QP while the other may still need an ACK from it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("verifies")
+    @Order(3)
+    void verify(String name, boolean cServer, int port, String transports, int lossPercent) throws Exception {
+        String p = Integer.toString(port);
+        String n = Integer.toString(VERIFY_ITERS);
+        String size = Integer.toString(RC_SIZE);
+        List<String> javaArgs = List.of(HostLinkVerify.class.getName(), "-d", "jsoft0", "-g", "1", "-p", p, "-n", n,
+                "-s", size, "-c", transports);
+        String[] cArgs = {verifyProgram.toString(), "-d", vm.env("JVERBS_RDMA_DEV"), "-g", vm.env("JVERBS_GID_INDEX"),
+            "-p", p, "-n", n, "-s", size, "-c", transports};
+        Run r;
+        long[] dropped = null;
+        if (lossPercent > 0) {
+            try (Loss loss = Loss.start(lossPercent)) {
+                r = cServer ? guestServer(name, port, cArgs, javaArgs, true) : hostServer(name, port, javaArgs, cArgs);
+                dropped = loss.dropped();
+            }
+        } else {
+            r = cServer ? guestServer(name, port, cArgs, javaArgs, true) : hostServer(name, port, javaArgs, cArgs);
+        }
+        String context = r.context();
+        assertEquals(0, r.server().exit(), name + ": the server failed\n" + context);
+        assertEquals(0, r.client().exit(), name + ": the client failed\n" + context);
+        String[] names = transports.split(",");
+        for (HostLinkVm.Result x : List.of(r.server(), r.client())) {
+            for (String t : names) {
+                int len = t.equals("UD") ? HostLinkVerify.UD_MAX : RC_SIZE;
+                assertTrue(x.out().contains(t + ": " + VERIFY_ITERS + " round trips of " + len + " bytes"),
+                        name + ": no " + t + " report\n" + context);
+            }
+        }
+        Direction[] d = wire(name, r.pcap());
+        String which = d[0] + "\n" + d[1] + "\n(" + r.pcap() + ")\n";
+        System.out.println(which);
+        // Per direction, the QPs in the order they were used: RC and UC carry WRITEs (even
+        // iterations) and SENDs (odd), UD SENDs only.
+        int half = VERIFY_ITERS / 2;
+        for (int k = 0; k < 2; k++) {
+            Direction x = d[k];
+            int side = (k == 0) == cServer ? 0 : 1; // 0: the client's messages
+            assertEquals(new java.util.TreeSet<>(List.of(names)).toString(), x.transports.toString(), which + "transports");
+            int writes = 0;
+            int sends = 0;
+            for (int t = 0; t < names.length; t++) {
+                boolean ud = names[t].equals("UD");
+                for (int i = 0; i < VERIFY_ITERS; i++) {
+                    boolean send = ud || i % 2 == 1;
+                    int m = send ? sends++ : writes++;
+                    String what = which + names[t] + (send ? " SEND " : " WRITE ") + i + " of side " + side;
+                    assertTrue(m < (send ? x.sends : x.writes).size(), what + ": missing");
+                    byte[] msg = (send ? x.sends : x.writes).get(m);
+                    Integer imm = (send ? x.sendImms : x.writeImms).get(m);
+                    assertEquals(HostLinkVerify.immediate(side, i), imm == null ? -1 : imm.intValue(), what + ": immediate");
+                    assertEquals(ud ? HostLinkVerify.UD_MAX : RC_SIZE, msg.length, what + ": length");
+                    for (int j = 0; j < msg.length; j++) {
+                        if (msg[j] != HostLinkVerify.pattern(side, t, i, j)) {
+                            fail(what + ": byte " + j);
+                        }
+                    }
+                }
+            }
+            assertEquals(writes, x.writes.size(), which + "WRITE messages");
+            assertEquals(sends, x.sends.size(), which + "SEND messages");
+            assertTrue(x.acks > 0, which + "RC ACKs");
+        }
+        if (dropped != null) {
+            assertTrue(dropped[0] > 0 && dropped[1] > 0, name + ": nftables dropped " + dropped[0] + " packets from the guest, "
+                    + dropped[1] + " to it: the case ran without loss");
+            // Recovery as rxe does it, by both: each responder NAKs a PSN gap, each requester goes
+            // back and sends again what had already arrived.
+            for (Direction x : d) {
+                assertTrue(x.naks > 0 && x.duplicates > 0, name + ": no NAK or no retransmission from " + x.name
+                        + " under loss\n" + which);
+            }
+        }
     }
 
     /** C perftest's {@code ib_<test>} on rxe0 against jperf on jsoft0, {@code PERF_ITERS} iterations. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("perftests")
     @Order(2)
-    void perftest(String name, boolean cServer, int port, String test) throws Exception {
-        perftest(name, cServer, port, test, PERF_ITERS);
+    void perftest(String name, boolean cServer, int port, String test, List<String> flags) throws Exception {
+        perftest(name, cServer, port, test, flags, PERF_ITERS);
     }
 
-    private static void perftest(String name, boolean cServer, int port, String test, int iters) throws Exception {
+    /** Runs one perftest case and checks it; returns its capture {from the host, from the guest}. */
+    private static Direction[] perftest(String name, boolean cServer, int port, String test, List<String> flags, int iters)
+            throws Exception {
         Run r;
         for (int attempt = 1; ; attempt++) {
             String p = Integer.toString(port + 100 * (attempt - 1));
             String n = attempt == 1 ? name : name + "-" + attempt;
-            List<String> jperf = List.of("io.jverbs.perftest.cli.Jperf", test, "-d", "jsoft0", "-x", "1", "-p", p,
-                    "-n", Integer.toString(iters));
-            String[] c = {"ib_" + test, "-d", vm.env("JVERBS_RDMA_DEV"), "-x", vm.env("JVERBS_GID_INDEX"), "-p", p,
-                "-n", Integer.toString(iters)};
-            r = cServer ? guestServer(n, Integer.parseInt(p), c, jperf) : hostServer(n, Integer.parseInt(p), jperf, c);
+            List<String> jperf = new ArrayList<>(List.of("io.jverbs.perftest.cli.Jperf", test, "-d", "jsoft0", "-x", "1", "-p", p,
+                    "-n", Integer.toString(iters)));
+            jperf.addAll(flags);
+            List<String> c = new ArrayList<>(List.of("ib_" + test, "-d", vm.env("JVERBS_RDMA_DEV"), "-x",
+                    vm.env("JVERBS_GID_INDEX"), "-p", p, "-n", Integer.toString(iters)));
+            c.addAll(flags);
+            String[] cArgs = c.toArray(String[]::new);
+            r = cServer ? guestServer(n, Integer.parseInt(p), cArgs, jperf, true) : hostServer(n, Integer.parseInt(p), jperf, cArgs);
             // C perftest calibrates its cycle counter before it reports; under TCG on a busy host
             // the fit sometimes fails (exit 1) whatever the peer did (perftest's Runs.pair): again.
             String all = r.server().out() + r.client().out();
@@ -291,62 +473,83 @@ class RxeInteropTest {
         Direction resp = cServer ? d[1] : d[0];
         String which = req + "\n" + resp + "\n(" + r.pcap() + ")\n";
         System.out.println(req + "\n" + resp);
+        int i = flags.indexOf("-c");
+        String connection = i < 0 ? "RC" : flags.get(i + 1);
+        i = flags.indexOf("-s");
+        int size = i >= 0 ? Integer.parseInt(flags.get(i + 1)) : test.endsWith("_bw") ? 65536 : 2;
+        for (Direction x : d) {
+            if (x.packets > 0) {
+                assertEquals(connection, x.transport(), which + "the transport of every packet");
+            }
+        }
         switch (test) {
-            case "write_bw" -> {
-                assertEquals(iters, req.writes.size(), which + "WRITE messages");
-                req.writes.forEach(msg -> assertEquals(65536, msg.length, which + "WRITE length"));
-                assertTrue(resp.acks > 0, which + "ACKs");
-                // NAKs too: a burst can overflow a UDP receive buffer, and the responder asks again.
-                assertEquals(resp.packets, resp.acks + resp.naks, which + "the responder sends only ACKs and NAKs");
+            case "write_bw", "send_bw" -> {
+                List<byte[]> msgs = test.equals("write_bw") ? req.writes : req.sends;
+                assertEquals(iters, msgs.size(), which + "messages");
+                msgs.forEach(msg -> assertEquals(size, msg.length, which + "message length"));
+                if (connection.equals("RC")) {
+                    assertTrue(resp.acks > 0, which + "ACKs");
+                    // NAKs too: a burst can overflow a UDP receive buffer, and the responder asks again.
+                    assertEquals(resp.packets, resp.acks + resp.naks, which + "the responder sends only ACKs and NAKs");
+                } else {
+                    assertEquals(0, resp.packets, which + "no answers on " + connection);
+                }
             }
             case "send_lat" -> {
                 for (Direction x : d) {
                     assertEquals(iters, x.sends.size(), which + "SEND messages");
-                    x.sends.forEach(msg -> assertEquals(2, msg.length, which + "SEND length"));
-                    assertTrue(x.acks > 0, which + "ACKs");
+                    x.sends.forEach(msg -> assertEquals(size, msg.length, which + "SEND length"));
+                    assertEquals(connection.equals("RC"), x.acks > 0, which + "ACKs only on RC");
                 }
             }
-            case "read_lat" -> {
-                assertEquals(iters, req.readRequests, which + "READ requests");
+            case "read_lat", "read_bw" -> {
+                assertEquals(iters, req.readRequests, which + "READs (first requests)");
                 assertEquals(iters, resp.readResponses.size(), which + "READ responses");
-                resp.readResponses.forEach(msg -> assertEquals(2, msg.length, which + "READ response length"));
+                resp.readResponses.forEach(msg -> assertEquals(size, msg.length, which + "READ response length"));
             }
             case "atomic_bw" -> {
-                assertEquals(iters, req.atomics.size(), which + "FETCH_ADDs");
+                Opcode op = flags.contains("CMP_AND_SWAP") ? Opcode.RC_COMPARE_SWAP : Opcode.RC_FETCH_ADD;
+                assertEquals(iters, req.atomics.size(), which + "atomics");
+                req.atomics.values().forEach(a -> assertEquals(op.ordinal(), (int) a[3], which + "every atomic a " + op));
                 assertEquals(iters, resp.atomicOriginals.size(), which + "atomic ACKs");
-                checkFetchAdds(req, resp, which);
+                checkAtomics(req, resp, which);
             }
             default -> throw new IllegalArgumentException(test);
         }
+        return d;
     }
 
     /**
-     * Every FETCH_ADD is answered (the ACK carries its PSN) with the value its address held: the
-     * previous FETCH_ADD's answer plus its addend, address by address, in the order the requester
-     * sent them (the responder executes them in PSN order).
+     * Every atomic is answered (the ACK carries its PSN) with the value its address held: what the
+     * previous atomic there left (the old value plus the addend after a FETCH_ADD; the swap value
+     * after a CMP_SWAP whose compare matched, else the old value), address by address, in the
+     * order the requester sent them (the responder executes them in PSN order).
      */
-    private static void checkFetchAdds(Direction req, Direction resp, String which) {
+    private static void checkAtomics(Direction req, Direction resp, String which) {
         Map<Long, Long> next = new HashMap<>();
         for (Map.Entry<Integer, long[]> e : req.atomics.entrySet()) {
             Long original = resp.atomicOriginals.get(e.getKey());
             assertTrue(original != null, which + "no atomic ACK for PSN " + e.getKey());
-            long va = e.getValue()[0];
-            Long expected = next.get(va);
+            long[] a = e.getValue();
+            Long expected = next.get(a[0]);
             if (expected != null) {
-                assertEquals(expected.longValue(), original.longValue(), which + "FETCH_ADD at 0x"
-                        + Long.toHexString(va) + " (PSN " + e.getKey() + ") returned");
+                assertEquals(expected.longValue(), original.longValue(), which + Opcode.values()[(int) a[3]] + " at 0x"
+                        + Long.toHexString(a[0]) + " (PSN " + e.getKey() + ") returned");
             }
-            next.put(va, original + e.getValue()[1]);
+            boolean cas = a[3] == Opcode.RC_COMPARE_SWAP.ordinal();
+            next.put(a[0], cas ? (original == a[2] ? a[1] : original) : original + a[1]);
         }
-        assertTrue(next.size() < req.atomics.size(), which + "no address was added to twice: nothing checked");
+        assertTrue(next.size() < req.atomics.size(), which + "no address was the target twice: nothing checked");
     }
 
     // ---- the programs ---------------------------------------------------------------------
 
     /** A Java program ({@code main class, args...}) in a JVM of its own, with jsoft0 bound to the link's host address. */
     private static Process javaProcess(String name, List<String> mainAndArgs) throws IOException {
+        // C1 only: runs of a few seconds gain nothing from C2, whose compiler threads would take
+        // CPU from the VM (TCG) on a 2-core host.
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Djverbs.soft.devices=jsoft0=" + hostIp,
+                "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED", "-Djverbs.soft.devices=jsoft0=" + hostIp,
                 "-cp", System.getProperty("java.class.path")));
         cmd.addAll(mainAndArgs);
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve(name + "-java.log").toFile())
@@ -417,11 +620,20 @@ class RxeInteropTest {
         final List<byte[]> sends = new ArrayList<>();
         final List<byte[]> writes = new ArrayList<>();
         final List<byte[]> readResponses = new ArrayList<>();
-        /** PSN -> {virtual address, add or swap value} of each atomic request, in PSN order. */
+        /** The immediate of each SEND and WRITE message (null: none), in the order of {@link #sends}, {@link #writes}. */
+        final List<Integer> sendImms = new ArrayList<>();
+        final List<Integer> writeImms = new ArrayList<>();
+        /** The transports (RC, UC, UD) of its packets. */
+        final java.util.Set<String> transports = new java.util.TreeSet<>();
+        /** PSN -> {virtual address, add or swap value, compare value, opcode ordinal} of each atomic request, in PSN order. */
         final Map<Integer, long[]> atomics = new LinkedHashMap<>();
         /** PSN -> the original value an atomic ACK returned. */
         final Map<Integer, Long> atomicOriginals = new HashMap<>();
+        /** READ requests: the first for each READ, and those asking again for the rest of one (a new VA). */
         int readRequests;
+        int reRequests;
+        /** READ responses answering a request for the rest: a FIRST or ONLY inside a READ's data. */
+        int readResumes;
         int acks;
         int naks;
         int duplicates;
@@ -430,12 +642,16 @@ class RxeInteropTest {
          * The first copy of each packet, by PSN from a little before the first one seen, in two PSN
          * spaces: requests (this side's requester), responses (the other side's responder). Under
          * loss the capture order is not the PSN order: a packet the host dropped on the way out is
-         * captured only when it is sent again.
+         * captured only when it is sent again. One pair of spaces per destination QP and transport,
+         * in the order they first appear: a case may use one QP after another, and the soft device
+         * gives a new QP the number of one just destroyed (rxe does not), so only the transport
+         * tells the verify program's RC, UC and UD QPs on jsoft0 apart.
          */
-        private final List<TreeMap<Integer, Packet>> spaces = List.of(new TreeMap<>(), new TreeMap<>());
-        private final int[] base = {-1, -1};
+        private final Map<String, List<TreeMap<Integer, Packet>>> qps = new LinkedHashMap<>();
+        private final Map<String, int[]> bases = new HashMap<>();
 
-        private record Packet(Opcode op, byte[] payload, long va, long value, String where) {}
+        /** va and value: an atomic's address and swap/add (compare in {@code compare}), a READ request's VA and length. */
+        private record Packet(Opcode op, byte[] payload, long va, long value, long compare, Integer imm, String where) {}
 
         Direction(String name) {
             this.name = name;
@@ -443,15 +659,21 @@ class RxeInteropTest {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%s: %d packets (%d retransmitted), %d SEND, %d WRITE, %d READ requests, "
-                    + "%d READ responses, %d atomics, %d atomic ACKs, %d ACKs, %d NAKs", name, packets, duplicates,
-                    sends.size(), writes.size(), readRequests, readResponses.size(), atomics.size(),
-                    atomicOriginals.size(), acks, naks);
+            return String.format(Locale.ROOT, "%s: %d packets %s (%d retransmitted), %d SEND, %d WRITE, %d READ requests "
+                    + "(+%d for the rest), %d READ responses (%d resumed), %d atomics, %d atomic ACKs, %d ACKs, %d NAKs", name,
+                    packets, transports, duplicates, sends.size(), writes.size(), readRequests, reRequests,
+                    readResponses.size(), readResumes, atomics.size(), atomicOriginals.size(), acks, naks);
+        }
+
+        /** The transport ({@code RC}, {@code UC}, {@code UD}) of every packet, or what mixed. */
+        String transport() {
+            return transports.size() == 1 ? transports.iterator().next() : transports.toString();
         }
 
         void add(RocePacket p, byte[] frame, String where) {
             packets++;
             Opcode op = p.opcode();
+            transports.add(op.name().substring(0, 2));
             if (op == Opcode.RC_ACKNOWLEDGE) {
                 // Duplicates are answered with the last PSN: ACKs repeat PSNs by design.
                 if (p.aeth().syndrome() >> 5 == 0) {
@@ -463,13 +685,20 @@ class RxeInteropTest {
             }
             int space = op.isResponse() ? 1 : 0;
             int psn = p.bth().psn();
+            String qpn = op.name().substring(0, 2) + p.bth().destinationQp();
+            List<TreeMap<Integer, Packet>> spaces = qps.computeIfAbsent(qpn, k -> List.of(new TreeMap<>(), new TreeMap<>()));
+            int[] base = bases.computeIfAbsent(qpn, k -> new int[] {-1, -1});
             if (base[space] < 0) {
                 base[space] = (psn - 4096) & 0xffffff;
             }
-            Packet q = op == Opcode.RC_ATOMIC_ACKNOWLEDGE ? new Packet(op, null, 0, p.atomicAckEth().originalData(), where)
-                    : op.hasAtomicEth() ? new Packet(op, null, p.atomicEth().virtualAddress(), p.atomicEth().swapOrAdd(), where)
+            Packet q = op == Opcode.RC_ATOMIC_ACKNOWLEDGE ? new Packet(op, null, 0, p.atomicAckEth().originalData(), 0, null, where)
+                    : op.hasAtomicEth() ? new Packet(op, null, p.atomicEth().virtualAddress(), p.atomicEth().swapOrAdd(),
+                            p.atomicEth().compare(), null, where)
+                    : op == Opcode.RC_RDMA_READ_REQUEST ? new Packet(op, null, p.reth().virtualAddress(), p.reth().dmaLength(), 0,
+                            null, where)
                     : new Packet(op, Arrays.copyOfRange(frame, (int) p.payloadOffset(),
-                            (int) p.payloadOffset() + p.payloadLength()), 0, psn, where);
+                            (int) p.payloadOffset() + p.payloadLength()), 0, 0, 0,
+                            op.hasImmediate() ? p.immDt().immediate() : null, where);
             if (spaces.get(space).putIfAbsent((psn - base[space]) & 0xffffff, q) != null) {
                 duplicates++; // a retransmission: the first copy counts
             }
@@ -477,31 +706,47 @@ class RxeInteropTest {
 
         /** Reassembles the messages, in PSN order. */
         Direction finish() {
-            ByteArrayOutputStream[] partial = {
-                new ByteArrayOutputStream(), new ByteArrayOutputStream(), new ByteArrayOutputStream()};
-            for (int space = 0; space < 2; space++) {
-                for (Map.Entry<Integer, Packet> e : spaces.get(space).entrySet()) {
-                    Packet q = e.getValue();
-                    int psn = (e.getKey() + base[space]) & 0xffffff;
-                    Opcode op = q.op();
-                    if (op == Opcode.RC_ATOMIC_ACKNOWLEDGE) {
-                        atomicOriginals.put(psn, q.value());
-                    } else if (op.hasAtomicEth()) {
-                        atomics.put(psn, new long[] {q.va(), q.value()});
-                    } else if (op == Opcode.RC_RDMA_READ_REQUEST) {
-                        readRequests++;
-                    } else {
-                        String n = op.name();
-                        int kind = n.contains("READ_RESPONSE") ? 2 : n.contains("WRITE") ? 1 : n.contains("SEND") ? 0 : -1;
-                        assertTrue(kind >= 0, q.where() + ": unexpected opcode " + op);
-                        ByteArrayOutputStream b = partial[kind];
-                        if (op.startsMessage()) {
-                            assertEquals(0, b.size(), q.where() + ": a message starts inside another");
-                        }
-                        b.writeBytes(q.payload());
-                        if (op.endsMessage()) {
-                            (kind == 0 ? sends : kind == 1 ? writes : readResponses).add(b.toByteArray());
-                            b.reset();
+            for (Map.Entry<String, List<TreeMap<Integer, Packet>>> qp : qps.entrySet()) {
+                ByteArrayOutputStream[] partial = {
+                    new ByteArrayOutputStream(), new ByteArrayOutputStream(), new ByteArrayOutputStream()};
+                int[] base = bases.get(qp.getKey());
+                int readEnd = -1; // relative PSN after the last READ's responses
+                for (int space = 0; space < 2; space++) {
+                    for (Map.Entry<Integer, Packet> e : qp.getValue().get(space).entrySet()) {
+                        Packet q = e.getValue();
+                        int psn = (e.getKey() + base[space]) & 0xffffff;
+                        Opcode op = q.op();
+                        if (op == Opcode.RC_ATOMIC_ACKNOWLEDGE) {
+                            atomicOriginals.put(psn, q.value());
+                        } else if (op.hasAtomicEth()) {
+                            atomics.put(psn, new long[] {q.va(), q.value(), q.compare(), op.ordinal()});
+                        } else if (op == Opcode.RC_RDMA_READ_REQUEST) {
+                            // A READ takes one PSN per response packet; a request at a PSN inside an
+                            // earlier READ's asks for the rest of it (rxe after a lost response).
+                            if (e.getKey() < readEnd) {
+                                reRequests++;
+                            } else {
+                                readRequests++;
+                                readEnd = e.getKey() + (int) Math.max(1, (q.value() + PMTU - 1) / PMTU);
+                            }
+                        } else {
+                            String n = op.name();
+                            int kind = n.contains("READ_RESPONSE") ? 2 : n.contains("WRITE") ? 1 : n.contains("SEND") ? 0 : -1;
+                            assertTrue(kind >= 0, q.where() + ": unexpected opcode " + op);
+                            ByteArrayOutputStream b = partial[kind];
+                            if (op.startsMessage() && b.size() > 0) {
+                                // Only the answer to a request for the rest of a READ starts inside one.
+                                assertEquals(2, kind, q.where() + ": a message starts inside another");
+                                readResumes++;
+                            }
+                            b.writeBytes(q.payload());
+                            if (op.endsMessage()) {
+                                (kind == 0 ? sends : kind == 1 ? writes : readResponses).add(b.toByteArray());
+                                if (kind < 2) {
+                                    (kind == 0 ? sendImms : writeImms).add(q.imm());
+                                }
+                                b.reset();
+                            }
                         }
                     }
                 }
