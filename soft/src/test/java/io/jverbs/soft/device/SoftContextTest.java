@@ -17,6 +17,9 @@ import io.jverbs.verbs.MemoryRegion;
 import io.jverbs.verbs.MemoryWindow;
 import io.jverbs.verbs.Mtu;
 import io.jverbs.verbs.PortAttributes;
+import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.QueuePair;
+import io.jverbs.verbs.SendOps;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.WorkCompletions;
 import io.jverbs.verbs.ffi.ibv_cq;
@@ -135,9 +138,9 @@ class SoftContextTest {
             List<Runnable> refused = List.of(
                     ctx::openXrcDomain,
                     () -> ctx.allocateDeviceMemory(4096),
-                    () -> ctx.awaitAsyncEvent(Duration.ofMillis(1)),
-                    () -> ctx.createCompletionQueue(CompletionQueue.Config.of(4).extended(CompletionFields.STANDARD)),
-                    ch::fd,
+                    () -> ctx.createCompletionQueue(CompletionQueue.Config.of(4).extended(CompletionFields.STANDARD
+                            | CompletionFields.COMPLETION_TIMESTAMP)),
+                    () -> pd.createQueuePair(QueuePair.Config.of(QpType.RC, ctx.createCompletionQueue(4)).sendOps(SendOps.BIND_MW)),
                     () -> pd.allocateMemoryWindow(MemoryWindow.Type.TYPE_1),
                     () -> pd.registerImplicitOnDemand(Access.LOCAL_WRITE));
             for (Runnable r : refused) {
