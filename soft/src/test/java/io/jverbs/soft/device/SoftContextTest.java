@@ -222,4 +222,42 @@ class SoftContextTest {
             assertFalse(e.getMessage().isBlank());
         }
     }
+
+    /**
+     * A JVM whose JVERBS_SOFT_DEVICES does not parse: Device.list() and Context.open throw an
+     * IllegalArgumentException naming the variable and the syntax (not ServiceLoader's
+     * ServiceConfigurationError, after which the provider would be unusable).
+     */
+    @Test
+    void aBadEnvironmentVariableIsAClearIllegalArgumentException() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                ListDevices.class.getName()).redirectErrorStream(true);
+        pb.environment().put(SoftDeviceConfig.ENV, "jsoft0=nowhere");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertEquals(0, p.waitFor(), out);
+        List<String> lines = out.lines().toList();
+        assertEquals(2, lines.size(), out);
+        for (String line : lines) {
+            assertTrue(line.startsWith("java.lang.IllegalArgumentException: JVERBS_SOFT_DEVICES='jsoft0=nowhere' is not a soft device"
+                    + " configuration: soft device jsoft0: 'nowhere' is not an IPv4 address literal. Syntax: name=IPv4[:mtu]"), line);
+        }
+    }
+
+    /** For the test above: what a program sees, one line per call. */
+    static final class ListDevices {
+        public static void main(String[] args) {
+            System.clearProperty(SoftDeviceConfig.PROPERTY);
+            for (Runnable r : List.<Runnable>of(Device::list, () -> Context.open("jsoft0").close())) {
+                try {
+                    r.run();
+                    System.out.println("no exception");
+                } catch (Throwable t) {
+                    System.out.println(t.getClass().getName() + ": " + t.getMessage());
+                }
+            }
+        }
+    }
 }
