@@ -12,11 +12,11 @@ import java.lang.foreign.MemorySegment;
  */
 final class AsyncEvents implements AutoCloseable {
     /** {@code enum ibv_event_type} values the soft device raises. */
-    static final int CQ_ERR = 0, SRQ_LIMIT_REACHED = 15;
+    static final int CQ_ERR = 0, SRQ_LIMIT_REACHED = 15, QP_LAST_WQE_REACHED = 16;
 
     private final EventFd fd = new EventFd("the asynchronous events");
     private int[] types = new int[8];
-    /** The element's {@code struct ibv_cq/ibv_srq *}. */
+    /** The element's {@code struct ibv_cq/ibv_qp/ibv_srq *}. */
     private long[] elements = new long[8];
     private int head, count;
     private boolean closed;
@@ -55,6 +55,26 @@ final class AsyncEvents implements AutoCloseable {
         count--;
         fd.consume();
         return 0;
+    }
+
+    /**
+     * Drops the pending events of the object at {@code element}, which is being destroyed: a
+     * reader would otherwise get the address of a freed struct (libibverbs' destroy waits for
+     * its events to be acknowledged instead).
+     */
+    synchronized void purge(long element) {
+        int n = types.length, kept = 0;
+        for (int i = 0; i < count; i++) {
+            int from = (head + i) % n;
+            if (elements[from] == element) {
+                fd.consume();
+                continue;
+            }
+            int to = (head + kept++) % n;
+            types[to] = types[from];
+            elements[to] = elements[from];
+        }
+        count = kept;
     }
 
     @Override

@@ -324,6 +324,7 @@ final class SoftContext implements ContextOps {
         int h = Structs.handle(cq.address(), ibv_cq.sizeof());
         if (!(device.object(h) instanceof SoftCq q)) return Errnos.EINVAL;
         device.unregister(h);
+        asyncEvents.purge(cq.address());
         q.arena.close();
         return 0;
     }
@@ -408,6 +409,10 @@ final class SoftContext implements ContextOps {
             qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine, sendCq, recvCq,
                     ibv_qp_init_attr.sq_sig_all(init) != 0,
                     sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
+            if (srq != null) {
+                long address = q.address();
+                qp.onLastWqeReached(() -> asyncEvents.post(AsyncEvents.QP_LAST_WQE_REACHED, address));
+            }
             engine.add(qp);
         } finally {
             engine.release();
@@ -548,6 +553,7 @@ final class SoftContext implements ContextOps {
             engine.release();
         }
         device.unregister(h);
+        asyncEvents.purge(qp.address());
         q.arena().close();
         return 0;
     }
@@ -751,6 +757,7 @@ final class SoftContext implements ContextOps {
         int h = Structs.handle(srq.address(), SRQ_SIZE);
         if (!(device.object(h) instanceof SoftSrq s)) return Errnos.EINVAL;
         device.unregister(h);
+        asyncEvents.purge(srq.address());
         s.arena().close();
         return 0;
     }

@@ -53,6 +53,7 @@ public final class SoftQp implements ReceivePosting {
     private final SendWqe[] sq;
     private final ReceiveQueue rq;     // its own, or a shared receive queue
     private final boolean sharedRq;
+    private Runnable lastWqeReached;
     // Absolute counters; slot = counter % length. completed <= next <= started... <= posted.
     private long sqPosted;
     private long sqCompleted;
@@ -287,12 +288,24 @@ public final class SoftQp implements ReceivePosting {
         }
     }
 
+    /**
+     * Runs when this QP, taking receives from a shared receive queue, enters ERR: rxe's
+     * IBV_EVENT_QP_LAST_WQE_REACHED (no receive of the SRQ will complete on this QP any more).
+     */
+    public void onLastWqeReached(Runnable listener) {
+        this.lastWqeReached = listener;
+    }
+
     /** Moves to ERR and completes every outstanding request with WR_FLUSH_ERR, sends first. */
     private void enterError() {
+        boolean entering = state != QpState.ERR;
         state = QpState.ERR;
         timerArmed = false;
         rnrWaiting = false;
         flush();
+        if (entering && sharedRq && lastWqeReached != null) {
+            lastWqeReached.run();
+        }
     }
 
     private void flush() {

@@ -332,6 +332,17 @@ class SoftQpTest {
             a.qp.postSend(new SendRequests(1, 1).add(4, WrOpcode.SEND, SendFlags.SIGNALED).sge(a.mr, 0, 10));
             assertEquals(34, await(cq, 1).wrId(0));
             assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(50)), "one event per arming");
+
+            // A QP of an SRQ moved to ERR: IBV_EVENT_QP_LAST_WQE_REACHED, once, as rxe raises it before a QP is drained.
+            t1.toError();
+            assertEquals(new AsyncEvent(AsyncEvent.Type.QP_LAST_WQE_REACHED, t1.qpNumber()), ctx.awaitAsyncEvent(Duration.ofSeconds(5)));
+            t1.toError();
+            assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(50)), "already in ERR: no second event");
+            // An event of a QP destroyed before it was read is dropped with the QP (its struct is freed).
+            t2.toError();
+            t2.close();
+            assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(50)));
+            assertFalse(LibC.awaitReadable(ctx.asyncFd(), 0));
         }
     }
 
