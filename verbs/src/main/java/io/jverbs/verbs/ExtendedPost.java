@@ -339,7 +339,7 @@ public final class ExtendedPost {
                 if (batchError == 0) batchError = Errno.EINVAL; // more than the QP's max_inline_data: as the provider, at complete
                 return this;
             }
-            MemorySegment.copy(MemorySegment.ofAddress(address).reinterpret(length), 0, inlineCopies, inlineUsed, length);
+            MemorySegment.copy(BoundsChecks.EVERYTHING, address, inlineCopies, inlineUsed, length); // no segment per call
             int last = batch.size() - 1;
             batch.sendFlags(last, batch.sendFlags(last) | SendFlags.INLINE);
             batch.sge(inlineCopies.address() + inlineUsed, (int) length, 0);
