@@ -3,7 +3,10 @@ package io.jverbs.soft.device;
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.raweth.port.AllocatedBytes;
 import io.jverbs.verbs.Access;
+import io.jverbs.verbs.CompletionFields;
 import io.jverbs.verbs.CompletionQueue;
+import io.jverbs.verbs.ExtendedCompletions;
+import io.jverbs.verbs.ExtendedPost;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.MemoryRegion;
@@ -13,7 +16,9 @@ import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendOps;
 import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.WcStatus;
 import io.jverbs.verbs.WorkCompletions;
 import io.jverbs.verbs.WrOpcode;
 import org.junit.jupiter.api.Test;
@@ -40,60 +45,106 @@ class SoftAllocationTest {
              QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
              QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
              NativeBuffer buf = NativeBuffer.allocate(1 << 16)) {
-            MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | Access.ALL_REMOTE);
-            PathSettings path = new PathSettings().gidIndex(1);
-            Endpoint ea = a.endpoint(1, 1, 1), eb = b.endpoint(1, 1, 2);
-            a.connect(ea, eb, path);
-            b.connect(eb, ea, path);
+            MemoryRegion mr = connect(pd, a, b, buf);
             SendRequests send = new SendRequests(1, 1).add(1, WrOpcode.SEND, SendFlags.SIGNALED).sge(mr, 0, 2000);
             SendRequests write = new SendRequests(1, 1).add(2, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(mr, 0, 3000)
                     .rdma(mr.address(32768), mr.rkey());
             ReceiveRequests recv = new ReceiveRequests(1, 1).add(3).sge(mr, 8192, 4096);
             WorkCompletions wc = new WorkCompletions(8);
-            Thread engine = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().equals("jverbs-soft-jsoft0")).findFirst().orElse(null);
-            assertNotNull(engine, "the progress thread of jsoft0");
-            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
-            rounds(a, b, cq, send, write, recv, wc, WARM);
-            // Three windows: a per-operation allocation shows in every one; the JIT recompiling a
-            // method (a deoptimized frame allocates while it runs interpreted) shows in one at most.
-            long bestPoster = Long.MAX_VALUE, bestEngine = Long.MAX_VALUE;
-            for (int window = 0; window < 3; window++) {
-                long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
-                long before = AllocatedBytes.current();
-                long t0 = System.nanoTime();
-                rounds(a, b, cq, send, write, recv, wc, MEASURED);
-                long elapsed = System.nanoTime() - t0;
-                long mine = AllocatedBytes.current() - before;
-                long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
-                // The round time is a figure, not a check (timing is not asserted).
-                System.out.printf("soft device, %d rounds (SEND 2000 B + WRITE 3000 B, 5 packets + ACKs): poster %d B,"
-                        + " progress thread %d B, %.1f us per round%n", MEASURED, mine, engines, elapsed / 1e3 / MEASURED);
-                bestPoster = Math.min(bestPoster, mine);
-                bestEngine = Math.min(bestEngine, engines);
-            }
-            // A few hundred bytes of slack for background bookkeeping, far below one byte per round.
-            assertTrue(bestPoster < 256, "the posting thread allocated at least " + bestPoster + " B in every window of " + MEASURED + " rounds");
-            assertTrue(bestEngine < 256, "the progress thread allocated at least " + bestEngine + " B in every window of " + MEASURED + " rounds");
+            assertNoAllocation("SEND 2000 B + WRITE 3000 B, 5 packets + ACKs", () -> round(a, b, cq, send, write, recv, wc));
         }
     }
 
-    private static void rounds(QueuePair a, QueuePair b, CompletionQueue cq, SendRequests send, SendRequests write,
-                               ReceiveRequests recv, WorkCompletions wc, int n) {
-        for (int i = 0; i < n; i++) {
-            b.postReceive(recv);
-            a.postSend(send);
-            a.postSend(write);
-            int done = 0;
-            while (done < 3) {
-                int k = cq.poll(wc);
-                for (int j = 0; j < k; j++) {
-                    if (!wc.isSuccess(j)) throw new AssertionError(wc.describe(j));
+    /** The same through the extended post API (an inline WRITE too) and an extended CQ, as a soft device runs them. */
+    @Test
+    void extendedPostAndPollAllocateNothingOnEitherThread() throws Exception {
+        try (Context ctx = Context.open("jsoft0");
+             ProtectionDomain pd = ctx.allocateProtectionDomain();
+             CompletionQueue cq = ctx.createCompletionQueue(CompletionQueue.Config.of(256).extended(CompletionFields.STANDARD));
+             QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).sendOps(SendOps.SEND | SendOps.RDMA_WRITE).maxInlineData(64));
+             QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
+             NativeBuffer buf = NativeBuffer.allocate(1 << 16)) {
+            MemoryRegion mr = connect(pd, a, b, buf);
+            ReceiveRequests recv = new ReceiveRequests(1, 1).add(3).sge(mr, 8192, 4096);
+            ExtendedPost p = a.extendedPost();
+            ExtendedCompletions ex = cq.extended();
+            long remote = mr.address(32768), inlineFrom = mr.address(100);
+            int rkey = mr.rkey(), lkey = mr.lkey();
+            assertNoAllocation("extended post: SEND 2000 B + WRITE 3000 B + inline WRITE 48 B", () -> {
+                b.postReceive(recv);
+                p.start();
+                p.send(1, SendFlags.SIGNALED).sge(mr.address(), 2000, lkey);
+                p.rdmaWrite(2, SendFlags.SIGNALED, remote, rkey).sge(mr.address(), 3000, lkey);
+                p.rdmaWrite(4, SendFlags.SIGNALED | SendFlags.INLINE, remote + 4096, rkey).inline(inlineFrom, 48);
+                p.complete();
+                int done = 0;
+                while (done < 4) {
+                    if (!ex.start()) continue;
+                    do {
+                        if (ex.status() != WcStatus.SUCCESS) throw new AssertionError(ex.wrId() + ": " + ex.status());
+                        done++;
+                    } while (ex.next());
+                    ex.end();
                 }
-                done += k;
-            }
-            assertEquals(3, done);
+                assertEquals(4, done);
+            });
         }
+    }
+
+    /**
+     * Runs {@code round} to warm up, then in three windows, and checks that the calling thread and
+     * the progress thread of jsoft0 allocated (almost) nothing in at least one of them.
+     */
+    private static void assertNoAllocation(String what, Runnable round) {
+        Thread engine = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("jverbs-soft-jsoft0")).findFirst().orElse(null);
+        assertNotNull(engine, "the progress thread of jsoft0");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (int i = 0; i < WARM; i++) round.run();
+        // Three windows: a per-operation allocation shows in every one; the JIT recompiling a
+        // method (a deoptimized frame allocates while it runs interpreted) shows in one at most.
+        long bestPoster = Long.MAX_VALUE, bestEngine = Long.MAX_VALUE;
+        for (int window = 0; window < 3; window++) {
+            long engineBefore = mx.getThreadAllocatedBytes(engine.threadId());
+            long before = AllocatedBytes.current();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < MEASURED; i++) round.run();
+            long elapsed = System.nanoTime() - t0;
+            long mine = AllocatedBytes.current() - before;
+            long engines = mx.getThreadAllocatedBytes(engine.threadId()) - engineBefore;
+            // The round time is a figure, not a check (timing is not asserted).
+            System.out.printf("soft device, %d rounds (%s): poster %d B, progress thread %d B, %.1f us per round%n",
+                    MEASURED, what, mine, engines, elapsed / 1e3 / MEASURED);
+            bestPoster = Math.min(bestPoster, mine);
+            bestEngine = Math.min(bestEngine, engines);
+        }
+        // A few hundred bytes of slack for background bookkeeping, far below one byte per round.
+        assertTrue(bestPoster < 256, "the posting thread allocated at least " + bestPoster + " B in every window of " + MEASURED + " rounds");
+        assertTrue(bestEngine < 256, "the progress thread allocated at least " + bestEngine + " B in every window of " + MEASURED + " rounds");
+    }
+
+    /** Connects {@code a} and {@code b} to each other on jsoft0 and registers {@code buf} for both. */
+    private static MemoryRegion connect(ProtectionDomain pd, QueuePair a, QueuePair b, NativeBuffer buf) {
+        PathSettings path = new PathSettings().gidIndex(1);
+        Endpoint ea = a.endpoint(1, 1, 1), eb = b.endpoint(1, 1, 2);
+        a.connect(ea, eb, path);
+        b.connect(eb, ea, path);
+        return pd.register(buf, Access.LOCAL_WRITE | Access.ALL_REMOTE);
+    }
+
+    private static void round(QueuePair a, QueuePair b, CompletionQueue cq, SendRequests send, SendRequests write,
+                              ReceiveRequests recv, WorkCompletions wc) {
+        b.postReceive(recv);
+        a.postSend(send);
+        a.postSend(write);
+        int done = 0;
+        while (done < 3) {
+            int k = cq.poll(wc);
+            for (int j = 0; j < k; j++) {
+                if (!wc.isSuccess(j)) throw new AssertionError(wc.describe(j));
+            }
+            done += k;
+        }
+        assertEquals(3, done);
     }
 }
