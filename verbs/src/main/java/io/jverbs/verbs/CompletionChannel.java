@@ -9,7 +9,6 @@ import io.jverbs.verbs.ffi.ibv_comp_channel;
 import io.jverbs.verbs.internal.Checks;
 import io.jverbs.verbs.spi.ContextOps;
 import io.jverbs.verbs.spi.ProviderException;
-import io.jverbs.core.NotSupportedException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -72,15 +71,11 @@ public final class CompletionChannel extends NativeResource {
     }
 
     /**
-     * The channel's file descriptor, readable when an event is pending (for epoll/select).
-     *
-     * @throws NotSupportedException on a soft device, whose events are not behind a descriptor
+     * The channel's file descriptor, readable when an event is pending (for epoll/select); the
+     * soft device's is an eventfd with the same contract.
      */
     public int fd() {
         checkOpen();
-        if (provider != null) {
-            throw context.notOnSoftDevice("completion channel file descriptors", "its progress thread wakes awaitEvent directly");
-        }
         return ibv_comp_channel.fd(channel);
     }
 

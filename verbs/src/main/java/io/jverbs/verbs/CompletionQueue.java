@@ -101,8 +101,9 @@ public final class CompletionQueue extends NativeResource {
         MemorySegment ch = channel == null ? MemorySegment.NULL : channel.segment();
         MemorySegment c;
         if (provider != null) {
-            if (wcFlags >= 0) {
-                throw context.notOnSoftDevice("extended CQs (ibv_create_cq_ex)", "poll it with CompletionQueue.poll");
+            if (wcFlags >= 0 && (wcFlags & ~CompletionFields.STANDARD) != 0) {
+                throw context.notOnSoftDevice("extended CQ fields beyond CompletionFields.STANDARD (timestamps, flow tag, CVLAN)",
+                        "it produces what a struct ibv_wc holds");
             }
             try {
                 c = provider.createCq(entries, ch, vector);
@@ -118,9 +119,12 @@ public final class CompletionQueue extends NativeResource {
             throw Checks.fromErrno(wcFlags < 0 ? VerbsCall.CREATE_CQ : VerbsCall.CREATE_CQ_EX, context.device().name());
         }
         // ibv_cq_ex starts with the fields of ibv_cq: the same pointer serves both (ibv_cq_ex_to_cq).
-        this.cq = c.reinterpret(wcFlags < 0 ? ibv_cq.sizeof() : ibv_cq_ex.sizeof());
+        // A provider's CQ is a struct ibv_cq whichever way it is polled.
+        this.cq = c.reinterpret(wcFlags < 0 || provider != null ? ibv_cq.sizeof() : ibv_cq_ex.sizeof());
         this.address = c.address();
-        this.extended = wcFlags < 0 ? null : new ExtendedCompletions(this, cq, wcFlags, context.isSoftRoce());
+        this.extended = wcFlags < 0 ? null
+                : provider != null ? new ExtendedCompletions(this, provider, address, wcFlags)
+                : new ExtendedCompletions(this, cq, wcFlags, context.isSoftRoce());
         this.pollFn = context.pollCq;
         this.notifyFn = context.reqNotifyCq;
         if (channel != null) {

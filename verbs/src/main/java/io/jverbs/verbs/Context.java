@@ -1,5 +1,6 @@
 package io.jverbs.verbs;
 
+import io.jverbs.core.Errno;
 import io.jverbs.core.NativeResource;
 import io.jverbs.core.NotSupportedException;
 import io.jverbs.core.ffi.LibC;
@@ -428,15 +429,18 @@ public final class Context extends NativeResource {
      */
     public AsyncEvent awaitAsyncEvent(Duration timeout) {
         checkOpen();
-        if (provider != null) {
-            throw notOnSoftDevice("asynchronous events", "it raises none yet (QP errors show as error completions)");
-        }
         if (!LibC.awaitReadable(ibv_context.async_fd(ctx), timeout.toMillis())) {
             return null;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ev = arena.allocate(ibv_async_event.layout());
-            Checks.check(VerbsCall.GET_ASYNC_EVENT, IbVerbs.ibv_get_async_event(ctx, ev));
+            if (provider != null) {
+                int rc = provider.getAsyncEvent(ev);
+                if (rc == Errno.EAGAIN) return null; // another thread took it between poll and read
+                Checks.check(VerbsCall.GET_ASYNC_EVENT, rc, device.name());
+            } else {
+                Checks.check(VerbsCall.GET_ASYNC_EVENT, IbVerbs.ibv_get_async_event(ctx, ev));
+            }
             AsyncEvent.Type type = AsyncEvent.Type.of(ibv_async_event.event_type(ev));
             long element;
             if (type.isPortEvent()) {
@@ -447,7 +451,7 @@ public final class Context extends NativeResource {
             } else {
                 element = ibv_async_event.element_cq(ev).address();
             }
-            IbVerbs.ibv_ack_async_event(ev);
+            if (provider == null) IbVerbs.ibv_ack_async_event(ev);
             if (JfrEvents.AsyncEvent.enabled()) new JfrEvents.AsyncEvent(device.name(), type.name(), element).commit();
             return new AsyncEvent(type, element);
         }

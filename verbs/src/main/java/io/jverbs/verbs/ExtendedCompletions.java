@@ -4,7 +4,9 @@ import io.jverbs.core.Errno;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.ibv_cq_ex;
+import io.jverbs.verbs.ffi.ibv_wc;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.spi.ContextOps;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -32,6 +34,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * }</pre>
  * {@link #end()} must follow a successful {@link #start()}: the provider holds the CQ lock in
  * between. One polling thread per CQ.
+ *
+ * <p>On a soft device ({@link Context#isSoftDevice()}) the same calls go through the provider
+ * seam: {@link #start()} and {@link #next()} poll one {@code struct ibv_wc} into a buffer of this
+ * object, which the readers read; the fields are those of {@link CompletionFields#STANDARD}.
  */
 public final class ExtendedCompletions {
 
@@ -44,6 +50,10 @@ public final class ExtendedCompletions {
 
     private final CompletionQueue owner;
     private final MemorySegment cq;
+    /** A soft device's provider, or null; then {@link #wc} holds the current completion. */
+    private final ContextOps provider;
+    private final long cqAddress;
+    private final MemorySegment wc;
     private final MemorySegment attr;
     private final long wcFlags;
     /**
@@ -57,8 +67,25 @@ public final class ExtendedCompletions {
     private final MemorySegment start, next, end, opcode, vendorErr, byteLen, imm, qpNum, srcQp, flags, slid, sl, timestamp,
             wallclock;
 
+    /** A provider's CQ at {@code cqAddress}, polled one {@code ibv_wc} at a time. */
+    ExtendedCompletions(CompletionQueue owner, ContextOps provider, long cqAddress, long wcFlags) {
+        this.owner = owner;
+        this.provider = provider;
+        this.cqAddress = cqAddress;
+        this.wc = Arena.ofAuto().allocate(ibv_wc.layout());
+        this.wcFlags = wcFlags;
+        this.nextEndsSession = false;
+        this.cq = null;
+        this.attr = null;
+        this.start = this.next = this.end = this.opcode = this.vendorErr = this.byteLen = this.imm = this.qpNum = this.srcQp = null;
+        this.flags = this.slid = this.sl = this.timestamp = this.wallclock = null;
+    }
+
     ExtendedCompletions(CompletionQueue owner, MemorySegment cqEx, long wcFlags, boolean nextEndsSession) {
         this.owner = owner;
+        this.provider = null;
+        this.cqAddress = 0;
+        this.wc = null;
         this.nextEndsSession = nextEndsSession;
         this.cq = cqEx;
         this.wcFlags = wcFlags;
@@ -87,6 +114,7 @@ public final class ExtendedCompletions {
     /** {@code ibv_start_poll}: true with the first completion current, false when the CQ is empty. */
     public boolean start() {
         owner.checkUsable();
+        if (provider != null) return pollOne(VerbsCall.START_POLL);
         int rc;
         try {
             rc = (int) START.invokeExact(start, cq, attr);
@@ -100,6 +128,7 @@ public final class ExtendedCompletions {
     /** {@code ibv_next_poll}: true with the next completion current, false when none is left. */
     public boolean next() {
         owner.checkUsable();
+        if (provider != null) return pollOne(VerbsCall.NEXT_POLL);
         int rc;
         try {
             rc = (int) NEXT.invokeExact(next, cq);
@@ -115,6 +144,7 @@ public final class ExtendedCompletions {
     /** {@code ibv_end_poll}: releases the CQ after a successful {@link #start()}. */
     public void end() {
         owner.checkUsable();
+        if (provider != null) return; // each poll was complete in itself: nothing is held
         if (sessionEnded) {
             sessionEnded = false;
             return;
@@ -127,49 +157,55 @@ public final class ExtendedCompletions {
     }
 
     public long wrId() {
-        return cq.get(ValueLayout.JAVA_LONG, ibv_cq_ex.wr_id$offset());
+        return provider != null ? wc.get(ValueLayout.JAVA_LONG, ibv_wc.wr_id$offset()) : cq.get(ValueLayout.JAVA_LONG, ibv_cq_ex.wr_id$offset());
     }
 
     public WcStatus status() {
-        return WcStatus.of(cq.get(ValueLayout.JAVA_INT, ibv_cq_ex.status$offset()));
+        return WcStatus.of(provider != null ? wc.get(ValueLayout.JAVA_INT, ibv_wc.status$offset())
+                : cq.get(ValueLayout.JAVA_INT, ibv_cq_ex.status$offset()));
     }
 
     public WcOpcode opcode() {
-        return WcOpcode.of(readInt(opcode));
+        return WcOpcode.of(readInt(opcode, 0, ibv_wc.opcode$offset()));
     }
 
     public int vendorError() {
-        return readInt(vendorErr);
+        return readInt(vendorErr, 0, ibv_wc.vendor_err$offset());
     }
 
     public int byteLength() {
-        return readInt(byteLen, CompletionFields.BYTE_LEN);
+        return readInt(byteLen, CompletionFields.BYTE_LEN, ibv_wc.byte_len$offset());
     }
 
     /** Immediate data in host order. */
     public int immediateData() {
-        return Integer.reverseBytes(readInt(imm, CompletionFields.IMM));
+        return Integer.reverseBytes(readInt(imm, CompletionFields.IMM, ibv_wc.imm_data$offset()));
     }
 
     public int qpNumber() {
-        return readInt(qpNum, CompletionFields.QP_NUM);
+        return readInt(qpNum, CompletionFields.QP_NUM, ibv_wc.qp_num$offset());
     }
 
     public int sourceQp() {
-        return readInt(srcQp, CompletionFields.SRC_QP);
+        return readInt(srcQp, CompletionFields.SRC_QP, ibv_wc.src_qp$offset());
     }
 
     /** {@link WorkCompletions} FLAG_* bits. */
     public int flags() {
-        return readInt(flags);
+        return readInt(flags, 0, ibv_wc.wc_flags$offset());
     }
 
     public int slid() {
-        return readInt(slid, CompletionFields.SLID);
+        if (provider != null) {
+            require(CompletionFields.SLID);
+            return Short.toUnsignedInt(wc.get(ValueLayout.JAVA_SHORT, ibv_wc.slid$offset()));
+        }
+        return readInt(slid, CompletionFields.SLID, 0);
     }
 
     public int serviceLevel() {
         require(CompletionFields.SL);
+        if (provider != null) return Byte.toUnsignedInt(wc.get(ValueLayout.JAVA_BYTE, ibv_wc.sl$offset()));
         try {
             return Byte.toUnsignedInt((byte) READ_BYTE.invokeExact(sl, cq));
         } catch (Throwable t) {
@@ -193,12 +229,17 @@ public final class ExtendedCompletions {
         throw Checks.error(call, rc);
     }
 
-    private int readInt(MemorySegment fn, long flag) {
-        require(flag);
-        return readInt(fn);
+    /** One completion through the provider: true with it in {@link #wc}, false when the CQ is empty. */
+    private boolean pollOne(VerbsCall call) {
+        int n = provider.pollCq(cqAddress, 1, wc.address());
+        if (n < 0) throw Checks.error(call, -n);
+        return n > 0;
     }
 
-    private int readInt(MemorySegment fn) {
+    /** A 32-bit field: the provider's {@code ibv_wc} at {@code wcOffset}, or the {@code read_*} function {@code fn}; {@code flag} 0: always produced. */
+    private int readInt(MemorySegment fn, long flag, long wcOffset) {
+        if (flag != 0) require(flag);
+        if (provider != null) return wc.get(ValueLayout.JAVA_INT, wcOffset);
         try {
             return (int) READ_INT.invokeExact(fn, cq);
         } catch (Throwable t) {

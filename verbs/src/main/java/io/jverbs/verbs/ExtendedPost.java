@@ -1,5 +1,6 @@
 package io.jverbs.verbs;
 
+import io.jverbs.core.Errno;
 import io.jverbs.core.ffi.LibC;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.verbs.ffi.ibv_mw_bind_info;
@@ -30,6 +31,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * order of {@link SendRequests}: {@code (address, length, lkey)} for an SGE,
  * {@code (remoteAddress, rkey, ...)} for RDMA and atomics, {@code (ah, remoteQpn, remoteQkey)}
  * for UD. One thread at a time.
+ *
+ * <p>On a soft device ({@link Context#isSoftDevice()}) the same calls build a
+ * {@code struct ibv_send_wr} chain in a buffer of this object (as many requests as the send
+ * queue holds), which {@link #complete()} posts through the provider: one post for the batch.
+ * Inline data is copied when {@link #inline} is called, as {@code ibv_wr_set_inline_data} does.
  */
 public final class ExtendedPost {
     private static final MethodHandle V = Native.unbound(FunctionDescriptor.ofVoid(ADDRESS), Native.CRITICAL);
@@ -46,12 +52,33 @@ public final class ExtendedPost {
 
     private final QueuePair qp;
     private final MemorySegment qpx;
+    /** A soft device's batch, or null for libibverbs: the requests since {@link #start()}. */
+    private final SendRequests batch;
+    /** A soft device's copies of inline data, made when {@link #inline} is called. */
+    private final MemorySegment inlineCopies;
+    private long inlineUsed;
+    /** The first error of the soft batch being built (rxe keeps one the same way), thrown by {@link #complete()}. */
+    private int batchError;
     private final MemorySegment bindInfo;
     private final MemorySegment start, complete, abort, send, sendImm, sendInv, rdmaWrite, rdmaWriteImm, rdmaRead, cmpSwp,
             fetchAdd, localInv, bindMw, setSge, setUdAddr, setXrcSrqn, setInline;
 
+    /** A soft device's QP: batches of up to {@code caps.maxSendWr()} requests, posted through the provider. */
+    ExtendedPost(QueuePair qp, QueuePair.Capabilities caps) {
+        this.qp = qp;
+        this.qpx = null;
+        this.bindInfo = null;
+        this.batch = new SendRequests(caps.maxSendWr(), Math.max(1, caps.maxSendSge()));
+        this.inlineCopies = Arena.ofAuto().allocate(Math.max(1L, (long) caps.maxSendWr() * caps.maxInlineData()), 8);
+        this.start = this.complete = this.abort = this.send = this.sendImm = this.sendInv = this.rdmaWrite = this.rdmaWriteImm = null;
+        this.rdmaRead = this.cmpSwp = this.fetchAdd = this.localInv = this.bindMw = this.setSge = this.setUdAddr = null;
+        this.setXrcSrqn = this.setInline = null;
+    }
+
     ExtendedPost(QueuePair qp, MemorySegment qpEx) {
         this.qp = qp;
+        this.batch = null;
+        this.inlineCopies = null;
         this.qpx = qpEx.reinterpret(ibv_qp_ex.sizeof());
         this.bindInfo = Arena.ofAuto().allocate(ibv_mw_bind_info.layout());
         this.start = ibv_qp_ex.wr_start(qpx);
@@ -79,6 +106,9 @@ public final class ExtendedPost {
      */
     public MemorySegment segment() {
         qp.checkUsable();
+        if (batch != null) {
+            throw qp.context().notOnSoftDevice("struct ibv_qp_ex", "its extended post API builds ibv_send_wr chains");
+        }
         return qpx;
     }
 
@@ -90,13 +120,27 @@ public final class ExtendedPost {
     /** {@code ibv_wr_start}: opens a batch. */
     public ExtendedPost start() {
         qp.checkUsable();
+        if (batch != null) {
+            resetBatch();
+            return this;
+        }
         call(V, start);
         return this;
+    }
+
+    private void resetBatch() {
+        batch.clear();
+        inlineUsed = 0;
+        batchError = 0;
     }
 
     /** {@code ibv_wr_complete}: rings the doorbell for the batch; throws if the provider rejected it. */
     public void complete() {
         qp.checkUsable();
+        if (batch != null) {
+            completeBatch();
+            return;
+        }
         int rc;
         try {
             rc = (int) I.invokeExact(complete, qpx);
@@ -108,13 +152,37 @@ public final class ExtendedPost {
         }
     }
 
+    /** The soft device's {@code ibv_wr_complete}: posts the chain, or throws the error met while building it. */
+    private void completeBatch() {
+        int error = batchError, size = batch.size();
+        try {
+            if (error != 0) {
+                throw QueuePair.postFailure(VerbsCall.WR_COMPLETE, error, -1, 0);
+            }
+            if (size > 0) {
+                try {
+                    qp.postSend(batch);
+                } catch (VerbsException e) {
+                    throw QueuePair.postFailure(VerbsCall.WR_COMPLETE, e.errno(), batch.failedIndex(), size);
+                }
+            }
+        } finally {
+            resetBatch();
+        }
+    }
+
     /** {@code ibv_wr_abort}: drops the batch. */
     public void abort() {
         qp.checkUsable();
+        if (batch != null) {
+            resetBatch();
+            return;
+        }
         call(V, abort);
     }
 
     public ExtendedPost send(long wrId, int flags) {
+        if (add(wrId, WrOpcode.SEND, flags)) return this;
         header(wrId, flags);
         call(V, send);
         return this;
@@ -122,6 +190,10 @@ public final class ExtendedPost {
 
     /** Send with immediate data (host order). */
     public ExtendedPost sendWithImmediate(long wrId, int flags, int immediate) {
+        if (add(wrId, WrOpcode.SEND_WITH_IMM, flags)) {
+            batch.immediate(immediate);
+            return this;
+        }
         header(wrId, flags);
         try {
             V_U32.invokeExact(sendImm, qpx, Integer.reverseBytes(immediate));
@@ -132,18 +204,30 @@ public final class ExtendedPost {
     }
 
     public ExtendedPost sendWithInvalidate(long wrId, int flags, int invalidateRkey) {
+        if (add(wrId, WrOpcode.SEND_WITH_INV, flags)) {
+            batch.invalidate(invalidateRkey);
+            return this;
+        }
         header(wrId, flags);
         u32(sendInv, invalidateRkey);
         return this;
     }
 
     public ExtendedPost rdmaWrite(long wrId, int flags, long remoteAddress, int rkey) {
+        if (add(wrId, WrOpcode.RDMA_WRITE, flags)) {
+            batch.rdma(remoteAddress, rkey);
+            return this;
+        }
         header(wrId, flags);
         u32u64(rdmaWrite, rkey, remoteAddress);
         return this;
     }
 
     public ExtendedPost rdmaWriteWithImmediate(long wrId, int flags, long remoteAddress, int rkey, int immediate) {
+        if (add(wrId, WrOpcode.RDMA_WRITE_WITH_IMM, flags)) {
+            batch.rdma(remoteAddress, rkey).immediate(immediate);
+            return this;
+        }
         header(wrId, flags);
         try {
             V_U32_U64_U32.invokeExact(rdmaWriteImm, qpx, rkey, remoteAddress, Integer.reverseBytes(immediate));
@@ -154,12 +238,20 @@ public final class ExtendedPost {
     }
 
     public ExtendedPost rdmaRead(long wrId, int flags, long remoteAddress, int rkey) {
+        if (add(wrId, WrOpcode.RDMA_READ, flags)) {
+            batch.rdma(remoteAddress, rkey);
+            return this;
+        }
         header(wrId, flags);
         u32u64(rdmaRead, rkey, remoteAddress);
         return this;
     }
 
     public ExtendedPost atomicFetchAdd(long wrId, int flags, long remoteAddress, int rkey, long add) {
+        if (add(wrId, WrOpcode.ATOMIC_FETCH_AND_ADD, flags)) {
+            batch.atomic(remoteAddress, rkey, add, 0);
+            return this;
+        }
         header(wrId, flags);
         try {
             V_U32_U64_U64.invokeExact(fetchAdd, qpx, rkey, remoteAddress, add);
@@ -170,6 +262,10 @@ public final class ExtendedPost {
     }
 
     public ExtendedPost atomicCompareSwap(long wrId, int flags, long remoteAddress, int rkey, long compare, long swap) {
+        if (add(wrId, WrOpcode.ATOMIC_CMP_AND_SWP, flags)) {
+            batch.atomic(remoteAddress, rkey, compare, swap);
+            return this;
+        }
         header(wrId, flags);
         try {
             V_U32_U64_U64_U64.invokeExact(cmpSwp, qpx, rkey, remoteAddress, compare, swap);
@@ -180,6 +276,10 @@ public final class ExtendedPost {
     }
 
     public ExtendedPost localInvalidate(long wrId, int flags, int rkey) {
+        if (add(wrId, WrOpcode.LOCAL_INV, flags)) {
+            batch.invalidate(rkey);
+            return this;
+        }
         header(wrId, flags);
         u32(localInv, rkey);
         return this;
@@ -192,6 +292,10 @@ public final class ExtendedPost {
      */
     public ExtendedPost bindMemoryWindow(long wrId, int flags, MemoryWindow mw, int rkey, MemoryRegion mr, long address,
                                          long length, int access) {
+        if (add(wrId, WrOpcode.BIND_MW, flags)) {
+            batch.bindMemoryWindow(mw, rkey, mr, address, length, access);
+            return this;
+        }
         header(wrId, flags);
         mw.prepareBind(rkey);
         ibv_mw_bind_info.mr(bindInfo, mr.segment());
@@ -208,6 +312,11 @@ public final class ExtendedPost {
 
     /** One gather entry for the request just built: {@code length} bytes at {@code address} of a region with {@code lkey}. */
     public ExtendedPost sge(long address, int length, int lkey) {
+        if (batch != null) {
+            requireRequest();
+            batch.sge(address, length, lkey);
+            return this;
+        }
         try {
             // ibv_wr_set_sge(qp, lkey, addr, length)
             V_U32_U64_U32.invokeExact(setSge, qpx, lkey, address, length);
@@ -224,6 +333,19 @@ public final class ExtendedPost {
 
     /** Copies {@code length} bytes at {@code address} into the request (inline data). */
     public ExtendedPost inline(long address, long length) {
+        if (batch != null) {
+            requireRequest();
+            if (length < 0 || length > qp.capabilities().maxInlineData() || inlineUsed + length > inlineCopies.byteSize()) {
+                if (batchError == 0) batchError = Errno.EINVAL; // more than the QP's max_inline_data: as the provider, at complete
+                return this;
+            }
+            MemorySegment.copy(BoundsChecks.EVERYTHING, address, inlineCopies, inlineUsed, length); // no segment per call
+            int last = batch.size() - 1;
+            batch.sendFlags(last, batch.sendFlags(last) | SendFlags.INLINE);
+            batch.sge(inlineCopies.address() + inlineUsed, (int) length, 0);
+            inlineUsed += length;
+            return this;
+        }
         try {
             V_U64_U64.invokeExact(setInline, qpx, address, length);
         } catch (Throwable t) {
@@ -234,6 +356,11 @@ public final class ExtendedPost {
 
     /** Destination of a UD request. */
     public ExtendedPost ud(AddressHandle ah, int remoteQpn, int remoteQkey) {
+        if (batch != null) {
+            requireRequest();
+            batch.ud(ah, remoteQpn, remoteQkey);
+            return this;
+        }
         try {
             V_PTR_U32_U32.invokeExact(setUdAddr, qpx, ah.segment(), remoteQpn, remoteQkey);
         } catch (Throwable t) {
@@ -244,8 +371,34 @@ public final class ExtendedPost {
 
     /** Destination SRQ of an XRC request. */
     public ExtendedPost xrcRemoteSrq(int srqNumber) {
+        if (batch != null) {
+            requireRequest();
+            batch.xrcRemoteSrq(srqNumber);
+            return this;
+        }
         u32(setXrcSrqn, srqNumber);
         return this;
+    }
+
+    /**
+     * On a soft device, starts request {@code opcode} in the batch and returns true; on
+     * libibverbs returns false (the caller calls the provider's {@code ibv_wr_*}).
+     */
+    private boolean add(long wrId, WrOpcode opcode, int flags) {
+        if (batch == null) return false;
+        qp.checkUsable();
+        if (batch.size() == batch.capacity()) {
+            throw new IllegalStateException("a batch holds at most the send queue's " + batch.capacity()
+                    + " requests: complete() this one first");
+        }
+        batch.add(wrId, opcode, flags);
+        return true;
+    }
+
+    private void requireRequest() {
+        if (batch.size() == 0) {
+            throw new IllegalStateException("no request to add to: start one (send, rdmaWrite, ...) after start()");
+        }
     }
 
     private void header(long wrId, int flags) {

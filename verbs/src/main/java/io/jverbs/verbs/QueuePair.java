@@ -121,6 +121,10 @@ public final class QueuePair extends NativeResource {
     private final int dcType;
     static final int DC_TARGET = 1, DC_INITIATOR = 2; // enum mlx5dv_dc_type
 
+    /** The {@link SendOps} a soft device's extended post API takes: those its transport implements. */
+    private static final long SOFT_SEND_OPS = SendOps.SEND | SendOps.SEND_WITH_IMM | SendOps.RDMA_WRITE | SendOps.RDMA_WRITE_WITH_IMM
+            | SendOps.RDMA_READ | SendOps.ATOMIC_CMP_AND_SWP | SendOps.ATOMIC_FETCH_AND_ADD;
+
     // enum ibv_qp_init_attr_mask
     private static final int INIT_ATTR_PD = 1, INIT_ATTR_XRCD = 1 << 1, INIT_ATTR_SEND_OPS_FLAGS = 1 << 6;
 
@@ -136,10 +140,12 @@ public final class QueuePair extends NativeResource {
         this.hasSrq = c.srq != null;
         this.provider = context.provider;
         boolean ex = c.sendOps != 0 || c.xrcd != null || c.type == QpType.XRC_SEND;
-        if (provider != null && ex) {
-            throw c.sendOps != 0
-                    ? context.notOnSoftDevice("the extended post API (Config.sendOps)", "it implements RC, UC and UD posted with SendRequests")
-                    : context.notOnSoftDevice("XRC QPs", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
+        if (provider != null && (c.xrcd != null || c.type == QpType.XRC_SEND)) {
+            throw context.notOnSoftDevice("XRC QPs", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
+        }
+        if (provider != null && (c.sendOps & ~SOFT_SEND_OPS) != 0) {
+            throw context.notOnSoftDevice("send ops LOCAL_INV, BIND_MW, SEND_WITH_INV and TSO",
+                    "it has no memory windows, invalidation or TSO; the other SendOps work");
         }
         try (Arena arena = Arena.ofConfined()) {
             // ibv_qp_init_attr_ex begins with the fields of ibv_qp_init_attr: one buffer serves both calls.
@@ -166,6 +172,7 @@ public final class QueuePair extends NativeResource {
             if (factoryEx) {
                 fillExtended(pd, c, init);
             }
+            ex &= provider == null; // a provider's QP is created by createQp, its extended post API built here
             MemorySegment q;
             if (provider != null) {
                 try {
@@ -207,7 +214,9 @@ public final class QueuePair extends NativeResource {
         this.qpNumber = ibv_qp.qp_num(qp);
         this.postSendFn = context.postSend;
         this.postRecvFn = context.postRecv;
-        this.extendedPost = c.sendOps == 0 ? null : new ExtendedPost(this, IbVerbs.ibv_qp_to_qp_ex(qp));
+        this.extendedPost = c.sendOps == 0 ? null
+                : provider != null ? new ExtendedPost(this, capabilities)
+                : new ExtendedPost(this, IbVerbs.ibv_qp_to_qp_ex(qp));
         attach();
     }
 

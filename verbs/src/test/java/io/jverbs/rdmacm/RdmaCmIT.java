@@ -53,8 +53,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** rdma_cm on rxe0: client and server in one JVM, looped back through the device. */
+/**
+ * rdma_cm on rxe0: client and server in one JVM, looped back through the device. Tagged
+ * {@code rdmacm} too: librdmacm reaches kernel devices only, so the soft device's run of this
+ * suite (soft/pom.xml) excludes the tag.
+ */
 @Tag("rdma")
+@Tag("rdmacm")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RdmaCmIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);

@@ -110,7 +110,8 @@ class JperfSoftTest {
         Side s = start("jsoft0", "nowhere", List.of("write_bw"), "-p", Integer.toString(freePort())).finish("server");
         assertEquals(1, s.exit(), s::toString);
         assertEquals(1, s.lines().size(), s::toString);
-        assertTrue(s.out().startsWith("jperf write_bw: a device provider failed to start: ") && s.out().contains("'nowhere'"), s::toString);
+        assertTrue(s.out().startsWith("jperf write_bw: -Djverbs.soft.devices='jsoft0=nowhere' is not a soft device configuration: ")
+                && s.out().contains("'nowhere'") && s.out().contains("Syntax: name=IPv4[:mtu]"), s::toString);
     }
 
     /** A second jperf on the address of a soft device another jperf has open fails at once, saying how to give each its own. */

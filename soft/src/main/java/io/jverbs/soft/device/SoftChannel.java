@@ -6,7 +6,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A completion channel: the queue of CQ events and the condition its waiters sleep on. A CQ
  * armed by {@code req_notify_cq} posts one event here at its next (solicited) completion,
- * from whichever thread produced it (the progress thread for remote traffic).
+ * from whichever thread produced it (the progress thread for remote traffic). Its descriptor (the
+ * struct's {@code fd}) is an eventfd readable while an event is pending, as the kernel's channel
+ * fd is, for users who poll or epoll it before {@code ibv_get_cq_event}.
  */
 final class SoftChannel {
     private final ReentrantLock lock = new ReentrantLock();
@@ -18,15 +20,23 @@ final class SoftChannel {
     final java.lang.foreign.Arena arena;
     final java.lang.foreign.MemorySegment struct;
 
+    private final EventFd fd;
+
     SoftChannel(java.lang.foreign.Arena arena, java.lang.foreign.MemorySegment struct) {
         this.arena = arena;
         this.struct = struct;
+        this.fd = new EventFd("a completion channel");
+    }
+
+    int fd() {
+        return fd.fd();
     }
 
     /** Queues an event for {@code cq}. */
     void post(SoftCq cq) {
         lock.lock();
         try {
+            if (destroyed) return;
             if (count == events.length) {
                 SoftCq[] grown = new SoftCq[events.length * 2];
                 for (int i = 0; i < count; i++) grown[i] = events[(head + i) % events.length];
@@ -34,6 +44,7 @@ final class SoftChannel {
                 head = 0;
             }
             events[(head + count++) % events.length] = cq;
+            fd.signal();
             ready.signal();
         } finally {
             lock.unlock();
@@ -58,17 +69,19 @@ final class SoftChannel {
             events[head] = null;
             head = (head + 1) % events.length;
             count--;
+            fd.consume();
             return cq;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Wakes every waiter for good (they return no event). */
+    /** Wakes every waiter for good (they return no event) and closes the descriptor. */
     void destroy() {
         lock.lock();
         try {
             destroyed = true;
+            fd.close();
             ready.signalAll();
         } finally {
             lock.unlock();

@@ -27,7 +27,9 @@ import io.jverbs.verbs.SendFlags;
 import io.jverbs.verbs.WrOpcode;
 import io.jverbs.core.ffi.Native;
 import io.jverbs.soft.transport.QpAttributes;
+import io.jverbs.soft.transport.ReceivePosting;
 import io.jverbs.soft.transport.ReceiveQueue;
+import io.jverbs.verbs.ffi.ibv_async_event;
 import io.jverbs.verbs.ffi.ibv_srq;
 import io.jverbs.verbs.ffi.ibv_srq_attr;
 import io.jverbs.verbs.ffi.ibv_srq_init_attr;
@@ -51,12 +53,15 @@ final class SoftContext implements ContextOps {
     /** Two GIDs, as rxe has on an interface with one IPv4 address: 0 link-local, 1 IPv4-mapped. */
     private static final int GIDS = 2;
     private static final long CQ_HANDLE_STRUCT = ibv_cq.sizeof();
-    private static final int MAX_CQE = 1 << 16;
+    private static final int MAX_CQE = 1 << 16, MAX_SRQ_WR = 1 << 14;
+    /** IBV_DEVICE_SRQ_RESIZE | IBV_DEVICE_SYS_IMAGE_GUID | IBV_DEVICE_RC_RNR_NAK_GEN: what is implemented of rxe's flags. */
+    private static final int DEVICE_CAPS = (1 << 13) | (1 << 11) | (1 << 12);
 
     private final SoftDevice device;
     private final SoftDeviceConfig config;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment context;
+    private final AsyncEvents asyncEvents = new AsyncEvents();
 
     SoftContext(SoftDevice device) {
         this.device = device;
@@ -64,13 +69,18 @@ final class SoftContext implements ContextOps {
         this.context = arena.allocate(ibv_context.layout());
         // device stays NULL: there is no struct ibv_device (mlx5dv_is_supported and friends see "not theirs").
         ibv_context.cmd_fd(context, -1);
-        ibv_context.async_fd(context, -1);
+        ibv_context.async_fd(context, asyncEvents.fd());
         ibv_context.num_comp_vectors(context, 1);
     }
 
     @Override
     public MemorySegment context() {
         return context;
+    }
+
+    @Override
+    public int getAsyncEvent(MemorySegment event) {
+        return asyncEvents.take(event.reinterpret(ibv_async_event.sizeof()));
     }
 
     @Override
@@ -96,6 +106,10 @@ final class SoftContext implements ContextOps {
         ibv_device_attr.max_res_rd_atom(a, 1 << 16);
         ibv_device_attr.atomic_cap(a, ATOMIC_HCA);
         ibv_device_attr.max_ah(a, 1 << 16);
+        ibv_device_attr.max_srq(a, 1 << 16);
+        ibv_device_attr.max_srq_wr(a, MAX_SRQ_WR);
+        ibv_device_attr.max_srq_sge(a, 32);
+        ibv_device_attr.device_cap_flags(a, DEVICE_CAPS);
         ibv_device_attr.max_pkeys(a, (short) 1);
         ibv_device_attr.local_ca_ack_delay(a, (byte) 15);
         ibv_device_attr.phys_port_cnt(a, (byte) 1);
@@ -230,8 +244,15 @@ final class SoftContext implements ContextOps {
         Arena a = Arena.ofShared();
         MemorySegment ch = Structs.allocate(a, ibv_comp_channel.sizeof());
         ibv_comp_channel.context(ch, context);
-        ibv_comp_channel.fd(ch, -1); // no descriptor: the progress thread wakes waiters directly
-        int h = device.register(new SoftChannel(a, ch));
+        SoftChannel c;
+        try {
+            c = new SoftChannel(a, ch);
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+        ibv_comp_channel.fd(ch, c.fd());
+        int h = device.register(c);
         Structs.setHandle(ch, h);
         return ch;
     }
@@ -286,7 +307,7 @@ final class SoftContext implements ContextOps {
         ibv_cq.context(cq, context);
         ibv_cq.channel(cq, ch == null ? MemorySegment.NULL : channel);
         ibv_cq.cqe(cq, cqe);
-        SoftCq q = new SoftCq(cq, cqe, ch, a, device.engine());
+        SoftCq q = new SoftCq(cq, cqe, ch, a, device.engine(), asyncEvents);
         int h = device.register(q);
         ibv_cq.handle(cq, h);
         Structs.setHandle(cq, h);
@@ -303,6 +324,7 @@ final class SoftContext implements ContextOps {
         int h = Structs.handle(cq.address(), ibv_cq.sizeof());
         if (!(device.object(h) instanceof SoftCq q)) return Errnos.EINVAL;
         device.unregister(h);
+        asyncEvents.purge(cq.address());
         q.arena.close();
         return 0;
     }
@@ -319,7 +341,7 @@ final class SoftContext implements ContextOps {
 
     // ---------------------------------------------------------------- queue pairs
 
-    private static final long QP_SIZE = ibv_qp.sizeof(), AH_SIZE = ibv_ah.sizeof();
+    private static final long QP_SIZE = ibv_qp.sizeof(), AH_SIZE = ibv_ah.sizeof(), QP_SRQ = ibv_qp.srq$offset();
     /** The most inline bytes a request may carry: rxe allows more, but each send slot keeps a copy. */
     private static final int MAX_INLINE = 256;
     /** rxe numbers its first QP 17 (0x11), after QP0 and QP1 and a reserved range; so do we. */
@@ -387,6 +409,10 @@ final class SoftContext implements ContextOps {
             qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine.sink(qpn), sendCq, recvCq,
                     ibv_qp_init_attr.sq_sig_all(init) != 0,
                     sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
+            if (srq != null) {
+                long address = q.address();
+                qp.onLastWqeReached(() -> asyncEvents.post(AsyncEvents.QP_LAST_WQE_REACHED, address));
+            }
             engine.add(qp);
         } finally {
             engine.release();
@@ -527,6 +553,7 @@ final class SoftContext implements ContextOps {
             engine.release();
         }
         device.unregister(h);
+        asyncEvents.purge(qp.address());
         q.arena().close();
         return 0;
     }
@@ -614,20 +641,30 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int postRecv(long qpAddress, long wr, long badWr) {
-        SoftQp qp = queuePair(qpAddress).qp();
+        SoftQueuePair q = queuePair(qpAddress);
+        if (q.struct().get(ValueLayout.JAVA_LONG, QP_SRQ) != 0) {
+            // As rxe: a QP with an SRQ takes no receives of its own.
+            Structs.ALL.set(ValueLayout.JAVA_LONG, badWr, wr);
+            return Errnos.EINVAL;
+        }
+        return postReceives(q.qp(), wr, badWr);
+    }
+
+    /**
+     * {@code ibv_post_recv} and {@code ibv_post_srq_recv}: copies the {@code ibv_recv_wr} chain at
+     * {@code wr} into {@code queue} under the device lock; on failure stores the first request not
+     * posted at {@code badWr}.
+     */
+    private int postReceives(ReceivePosting queue, long wr, long badWr) {
         SoftEngine engine = device.engine();
         MemorySegment all = Structs.ALL;
         int rc = 0;
         engine.acquire();
         try {
             for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + RNEXT)) {
-                RecvWqe r = qp.nextRecv();
-                if (r == null) {
-                    rc = Errnos.ENOMEM;
-                    break;
-                }
-                rc = fillReceive(r, wr);
-                if (rc == 0) rc = qp.postRecv();
+                RecvWqe r = queue.nextRecv();
+                rc = r == null ? Errnos.ENOMEM : fillReceive(r, wr);
+                if (rc == 0) rc = queue.postRecv();
                 if (rc != 0) break;
             }
         } finally {
@@ -642,25 +679,28 @@ final class SoftContext implements ContextOps {
     private static final long SRQ_SIZE = ibv_srq.sizeof();
 
     /** A shared receive queue: its struct and the transport's receive ring several QPs take from. */
-    record SoftSrq(Arena arena, MemorySegment struct, ReceiveQueue rq, int maxWr, int maxSge) {}
+    record SoftSrq(Arena arena, MemorySegment struct, ReceiveQueue rq, int maxSge, Runnable limitReached) {}
 
     @Override
     public MemorySegment createSrq(MemorySegment pd, MemorySegment initAttr) {
         MemorySegment init = initAttr.reinterpret(ibv_srq_init_attr.sizeof());
         MemorySegment attr = ibv_srq_init_attr.attr(init);
         int maxWr = ibv_srq_attr.max_wr(attr), maxSge = ibv_srq_attr.max_sge(attr);
-        if (maxWr < 1 || maxWr > 1 << 14 || maxSge < 1 || maxSge > 32) {
-            throw new ProviderException(Errnos.EINVAL, "an SRQ has 1 to 16384 requests of 1 to 32 SGEs");
-        }
-        if (ibv_srq_attr.srq_limit(attr) != 0) {
-            throw new ProviderException(Errnos.EOPNOTSUPP, "no SRQ limit events: the soft device raises no asynchronous events yet");
+        int limit = ibv_srq_attr.srq_limit(attr);
+        if (maxWr < 1 || maxWr > MAX_SRQ_WR || maxSge < 1 || maxSge > 32 || limit < 0 || limit > maxWr) {
+            throw new ProviderException(Errnos.EINVAL, "an SRQ has 1 to " + MAX_SRQ_WR + " requests of 1 to 32 SGEs, a limit of 0 to its requests");
         }
         Arena a = Arena.ofShared();
         MemorySegment srq = Structs.allocate(a, SRQ_SIZE);
         ibv_srq.context(srq, context);
         ibv_srq.srq_context(srq, ibv_srq_init_attr.srq_context(init));
         ibv_srq.pd(srq, pd);
-        int h = device.register(new SoftSrq(a, srq, new ReceiveQueue(maxWr, maxSge), maxWr, maxSge));
+        long address = srq.address();
+        ReceiveQueue rq = new ReceiveQueue(maxWr, maxSge);
+        // The event for the limit: made once here, run by the progress thread when a receive takes the SRQ below it.
+        Runnable reached = () -> asyncEvents.post(AsyncEvents.SRQ_LIMIT_REACHED, address);
+        rq.armLimit(limit, reached);
+        int h = device.register(new SoftSrq(a, srq, rq, maxSge, reached));
         ibv_srq.handle(srq, h);
         Structs.setHandle(srq, h);
         return srq;
@@ -670,19 +710,45 @@ final class SoftContext implements ContextOps {
         return (SoftSrq) device.object(Structs.handle(address, SRQ_SIZE));
     }
 
+    /** {@code enum ibv_srq_attr_mask}. */
+    private static final int SRQ_MAX_WR = 1, SRQ_LIMIT = 2;
+
     @Override
     public int modifySrq(MemorySegment srq, MemorySegment attr, int mask) {
-        // Resizing and the limit event (IBV_SRQ_MAX_WR, IBV_SRQ_LIMIT) are not implemented.
-        return Errnos.EOPNOTSUPP;
+        SoftSrq s = sharedReceiveQueue(srq.address());
+        MemorySegment a = attr.reinterpret(ibv_srq_attr.sizeof());
+        if ((mask & ~(SRQ_MAX_WR | SRQ_LIMIT)) != 0) return Errnos.EINVAL;
+        int maxWr = ibv_srq_attr.max_wr(a), limit = ibv_srq_attr.srq_limit(a);
+        SoftEngine engine = device.engine();
+        engine.acquire();
+        try {
+            // As rxe: a resize keeps the posted receives; a limit above the queue's size is EINVAL.
+            if ((mask & SRQ_MAX_WR) != 0) {
+                if (maxWr > MAX_SRQ_WR) return Errnos.EINVAL;
+                s.rq().resize(maxWr);
+            }
+            if ((mask & SRQ_LIMIT) != 0) s.rq().armLimit(limit, s.limitReached());
+        } catch (IllegalArgumentException e) {
+            return Errnos.EINVAL;
+        } finally {
+            engine.release();
+        }
+        return 0;
     }
 
     @Override
     public int querySrq(MemorySegment srq, MemorySegment attr) {
         SoftSrq s = sharedReceiveQueue(srq.address());
         MemorySegment a = attr.reinterpret(ibv_srq_attr.sizeof());
-        ibv_srq_attr.max_wr(a, s.maxWr());
+        SoftEngine engine = device.engine();
+        engine.acquire();
+        try {
+            ibv_srq_attr.max_wr(a, s.rq().depth());
+            ibv_srq_attr.srq_limit(a, s.rq().limit());
+        } finally {
+            engine.release();
+        }
         ibv_srq_attr.max_sge(a, s.maxSge());
-        ibv_srq_attr.srq_limit(a, 0);
         return 0;
     }
 
@@ -691,31 +757,14 @@ final class SoftContext implements ContextOps {
         int h = Structs.handle(srq.address(), SRQ_SIZE);
         if (!(device.object(h) instanceof SoftSrq s)) return Errnos.EINVAL;
         device.unregister(h);
+        asyncEvents.purge(srq.address());
         s.arena().close();
         return 0;
     }
 
     @Override
     public int postSrqRecv(long srq, long wr, long badWr) {
-        ReceiveQueue rq = sharedReceiveQueue(srq).rq();
-        SoftEngine engine = device.engine();
-        MemorySegment all = Structs.ALL;
-        int rc = 0;
-        engine.acquire();
-        try {
-            for (; wr != 0; wr = all.get(ValueLayout.JAVA_LONG, wr + RNEXT)) {
-                RecvWqe r = rq.next();
-                rc = r == null ? Errnos.ENOMEM : fillReceive(r, wr);
-                if (rc == 0) rc = rq.post();
-                if (rc != 0) break;
-            }
-        } finally {
-            engine.release();
-        }
-        if (rc != 0) {
-            all.set(ValueLayout.JAVA_LONG, badWr, wr);
-        }
-        return rc;
+        return postReceives(sharedReceiveQueue(srq).rq(), wr, badWr);
     }
 
     /** Copies the {@code ibv_recv_wr} at {@code wr} into {@code r}: 0, or EINVAL for too many SGEs. */
@@ -762,6 +811,7 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int close() {
+        asyncEvents.close();
         arena.close();
         device.release();
         return 0;

@@ -59,8 +59,11 @@ final class SoftCq implements CompletionSink {
     private volatile boolean overrun;
     private int armed;
 
-    SoftCq(MemorySegment struct, int capacity, SoftChannel channel, Arena arena, SoftEngine engine) {
+    private final AsyncEvents asyncEvents;
+
+    SoftCq(MemorySegment struct, int capacity, SoftChannel channel, Arena arena, SoftEngine engine, AsyncEvents asyncEvents) {
         this.struct = struct;
+        this.asyncEvents = asyncEvents;
         this.engine = engine;
         this.arena = arena;
         this.capacity = capacity;
@@ -74,13 +77,16 @@ final class SoftCq implements CompletionSink {
 
     /**
      * Adds a completion; on a full CQ marks it overrun instead (verbs' CQ error: later polls
-     * fail) and returns false. Wakes the channel if the CQ is armed for this completion.
+     * fail, and the context gets IBV_EVENT_CQ_ERR) and returns false. Wakes the channel if the CQ is armed for this completion.
      */
     synchronized boolean complete(long wrId, int status, int opcode, int byteLength, int qpNum, int srcQp, int wcFlags,
                                   int immediate, boolean solicited) {
         long t = tail, h = (long) HEAD.getAcquire(this);
         if (t - h == capacity) {
-            overrun = true;
+            if (!overrun) {
+                overrun = true;
+                asyncEvents.post(AsyncEvents.CQ_ERR, struct.address()); // as rxe: IBV_EVENT_CQ_ERR once, at the overrun
+            }
             return false;
         }
         long e = (t % capacity) * WC;

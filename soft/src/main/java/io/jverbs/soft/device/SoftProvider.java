@@ -24,13 +24,42 @@ public final class SoftProvider implements Provider {
 
     private static final Map<String, SoftDeviceConfig> CONFIGS = new LinkedHashMap<>();
     private static final Map<String, SoftDevice> OPEN = new LinkedHashMap<>();
+    /**
+     * Why the configured devices did not parse, or null. Kept instead of thrown from the class
+     * initialiser, where ServiceLoader would wrap it in a ServiceConfigurationError (and the class
+     * would be unusable): each use of the provider throws it again, naming the setting and the syntax.
+     */
+    private static final String CONFIG_ERROR;
 
     static {
         String spec = System.getProperty(SoftDeviceConfig.PROPERTY);
-        if (spec == null) spec = System.getenv(SoftDeviceConfig.ENV);
-        if (spec == null) spec = SoftDeviceConfig.DEFAULT;
-        for (SoftDeviceConfig c : SoftDeviceConfig.parse(spec)) {
-            CONFIGS.put(c.name(), c);
+        String source = "-D" + SoftDeviceConfig.PROPERTY;
+        if (spec == null) {
+            spec = System.getenv(SoftDeviceConfig.ENV);
+            source = SoftDeviceConfig.ENV;
+        }
+        if (spec == null) {
+            spec = SoftDeviceConfig.DEFAULT;
+            source = "the default";
+        }
+        String error = null;
+        try {
+            for (SoftDeviceConfig c : SoftDeviceConfig.parse(spec)) {
+                CONFIGS.put(c.name(), c);
+            }
+        } catch (IllegalArgumentException e) {
+            CONFIGS.clear();
+            error = source + "='" + spec + "' is not a soft device configuration: " + e.getMessage()
+                    + ". Syntax: name=IPv4[:mtu] entries separated by commas, e.g. " + SoftDeviceConfig.ENV
+                    + "=jsoft0=127.0.0.1,jsoft1=127.0.0.2:4096 (MTU 256 to 4096), or none";
+        }
+        CONFIG_ERROR = error;
+    }
+
+    /** Throws the configuration's error, if it had one (a new exception each time: the caller's stack). */
+    private static void checkConfiguration() {
+        if (CONFIG_ERROR != null) {
+            throw new IllegalArgumentException(CONFIG_ERROR);
         }
     }
 
@@ -44,6 +73,7 @@ public final class SoftProvider implements Provider {
      * @throws IllegalStateException if a device of that name is open
      */
     public static synchronized void add(SoftDeviceConfig config) {
+        checkConfiguration();
         shutdown(config.name());
         CONFIGS.put(config.name(), config);
     }
@@ -70,8 +100,14 @@ public final class SoftProvider implements Provider {
         d.shutdown();
     }
 
-    /** The configured soft devices. */
+    /**
+     * The configured soft devices.
+     *
+     * @throws IllegalArgumentException if {@value SoftDeviceConfig#PROPERTY} or {@value SoftDeviceConfig#ENV}
+     *         does not parse (so does every use of the provider: {@code Device.list()}, {@code Context.open})
+     */
     public static synchronized List<SoftDeviceConfig> configs() {
+        checkConfiguration();
         return List.copyOf(CONFIGS.values());
     }
 
@@ -86,6 +122,7 @@ public final class SoftProvider implements Provider {
 
     @Override
     public ContextOps open(String name) {
+        checkConfiguration();
         SoftDevice device;
         synchronized (SoftProvider.class) {
             SoftDeviceConfig c = CONFIGS.get(name);

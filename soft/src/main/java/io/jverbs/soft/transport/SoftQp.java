@@ -23,7 +23,7 @@ import java.lang.foreign.ValueLayout;
  * the caller's clock, so a test replays the same run on a virtual clock. Packets leave through a
  * {@link PacketSink}, completions through {@link CompletionSink}s. Nothing here allocates per packet.
  */
-public final class SoftQp {
+public final class SoftQp implements ReceivePosting {
     /** rxe's RXE_MAX_UNACKED_PSNS: the requester stays within this many PSNs of the oldest unacknowledged. */
     static final int WINDOW = 128;
     /** rxe sets AckReq on the packet after 65 without (RXE_MAX_PKT_PER_ACK 64, post-incremented). */
@@ -53,6 +53,7 @@ public final class SoftQp {
     private final SendWqe[] sq;
     private final ReceiveQueue rq;     // its own, or a shared receive queue
     private final boolean sharedRq;
+    private Runnable lastWqeReached;
     // Absolute counters; slot = counter % length. completed <= next <= started... <= posted.
     private long sqPosted;
     private long sqCompleted;
@@ -287,12 +288,24 @@ public final class SoftQp {
         }
     }
 
+    /**
+     * Runs when this QP, taking receives from a shared receive queue, enters ERR: rxe's
+     * IBV_EVENT_QP_LAST_WQE_REACHED (no receive of the SRQ will complete on this QP any more).
+     */
+    public void onLastWqeReached(Runnable listener) {
+        this.lastWqeReached = listener;
+    }
+
     /** Moves to ERR and completes every outstanding request with WR_FLUSH_ERR, sends first. */
     private void enterError() {
+        boolean entering = state != QpState.ERR;
         state = QpState.ERR;
         timerArmed = false;
         rnrWaiting = false;
         flush();
+        if (entering && sharedRq && lastWqeReached != null) {
+            lastWqeReached.run();
+        }
     }
 
     private void flush() {
@@ -388,11 +401,12 @@ public final class SoftQp {
      * @return the slot, or null if the ring is full
      * @throws IllegalStateException if the QP uses a shared receive queue (post to it instead)
      */
+    @Override
     public RecvWqe nextRecv() {
         if (sharedRq) {
             throw new IllegalStateException("QP " + qpNum + " takes its receives from a shared receive queue: post there");
         }
-        return rq.next();
+        return rq.nextRecv();
     }
 
     /**
@@ -401,11 +415,12 @@ public final class SoftQp {
      * @return 0; EINVAL in RESET, with too many SGEs, or on a QP with a shared receive queue;
      *         ENOMEM when the ring is full
      */
+    @Override
     public int postRecv() {
         if (state == QpState.RESET || sharedRq) {
             return EINVAL;
         }
-        int rc = rq.post();
+        int rc = rq.postRecv();
         if (rc == 0 && state == QpState.ERR) {
             flush();
         }

@@ -3,9 +3,12 @@ package io.jverbs.soft.device;
 import io.jverbs.core.NativeBuffer;
 import io.jverbs.raweth.port.AllocatedBytes;
 import io.jverbs.verbs.Access;
+import io.jverbs.verbs.CompletionFields;
 import io.jverbs.verbs.CompletionQueue;
 import io.jverbs.verbs.Context;
 import io.jverbs.verbs.Endpoint;
+import io.jverbs.verbs.ExtendedCompletions;
+import io.jverbs.verbs.ExtendedPost;
 import io.jverbs.verbs.MemoryRegion;
 import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
@@ -13,7 +16,9 @@ import io.jverbs.verbs.QpType;
 import io.jverbs.verbs.QueuePair;
 import io.jverbs.verbs.ReceiveRequests;
 import io.jverbs.verbs.SendFlags;
+import io.jverbs.verbs.SendOps;
 import io.jverbs.verbs.SendRequests;
+import io.jverbs.verbs.WcStatus;
 import io.jverbs.verbs.WorkCompletions;
 import io.jverbs.verbs.WrOpcode;
 import org.junit.jupiter.api.Test;
@@ -41,11 +46,7 @@ class SoftAllocationTest {
              QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
              QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
              NativeBuffer buf = NativeBuffer.allocate(1 << 16)) {
-            MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | Access.ALL_REMOTE);
-            PathSettings path = new PathSettings().gidIndex(1);
-            Endpoint ea = a.endpoint(1, 1, 1), eb = b.endpoint(1, 1, 2);
-            a.connect(ea, eb, path);
-            b.connect(eb, ea, path);
+            MemoryRegion mr = connect(pd, a, b, buf);
             SendRequests send = new SendRequests(1, 1).add(1, WrOpcode.SEND, SendFlags.SIGNALED).sge(mr, 0, 2000);
             SendRequests write = new SendRequests(1, 1).add(2, WrOpcode.RDMA_WRITE, SendFlags.SIGNALED).sge(mr, 0, 3000)
                     .rdma(mr.address(32768), mr.rkey());
@@ -53,6 +54,45 @@ class SoftAllocationTest {
             WorkCompletions wc = new WorkCompletions(8);
             assertAllocationFree("soft device, " + MEASURED + " rounds (SEND 2000 B + WRITE 3000 B, 5 packets + ACKs)", "jsoft0",
                     n -> rounds(a, b, cq, send, write, recv, wc, n), WARM, MEASURED);
+        }
+    }
+
+    /** The same through the extended post API (an inline WRITE too) and an extended CQ, as a soft device runs them. */
+    @Test
+    void extendedPostAndPollAllocateNothingOnEitherThread() throws Exception {
+        try (Context ctx = Context.open("jsoft0");
+             ProtectionDomain pd = ctx.allocateProtectionDomain();
+             CompletionQueue cq = ctx.createCompletionQueue(CompletionQueue.Config.of(256).extended(CompletionFields.STANDARD));
+             QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).sendOps(SendOps.SEND | SendOps.RDMA_WRITE).maxInlineData(64));
+             QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq));
+             NativeBuffer buf = NativeBuffer.allocate(1 << 16)) {
+            MemoryRegion mr = connect(pd, a, b, buf);
+            ReceiveRequests recv = new ReceiveRequests(1, 1).add(3).sge(mr, 8192, 4096);
+            ExtendedPost p = a.extendedPost();
+            ExtendedCompletions ex = cq.extended();
+            long remote = mr.address(32768), inlineFrom = mr.address(100);
+            int rkey = mr.rkey(), lkey = mr.lkey();
+            assertAllocationFree("soft device, " + MEASURED + " rounds of the extended post API (SEND 2000 B + WRITE 3000 B + inline WRITE 48 B)",
+                    "jsoft0", n -> {
+                for (int r = 0; r < n; r++) {
+                    b.postReceive(recv);
+                    p.start();
+                    p.send(1, SendFlags.SIGNALED).sge(mr.address(), 2000, lkey);
+                    p.rdmaWrite(2, SendFlags.SIGNALED, remote, rkey).sge(mr.address(), 3000, lkey);
+                    p.rdmaWrite(4, SendFlags.SIGNALED | SendFlags.INLINE, remote + 4096, rkey).inline(inlineFrom, 48);
+                    p.complete();
+                    int done = 0;
+                    while (done < 4) {
+                        if (!ex.start()) continue;
+                        do {
+                            if (ex.status() != WcStatus.SUCCESS) throw new AssertionError(ex.wrId() + ": " + ex.status());
+                            done++;
+                        } while (ex.next());
+                        ex.end();
+                    }
+                    assertEquals(4, done);
+                }
+            }, WARM, MEASURED);
         }
     }
 
@@ -98,6 +138,15 @@ class SoftAllocationTest {
         System.out.printf("%s: poster %d B, %s's progress thread %d B, %.1f us per round%n", what, mine, device, engines,
                 elapsed / 1e3 / n);
         return new long[]{mine, engines};
+    }
+
+    /** Connects {@code a} and {@code b} to each other on jsoft0 and registers {@code buf} for both. */
+    private static MemoryRegion connect(ProtectionDomain pd, QueuePair a, QueuePair b, NativeBuffer buf) {
+        PathSettings path = new PathSettings().gidIndex(1);
+        Endpoint ea = a.endpoint(1, 1, 1), eb = b.endpoint(1, 1, 2);
+        a.connect(ea, eb, path);
+        b.connect(eb, ea, path);
+        return pd.register(buf, Access.LOCAL_WRITE | Access.ALL_REMOTE);
     }
 
     private static void rounds(QueuePair a, QueuePair b, CompletionQueue cq, SendRequests send, SendRequests write,

@@ -17,6 +17,9 @@ import io.jverbs.verbs.MemoryRegion;
 import io.jverbs.verbs.MemoryWindow;
 import io.jverbs.verbs.Mtu;
 import io.jverbs.verbs.PortAttributes;
+import io.jverbs.verbs.QpType;
+import io.jverbs.verbs.QueuePair;
+import io.jverbs.verbs.SendOps;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.WorkCompletions;
 import io.jverbs.verbs.ffi.ibv_cq;
@@ -135,9 +138,9 @@ class SoftContextTest {
             List<Runnable> refused = List.of(
                     ctx::openXrcDomain,
                     () -> ctx.allocateDeviceMemory(4096),
-                    () -> ctx.awaitAsyncEvent(Duration.ofMillis(1)),
-                    () -> ctx.createCompletionQueue(CompletionQueue.Config.of(4).extended(CompletionFields.STANDARD)),
-                    ch::fd,
+                    () -> ctx.createCompletionQueue(CompletionQueue.Config.of(4).extended(CompletionFields.STANDARD
+                            | CompletionFields.COMPLETION_TIMESTAMP)),
+                    () -> pd.createQueuePair(QueuePair.Config.of(QpType.RC, ctx.createCompletionQueue(4)).sendOps(SendOps.BIND_MW)),
                     () -> pd.allocateMemoryWindow(MemoryWindow.Type.TYPE_1),
                     () -> pd.registerImplicitOnDemand(Access.LOCAL_WRITE));
             for (Runnable r : refused) {
@@ -217,6 +220,44 @@ class SoftContextTest {
         for (String bad : List.of("jsoft0", "jsoft0=localhost", "jsoft0=127.0.0.1:1500", "j s=127.0.0.1", "a=1.2.3.4,a=1.2.3.5")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SoftDeviceConfig.parse(bad));
             assertFalse(e.getMessage().isBlank());
+        }
+    }
+
+    /**
+     * A JVM whose JVERBS_SOFT_DEVICES does not parse: Device.list() and Context.open throw an
+     * IllegalArgumentException naming the variable and the syntax (not ServiceLoader's
+     * ServiceConfigurationError, after which the provider would be unusable).
+     */
+    @Test
+    void aBadEnvironmentVariableIsAClearIllegalArgumentException() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                ListDevices.class.getName()).redirectErrorStream(true);
+        pb.environment().put(SoftDeviceConfig.ENV, "jsoft0=nowhere");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertEquals(0, p.waitFor(), out);
+        List<String> lines = out.lines().toList();
+        assertEquals(2, lines.size(), out);
+        for (String line : lines) {
+            assertTrue(line.startsWith("java.lang.IllegalArgumentException: JVERBS_SOFT_DEVICES='jsoft0=nowhere' is not a soft device"
+                    + " configuration: soft device jsoft0: 'nowhere' is not an IPv4 address literal. Syntax: name=IPv4[:mtu]"), line);
+        }
+    }
+
+    /** For the test above: what a program sees, one line per call. */
+    static final class ListDevices {
+        public static void main(String[] args) {
+            System.clearProperty(SoftDeviceConfig.PROPERTY);
+            for (Runnable r : List.<Runnable>of(Device::list, () -> Context.open("jsoft0").close())) {
+                try {
+                    r.run();
+                    System.out.println("no exception");
+                } catch (Throwable t) {
+                    System.out.println(t.getClass().getName() + ": " + t.getMessage());
+                }
+            }
         }
     }
 }

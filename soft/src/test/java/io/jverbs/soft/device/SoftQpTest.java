@@ -1,6 +1,8 @@
 package io.jverbs.soft.device;
 
 import io.jverbs.core.NativeBuffer;
+import io.jverbs.core.ffi.LibC;
+import io.jverbs.verbs.AsyncEvent;
 import io.jverbs.verbs.Access;
 import io.jverbs.verbs.AddressHandle;
 import io.jverbs.verbs.CompletionChannel;
@@ -264,6 +266,16 @@ class SoftQpTest {
             a.qp.postSend(new SendRequests(1, 1).add(24, WrOpcode.SEND, SendFlags.SIGNALED).sge(a.mr, 0, 100));
             await(cq, 1);
             assertEquals(null, ch.awaitEvent(Duration.ofMillis(20)));
+            // The channel's fd (an eventfd) is readable exactly while an event is pending, as the kernel's.
+            assertFalse(LibC.awaitReadable(ch.fd(), 0), "no event pending");
+            cq.requestNotify(false);
+            qp.postReceive(new ReceiveRequests(1, 1).add(25).sge(mr, 0, 4096));
+            a.qp.postSend(new SendRequests(1, 1).add(26, WrOpcode.SEND, SendFlags.SIGNALED).sge(a.mr, 0, 100));
+            assertTrue(LibC.awaitReadable(ch.fd(), 5000), "poll(2) on the channel fd wakes at the event");
+            assertTrue(LibC.awaitReadable(ch.fd(), 0), "and it stays readable until the event is taken");
+            assertSame(cq, ch.awaitEvent());
+            assertFalse(LibC.awaitReadable(ch.fd(), 0), "taken: not readable any more");
+            cq.ackEvents();
             buf.close();
         }
     }
@@ -303,7 +315,35 @@ class SoftQpTest {
             assertSameBytes(a.buf, 0, buf, 0, 100);
             assertSameBytes(a.buf, 100, buf, 4096, 200);
             assertThrows(IllegalStateException.class, () -> t1.postReceive(new ReceiveRequests(1, 1).add(1).sge(mr, 0, 8)));
-            assertThrows(io.jverbs.core.NotSupportedException.class, () -> srq.armLimit(4));
+
+            // Resize keeps what is posted; the limit event fires once, when a receive takes the SRQ below it.
+            srq.postReceive(new ReceiveRequests(2, 1).add(33).sge(mr, 0, 4096).add(34).sge(mr, 4096, 4096));
+            srq.resize(32);
+            srq.armLimit(2);
+            assertEquals(new io.jverbs.verbs.SharedReceiveQueue.Attributes(32, 1, 2), srq.query());
+            assertThrows(VerbsException.class, () -> srq.armLimit(33), "a limit above max_wr is EINVAL");
+            assertFalse(LibC.awaitReadable(ctx.asyncFd(), 0), "no async event yet");
+            a.qp.postSend(new SendRequests(1, 1).add(3, WrOpcode.SEND, SendFlags.SIGNALED).sge(a.mr, 0, 10));
+            assertTrue(await(a.cq, 1).isSuccess(0));
+            assertEquals(33, await(cq, 1).wrId(0));
+            AsyncEvent ev = ctx.awaitAsyncEvent(Duration.ofSeconds(5));
+            assertEquals(new AsyncEvent(AsyncEvent.Type.SRQ_LIMIT_REACHED, srq.segment().address()), ev);
+            assertEquals(0, srq.query().limit(), "the event disarms the limit");
+            assertFalse(LibC.awaitReadable(ctx.asyncFd(), 0), "the async fd is drained by the event taken");
+            a.qp.postSend(new SendRequests(1, 1).add(4, WrOpcode.SEND, SendFlags.SIGNALED).sge(a.mr, 0, 10));
+            assertEquals(34, await(cq, 1).wrId(0));
+            assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(50)), "one event per arming");
+
+            // A QP of an SRQ moved to ERR: IBV_EVENT_QP_LAST_WQE_REACHED, once, as rxe raises it before a QP is drained.
+            t1.toError();
+            assertEquals(new AsyncEvent(AsyncEvent.Type.QP_LAST_WQE_REACHED, t1.qpNumber()), ctx.awaitAsyncEvent(Duration.ofSeconds(5)));
+            t1.toError();
+            assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(50)), "already in ERR: no second event");
+            // An event of a QP destroyed before it was read is dropped with the QP (its struct is freed).
+            t2.toError();
+            t2.close();
+            assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(50)));
+            assertFalse(LibC.awaitReadable(ctx.asyncFd(), 0));
         }
     }
 
@@ -337,6 +377,9 @@ class SoftQpTest {
                 }
             }
             assertTrue(e != null && e.getMessage().contains("overran"), "a third completion into a 2-entry CQ: " + e);
+            // As rxe: the overrun is also the context's IBV_EVENT_CQ_ERR, once.
+            assertEquals(new AsyncEvent(AsyncEvent.Type.CQ_ERR, small.segment().address()), ctx.awaitAsyncEvent(Duration.ofSeconds(5)));
+            assertEquals(null, ctx.awaitAsyncEvent(Duration.ofMillis(50)));
         }
     }
 

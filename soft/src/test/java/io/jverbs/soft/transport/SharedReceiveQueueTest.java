@@ -43,10 +43,10 @@ class SharedReceiveQueueTest {
     }
 
     void post(long wrId, long offset) {
-        RecvWqe r = srq.next();
+        RecvWqe r = srq.nextRecv();
         r.wrId = wrId;
         r.sges.set(0, 0x1000 + offset, 1024, key);
-        assertEquals(0, srq.post());
+        assertEquals(0, srq.postRecv());
     }
 
     TransportPacket send(int qpn, int psn) {

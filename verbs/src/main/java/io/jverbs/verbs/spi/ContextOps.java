@@ -19,6 +19,14 @@ public interface ContextOps {
     /** The {@code struct ibv_context} of this context ({@code device} may be NULL; {@code num_comp_vectors}, {@code async_fd} set). */
     MemorySegment context();
 
+    /**
+     * Takes the next asynchronous event ({@code ibv_get_async_event} and {@code ibv_ack_async_event}
+     * in one): fills the {@code struct ibv_async_event} and returns 0, or EAGAIN when none is
+     * pending. Never blocks: callers wait on the context's {@code async_fd}, which is readable
+     * while an event is pending.
+     */
+    int getAsyncEvent(MemorySegment event);
+
     /** Fills a {@code struct ibv_device_attr_ex} (its {@code orig_attr} included). */
     int queryDevice(MemorySegment attrEx);
 

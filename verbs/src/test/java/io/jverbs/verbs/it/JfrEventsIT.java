@@ -41,8 +41,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The JFR events on rxe0: a recording around device open, MR registration, a QP pair's
- * connection, an error completion, an SRQ limit event and a refused rdma_cm connect, read back
- * from the file. With {@code -Djverbs.jfr.keep=PATH} the recording is kept there.
+ * connection, an error completion and an SRQ limit event, and one around a refused rdma_cm
+ * connect, read back from the file. With {@code -Djverbs.jfr.keep=PATH} the first recording is
+ * kept there. The rdma_cm case is tagged {@code rdmacm}: librdmacm reaches kernel devices only.
  */
 @Tag("rdma")
 class JfrEventsIT {
@@ -72,10 +73,6 @@ class JfrEventsIT {
 
                 srqAddress = srqLimitEvent(p, wc, send);
             }
-            InetSocketAddress nobody = new InetSocketAddress(InetAddress.getByName(TestDevice.ipv4()), 7998);
-            CmException refused = assertThrows(CmException.class,
-                    () -> CmConnection.connect(nobody, new byte[0], Duration.ofSeconds(20)).close());
-            assertEquals(CmEventType.REJECTED, refused.event());
             r.stop();
             r.dump(file);
         }
@@ -116,7 +113,24 @@ class JfrEventsIT {
         List<RecordedEvent> asyncs = named(all, "AsyncEvent");
         assertTrue(asyncs.stream().anyMatch(e -> e.getString("type").equals("SRQ_LIMIT_REACHED") && e.getLong("element") == srqAddress
                 && device.equals(e.getString("device"))), asyncs.toString());
+    }
 
+    @Test
+    @Tag("rdmacm")
+    void aRefusedRdmaCmConnectIsRecorded(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("jverbs-cm.jfr");
+        try (Recording r = new Recording()) {
+            r.enable(JfrEvents.CmEvent.class).withoutThreshold().withStackTrace();
+            r.start();
+            InetSocketAddress nobody = new InetSocketAddress(InetAddress.getByName(TestDevice.ipv4()), 7998);
+            CmException refused = assertThrows(CmException.class,
+                    () -> CmConnection.connect(nobody, new byte[0], Duration.ofSeconds(20)).close());
+            assertEquals(CmEventType.REJECTED, refused.event());
+            r.stop();
+            r.dump(file);
+        }
+        List<RecordedEvent> all = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().startsWith("io.jverbs.")).toList();
         List<String> cm = named(all, "CmEvent").stream().map(e -> e.getString("type")).toList();
         assertEquals(List.of("ADDR_RESOLVED", "ROUTE_RESOLVED", "REJECTED"), cm);
         RecordedEvent rejected = named(all, "CmEvent").getLast();

@@ -83,6 +83,9 @@ public final class LinuxLibc {
     public static final long SIOCGIFMTU = 35105L;
     public static final long SIOCGIFFLAGS = 35091L;
     public static final long POLLIN = 1L;
+    public static final long EFD_CLOEXEC = 524288L;
+    public static final long EFD_NONBLOCK = 2048L;
+    public static final long EFD_SEMAPHORE = 1L;
 
     private static final class socket$ {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
@@ -233,6 +236,28 @@ public final class LinuxLibc {
         MethodHandle h = close$handle();
         try {
             return (int) h.invokeExact(Native.errnoState(), fd);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static final class eventfd$ {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
+        static final MethodHandle HANDLE = LIBRARY.has("eventfd") ? LIBRARY.downcall("eventfd", DESC, Native.CAPTURE_ERRNO) : null;
+    }
+
+    public static FunctionDescriptor eventfd$descriptor() { return eventfd$.DESC; }
+    public static MemorySegment eventfd$address() { return LIBRARY.find("eventfd"); }
+    public static MethodHandle eventfd$handle() {
+        MethodHandle h = eventfd$.HANDLE;
+        if (h == null) LIBRARY.find("eventfd"); // throws, naming the symbol
+        return h;
+    }
+
+    public static int eventfd(int initval, int flags) {
+        MethodHandle h = eventfd$handle();
+        try {
+            return (int) h.invokeExact(Native.errnoState(), initval, flags);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
