@@ -9,6 +9,7 @@ import io.jverbs.soft.wire.Icrc;
 import io.jverbs.soft.wire.Opcode;
 import io.jverbs.soft.wire.RocePacket;
 import io.jverbs.soft.wire.RoceStatus;
+import io.jverbs.soft.wire.SourcePort;
 import jdk.net.ExtendedSocketOptions;
 
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -47,6 +49,21 @@ final class SoftEngine implements PacketSink {
     private static final long IDLE_MILLIS = 1;
     /** The largest datagram: a 4096-byte MTU payload and RoCEv2 headers. */
     private static final int MAX_DATAGRAM = 4096 + 128;
+    /**
+     * The system property with the socket buffer size to ask for, in bytes ({@code SO_RCVBUF} and
+     * {@code SO_SNDBUF}); default 4 MiB. Linux caps it at {@code net.core.rmem_max} /
+     * {@code wmem_max} (and then doubles it for its bookkeeping).
+     */
+    static final String SOCKET_BUFFER_PROPERTY = "jverbs.soft.socketBuffer";
+    private static final int DEFAULT_SOCKET_BUFFER = 4 << 20;
+    /**
+     * The system property that turns rxe's per-QP UDP source ports off ({@code false}): every
+     * packet then leaves from the device socket's port 4791, and no socket is bound per port.
+     */
+    static final String SOURCE_PORTS_PROPERTY = "jverbs.soft.sourcePorts";
+    private static final boolean SOURCE_PORTS = !"false".equals(System.getProperty(SOURCE_PORTS_PROPERTY));
+    /** Bytes of headers a datagram carries in the kernel beyond its UDP payload, and its sk_buff's overhead. */
+    private static final int SKB_OVERHEAD = 448, SKB_STRUCT = 256;
 
     /** The device lock: 1 while held ({@link #acquire}, {@link #release}). */
     @SuppressWarnings("unused")
@@ -83,20 +100,47 @@ final class SoftEngine implements PacketSink {
     private int peerCount;
     /** The QPs, by number: {@link #qp} finds one for a received packet without a map. */
     private SoftQp[] qps = new SoftQp[64];
+    /** Their senders, by QP number. */
+    private QpSender[] senders = new QpSender[64];
+    /** Send-only sockets by source port (less {@link SourcePort#BASE}), shared by the QPs on the port, and how many use each. */
+    private final DatagramChannel[] portChannels = new DatagramChannel[1 << 14];
+    private final int[] portUsers = new int[1 << 14];
+    /** Times a QP's source port could not be bound and its packets left from 4791 instead. */
+    long sourcePortFallbacks;
+    private boolean fallbackLogged;
 
     long packetsSent, packetsReceived, packetsDropped, sendFailures;
     /** The IPv4 header of the UD datagram being delivered, as the sender's kernel wrote it. */
     private final MemorySegment ipv4 = MemorySegment.ofArray(new byte[20]);
     /** This device's IPv4 address. */
     final int localIp;
+    /** The socket buffer size asked for ({@link #SOCKET_BUFFER_PROPERTY}). */
+    private final int socketBuffer;
+    /** The receive buffer the kernel granted, in its own accounting (bytes of sk_buff truesize). */
+    final int receiveBuffer;
+    /** The send window of this device's RC QPs: what a peer's receive buffer like ours holds ({@link #window}). */
+    final int window;
 
     SoftEngine(SoftDevice device) throws IOException {
         this.device = device;
         SoftDeviceConfig c = device.config();
         this.localIp = ipv4(c.address());
+        this.socketBuffer = Integer.getInteger(SOCKET_BUFFER_PROPERTY, DEFAULT_SOCKET_BUFFER);
         DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET);
         try {
             ch.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
+            int asked = socketBuffer;
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, asked);
+            ch.setOption(StandardSocketOptions.SO_SNDBUF, asked);
+            this.receiveBuffer = ch.getOption(StandardSocketOptions.SO_RCVBUF);
+            if (receiveBuffer < asked) {
+                // Linux reports twice what it granted: less than asked means rmem_max capped it.
+                System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.INFO,
+                        "soft device " + c.name() + ": UDP receive buffer " + receiveBuffer + " bytes, asked " + asked
+                        + " (capped by net.core.rmem_max; raise it with sysctl -w net.core.rmem_max=" + asked
+                        + "): RC send windows shrink to " + window(receiveBuffer, c.mtu()) + " packets");
+            }
+            this.window = window(receiveBuffer, c.mtu());
             ch.bind(new InetSocketAddress(c.address(), SoftDeviceConfig.ROCE_PORT));
             ch.configureBlocking(false);
             this.selector = Selector.open();
@@ -108,6 +152,19 @@ final class SoftEngine implements PacketSink {
         this.channel = ch;
         this.thread = Thread.ofPlatform().daemon().name("jverbs-soft-" + c.name()).unstarted(this::run);
         thread.start();
+    }
+
+    /**
+     * The RC send window for a receive buffer of {@code bytes} (as the kernel accounts it) and a
+     * port MTU: the datagrams of a full window fit in three quarters of it (the rest for other
+     * QPs and ACKs), at most rxe's 128. A 1040-byte datagram takes 2304 bytes there (measured in
+     * /proc/net/udp on Linux 6.x): the default 208 KiB buffer holds 92 of them.
+     */
+    static int window(int bytes, int mtu) {
+        int datagram = mtu + 64;
+        int truesize = Integer.highestOneBit(datagram + SKB_OVERHEAD - 1) * 2 + SKB_STRUCT;
+        long fits = (long) bytes * 3 / 4 / truesize;
+        return (int) Math.max(SoftQp.MIN_WINDOW, Math.min(128, fits));
     }
 
     static int ipv4(InetAddress a) {
@@ -145,11 +202,103 @@ final class SoftEngine implements PacketSink {
             qps = java.util.Arrays.copyOf(qps, Math.max(n + 1, qps.length * 2));
         }
         qps[n] = qp;
+        qp.sendWindow(window);
     }
 
-    /** Removes the QP numbered {@code n}. Call with the device lock held. */
+    /** Removes the QP numbered {@code n} and releases its source port. Call with the device lock held. */
     void remove(int n) {
         qps[n] = null;
+        if (n < senders.length && senders[n] != null) {
+            release(senders[n]);
+            senders[n] = null;
+        }
+    }
+
+    /**
+     * The sender of a new QP numbered {@code qpn}: from rxe's port for a QP without a path yet
+     * (the UD rule, which a UD QP keeps; RC and UC move at {@link #route}). Call with the device
+     * lock held.
+     */
+    QpSender sender(int qpn) {
+        if (qpn >= senders.length) {
+            senders = java.util.Arrays.copyOf(senders, Math.max(qpn + 1, senders.length * 2));
+        }
+        QpSender s = new QpSender(this, qpn);
+        use(s, SourcePort.ud(qpn));
+        senders[qpn] = s;
+        return s;
+    }
+
+    /**
+     * A connected QP got its path ({@code ibv_modify_qp} with the AV): as rxe, its source port is
+     * the GRH's flow label folded to 14 bits, or without one the flow label of the QP pair.
+     * Call with the device lock held.
+     */
+    void route(int qpn, int flowLabel, int destQpn) {
+        QpSender s = qpn < senders.length ? senders[qpn] : null;
+        if (s == null) return;
+        int port = (flowLabel & 0xf_ffff) != 0 ? SourcePort.fold(flowLabel & 0xf_ffff) : SourcePort.rc(qpn, destQpn);
+        if (port != s.wanted) {
+            release(s);
+            use(s, port);
+        }
+    }
+
+    /** Points {@code s} at the socket of source port {@code port}, bound now if no QP has it; 4791 if it cannot be. */
+    private void use(QpSender s, int port) {
+        s.wanted = port;
+        s.channel = channel;
+        s.port = SoftDeviceConfig.ROCE_PORT;
+        if (!SOURCE_PORTS) return;
+        int i = port - SourcePort.BASE;
+        if (portChannels[i] == null) {
+            DatagramChannel ch = null;
+            try {
+                ch = DatagramChannel.open(StandardProtocolFamily.INET);
+                ch.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
+                ch.setOption(StandardSocketOptions.SO_SNDBUF, socketBuffer);
+                ch.bind(new InetSocketAddress(device.config().address(), port));
+                ch.configureBlocking(false);
+            } catch (IOException e) {
+                closeQuietly(ch);
+                sourcePortFallbacks++;
+                if (!fallbackLogged) {
+                    fallbackLogged = true;
+                    System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.WARNING,
+                            "soft device " + device.config().name() + ": QP " + s.qpNum + " sends from UDP port "
+                            + SoftDeviceConfig.ROCE_PORT + ", not from rxe's source port " + port + " for it: binding "
+                            + device.config().address().getHostAddress() + ":" + port + " failed (" + e
+                            + "; another socket has it). Peers accept it; only ECMP spreading differs."
+                            + " Logged once per device; the count is in the engine's sourcePortFallbacks");
+                }
+                return;
+            }
+            portChannels[i] = ch;
+        }
+        portUsers[i]++;
+        s.channel = portChannels[i];
+        s.port = port;
+    }
+
+    /** {@code s} leaves its source port's socket, which closes when no QP uses it. */
+    private void release(QpSender s) {
+        if (s.port == SoftDeviceConfig.ROCE_PORT) return;
+        int i = s.port - SourcePort.BASE;
+        if (--portUsers[i] == 0) {
+            closeQuietly(portChannels[i]);
+            portChannels[i] = null;
+        }
+        s.channel = channel;
+        s.port = SoftDeviceConfig.ROCE_PORT;
+    }
+
+    private static void closeQuietly(DatagramChannel ch) {
+        if (ch == null) return;
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // a send-only socket: nothing was pending on it
+        }
     }
 
     private SoftQp qp(int n) {
@@ -263,16 +412,21 @@ final class SoftEngine implements PacketSink {
     private static final java.lang.foreign.ValueLayout.OfShort BE_SHORT =
             java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
-    /** Sends one packet of a QP (the transport calls this with the device lock held). */
+    /** Sends one packet from the device socket, port 4791 (the transport calls this with the device lock held). */
     @Override
     public boolean send(TransportPacket p) {
+        return send(p, channel, SoftDeviceConfig.ROCE_PORT);
+    }
+
+    /** Sends one packet from {@code from}, a socket bound to {@code sourcePort}, which the ICRC covers. Device lock held. */
+    boolean send(TransportPacket p, DatagramChannel from, int sourcePort) {
         int length = codec.layout(p, txSegment, 0);
         int destination = (int) p.address;
         txSegment.set(Icrc.LAYOUT, length - Icrc.LENGTH,
-                icrc.computeDatagram(localIp, destination, SoftDeviceConfig.ROCE_PORT, txSegment, 0, length));
+                icrc.computeDatagram(localIp, destination, sourcePort, txSegment, 0, length));
         tx.clear().limit(length);
         try {
-            if (channel.send(tx, peer(destination)) == 0) {
+            if (from.send(tx, peer(destination)) == 0) {
                 sendFailures++;    // the socket buffer is full: lost on the wire, the transport retries
                 return false;
             }
@@ -310,6 +464,10 @@ final class SoftEngine implements PacketSink {
             thread.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        for (int i = 0; i < portChannels.length; i++) {
+            closeQuietly(portChannels[i]);
+            portChannels[i] = null;
         }
         try {
             selector.close();

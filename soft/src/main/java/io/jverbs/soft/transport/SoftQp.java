@@ -26,6 +26,8 @@ import java.lang.foreign.ValueLayout;
 public final class SoftQp {
     /** rxe's RXE_MAX_UNACKED_PSNS: the requester stays within this many PSNs of the oldest unacknowledged. */
     static final int WINDOW = 128;
+    /** The smallest window {@link #sendWindow} accepts: below it a 64 KiB message would stall on every ACK. */
+    public static final int MIN_WINDOW = 8;
     /** rxe sets AckReq on the packet after 65 without (RXE_MAX_PKT_PER_ACK 64, post-incremented). */
     static final int MAX_PACKETS_PER_ACK = 64;
     /** Bytes of GRH verbs reserves at the start of every UD receive buffer. */
@@ -70,6 +72,8 @@ public final class SoftQp {
     private int rnrRetry;
     private int minRnrTimer;
     private int maxRdAtomic = 1;
+    /** RC: the most PSNs sent and not yet acknowledged; {@link #WINDOW} unless the device asks fewer. */
+    private int window = WINDOW;
 
     // Requester.
     private final TransportPacket tx = new TransportPacket();
@@ -167,9 +171,33 @@ public final class SoftQp {
         return qpNum;
     }
 
+    /** The destination QP number (RC, UC), as the last {@code ibv_modify_qp} with it set it. */
+    public int destQpn() {
+        return destQpn;
+    }
+
     /** The verbs state. */
     public QpState state() {
         return state;
+    }
+
+    /**
+     * Limits an RC requester to {@code packets} PSNs beyond the oldest unacknowledged one (rxe:
+     * 128). A device whose receiver keeps datagrams in a socket buffer sets fewer when a full
+     * window would not fit there: every datagram the buffer drops costs a go-back-N round.
+     *
+     * @throws IllegalArgumentException outside {@link #MIN_WINDOW}..128
+     */
+    public void sendWindow(int packets) {
+        if (packets < MIN_WINDOW || packets > WINDOW) {
+            throw new IllegalArgumentException("a send window is " + MIN_WINDOW + " to " + WINDOW + " packets, got " + packets);
+        }
+        window = packets;
+    }
+
+    /** The send window in packets ({@link #sendWindow}). */
+    public int sendWindow() {
+        return window;
     }
 
     /** Packets sent again by go-back-N (after a NAK, a timeout, an RNR wait, or a lost READ response). */
@@ -472,7 +500,7 @@ public final class SoftQp {
                 if (state == QpState.SQD) {
                     return; // SQD drains: what has started is finished (and resent), nothing new starts
                 }
-                if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= WINDOW) {
+                if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= window) {
                     return;
                 }
                 if ((w.isRead() || w.isAtomic()) && rdAtomicOutstanding >= maxRdAtomic) {
@@ -484,7 +512,7 @@ public final class SoftQp {
                 if (!start(w)) {
                     continue; // failed: the QP is in ERR now (the loop ends), or UD goes on
                 }
-            } else if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= WINDOW && !w.isRead()) {
+            } else if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= window && !w.isRead()) {
                 return;
             }
             if (w.isRead()) {
