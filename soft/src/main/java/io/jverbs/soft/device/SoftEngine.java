@@ -60,6 +60,13 @@ final class SoftEngine implements PacketSink {
      * The system property that turns rxe's per-QP UDP source ports off ({@code false}): every
      * packet then leaves from the device socket's port 4791, and no socket is bound per port.
      */
+    /**
+     * The system property with the most packets an RC QP may keep unacknowledged: default 1024,
+     * when the receive buffer holds them; above rxe's 128 the window adapts to loss
+     * ({@link SoftQp#sendWindow(int)}); 128 gives rxe's fixed window.
+     */
+    static final String WINDOW_PROPERTY = "jverbs.soft.window";
+    private static final int MAX_WINDOW = Math.clamp(Integer.getInteger(WINDOW_PROPERTY, 1024), SoftQp.MIN_WINDOW, SoftQp.MAX_WINDOW);
     static final String SOURCE_PORTS_PROPERTY = "jverbs.soft.sourcePorts";
     private static final boolean SOURCE_PORTS = !"false".equals(System.getProperty(SOURCE_PORTS_PROPERTY));
     /** Bytes of headers a datagram carries in the kernel beyond its UDP payload, and its sk_buff's overhead. */
@@ -157,14 +164,14 @@ final class SoftEngine implements PacketSink {
     /**
      * The RC send window for a receive buffer of {@code bytes} (as the kernel accounts it) and a
      * port MTU: the datagrams of a full window fit in three quarters of it (the rest for other
-     * QPs and ACKs), at most rxe's 128. A 1040-byte datagram takes 2304 bytes there (measured in
+     * QPs and ACKs), at most {@link #WINDOW_PROPERTY}'s. A 1040-byte datagram takes 2304 bytes there (measured in
      * /proc/net/udp on Linux 6.x): the default 208 KiB buffer holds 92 of them.
      */
     static int window(int bytes, int mtu) {
         int datagram = mtu + 64;
         int truesize = Integer.highestOneBit(datagram + SKB_OVERHEAD - 1) * 2 + SKB_STRUCT;
         long fits = (long) bytes * 3 / 4 / truesize;
-        return (int) Math.max(SoftQp.MIN_WINDOW, Math.min(128, fits));
+        return (int) Math.max(SoftQp.MIN_WINDOW, Math.min(MAX_WINDOW, fits));
     }
 
     static int ipv4(InetAddress a) {
@@ -386,6 +393,8 @@ final class SoftEngine implements PacketSink {
             return;
         }
         qp.receive(now, received);
+        // An ACK opened the window: what it allows leaves now, from whichever thread received it.
+        qp.poll(now);
     }
 
     /**

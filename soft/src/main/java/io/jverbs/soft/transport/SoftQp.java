@@ -28,6 +28,8 @@ public final class SoftQp {
     static final int WINDOW = 128;
     /** The smallest window {@link #sendWindow} accepts: below it a 64 KiB message would stall on every ACK. */
     public static final int MIN_WINDOW = 8;
+    /** The largest: far inside the 2^23 PSNs a responder tells ahead from behind. */
+    public static final int MAX_WINDOW = 1 << 14;
     /** rxe sets AckReq on the packet after 65 without (RXE_MAX_PKT_PER_ACK 64, post-incremented). */
     static final int MAX_PACKETS_PER_ACK = 64;
     /** Bytes of GRH verbs reserves at the start of every UD receive buffer. */
@@ -72,8 +74,12 @@ public final class SoftQp {
     private int rnrRetry;
     private int minRnrTimer;
     private int maxRdAtomic = 1;
-    /** RC: the most PSNs sent and not yet acknowledged; {@link #WINDOW} unless the device asks fewer. */
+    /** RC: the most PSNs sent and not yet acknowledged now; {@link #WINDOW} unless the device set another limit. */
     private int window = WINDOW;
+    /** The most {@link #window} may grow to ({@link #sendWindow}). */
+    private int maxWindow = WINDOW;
+    /** Packets acknowledged since the window last grew by one. */
+    private int windowCredit;
 
     // Requester.
     private final TransportPacket tx = new TransportPacket();
@@ -183,21 +189,44 @@ public final class SoftQp {
 
     /**
      * Limits an RC requester to {@code packets} PSNs beyond the oldest unacknowledged one (rxe:
-     * 128). A device whose receiver keeps datagrams in a socket buffer sets fewer when a full
-     * window would not fit there: every datagram the buffer drops costs a go-back-N round.
+     * 128, the default). A device whose receiver keeps datagrams in a socket buffer sets fewer
+     * when a full window would not fit there: every datagram the buffer drops costs a go-back-N
+     * round. Above 128 the window adapts: it starts at 128, grows by one per 8 packets
+     * acknowledged (an eighth per round trip) up to {@code packets}, and halves, never below 128,
+     * at every sign of loss (a PSN sequence NAK acted on, a retransmission timeout). Loss thus
+     * finds rxe's window again, and a loss-free path fills the time the peer takes to answer.
      *
-     * @throws IllegalArgumentException outside {@link #MIN_WINDOW}..128
+     * @throws IllegalArgumentException outside {@link #MIN_WINDOW}..{@link #MAX_WINDOW}
      */
     public void sendWindow(int packets) {
-        if (packets < MIN_WINDOW || packets > WINDOW) {
-            throw new IllegalArgumentException("a send window is " + MIN_WINDOW + " to " + WINDOW + " packets, got " + packets);
+        if (packets < MIN_WINDOW || packets > MAX_WINDOW) {
+            throw new IllegalArgumentException("a send window is " + MIN_WINDOW + " to " + MAX_WINDOW + " packets, got " + packets);
         }
-        window = packets;
+        maxWindow = packets;
+        window = Math.min(WINDOW, packets);
+        windowCredit = 0;
     }
 
-    /** The send window in packets ({@link #sendWindow}). */
+    /** The send window now, in packets ({@link #sendWindow}). */
     public int sendWindow() {
         return window;
+    }
+
+    /** {@code n} more PSNs acknowledged: the window grows (only above rxe's, when allowed). */
+    private void windowAcknowledged(int n) {
+        if (window < maxWindow) {
+            windowCredit += n;
+            window = Math.min(maxWindow, window + windowCredit / 8);
+            windowCredit &= 7;
+        }
+    }
+
+    /** A sign of loss: an adaptive window halves, down to rxe's. */
+    private void windowLoss() {
+        if (maxWindow > WINDOW) {
+            window = Math.max(WINDOW, window >>> 1);
+            windowCredit = 0;
+        }
     }
 
     /** Packets sent again by go-back-N (after a NAK, a timeout, an RNR wait, or a lost READ response). */
@@ -473,6 +502,7 @@ public final class SoftQp {
             retriesLeft--;
         }
         nakRetrying = false;
+        windowLoss();
         rewind(compPsn);
         armTimer(now);
     }
@@ -822,7 +852,7 @@ public final class SoftQp {
     private void complete(long now, TransportPacket p, Opcode op) {
         int psn = p.psn;
         // A response for a PSN we have not sent (or long acknowledged) is stale: drop it.
-        if (Ib.psnDiff(psn, sentEnd) >= 0 || Ib.psnDiff(psn, compPsn) < -WINDOW) {
+        if (Ib.psnDiff(psn, sentEnd) >= 0 || Ib.psnDiff(psn, compPsn) < -maxWindow) {
             drops++;
             return;
         }
@@ -958,6 +988,7 @@ public final class SoftQp {
             }
         }
         if (Ib.psnDiff(c, compPsn) > 0) {
+            windowAcknowledged(Ib.psnDiff(c, compPsn));
             compPsn = c;
             advanced = true;
         }
@@ -1011,6 +1042,7 @@ public final class SoftQp {
                     retriesLeft--;
                 }
                 nakRetrying = true;
+                windowLoss();
                 rewind(psn);
                 armTimer(now);
                 transmit(now);
