@@ -39,9 +39,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@link MemoryKeys} are driven from one thread at a time). Posting threads send their packets
  * themselves, under the lock, right after posting: a send costs the poster one {@code sendto}
  * instead of a hand-off and a wake-up of this thread (tens of microseconds); ACKs, responses and
- * retransmissions leave from this thread. The socket is unconnected with
+ * retransmissions leave from this thread. Each QP sends from rxe's UDP source port for it, through
+ * a send-only socket per port ({@link QpSender}); every socket is unconnected with
  * {@code IP_DONTFRAGMENT}: the kernel then sends IPv4 ID 0 with DF, the header the ICRC was
- * computed over (ROCEV2.md). On this path the kernel has stripped the IPv4 header before we see a
+ * computed over (ROCEV2.md). The receiving socket's buffer bounds the QPs' send windows
+ * ({@link #window(int, int)}). On this path the kernel has stripped the IPv4 header before we see a
  * packet, so the ICRC of received packets cannot be checked (docs/soft-device.md).
  */
 final class SoftEngine implements PacketSink {
@@ -57,16 +59,24 @@ final class SoftEngine implements PacketSink {
     static final String SOCKET_BUFFER_PROPERTY = "jverbs.soft.socketBuffer";
     private static final int DEFAULT_SOCKET_BUFFER = 4 << 20;
     /**
-     * The system property that turns rxe's per-QP UDP source ports off ({@code false}): every
-     * packet then leaves from the device socket's port 4791, and no socket is bound per port.
-     */
-    /**
      * The system property with the most packets an RC QP may keep unacknowledged: default 1024,
      * when the receive buffer holds them; above rxe's 128 the window adapts to loss
      * ({@link SoftQp#sendWindow(int)}); 128 gives rxe's fixed window.
      */
     static final String WINDOW_PROPERTY = "jverbs.soft.window";
     private static final int MAX_WINDOW = Math.clamp(Integer.getInteger(WINDOW_PROPERTY, 1024), SoftQp.MIN_WINDOW, SoftQp.MAX_WINDOW);
+    /**
+     * The system property with how long, in microseconds, the progress thread keeps polling its
+     * socket after the last datagram before it sleeps in the selector (default 0: it sleeps at
+     * once). Busy-polling saves a sleep and a wake-up (a context switch each) per burst at the
+     * cost of a core while traffic flows: worth it with cores to spare, not on a crowded host.
+     */
+    static final String BUSY_POLL_PROPERTY = "jverbs.soft.busyPollMicros";
+    private static final long BUSY_POLL_NANOS = Math.max(0, Long.getLong(BUSY_POLL_PROPERTY, 0)) * 1000;
+    /**
+     * The system property that turns rxe's per-QP UDP source ports off ({@code false}): every
+     * packet then leaves from the device socket's port 4791, and no socket is bound per port.
+     */
     static final String SOURCE_PORTS_PROPERTY = "jverbs.soft.sourcePorts";
     private static final boolean SOURCE_PORTS = !"false".equals(System.getProperty(SOURCE_PORTS_PROPERTY));
     /** Bytes of headers a datagram carries in the kernel beyond its UDP payload, and its sk_buff's overhead. */
@@ -145,7 +155,7 @@ final class SoftEngine implements PacketSink {
                 System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.INFO,
                         "soft device " + c.name() + ": UDP receive buffer " + receiveBuffer + " bytes, asked " + asked
                         + " (capped by net.core.rmem_max; raise it with sysctl -w net.core.rmem_max=" + asked
-                        + "): RC send windows shrink to " + window(receiveBuffer, c.mtu()) + " packets");
+                        + "): RC send windows are capped at " + window(receiveBuffer, c.mtu()) + " packets");
             }
             this.window = window(receiveBuffer, c.mtu());
             ch.bind(new InetSocketAddress(c.address(), SoftDeviceConfig.ROCE_PORT));
@@ -313,11 +323,13 @@ final class SoftEngine implements PacketSink {
     }
 
     private void run() {
+        long lastBusy = 0;
         while (running) {
             boolean busy;
+            long now;
             acquire();
             try {
-                long now = System.nanoTime();
+                now = System.nanoTime();
                 busy = receive(now, 64) > 0;
                 for (SoftQp qp : qps) {
                     if (qp != null) qp.poll(now);
@@ -325,7 +337,11 @@ final class SoftEngine implements PacketSink {
             } finally {
                 release();
             }
-            if (!busy && running) {
+            if (busy) {
+                lastBusy = now;
+            } else if (now - lastBusy < BUSY_POLL_NANOS) {
+                Thread.onSpinWait(); // busy-polling: no sleep and wake-up between datagrams
+            } else if (running) {
                 try {
                     // The form with an action: no selected-key set, whose HashSet allocates a node per ready key.
                     selector.select(IGNORE, IDLE_MILLIS);
