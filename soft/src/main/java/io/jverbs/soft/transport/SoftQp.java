@@ -26,7 +26,7 @@ import java.lang.foreign.ValueLayout;
 public final class SoftQp {
     /** rxe's RXE_MAX_UNACKED_PSNS: the requester stays within this many PSNs of the oldest unacknowledged. */
     static final int WINDOW = 128;
-    /** The smallest window {@link #sendWindow} accepts: below it a 64 KiB message would stall on every ACK. */
+    /** The smallest window {@link #sendWindow} accepts: what a device with a tiny socket buffer still gets. */
     public static final int MIN_WINDOW = 8;
     /** The largest: far inside the 2^23 PSNs a responder tells ahead from behind. */
     public static final int MAX_WINDOW = 1 << 14;
