@@ -205,17 +205,15 @@ final class PortIo implements AutoCloseable {
         }
     }
 
-    /** A sink for the QP numbered {@code qpn}: its packets carry its rxe UDP source port. */
-    PacketSink sink(int qpn) {
-        return p -> send(qpn, p);
-    }
-
-    /** Writes one packet of QP {@code qpn} into a transmit frame (sent at {@link #flush}). */
-    boolean send(int qpn, TransportPacket p) {
+    /**
+     * Writes one packet into a transmit frame (sent at {@link #flush}), from UDP source port
+     * {@code sourcePort} (the QP's, as the engine chose it by rxe's rule).
+     */
+    boolean send(int sourcePort, TransportPacket p) {
         int transport = RocePacket.transportLength(p.opcode, p.payloadLength);
         int length = UdpPacket.HEADER_LENGTH + transport;
         if ((int) p.address == localIp) {
-            return loopback(qpn, p, length);
+            return loopback(sourcePort, p, length);
         }
         int status = tx.begin((int) p.address, IpProtocol.UDP, length);
         if (status != IpTransmitter.OK) {
@@ -229,17 +227,17 @@ final class PortIo implements AutoCloseable {
         if (!ipChecksumOffload) {
             ipOut.fillChecksum();
         }
-        writeUdp(qpn, p, m, ip, length);
+        writeUdp(sourcePort, p, m, ip, length);
         tx.finish(IpTransmitter.CHECKSUM_NONE);
         dirty = true;
         return true;
     }
 
     /** The UDP header, transport headers and payload after the IPv4 header at {@code ip}, then the ICRC. */
-    private void writeUdp(int qpn, TransportPacket p, MemorySegment m, long ip, int udpLength) {
+    private void writeUdp(int sourcePort, TransportPacket p, MemorySegment m, long ip, int udpLength) {
         long l4 = ip + Ipv4Packet.MIN_HEADER_LENGTH;
         codec.layout(p, m, l4 + UdpPacket.HEADER_LENGTH);
-        udpOut.wrapUnchecked(m, l4, UdpPacket.HEADER_LENGTH).setSourcePort(sourcePort(qpn, p))
+        udpOut.wrapUnchecked(m, l4, UdpPacket.HEADER_LENGTH).setSourcePort(sourcePort)
                 .setDestinationPort(UdpPacket.ROCE_V2_PORT).setDatagramLength(udpLength).setChecksum(0);
         icrc.fillIpv4(m, ip);   // TOS, TTL and the header checksum are masked: offload or not, the same ICRC
     }
@@ -249,7 +247,7 @@ final class PortIo implements AutoCloseable {
      * them back): the whole IPv4 packet it would send goes to a ring, delivered at the next poll,
      * never from inside the sending QP's call. A full ring drops it (the transport retries).
      */
-    private boolean loopback(int qpn, TransportPacket p, int udpLength) {
+    private boolean loopback(int sourcePort, TransportPacket p, int udpLength) {
         if (loopCount == LOOP_SLOTS) {
             return false;
         }
@@ -263,7 +261,7 @@ final class PortIo implements AutoCloseable {
                 .setDscpEcn(0, 0).setTotalLength(total).setIdentification(0).setFragmentation(true, false, 0)
                 .setTtl(RocePacket.DEFAULT_TTL).setProtocol(IpProtocol.UDP).setSource(localIp).setDestination(localIp)
                 .fillChecksum();
-        writeUdp(qpn, p, loop, ip, udpLength);
+        writeUdp(sourcePort, p, loop, ip, udpLength);
         loopLength[slot] = total;
         loopCount++;
         dirty = true;
@@ -297,11 +295,6 @@ final class PortIo implements AutoCloseable {
         }
         roceReceived++;
         receiver.deliver(now, codec.read(roce, source & 0xFFFFFFFFL, received));
-    }
-
-    /** rxe's source port (ROCEV2.md): RC from both QP numbers, UC and UD from the local one. */
-    private static int sourcePort(int qpn, TransportPacket p) {
-        return p.opcode.transport() == Opcode.Transport.RC ? SourcePort.rc(qpn, p.destQp) : SourcePort.ud(qpn);
     }
 
     @Override

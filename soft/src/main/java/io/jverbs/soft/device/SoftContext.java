@@ -406,7 +406,7 @@ final class SoftContext implements ContextOps {
         SoftQp qp;
         engine.acquire();
         try {
-            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine.sink(qpn), sendCq, recvCq,
+            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine.sender(qpn), sendCq, recvCq,
                     ibv_qp_init_attr.sq_sig_all(init) != 0,
                     sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
             if (srq != null) {
@@ -497,6 +497,10 @@ final class SoftContext implements ContextOps {
         engine.acquire();
         try {
             q.qp().modify(a, mask);
+            if ((mask & QpAttrMask.AV) != 0 && q.type() != QpType.UD) {
+                // rxe's source port for the QP pair (soft-perf: per-QP send sockets, SoftEngine.route)
+                engine.route(q.qp().qpNum(), ibv_global_route.flow_label(ibv_ah_attr.grh(ibv_qp_attr.ah_attr(attr))), q.qp().destQpn());
+            }
             ibv_qp.state(q.struct(), q.qp().state().code());
         } catch (IllegalArgumentException | IllegalStateException e) {
             return Errnos.EINVAL;

@@ -9,6 +9,7 @@ import io.jverbs.soft.wire.Icrc;
 import io.jverbs.soft.wire.Opcode;
 import io.jverbs.soft.wire.RocePacket;
 import io.jverbs.soft.wire.RoceStatus;
+import io.jverbs.soft.wire.SourcePort;
 import jdk.net.ExtendedSocketOptions;
 
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -37,19 +39,52 @@ import java.util.concurrent.locks.LockSupport;
  * {@link MemoryKeys} are driven from one thread at a time). Posting threads send their packets
  * themselves, under the lock, right after posting: a send costs the poster one {@code sendto}
  * instead of a hand-off and a wake-up of this thread (tens of microseconds); ACKs, responses and
- * retransmissions leave from this thread. The socket is unconnected with
+ * retransmissions leave from this thread. Each QP sends from rxe's UDP source port for it, through
+ * a send-only socket per port ({@link QpSender}); every socket is unconnected with
  * {@code IP_DONTFRAGMENT}: the kernel then sends IPv4 ID 0 with DF, the header the ICRC was
- * computed over (ROCEV2.md). On this path the kernel has stripped the IPv4 header before we see a
+ * computed over (ROCEV2.md). The receiving socket's buffer bounds the QPs' send windows
+ * ({@link #window(int, int)}). On this path the kernel has stripped the IPv4 header before we see a
  * packet, so the ICRC of received packets cannot be checked (docs/soft-device.md).
  *
  * <p>A device configured with a {@code @port} has no socket: {@link PortIo} moves whole frames on
- * a raw-eth packet port (and verifies every ICRC); the engine keeps the QPs, the lock and the thread.
+ * a raw-eth packet port (and verifies every ICRC); the engine keeps the QPs, their source ports,
+ * the lock and the thread.
  */
 final class SoftEngine implements PacketSink {
     /** How long the thread sleeps in select when idle: the granularity of the transport's timers. */
     private static final long IDLE_MILLIS = 1;
     /** The largest datagram: a 4096-byte MTU payload and RoCEv2 headers. */
     private static final int MAX_DATAGRAM = 4096 + 128;
+    /**
+     * The system property with the socket buffer size to ask for, in bytes ({@code SO_RCVBUF} and
+     * {@code SO_SNDBUF}); default 4 MiB. Linux caps it at {@code net.core.rmem_max} /
+     * {@code wmem_max} (and then doubles it for its bookkeeping).
+     */
+    static final String SOCKET_BUFFER_PROPERTY = "jverbs.soft.socketBuffer";
+    private static final int DEFAULT_SOCKET_BUFFER = 4 << 20;
+    /**
+     * The system property with the most packets an RC QP may keep unacknowledged: default 1024,
+     * when the receive buffer holds them; above rxe's 128 the window adapts to loss
+     * ({@link SoftQp#sendWindow(int)}); 128 gives rxe's fixed window.
+     */
+    static final String WINDOW_PROPERTY = "jverbs.soft.window";
+    private static final int MAX_WINDOW = Math.clamp(Integer.getInteger(WINDOW_PROPERTY, 1024), SoftQp.MIN_WINDOW, SoftQp.MAX_WINDOW);
+    /**
+     * The system property with how long, in microseconds, the progress thread keeps polling its
+     * socket after the last datagram before it sleeps in the selector (default 0: it sleeps at
+     * once). Busy-polling saves a sleep and a wake-up (a context switch each) per burst at the
+     * cost of a core while traffic flows: worth it with cores to spare, not on a crowded host.
+     */
+    static final String BUSY_POLL_PROPERTY = "jverbs.soft.busyPollMicros";
+    private static final long BUSY_POLL_NANOS = Math.max(0, Long.getLong(BUSY_POLL_PROPERTY, 0)) * 1000;
+    /**
+     * The system property that turns rxe's per-QP UDP source ports off ({@code false}): every
+     * packet then leaves from the device socket's port 4791, and no socket is bound per port.
+     */
+    static final String SOURCE_PORTS_PROPERTY = "jverbs.soft.sourcePorts";
+    private static final boolean SOURCE_PORTS = !"false".equals(System.getProperty(SOURCE_PORTS_PROPERTY));
+    /** Bytes of headers a datagram carries in the kernel beyond its UDP payload, and its sk_buff's overhead. */
+    private static final int SKB_OVERHEAD = 448, SKB_STRUCT = 256;
 
     /** The device lock: 1 while held ({@link #acquire}, {@link #release}). */
     @SuppressWarnings("unused")
@@ -68,7 +103,7 @@ final class SoftEngine implements PacketSink {
     private final DatagramChannel channel;
     private final Selector selector;
     /** The raw-frame path (a {@code @port} in the config), or null: the UDP socket path. */
-    private final PortIo port;
+    private final PortIo portIo;
     private final Thread thread;
     private volatile boolean running = true;
     private static final java.util.function.Consumer<SelectionKey> IGNORE = key -> { };
@@ -88,30 +123,60 @@ final class SoftEngine implements PacketSink {
     private int peerCount;
     /** The QPs, by number: {@link #qp} finds one for a received packet without a map. */
     private SoftQp[] qps = new SoftQp[64];
+    /** Their senders, by QP number. */
+    private QpSender[] senders = new QpSender[64];
+    /** Send-only sockets by source port (less {@link SourcePort#BASE}), shared by the QPs on the port, and how many use each. */
+    private final DatagramChannel[] portChannels = new DatagramChannel[1 << 14];
+    private final int[] portUsers = new int[1 << 14];
+    /** Times a QP's source port could not be bound and its packets left from 4791 instead. */
+    long sourcePortFallbacks;
+    private boolean fallbackLogged;
 
     long packetsSent, packetsReceived, packetsDropped, sendFailures;
     /** The IPv4 header of the UD datagram being delivered, as the sender's kernel wrote it. */
     private final MemorySegment ipv4 = MemorySegment.ofArray(new byte[20]);
     /** This device's IPv4 address. */
     final int localIp;
+    /** The socket buffer size asked for ({@link #SOCKET_BUFFER_PROPERTY}). */
+    private final int socketBuffer;
+    /** The receive buffer the kernel granted, in its own accounting (bytes of sk_buff truesize). */
+    final int receiveBuffer;
+    /** The send window of this device's RC QPs: what a peer's receive buffer like ours holds ({@link #window}). */
+    final int window;
 
     SoftEngine(SoftDevice device) throws IOException {
         this.device = device;
         SoftDeviceConfig c = device.config();
         this.localIp = ipv4(c.address());
+        this.socketBuffer = Integer.getInteger(SOCKET_BUFFER_PROPERTY, DEFAULT_SOCKET_BUFFER);
+        this.thread = Thread.ofPlatform().daemon().name("jverbs-soft-" + c.name()).unstarted(this::run);
         if (c.port() != null) {
             // Seam to the raw-frame path: PortIo does the I/O, the engine keeps the QPs and the thread.
-            this.port = PortIo.open(c, this::toQp);
+            // No socket buffer of ours bounds the window there: rxe's fixed 128.
+            this.portIo = PortIo.open(c, this::toQp);
             this.channel = null;
             this.selector = null;
-            this.thread = Thread.ofPlatform().daemon().name("jverbs-soft-" + c.name()).unstarted(this::run);
+            this.receiveBuffer = 0;
+            this.window = SoftQp.MIN_WINDOW;
             thread.start();
             return;
         }
-        this.port = null;
+        this.portIo = null;
         DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET);
         try {
             ch.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
+            int asked = socketBuffer;
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, asked);
+            ch.setOption(StandardSocketOptions.SO_SNDBUF, asked);
+            this.receiveBuffer = ch.getOption(StandardSocketOptions.SO_RCVBUF);
+            if (receiveBuffer < asked) {
+                // Linux reports twice what it granted: less than asked means rmem_max capped it.
+                System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.INFO,
+                        "soft device " + c.name() + ": UDP receive buffer " + receiveBuffer + " bytes, asked " + asked
+                        + " (capped by net.core.rmem_max; raise it with sysctl -w net.core.rmem_max=" + asked
+                        + "): RC send windows are capped at " + window(receiveBuffer, c.mtu()) + " packets");
+            }
+            this.window = window(receiveBuffer, c.mtu());
             ch.bind(new InetSocketAddress(c.address(), SoftDeviceConfig.ROCE_PORT));
             ch.configureBlocking(false);
             this.selector = Selector.open();
@@ -121,8 +186,20 @@ final class SoftEngine implements PacketSink {
             throw e;
         }
         this.channel = ch;
-        this.thread = Thread.ofPlatform().daemon().name("jverbs-soft-" + c.name()).unstarted(this::run);
         thread.start();
+    }
+
+    /**
+     * The RC send window for a receive buffer of {@code bytes} (as the kernel accounts it) and a
+     * port MTU: the datagrams of a full window fit in three quarters of it (the rest for other
+     * QPs and ACKs), at most {@link #WINDOW_PROPERTY}'s. A 1040-byte datagram takes 2304 bytes there (measured in
+     * /proc/net/udp on Linux 6.x): the default 208 KiB buffer holds 92 of them.
+     */
+    static int window(int bytes, int mtu) {
+        int datagram = mtu + 64;
+        int truesize = Integer.highestOneBit(datagram + SKB_OVERHEAD - 1) * 2 + SKB_STRUCT;
+        long fits = (long) bytes * 3 / 4 / truesize;
+        return (int) Math.max(SoftQp.MIN_WINDOW, Math.min(MAX_WINDOW, fits));
     }
 
     static int ipv4(InetAddress a) {
@@ -150,7 +227,7 @@ final class SoftEngine implements PacketSink {
 
     /** Releases the device lock; on a packet port, first sends the frames written under it (one burst). */
     void release() {
-        if (port != null) port.flush(System.nanoTime());
+        if (portIo != null) portIo.flush(System.nanoTime());
         HELD.setRelease(this, 0);
     }
 
@@ -161,11 +238,107 @@ final class SoftEngine implements PacketSink {
             qps = java.util.Arrays.copyOf(qps, Math.max(n + 1, qps.length * 2));
         }
         qps[n] = qp;
+        qp.sendWindow(window);
     }
 
-    /** Removes the QP numbered {@code n}. Call with the device lock held. */
+    /** Removes the QP numbered {@code n} and releases its source port. Call with the device lock held. */
     void remove(int n) {
         qps[n] = null;
+        if (n < senders.length && senders[n] != null) {
+            release(senders[n]);
+            senders[n] = null;
+        }
+    }
+
+    /**
+     * The sender of a new QP numbered {@code qpn}: from rxe's port for a QP without a path yet
+     * (the UD rule, which a UD QP keeps; RC and UC move at {@link #route}). Call with the device
+     * lock held.
+     */
+    QpSender sender(int qpn) {
+        if (qpn >= senders.length) {
+            senders = java.util.Arrays.copyOf(senders, Math.max(qpn + 1, senders.length * 2));
+        }
+        QpSender s = new QpSender(this, qpn);
+        use(s, SourcePort.ud(qpn));
+        senders[qpn] = s;
+        return s;
+    }
+
+    /**
+     * A connected QP got its path ({@code ibv_modify_qp} with the AV): as rxe, its source port is
+     * the GRH's flow label folded to 14 bits, or without one the flow label of the QP pair.
+     * Call with the device lock held.
+     */
+    void route(int qpn, int flowLabel, int destQpn) {
+        QpSender s = qpn < senders.length ? senders[qpn] : null;
+        if (s == null) return;
+        int port = (flowLabel & 0xf_ffff) != 0 ? SourcePort.fold(flowLabel & 0xf_ffff) : SourcePort.rc(qpn, destQpn);
+        if (port != s.wanted) {
+            release(s);
+            use(s, port);
+        }
+    }
+
+    /** Points {@code s} at the socket of source port {@code port}, bound now if no QP has it; 4791 if it cannot be. */
+    private void use(QpSender s, int port) {
+        s.wanted = port;
+        s.channel = channel;
+        s.port = SoftDeviceConfig.ROCE_PORT;
+        if (!SOURCE_PORTS) return;
+        if (portIo != null) {
+            s.port = port;  // whole frames: the port is just a header field
+            return;
+        }
+        int i = port - SourcePort.BASE;
+        if (portChannels[i] == null) {
+            DatagramChannel ch = null;
+            try {
+                ch = DatagramChannel.open(StandardProtocolFamily.INET);
+                ch.setOption(ExtendedSocketOptions.IP_DONTFRAGMENT, true);
+                ch.setOption(StandardSocketOptions.SO_SNDBUF, socketBuffer);
+                ch.bind(new InetSocketAddress(device.config().address(), port));
+                ch.configureBlocking(false);
+            } catch (IOException e) {
+                closeQuietly(ch);
+                sourcePortFallbacks++;
+                if (!fallbackLogged) {
+                    fallbackLogged = true;
+                    System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.WARNING,
+                            "soft device " + device.config().name() + ": QP " + s.qpNum + " sends from UDP port "
+                            + SoftDeviceConfig.ROCE_PORT + ", not from rxe's source port " + port + " for it: binding "
+                            + device.config().address().getHostAddress() + ":" + port + " failed (" + e
+                            + "; another socket has it). Peers accept it; only ECMP spreading differs."
+                            + " Logged once per device; the count is in the engine's sourcePortFallbacks");
+                }
+                return;
+            }
+            portChannels[i] = ch;
+        }
+        portUsers[i]++;
+        s.channel = portChannels[i];
+        s.port = port;
+    }
+
+    /** {@code s} leaves its source port's socket, which closes when no QP uses it. */
+    private void release(QpSender s) {
+        if (s.port == SoftDeviceConfig.ROCE_PORT || portIo != null) return;
+        int i = s.port - SourcePort.BASE;
+        if (--portUsers[i] == 0) {
+            closeQuietly(portChannels[i]);
+            portChannels[i] = null;
+        }
+        s.channel = channel;
+        s.port = SoftDeviceConfig.ROCE_PORT;
+    }
+
+    private static void closeQuietly(DatagramChannel ch) {
+        if (ch == null) return;
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // a send-only socket: nothing was pending on it
+        }
     }
 
     private SoftQp qp(int n) {
@@ -173,21 +346,27 @@ final class SoftEngine implements PacketSink {
     }
 
     private void run() {
+        long lastBusy = 0;
         while (running) {
             boolean busy;
+            long now;
             acquire();
             try {
-                long now = System.nanoTime();
-                busy = port != null ? port.poll(now) : receive(now, 64) > 0;
+                now = System.nanoTime();
+                busy = portIo != null ? portIo.poll(now) : receive(now, 64) > 0;
                 for (SoftQp qp : qps) {
                     if (qp != null) qp.poll(now);
                 }
             } finally {
                 release();
             }
-            if (!busy && running && port != null) {
-                port.await(IDLE_MILLIS * 1_000_000);
-            } else if (!busy && running) {
+            if (busy) {
+                lastBusy = now;
+            } else if (now - lastBusy < BUSY_POLL_NANOS) {
+                Thread.onSpinWait(); // busy-polling: no sleep and wake-up between datagrams
+            } else if (running && portIo != null) {
+                portIo.await(IDLE_MILLIS * 1_000_000);
+            } else if (running) {
                 try {
                     // The form with an action: no selected-key set, whose HashSet allocates a node per ready key.
                     selector.select(IGNORE, IDLE_MILLIS);
@@ -230,8 +409,8 @@ final class SoftEngine implements PacketSink {
     void progressFromPoll() {
         if (!HELD.compareAndSet(this, 0, 1)) return;
         try {
-            if (port != null) {
-                port.poll(System.nanoTime());
+            if (portIo != null) {
+                portIo.poll(System.nanoTime());
             } else {
                 receive(System.nanoTime(), 16);
             }
@@ -258,34 +437,20 @@ final class SoftEngine implements PacketSink {
 
     /** A checked packet to the QP its BTH names, or dropped (no such QP). */
     private void toQp(long now, TransportPacket packet) {
-        if (port != null) packetsReceived++;   // the socket path counted it in deliver()
+        if (portIo != null) packetsReceived++;   // the socket path counted it in deliver()
         SoftQp qp = qp(packet.destQp);
         if (qp == null) {
             packetsDropped++;
             return;
         }
         qp.receive(now, packet);
-    }
-
-    /**
-     * Where QP {@code qpn} sends: the engine itself on the socket path, on a packet port a sink
-     * that stamps the QP's rxe UDP source port and counts like {@link #send}.
-     */
-    PacketSink sink(int qpn) {
-        if (port == null) return this;
-        return p -> {
-            if (port.send(qpn, p)) {
-                packetsSent++;
-                return true;
-            }
-            sendFailures++;
-            return false;
-        };
+        // An ACK opened the window: what it allows leaves now, from whichever thread received it.
+        qp.poll(now);
     }
 
     /** The raw-frame path's I/O, or null on the socket path (tests: its counters). */
     PortIo port() {
-        return port;
+        return portIo;
     }
 
     /**
@@ -312,16 +477,29 @@ final class SoftEngine implements PacketSink {
     private static final java.lang.foreign.ValueLayout.OfShort BE_SHORT =
             java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
-    /** Sends one packet of a QP (the transport calls this with the device lock held). */
+    /** Sends one packet from the device socket, port 4791 (the transport calls this with the device lock held). */
     @Override
     public boolean send(TransportPacket p) {
+        return send(p, channel, SoftDeviceConfig.ROCE_PORT);
+    }
+
+    /** Sends one packet from {@code from}, a socket bound to {@code sourcePort}, which the ICRC covers. Device lock held. */
+    boolean send(TransportPacket p, DatagramChannel from, int sourcePort) {
+        if (portIo != null) {
+            if (portIo.send(sourcePort, p)) {
+                packetsSent++;
+                return true;
+            }
+            sendFailures++;
+            return false;
+        }
         int length = codec.layout(p, txSegment, 0);
         int destination = (int) p.address;
         txSegment.set(Icrc.LAYOUT, length - Icrc.LENGTH,
-                icrc.computeDatagram(localIp, destination, SoftDeviceConfig.ROCE_PORT, txSegment, 0, length));
+                icrc.computeDatagram(localIp, destination, sourcePort, txSegment, 0, length));
         tx.clear().limit(length);
         try {
-            if (channel.send(tx, peer(destination)) == 0) {
+            if (from.send(tx, peer(destination)) == 0) {
                 sendFailures++;    // the socket buffer is full: lost on the wire, the transport retries
                 return false;
             }
@@ -354,13 +532,13 @@ final class SoftEngine implements PacketSink {
     /** Stops the thread and closes the socket. */
     void close() {
         running = false;
-        if (port != null) {
+        if (portIo != null) {
             try {
                 thread.join(5_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            port.close();
+            portIo.close();
             return;
         }
         selector.wakeup();
@@ -368,6 +546,10 @@ final class SoftEngine implements PacketSink {
             thread.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        for (int i = 0; i < portChannels.length; i++) {
+            closeQuietly(portChannels[i]);
+            portChannels[i] = null;
         }
         try {
             selector.close();

@@ -26,6 +26,10 @@ import java.lang.foreign.ValueLayout;
 public final class SoftQp implements ReceivePosting {
     /** rxe's RXE_MAX_UNACKED_PSNS: the requester stays within this many PSNs of the oldest unacknowledged. */
     static final int WINDOW = 128;
+    /** The smallest window {@link #sendWindow} accepts: what a device with a tiny socket buffer still gets. */
+    public static final int MIN_WINDOW = 8;
+    /** The largest: far inside the 2^23 PSNs a responder tells ahead from behind. */
+    public static final int MAX_WINDOW = 1 << 14;
     /** rxe sets AckReq on the packet after 65 without (RXE_MAX_PKT_PER_ACK 64, post-incremented). */
     static final int MAX_PACKETS_PER_ACK = 64;
     /** Bytes of GRH verbs reserves at the start of every UD receive buffer. */
@@ -71,6 +75,12 @@ public final class SoftQp implements ReceivePosting {
     private int rnrRetry;
     private int minRnrTimer;
     private int maxRdAtomic = 1;
+    /** RC: the most PSNs sent and not yet acknowledged now; {@link #WINDOW} unless the device set another limit. */
+    private int window = WINDOW;
+    /** The most {@link #window} may grow to ({@link #sendWindow}). */
+    private int maxWindow = WINDOW;
+    /** Packets acknowledged since the window last grew by one. */
+    private int windowCredit;
 
     // Requester.
     private final TransportPacket tx = new TransportPacket();
@@ -168,9 +178,56 @@ public final class SoftQp implements ReceivePosting {
         return qpNum;
     }
 
+    /** The destination QP number (RC, UC), as the last {@code ibv_modify_qp} with it set it. */
+    public int destQpn() {
+        return destQpn;
+    }
+
     /** The verbs state. */
     public QpState state() {
         return state;
+    }
+
+    /**
+     * Limits an RC requester to {@code packets} PSNs beyond the oldest unacknowledged one (rxe:
+     * 128, the default). A device whose receiver keeps datagrams in a socket buffer sets fewer
+     * when a full window would not fit there: every datagram the buffer drops costs a go-back-N
+     * round. Above 128 the window adapts: it starts at 128, grows by one per 8 packets
+     * acknowledged (an eighth per round trip) up to {@code packets}, and halves, never below 128,
+     * at every sign of loss (a PSN sequence NAK acted on, a retransmission timeout). Loss thus
+     * finds rxe's window again, and a loss-free path fills the time the peer takes to answer.
+     *
+     * @throws IllegalArgumentException outside {@link #MIN_WINDOW}..{@link #MAX_WINDOW}
+     */
+    public void sendWindow(int packets) {
+        if (packets < MIN_WINDOW || packets > MAX_WINDOW) {
+            throw new IllegalArgumentException("a send window is " + MIN_WINDOW + " to " + MAX_WINDOW + " packets, got " + packets);
+        }
+        maxWindow = packets;
+        window = Math.min(WINDOW, packets);
+        windowCredit = 0;
+    }
+
+    /** The send window now, in packets ({@link #sendWindow}). */
+    public int sendWindow() {
+        return window;
+    }
+
+    /** {@code n} more PSNs acknowledged: the window grows (only above rxe's, when allowed). */
+    private void windowAcknowledged(int n) {
+        if (window < maxWindow) {
+            windowCredit += n;
+            window = Math.min(maxWindow, window + windowCredit / 8);
+            windowCredit &= 7;
+        }
+    }
+
+    /** A sign of loss: an adaptive window halves, down to rxe's. */
+    private void windowLoss() {
+        if (maxWindow > WINDOW) {
+            window = Math.max(WINDOW, window >>> 1);
+            windowCredit = 0;
+        }
     }
 
     /** Packets sent again by go-back-N (after a NAK, a timeout, an RNR wait, or a lost READ response). */
@@ -460,6 +517,7 @@ public final class SoftQp implements ReceivePosting {
             retriesLeft--;
         }
         nakRetrying = false;
+        windowLoss();
         rewind(compPsn);
         armTimer(now);
     }
@@ -487,7 +545,7 @@ public final class SoftQp implements ReceivePosting {
                 if (state == QpState.SQD) {
                     return; // SQD drains: what has started is finished (and resent), nothing new starts
                 }
-                if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= WINDOW) {
+                if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= window) {
                     return;
                 }
                 if ((w.isRead() || w.isAtomic()) && rdAtomicOutstanding >= maxRdAtomic) {
@@ -499,7 +557,7 @@ public final class SoftQp implements ReceivePosting {
                 if (!start(w)) {
                     continue; // failed: the QP is in ERR now (the loop ends), or UD goes on
                 }
-            } else if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= WINDOW && !w.isRead()) {
+            } else if (type == QpType.RC && Ib.psnDiff(reqPsn, compPsn) >= window && !w.isRead()) {
                 return;
             }
             if (w.isRead()) {
@@ -809,7 +867,7 @@ public final class SoftQp implements ReceivePosting {
     private void complete(long now, TransportPacket p, Opcode op) {
         int psn = p.psn;
         // A response for a PSN we have not sent (or long acknowledged) is stale: drop it.
-        if (Ib.psnDiff(psn, sentEnd) >= 0 || Ib.psnDiff(psn, compPsn) < -WINDOW) {
+        if (Ib.psnDiff(psn, sentEnd) >= 0 || Ib.psnDiff(psn, compPsn) < -maxWindow) {
             drops++;
             return;
         }
@@ -945,6 +1003,7 @@ public final class SoftQp implements ReceivePosting {
             }
         }
         if (Ib.psnDiff(c, compPsn) > 0) {
+            windowAcknowledged(Ib.psnDiff(c, compPsn));
             compPsn = c;
             advanced = true;
         }
@@ -998,6 +1057,7 @@ public final class SoftQp implements ReceivePosting {
                     retriesLeft--;
                 }
                 nakRetrying = true;
+                windowLoss();
                 rewind(psn);
                 armTimer(now);
                 transmit(now);

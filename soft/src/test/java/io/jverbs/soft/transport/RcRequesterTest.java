@@ -505,4 +505,63 @@ class RcRequesterTest {
         qp.poll(clock.nanos());
         assertEquals("RC_SEND_ONLY 300 A 8\n", Capture.shape(wire.take()));
     }
+
+    /** At path MTU 256, {@code n} WRITEs of 200 packets each (wr_id 1..n), posted and polled. */
+    void postLongWrites(int n) {
+        QpAttributes a = new QpAttributes();
+        a.pathMtu = 256;
+        qp.modify(a, io.jverbs.verbs.QpAttrMask.PATH_MTU);
+        for (int i = 1; i <= n; i++) {
+            post(i, WrOpcode.RDMA_WRITE, 200 * 256);
+        }
+        qp.poll(clock.nanos());
+    }
+
+    @Test
+    void aSmallerSendWindowLetsFewerPacketsOut() {
+        qp.sendWindow(64);
+        postLongWrite();
+        assertEquals(64, wire.take().size(), "64 PSNs unacknowledged");
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100 + 63, ACK));
+        qp.poll(clock.nanos());
+        assertEquals(64, wire.take().size(), "a fixed window below 128 does not grow");
+        assertEquals(64, qp.sendWindow());
+    }
+
+    @Test
+    void aWindowAbove128GrowsWithAcksAndHalvesBackTo128OnLoss() {
+        qp.sendWindow(1024);
+        postLongWrites(4);
+        assertEquals(128, wire.take().size(), "it starts at rxe's 128");
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100 + 127, ACK));
+        qp.poll(clock.nanos());
+        assertEquals(144, qp.sendWindow(), "128 packets acknowledged: one more per 8");
+        List<Capture.Sent> out = wire.take();
+        assertEquals(144, out.size());
+        assertEquals(228, out.getFirst().packet().psn);
+        feed(in(Opcode.RC_ACKNOWLEDGE, 100 + 128 + 143, ACK));
+        qp.poll(clock.nanos());
+        assertEquals(162, qp.sendWindow());
+        assertEquals(162, wire.take().size());
+        // A PSN sequence NAK: the window halves, but not below 128, and go-back-N resends from the NAK's PSN.
+        feed(in(Opcode.RC_ACKNOWLEDGE, 500, NAK_SEQ));
+        assertEquals(128, qp.sendWindow());
+        out = wire.take();
+        assertEquals(500, out.getFirst().packet().psn, "go-back-N from the NAK's PSN");
+        assertEquals(128, out.size(), "within the halved window from the oldest unacknowledged PSN 500");
+        // Grown again, a retransmission timeout halves it too.
+        feed(in(Opcode.RC_ACKNOWLEDGE, 500 + 127, ACK));
+        qp.poll(clock.nanos());
+        assertEquals(144, qp.sendWindow());
+        wire.take();
+        clock.advance(Ib.ackTimeoutNanos(14) + 1);
+        qp.poll(clock.nanos());
+        assertEquals(128, qp.sendWindow());
+    }
+
+    @Test
+    void aSendWindowOutsideItsRangeIsRefused() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> qp.sendWindow(SoftQp.MIN_WINDOW - 1));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> qp.sendWindow(SoftQp.MAX_WINDOW + 1));
+    }
 }
