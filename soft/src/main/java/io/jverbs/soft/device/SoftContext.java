@@ -345,7 +345,6 @@ final class SoftContext implements ContextOps {
     /** The most inline bytes a request may carry: rxe allows more, but each send slot keeps a copy. */
     private static final int MAX_INLINE = 256;
     /** rxe numbers its first QP 17 (0x11), after QP0 and QP1 and a reserved range; so do we. */
-    private static final int FIRST_QPN = 17;
     private static final long WR_ID = ibv_send_wr.wr_id$offset(), NEXT = ibv_send_wr.next$offset(),
             SG_LIST = ibv_send_wr.sg_list$offset(), NUM_SGE = ibv_send_wr.num_sge$offset(),
             OPCODE = ibv_send_wr.opcode$offset(), SEND_FLAGS = ibv_send_wr.send_flags$offset(),
@@ -400,22 +399,30 @@ final class SoftContext implements ContextOps {
         int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
         Arena a = Arena.ofShared();
         MemorySegment q = Structs.allocate(a, QP_SIZE);
-        int h = device.register(q); // the handle first: the QP number follows from it
-        int qpn = FIRST_QPN + h;
+        int h = device.register(q);
         SoftEngine engine = device.engine();
-        SoftQp qp;
+        SoftQp qp = null;
+        int qpn;
         engine.acquire();
         try {
-            qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine.sender(qpn), sendCq, recvCq,
-                    ibv_qp_init_attr.sq_sig_all(init) != 0,
-                    sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
-            if (srq != null) {
-                long address = q.address();
-                qp.onLastWqeReached(() -> asyncEvents.post(AsyncEvents.QP_LAST_WQE_REACHED, address));
+            qpn = engine.nextQpn();
+            if (qpn >= 0) {
+                qp = new SoftQp(qpn, type, pdHandle, engine.keys, engine.sender(qpn), sendCq, recvCq,
+                        ibv_qp_init_attr.sq_sig_all(init) != 0,
+                        sendWr, recvWr, maxSge, maxInline, srq == null ? null : srq.rq());
+                if (srq != null) {
+                    long address = q.address();
+                    qp.onLastWqeReached(() -> asyncEvents.post(AsyncEvents.QP_LAST_WQE_REACHED, address));
+                }
+                engine.add(qp);
             }
-            engine.add(qp);
         } finally {
             engine.release();
+        }
+        if (qp == null) {
+            device.unregister(h);
+            a.close();
+            throw new ProviderException(Errnos.ENOMEM, "all 65,519 QP numbers of " + device.config().name() + " are in use");
         }
         ibv_qp.context(q, context);
         ibv_qp.qp_context(q, ibv_qp_init_attr.qp_context(init));

@@ -121,10 +121,18 @@ final class SoftEngine implements PacketSink {
     private int[] peerIps = new int[8];
     private InetSocketAddress[] peers = new InetSocketAddress[8];
     private int peerCount;
-    /** The QPs, by number: {@link #qp} finds one for a received packet without a map. */
+    /**
+     * The QPs, by slot: the low 16 bits of a QP number ({@link #nextQpn}); {@link #qp} finds the
+     * one a received packet names without a map.
+     */
     private SoftQp[] qps = new SoftQp[64];
-    /** Their senders, by QP number. */
+    /** Their senders, by slot. */
     private QpSender[] senders = new QpSender[64];
+    /** By slot: the generation (bits 16-23 of the number) the slot's next QP gets. */
+    private byte[] generations = new byte[64];
+    /** The first slot: the first QP is number 17 (0x11), as on rxe (numbers 0 and 1 are QP0 and QP1). */
+    static final int FIRST_QPN = 17;
+    private static final int SLOT_MASK = 0xffff;
     /** Send-only sockets by source port (less {@link SourcePort#BASE}), shared by the QPs on the port, and how many use each. */
     private final DatagramChannel[] portChannels = new DatagramChannel[1 << 14];
     private final int[] portUsers = new int[1 << 14];
@@ -231,22 +239,42 @@ final class SoftEngine implements PacketSink {
         HELD.setRelease(this, 0);
     }
 
-    /** Adds {@code qp} under its number. Call with the device lock held. */
-    void add(SoftQp qp) {
-        int n = qp.qpNum();
-        if (n >= qps.length) {
-            qps = java.util.Arrays.copyOf(qps, Math.max(n + 1, qps.length * 2));
+    /**
+     * The number of the QP about to be created, which {@link #add} must get before the device lock
+     * is released; -1 when all 65,519 slots hold a QP. The low 16 bits are the lowest free slot
+     * from 17, the high 8 a generation that grows each time the slot is given again: a destroyed
+     * QP's number comes back only after 256 QPs have held its slot, so a late packet for it does
+     * not reach the QP created after it (rxe hands numbers out cyclically for the same reason).
+     * The slot keeps lookup and the progress loop over a dense array.
+     */
+    int nextQpn() {
+        int slot = FIRST_QPN;
+        while (slot < qps.length && qps[slot] != null) slot++;
+        if (slot > SLOT_MASK) return -1;
+        if (slot >= qps.length) {
+            int n = Math.min(SLOT_MASK + 1, qps.length * 2);
+            qps = java.util.Arrays.copyOf(qps, n);
+            senders = java.util.Arrays.copyOf(senders, n);
+            generations = java.util.Arrays.copyOf(generations, n);
         }
-        qps[n] = qp;
+        return (generations[slot] & 0xff) << 16 | slot;
+    }
+
+    /** Adds {@code qp}, numbered by {@link #nextQpn}. Call with the device lock held. */
+    void add(SoftQp qp) {
+        qps[qp.qpNum() & SLOT_MASK] = qp;
         qp.sendWindow(window);
     }
 
     /** Removes the QP numbered {@code n} and releases its source port. Call with the device lock held. */
     void remove(int n) {
-        qps[n] = null;
-        if (n < senders.length && senders[n] != null) {
-            release(senders[n]);
-            senders[n] = null;
+        int slot = n & SLOT_MASK;
+        if (qp(n) == null) return;
+        qps[slot] = null;
+        generations[slot]++;
+        if (senders[slot] != null) {
+            release(senders[slot]);
+            senders[slot] = null;
         }
     }
 
@@ -256,12 +284,9 @@ final class SoftEngine implements PacketSink {
      * lock held.
      */
     QpSender sender(int qpn) {
-        if (qpn >= senders.length) {
-            senders = java.util.Arrays.copyOf(senders, Math.max(qpn + 1, senders.length * 2));
-        }
         QpSender s = new QpSender(this, qpn);
         use(s, SourcePort.ud(qpn));
-        senders[qpn] = s;
+        senders[qpn & SLOT_MASK] = s;
         return s;
     }
 
@@ -271,7 +296,7 @@ final class SoftEngine implements PacketSink {
      * Call with the device lock held.
      */
     void route(int qpn, int flowLabel, int destQpn) {
-        QpSender s = qpn < senders.length ? senders[qpn] : null;
+        QpSender s = qp(qpn) != null ? senders[qpn & SLOT_MASK] : null;
         if (s == null) return;
         int port = (flowLabel & 0xf_ffff) != 0 ? SourcePort.fold(flowLabel & 0xf_ffff) : SourcePort.rc(qpn, destQpn);
         if (port != s.wanted) {
@@ -341,8 +366,11 @@ final class SoftEngine implements PacketSink {
         }
     }
 
+    /** The QP numbered {@code n}, or null (none, or its slot holds a later QP). */
     private SoftQp qp(int n) {
-        return n < qps.length ? qps[n] : null;
+        int slot = n & SLOT_MASK;
+        SoftQp q = slot < qps.length ? qps[slot] : null;
+        return q != null && q.qpNum() == n ? q : null;
     }
 
     private void run() {

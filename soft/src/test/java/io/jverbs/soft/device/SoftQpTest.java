@@ -86,6 +86,33 @@ class SoftQpTest {
         assertEquals(QpState.RTS, a.qp.state());
     }
 
+    /**
+     * A destroyed QP's number is not the next QP's (rxe hands numbers out cyclically): the new QP
+     * takes the same slot with the next generation, and a SEND still aimed at the old number is
+     * not delivered to it; with no one answering, the sender's retries run out.
+     */
+    @Test
+    void aDestroyedQpsNumberIsNotGivenToTheNextOne() {
+        try (Side a = Side.open("jsoft1", QpType.RC); Side b = Side.open("jsoft0", QpType.RC)) {
+            Endpoint ea = a.qp.endpoint(1, 1, 0x100), eb = b.qp.endpoint(1, 1, 0x200);
+            // ~1 ms timeout, one retry: the old number's silence ends in RETRY_EXC_ERR within milliseconds.
+            a.qp.connect(ea, eb, new PathSettings().gidIndex(1).timeout(8).retryCount(1));
+            b.qp.connect(eb, ea, PATH);
+            int old = b.qp.qpNumber();
+            b.qp.close();
+            try (QueuePair next = b.pd.createQueuePair(QueuePair.Config.of(QpType.RC, b.cq).maxRecvWr(4))) {
+                assertEquals((old + 0x10000) & 0xffffff, next.qpNumber(), "the same slot, the next generation");
+                // The same peer and PSNs as the old QP had: only the number tells them apart.
+                next.connect(next.endpoint(1, 1, 0x200), ea, PATH);
+                next.postReceive(new ReceiveRequests(1, 1).add(7).sge(b.mr, 0, 4096));
+                a.qp.postSend(new SendRequests(1, 1).add(8, WrOpcode.SEND, SendFlags.SIGNALED).sge(a.mr, 0, 64));
+                WorkCompletions wc = await(a.cq, 1);
+                assertEquals(WcStatus.RETRY_EXC_ERR, wc.status(0), wc.describe(0));
+                assertEquals(0, b.cq.poll(new WorkCompletions(1)), "the new QP received a SEND meant for the old number");
+            }
+        }
+    }
+
     /** Polls {@code cq} until {@code n} completions arrived (5 s at most), one by one, into one array. */
     static WorkCompletions await(CompletionQueue cq, int n) {
         WorkCompletions wc = new WorkCompletions(n);
