@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (receive, ACK, completion), measured with the JDK's per-thread allocation counters.
  */
 class SoftAllocationTest {
-    private static final int WARM = 5000, MEASURED = 3000;
+    private static final int WARM = 20000, MEASURED = 3000;
 
     @Test
     void sendAndWriteRoundsAllocateNothingOnEitherThread() throws Exception {
