@@ -176,11 +176,14 @@ final class SoftEngine implements PacketSink {
             int asked = socketBuffer;
             ch.setOption(StandardSocketOptions.SO_RCVBUF, asked);
             ch.setOption(StandardSocketOptions.SO_SNDBUF, asked);
-            this.receiveBuffer = ch.getOption(StandardSocketOptions.SO_RCVBUF);
-            if (receiveBuffer < asked) {
-                // Linux reports twice what it granted: less than asked means rmem_max capped it.
+            // Linux grants min(asked, rmem_max) and keeps twice that as sk_rcvbuf, the budget its
+            // truesize accounting fills; getsockopt reports the doubled figure, which the JDK
+            // halves again on Linux (net_util_md.c). Less than asked: rmem_max capped it.
+            int granted = ch.getOption(StandardSocketOptions.SO_RCVBUF);
+            this.receiveBuffer = 2 * granted;
+            if (granted < asked) {
                 System.getLogger(SoftEngine.class.getName()).log(System.Logger.Level.INFO,
-                        "soft device " + c.name() + ": UDP receive buffer " + receiveBuffer + " bytes, asked " + asked
+                        "soft device " + c.name() + ": UDP receive buffer " + granted + " bytes, asked " + asked
                         + " (capped by net.core.rmem_max; raise it with sysctl -w net.core.rmem_max=" + asked
                         + "): RC send windows are capped at " + window(receiveBuffer, c.mtu()) + " packets");
             }

@@ -31,14 +31,16 @@ class SoftWindowTest {
     void aDeviceAsksForItsSocketBufferAndSizesItsQpsWindowsByWhatItGot() throws Exception {
         try (Context ctx = Context.open("jsoft0")) {
             SoftEngine engine = SoftProvider.engine("jsoft0");
-            // What a plain socket gets when it asks the same: the kernel's cap (rmem_max), doubled.
+            // What a plain socket gets when it asks the same: the kernel's cap (rmem_max), which
+            // Linux doubles for its accounting (the JDK reports it undoubled).
             int granted;
             try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
                 probe.setReceiveBufferSize(4 << 20);
                 granted = probe.getReceiveBufferSize();
             }
-            assertEquals(granted, engine.receiveBuffer);
-            assertTrue(engine.receiveBuffer > 212_992, "more than the kernel's default: " + engine.receiveBuffer);
+            assertEquals(2 * granted, engine.receiveBuffer);
+            // Even on a stock kernel (rmem_max 212992), at least rxe's window of 128 full-MTU datagrams.
+            assertTrue(engine.window >= 128, "window " + engine.window + " from a buffer of " + engine.receiveBuffer);
             assertEquals(SoftEngine.window(engine.receiveBuffer, 1024), engine.window);
             assertTrue(ctx.isSoftDevice());
         }
