@@ -109,13 +109,13 @@ public final class SoftQp implements ReceivePosting {
     private boolean ucDropping;      // UC: the rest of a message whose packet was lost is dropped
     private long respOffset;
     private MemoryKeys.Region writeRegion;
-    private int writeRkey;
     private long writeVa;
     private long writeLength;
     private Resource[] resources = new Resource[0];
     private int nextResource;
 
     private long retransmissions;
+    private long localOperations;
     private long duplicates;
     private long drops;
 
@@ -233,6 +233,11 @@ public final class SoftQp implements ReceivePosting {
     /** Packets sent again by go-back-N (after a NAK, a timeout, an RNR wait, or a lost READ response). */
     public long retransmissions() {
         return retransmissions;
+    }
+
+    /** BIND_MW and LOCAL_INV requests the requester executed (once each, whatever go-back-N resends around them). */
+    public long localOperations() {
+        return localOperations;
     }
 
     /** Duplicate requests the responder received. */
@@ -418,8 +423,8 @@ public final class SoftQp implements ReceivePosting {
         if (w.sges.count > maxSge || !opcodeAllowed(w.opcode)) {
             return EINVAL;
         }
-        long length = w.sges.totalLength();
-        if (w.isInline()) {
+        long length = w.isLocal() ? 0 : w.sges.totalLength();
+        if (w.isInline() && !w.isLocal()) {
             if (w.isRead() || w.isAtomic() || w.inlineLength < 0 || w.inlineLength > w.inlineData.byteSize()) {
                 return EINVAL;
             }
@@ -448,6 +453,9 @@ public final class SoftQp implements ReceivePosting {
         if (op == WrOpcode.RDMA_READ.code() || op == WrOpcode.ATOMIC_CMP_AND_SWP.code()
                 || op == WrOpcode.ATOMIC_FETCH_AND_ADD.code()) {
             return type == QpType.RC;
+        }
+        if (op == WrOpcode.BIND_MW.code() || op == WrOpcode.LOCAL_INV.code()) {
+            return type != QpType.UD; // a window is reached by RDMA, which UD has not
         }
         return false;
     }
@@ -541,6 +549,24 @@ public final class SoftQp implements ReceivePosting {
             if (w.localError != null) {
                 return; // waits for the requests before it to complete
             }
+            if (w.isLocal()) {
+                // Executed once, when the requester reaches it; a go-back-N pass steps over it.
+                if (!w.started) {
+                    if (state == QpState.SQD) {
+                        return;
+                    }
+                    if (!executeLocal(w)) {
+                        continue;
+                    }
+                }
+                sqNext++;
+                if (type == QpType.RC) {
+                    retireLocal();
+                } else {
+                    completeUnreliable();
+                }
+                continue;
+            }
             if (!w.started) {
                 if (state == QpState.SQD) {
                     return; // SQD drains: what has started is finished (and resent), nothing new starts
@@ -602,6 +628,49 @@ public final class SoftQp implements ReceivePosting {
             rdAtomicOutstanding++;
         }
         return true;
+    }
+
+    /**
+     * BIND_MW or LOCAL_INV, as rxe's requester runs them (rxe_do_local_ops): now, in send-queue
+     * order, before the requests after it go out. It takes no PSN: its last PSN is the one before
+     * the next request's, so it completes once everything before it is acknowledged.
+     */
+    private boolean executeLocal(SendWqe w) {
+        localOperations++;
+        int r;
+        WcStatus error;
+        if (w.opcode == WrOpcode.BIND_MW.code()) {
+            r = keys.bind(qpNum, pd, w.mwKey, w.rkey, w.mrKey, w.remoteAddress, w.bindLength, w.bindAccess);
+            error = WcStatus.MW_BIND_ERR;
+        } else {
+            r = keys.invalidate(w.rkey);
+            error = WcStatus.LOC_QP_OP_ERR;
+        }
+        if (r != MemoryKeys.OK) {
+            failNext(w, error);
+            return false;
+        }
+        w.firstPsn = reqPsn;
+        w.lastPsn = Ib.psnAdd(reqPsn, -1);
+        w.nextPsn = reqPsn;
+        w.started = true;
+        sqStarted = sqNext + 1;
+        reqOffset = 0;
+        return true;
+    }
+
+    /** RC: completes the local requests at the head of the queue whose predecessors are all acknowledged. */
+    private void retireLocal() {
+        while (sqCompleted != sqStarted) {
+            SendWqe w = sq[slot(sqCompleted, sq.length)];
+            if (!w.isLocal() || Ib.psnDiff(w.lastPsn, compPsn) >= 0) {
+                return;
+            }
+            sqCompleted++;
+            if (w.signaled() || signalAll) {
+                sendCq.complete(qpNum, w.wrId, WcStatus.SUCCESS, wcOpcode(w.opcode), 0, 0, 0, 0);
+            }
+        }
     }
 
     /** A request that cannot start: an error completion; RC and UC QPs go to ERR (verbs), UD goes on. */
@@ -1213,13 +1282,13 @@ public final class SoftQp implements ReceivePosting {
         }
         if (first) {
             long length = p.dmaLength & 0xFFFFFFFFL;
-            if ((accessFlags & Access.REMOTE_WRITE) == 0
-                    || keys.check(p.rkey, pd, p.va, length, Access.REMOTE_WRITE) != MemoryKeys.OK) {
+            MemoryKeys.Region region = (accessFlags & Access.REMOTE_WRITE) == 0 ? null
+                    : keys.resolve(p.rkey, pd, qpNum, p.va, length, Access.REMOTE_WRITE);
+            if (region == null) {
                 refuse(reliable, Aeth.NakCode.REMOTE_ACCESS_ERROR, p.psn);
                 return false;
             }
-            writeRkey = p.rkey;
-            writeRegion = keys.find(p.rkey);
+            writeRegion = region;
             writeVa = p.va;
             writeLength = length;
             respOffset = 0;
@@ -1231,7 +1300,7 @@ public final class SoftQp implements ReceivePosting {
             refuse(reliable, Aeth.NakCode.INVALID_REQUEST, p.psn);
             return false;
         }
-        if (keys.find(writeRkey) != writeRegion) {
+        if (keys.find(writeRegion.key()) != writeRegion) {
             refuse(reliable, Aeth.NakCode.REMOTE_ACCESS_ERROR, p.psn); // deregistered mid-message
             return false;
         }
@@ -1258,8 +1327,9 @@ public final class SoftQp implements ReceivePosting {
      */
     private void executeRead(TransportPacket p, boolean fresh) {
         long length = p.dmaLength & 0xFFFFFFFFL;
-        if ((accessFlags & Access.REMOTE_READ) == 0
-                || keys.check(p.rkey, pd, p.va, length, Access.REMOTE_READ) != MemoryKeys.OK) {
+        MemoryKeys.Region region = (accessFlags & Access.REMOTE_READ) == 0 ? null
+                : keys.resolve(p.rkey, pd, qpNum, p.va, length, Access.REMOTE_READ);
+        if (region == null) {
             if (fresh) {
                 nakFatal(Aeth.NakCode.REMOTE_ACCESS_ERROR.code(), p.psn);
             }
@@ -1277,7 +1347,6 @@ public final class SoftQp implements ReceivePosting {
             msn = Ib.psnAdd(msn, 1);
             nakSent = false;
         }
-        MemoryKeys.Region region = keys.find(p.rkey);
         long base = p.va - region.iova();
         int psn = p.psn;
         for (int i = 0; i < n; i++) {
@@ -1302,12 +1371,12 @@ public final class SoftQp implements ReceivePosting {
             nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
             return;
         }
-        if ((accessFlags & Access.REMOTE_ATOMIC) == 0
-                || keys.check(p.rkey, pd, p.va, 8, Access.REMOTE_ATOMIC) != MemoryKeys.OK) {
+        MemoryKeys.Region region = (accessFlags & Access.REMOTE_ATOMIC) == 0 ? null
+                : keys.resolve(p.rkey, pd, qpNum, p.va, 8, Access.REMOTE_ATOMIC);
+        if (region == null) {
             nakFatal(Aeth.NakCode.REMOTE_ACCESS_ERROR.code(), p.psn);
             return;
         }
-        MemoryKeys.Region region = keys.find(p.rkey);
         long at = p.va - region.iova();
         long original = region.memory().get(ATOMIC, at);
         if (op == Opcode.RC_FETCH_ADD) {
@@ -1528,6 +1597,12 @@ public final class SoftQp implements ReceivePosting {
         }
         if (wrOpcode == WrOpcode.ATOMIC_FETCH_AND_ADD.code()) {
             return WcOpcode.FETCH_ADD;
+        }
+        if (wrOpcode == WrOpcode.BIND_MW.code()) {
+            return WcOpcode.BIND_MW;
+        }
+        if (wrOpcode == WrOpcode.LOCAL_INV.code()) {
+            return WcOpcode.LOCAL_INV;
         }
         return WcOpcode.SEND;
     }
