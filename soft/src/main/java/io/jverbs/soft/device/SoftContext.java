@@ -475,7 +475,7 @@ final class SoftContext implements ContextOps {
     private static final long SGE = ibv_sge.sizeof(), SGE_ADDR = ibv_sge.addr$offset(), SGE_LENGTH = ibv_sge.length$offset(),
             SGE_LKEY = ibv_sge.lkey$offset();
     private static final int CMP_AND_SWP = WrOpcode.ATOMIC_CMP_AND_SWP.code(), FETCH_AND_ADD = WrOpcode.ATOMIC_FETCH_AND_ADD.code(),
-            BIND_MW = WrOpcode.BIND_MW.code(), LOCAL_INV = WrOpcode.LOCAL_INV.code();
+            BIND_MW = WrOpcode.BIND_MW.code(), LOCAL_INV = WrOpcode.LOCAL_INV.code(), SEND_WITH_INV = WrOpcode.SEND_WITH_INV.code();
 
     /** A queue pair: its struct, the transport's QP, its type. */
     record SoftQueuePair(Arena arena, MemorySegment struct, SoftQp qp, QpType type) {}
@@ -724,6 +724,8 @@ final class SoftContext implements ContextOps {
                 } else if (w.opcode == LOCAL_INV) {
                     w.rkey = all.get(ValueLayout.JAVA_INT, wr + INVALIDATE_RKEY);
                     n = 0;
+                } else if (w.opcode == SEND_WITH_INV) {
+                    w.rkey = all.get(ValueLayout.JAVA_INT, wr + INVALIDATE_RKEY); // host order, unlike imm_data
                 } else if (w.opcode == CMP_AND_SWP || w.opcode == FETCH_AND_ADD) {
                     w.compareAdd = all.get(ValueLayout.JAVA_LONG, wr + COMPARE_ADD);
                     w.swap = all.get(ValueLayout.JAVA_LONG, wr + SWAP);

@@ -450,6 +450,9 @@ public final class SoftQp implements ReceivePosting {
         if (op == WrOpcode.RDMA_WRITE.code() || op == WrOpcode.RDMA_WRITE_WITH_IMM.code()) {
             return type != QpType.UD;
         }
+        if (op == WrOpcode.SEND_WITH_INV.code()) {
+            return type == QpType.RC; // IBTA has SEND with invalidate opcodes for RC (and XRC) only
+        }
         if (op == WrOpcode.RDMA_READ.code() || op == WrOpcode.ATOMIC_CMP_AND_SWP.code()
                 || op == WrOpcode.ATOMIC_FETCH_AND_ADD.code()) {
             return type == QpType.RC;
@@ -707,10 +710,14 @@ public final class SoftQp implements ReceivePosting {
         boolean last = offset + len >= w.length;
         boolean write = w.opcode == WrOpcode.RDMA_WRITE.code() || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM.code();
         boolean withImm = w.opcode == WrOpcode.SEND_WITH_IMM.code() || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM.code();
+        boolean withInv = w.opcode == WrOpcode.SEND_WITH_INV.code();
         Opcode op;
         if (write) {
             op = first && last ? (withImm ? Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE : Opcode.RC_RDMA_WRITE_ONLY)
                     : first ? Opcode.RC_RDMA_WRITE_FIRST : last ? (withImm ? Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE : Opcode.RC_RDMA_WRITE_LAST) : Opcode.RC_RDMA_WRITE_MIDDLE;
+        } else if (withInv) {
+            op = first && last ? Opcode.RC_SEND_ONLY_WITH_INVALIDATE
+                    : first ? Opcode.RC_SEND_FIRST : last ? Opcode.RC_SEND_LAST_WITH_INVALIDATE : Opcode.RC_SEND_MIDDLE;
         } else {
             op = first && last ? (withImm ? Opcode.RC_SEND_ONLY_WITH_IMMEDIATE : Opcode.RC_SEND_ONLY)
                     : first ? Opcode.RC_SEND_FIRST : last ? (withImm ? Opcode.RC_SEND_LAST_WITH_IMMEDIATE : Opcode.RC_SEND_LAST) : Opcode.RC_SEND_MIDDLE;
@@ -732,6 +739,9 @@ public final class SoftQp implements ReceivePosting {
             p.solicited = (w.flags & SendFlags.SOLICITED) != 0;
             if (withImm) {
                 p.imm = w.imm;
+            }
+            if (withInv) {
+                p.rkey = w.rkey; // IETH
             }
         }
         if (write && first) {
@@ -1171,7 +1181,8 @@ public final class SoftQp implements ReceivePosting {
         }
         nakSent = false;
         switch (op) {
-            case Opcode.RC_SEND_FIRST, Opcode.RC_SEND_MIDDLE, Opcode.RC_SEND_LAST, Opcode.RC_SEND_LAST_WITH_IMMEDIATE, Opcode.RC_SEND_ONLY, Opcode.RC_SEND_ONLY_WITH_IMMEDIATE -> {
+            case Opcode.RC_SEND_FIRST, Opcode.RC_SEND_MIDDLE, Opcode.RC_SEND_LAST, Opcode.RC_SEND_LAST_WITH_IMMEDIATE, Opcode.RC_SEND_ONLY,
+                 Opcode.RC_SEND_ONLY_WITH_IMMEDIATE, Opcode.RC_SEND_LAST_WITH_INVALIDATE, Opcode.RC_SEND_ONLY_WITH_INVALIDATE -> {
                 if (!receiveSend(p, op, true)) {
                     return;
                 }
@@ -1206,23 +1217,25 @@ public final class SoftQp implements ReceivePosting {
     /** FIRST/MIDDLE/LAST order within a message (IBTA 9.8.3.1); a violation is an invalid request. */
     private boolean sequenceOk(Opcode op) {
         boolean middleOrLast = op == Opcode.RC_SEND_MIDDLE || op == Opcode.RC_SEND_LAST || op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE
-                || op == Opcode.RC_RDMA_WRITE_MIDDLE || op == Opcode.RC_RDMA_WRITE_LAST || op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE;
+                || op == Opcode.RC_SEND_LAST_WITH_INVALIDATE || op == Opcode.RC_RDMA_WRITE_MIDDLE || op == Opcode.RC_RDMA_WRITE_LAST || op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE;
         if (inMessage == null) {
             return !middleOrLast;
         }
         if (inMessage == Opcode.RC_SEND_FIRST) {
-            return op == Opcode.RC_SEND_MIDDLE || op == Opcode.RC_SEND_LAST || op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE;
+            return op == Opcode.RC_SEND_MIDDLE || op == Opcode.RC_SEND_LAST || op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE
+                    || op == Opcode.RC_SEND_LAST_WITH_INVALIDATE;
         }
         return op == Opcode.RC_RDMA_WRITE_MIDDLE || op == Opcode.RC_RDMA_WRITE_LAST || op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE;
     }
 
     private static boolean isFirstOrOnly(Opcode op) {
         return op == Opcode.RC_SEND_FIRST || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE
-                || op == Opcode.RC_RDMA_WRITE_FIRST || op == Opcode.RC_RDMA_WRITE_ONLY || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
+                || op == Opcode.RC_SEND_ONLY_WITH_INVALIDATE || op == Opcode.RC_RDMA_WRITE_FIRST || op == Opcode.RC_RDMA_WRITE_ONLY || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
     }
 
     private static boolean isLastOrOnly(Opcode op) {
         return op == Opcode.RC_SEND_LAST || op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE
+                || op == Opcode.RC_SEND_LAST_WITH_INVALIDATE || op == Opcode.RC_SEND_ONLY_WITH_INVALIDATE
                 || op == Opcode.RC_RDMA_WRITE_LAST || op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE || op == Opcode.RC_RDMA_WRITE_ONLY || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
     }
 
@@ -1233,7 +1246,8 @@ public final class SoftQp implements ReceivePosting {
      * @return true if the packet was accepted
      */
     private boolean receiveSend(TransportPacket p, Opcode op, boolean reliable) {
-        boolean first = op == Opcode.RC_SEND_FIRST || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
+        boolean first = op == Opcode.RC_SEND_FIRST || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE
+                || op == Opcode.RC_SEND_ONLY_WITH_INVALIDATE;
         boolean last = isLastOrOnly(op);
         if (first) {
             if (rq.isEmpty()) {
@@ -1264,6 +1278,16 @@ public final class SoftQp implements ReceivePosting {
         if (last) {
             rq.consume();
             msn = Ib.psnAdd(msn, 1);
+            if (p.opcode.hasIeth()) {
+                // Remote invalidation (rxe: invalidate_rkey, class J on failure): the receive completes in error.
+                if (keys.invalidate(p.rkey) != MemoryKeys.OK) {
+                    recvCq.complete(qpNum, r.wrId, WcStatus.REM_INV_REQ_ERR, WcOpcode.RECV, 0, 0, 0, 0);
+                    nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
+                    return false;
+                }
+                recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV, (int) respOffset, p.rkey, 0, CompletionSink.WC_WITH_INV);
+                return true;
+            }
             boolean imm = op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
             recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV, (int) respOffset, imm ? p.imm : 0, 0,
                     imm ? CompletionSink.WC_WITH_IMM : 0);

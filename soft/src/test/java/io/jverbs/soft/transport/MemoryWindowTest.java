@@ -90,6 +90,14 @@ class MemoryWindowTest {
         return wcs.get(0);
     }
 
+    /** A window of {@code type} bound on B (wr_id 1) over {@code length} bytes at {@code va} of the window region, RW. */
+    private MemoryKeys.Window bound(int type, long va, long length) {
+        MemoryKeys.Window w = p.keysB.allocateWindow(type, TestQps.PD);
+        Completions.Wc c = bindOnB(1, w, next(w.key()), winMr, va, length, RW);
+        assertEquals(WcStatus.SUCCESS, c.status(), c.toString());
+        return w;
+    }
+
     @Test
     void typeTwoBindGrantsInvalidateRevokes() {
         MemoryKeys.Window w = p.keysB.allocateWindow(2, TestQps.PD);
@@ -120,9 +128,8 @@ class MemoryWindowTest {
 
     @Test
     void rebindingTypeOneRevokesTheOldKey() {
-        MemoryKeys.Window w = p.keysB.allocateWindow(1, TestQps.PD);
-        int k1 = next(w.key());
-        assertEquals(WcStatus.SUCCESS, bindOnB(1, w, k1, winMr, WIN_IOVA, 512, RW).status());
+        MemoryKeys.Window w = bound(1, WIN_IOVA, 512);
+        int k1 = w.key();
         assertEquals(WcStatus.SUCCESS, writeFromA(2, WIN_IOVA + 8, k1).status());
         int k2 = next(k1);
         assertEquals(WcStatus.SUCCESS, bindOnB(3, w, k2, winMr, WIN_IOVA + 8192, 512, RW).status());
@@ -131,9 +138,8 @@ class MemoryWindowTest {
 
     @Test
     void accessOutsideTheWindowIsRefusedInsideTheRegion() {
-        MemoryKeys.Window w = p.keysB.allocateWindow(1, TestQps.PD);
-        int k = next(w.key());
-        assertEquals(WcStatus.SUCCESS, bindOnB(1, w, k, winMr, WIN_IOVA + 4096, 256, RW).status());
+        MemoryKeys.Window w = bound(1, WIN_IOVA + 4096, 256);
+        int k = w.key();
         // Byte 256 of the window is still inside the region: the window's bounds decide.
         assertEquals(WcStatus.REM_ACCESS_ERR, writeFromA(2, WIN_IOVA + 4096 + 252, k).status());
         assertEquals(0, p.keysB.check(winMr, TestQps.PD, WIN_IOVA + 4096 + 252, 8, 0), "the region itself covers it");
@@ -167,9 +173,8 @@ class MemoryWindowTest {
 
     @Test
     void deregisteringTheRegionRevokesItsWindows() {
-        MemoryKeys.Window w = p.keysB.allocateWindow(1, TestQps.PD);
-        int k = next(w.key());
-        assertEquals(WcStatus.SUCCESS, bindOnB(1, w, k, winMr, WIN_IOVA, 256, RW).status());
+        MemoryKeys.Window w = bound(1, WIN_IOVA, 256);
+        int k = w.key();
         p.keysB.deregister(winMr);
         assertEquals(WcStatus.REM_ACCESS_ERR, writeFromA(2, WIN_IOVA, k).status());
     }
@@ -222,9 +227,8 @@ class MemoryWindowTest {
 
     @Test
     void typeTwoWindowBoundTwiceFailsTheSecondBind() {
-        MemoryKeys.Window w = p.keysB.allocateWindow(2, TestQps.PD);
-        int k = next(w.key());
-        assertEquals(WcStatus.SUCCESS, bindOnB(1, w, k, winMr, WIN_IOVA, 64, RW).status());
+        MemoryKeys.Window w = bound(2, WIN_IOVA, 64);
+        int k = w.key();
         long now = p.clock.nanos();
         assertEquals(0, bind(p.b, now, 2, SendFlags.SIGNALED, w, k, next(k), winMr, WIN_IOVA, 64, RW));
         p.runUntil(() -> p.scqB.count() >= 2, 200 * MS);
@@ -233,9 +237,8 @@ class MemoryWindowTest {
 
     @Test
     void localInvalidateOfATypeOneWindowFails() {
-        MemoryKeys.Window w = p.keysB.allocateWindow(1, TestQps.PD);
-        int k = next(w.key());
-        assertEquals(WcStatus.SUCCESS, bindOnB(1, w, k, winMr, WIN_IOVA, 64, RW).status());
+        MemoryKeys.Window w = bound(1, WIN_IOVA, 64);
+        int k = w.key();
         assertEquals(0, invalidate(p.b, p.clock.nanos(), 2, SendFlags.SIGNALED, k));
         p.runUntil(() -> p.scqB.count() >= 2, 200 * MS);
         Completions.Wc c = p.scqB.take().get(0);
@@ -321,5 +324,49 @@ class MemoryWindowTest {
         assertEquals(2L * rounds, lossy.b.localOperations(), "each bind and invalidation ran once");
         assertFalse(w.bound());
         assertTrue(MemorySegment.mismatch(lossy.memB, 0, rounds * 2048L, lossy.memA, 0, rounds * 2048L) < 0, "the WRITEs landed");
+    }
+
+    /** A posts a SEND with invalidate of {@code rkey}, {@code length} bytes, to a receive B posted; runs until B's receive completes. */
+    private Completions.Wc sendWithInvalidate(int rkey, int length) {
+        TestQps.recv(p.b, 70, Pair.IOVA_B, 8192, p.keyB);
+        long now = p.clock.nanos();
+        SendWqe s = TestQps.post(p.a, now, 71, WrOpcode.SEND_WITH_INV, SendFlags.SIGNALED, Pair.IOVA_A, length, p.keyA);
+        s.rkey = rkey;
+        TestQps.commit(p.a, now);
+        p.runUntil(() -> p.rcqB.count() > 0 && p.scqA.count() > 0, 200 * MS);
+        return p.rcqB.take().get(0);
+    }
+
+    @Test
+    void sendWithInvalidateRevokesTheWindowAtTheResponder() {
+        MemoryKeys.Window w = bound(2, WIN_IOVA, 256);
+        int k = w.key();
+        Completions.Wc r = sendWithInvalidate(k, 3000); // SEND_FIRST, SEND_MIDDLE, SEND_LAST_WITH_INVALIDATE
+        assertEquals(WcStatus.SUCCESS, r.status(), r.toString());
+        assertEquals(WcOpcode.RECV, r.opcode());
+        assertEquals(3000, r.byteLen());
+        assertEquals(CompletionSink.WC_WITH_INV, r.flags());
+        assertEquals(k, r.imm(), "the invalidated rkey");
+        assertEquals(WcStatus.SUCCESS, p.scqA.take().get(0).status());
+        assertFalse(w.bound());
+        assertEquals(WcStatus.REM_ACCESS_ERR, writeFromA(2, WIN_IOVA, k).status());
+    }
+
+    @Test
+    void sendWithInvalidateOfAKeyThatIsNoBoundTypeTwoWindowFails() {
+        MemoryKeys.Window w = bound(1, WIN_IOVA, 256);
+        int k = w.key();
+        Completions.Wc r = sendWithInvalidate(k, 8); // SEND_ONLY_WITH_INVALIDATE of a type 1 window
+        assertEquals(WcStatus.REM_INV_REQ_ERR, r.status(), r.toString());
+        assertEquals(WcStatus.REM_INV_REQ_ERR, p.scqA.take().get(0).status());
+        assertEquals(QpState.ERR, p.b.state());
+        assertTrue(w.bound());
+    }
+
+    @Test
+    void ucQueuePairsRefuseSendWithInvalidate() {
+        SoftQp uc = TestQps.connect(QpType.UC, 0x15, 0x16, 1, 1, p.keysB, p.link, new Completions(), new Completions(), null);
+        TestQps.post(uc, p.clock.nanos(), 1, WrOpcode.SEND_WITH_INV, 0, Pair.IOVA_B, 8, p.keyB);
+        assertEquals(22, uc.postSend(p.clock.nanos()));
     }
 }
