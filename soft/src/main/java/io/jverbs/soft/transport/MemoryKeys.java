@@ -33,6 +33,7 @@ public final class MemoryKeys {
     private final Window[] windows;
     private int tag;
     private int windowTag;
+    private long delta;     // of the last successful resolve: memory offset = va - delta
 
     /**
      * @param capacity the most regions registered at once (and the most windows allocated at once)
@@ -211,8 +212,12 @@ public final class MemoryKeys {
         if (w.type == 2 && (w.region != null || length == 0)) {
             return BAD_STATE;   // o10-37.2.30, o10-37.2.40: bind a free type 2 window, and to memory
         }
-        if ((access & ~(Access.REMOTE_WRITE | Access.REMOTE_READ | Access.REMOTE_ATOMIC | Access.LOCAL_WRITE | Access.MW_BIND)) != 0) {
-            return NO_ACCESS;   // zero-based windows (rxe has them for type 2) are not implemented here
+        if ((access & ~(Access.REMOTE_WRITE | Access.REMOTE_READ | Access.REMOTE_ATOMIC | Access.LOCAL_WRITE | Access.MW_BIND
+                | Access.ZERO_BASED)) != 0) {
+            return NO_ACCESS;
+        }
+        if (w.type == 1 && (access & Access.ZERO_BASED) != 0) {
+            return NO_ACCESS;   // o10-36.2.2: type 1 windows are virtually addressed
         }
         if (w.type == 2 && qpPd != w.pd) {
             return PD_MISMATCH; // C10-72
@@ -268,22 +273,40 @@ public final class MemoryKeys {
      * {@code qpNum} (protection domain {@code pd}) needing every bit of {@code access} reaches, or
      * null if the access is refused. An rkey naming a window is checked against the window: its
      * current key, its PD, its bounds and access, a type 2 window's QP, and the region it was bound
-     * to still registered (deregistering a region revokes its windows).
+     * to still registered (deregistering a region revokes its windows). A zero-based window
+     * (type 2, {@link Access#ZERO_BASED}) is addressed from 0; {@link #memoryOffset} translates.
      */
     public Region resolve(int rkey, int pd, int qpNum, long va, long length, int access) {
         if ((rkey >>> 8) <= slots.length) {
-            return check(rkey, pd, va, length, access) == OK ? find(rkey) : null;
+            Region r = check(rkey, pd, va, length, access) == OK ? find(rkey) : null;
+            if (r != null) {
+                delta = r.iova;
+            }
+            return r;
         }
         Window w = findWindow(rkey);
         if (w == null || w.region == null || w.pd != pd || (w.type == 2 && w.qpNum != qpNum)
                 || (w.access & access) != access) {
             return null;
         }
-        if (!inside(w.va, w.length, va, length)) {
+        boolean zeroBased = (w.access & Access.ZERO_BASED) != 0;
+        if (!inside(zeroBased ? 0 : w.va, w.length, va, length)) {
             return null;
         }
         Region r = w.region;
-        return find(r.key) == r ? r : null;
+        if (find(r.key) != r) {
+            return null;
+        }
+        delta = zeroBased ? r.iova - w.va : r.iova;
+        return r;
+    }
+
+    /**
+     * The byte of the resolved region's memory that {@code va} names, for the region the last
+     * successful {@link #resolve} returned (a zero-based window shifts it by where it starts).
+     */
+    public long memoryOffset(long va) {
+        return va - delta;
     }
 
     /** Whether {@code length} bytes at {@code va} lie inside {@code size} bytes at {@code base} (no overflow). */

@@ -109,7 +109,7 @@ public final class SoftQp implements ReceivePosting {
     private boolean ucDropping;      // UC: the rest of a message whose packet was lost is dropped
     private long respOffset;
     private MemoryKeys.Region writeRegion;
-    private long writeVa;
+    private long writeVa;            // the WRITE's first byte as an offset into writeRegion's memory
     private long writeLength;
     private Resource[] resources = new Resource[0];
     private int nextResource;
@@ -1313,7 +1313,7 @@ public final class SoftQp implements ReceivePosting {
                 return false;
             }
             writeRegion = region;
-            writeVa = p.va;
+            writeVa = keys.memoryOffset(p.va);
             writeLength = length;
             respOffset = 0;
         }
@@ -1329,8 +1329,7 @@ public final class SoftQp implements ReceivePosting {
             return false;
         }
         if (p.payloadLength > 0) {
-            MemorySegment.copy(p.payload, p.payloadOffset, writeRegion.memory(), writeVa - writeRegion.iova() + respOffset,
-                    p.payloadLength);
+            MemorySegment.copy(p.payload, p.payloadOffset, writeRegion.memory(), writeVa + respOffset, p.payloadLength);
         }
         respOffset += p.payloadLength;
         inMessage = last ? null : Opcode.RC_RDMA_WRITE_FIRST;
@@ -1371,7 +1370,7 @@ public final class SoftQp implements ReceivePosting {
             msn = Ib.psnAdd(msn, 1);
             nakSent = false;
         }
-        long base = p.va - region.iova();
+        long base = keys.memoryOffset(p.va);
         int psn = p.psn;
         for (int i = 0; i < n; i++) {
             TransportPacket a = ack;
@@ -1401,7 +1400,7 @@ public final class SoftQp implements ReceivePosting {
             nakFatal(Aeth.NakCode.REMOTE_ACCESS_ERROR.code(), p.psn);
             return;
         }
-        long at = p.va - region.iova();
+        long at = keys.memoryOffset(p.va);
         long original = region.memory().get(ATOMIC, at);
         if (op == Opcode.RC_FETCH_ADD) {
             region.memory().set(ATOMIC, at, original + p.swapAdd);

@@ -172,6 +172,32 @@ class MemoryWindowTest {
     }
 
     @Test
+    void zeroBasedTypeTwoWindowIsAddressedFromZero() {
+        MemoryKeys.Window w = p.keysB.allocateWindow(2, TestQps.PD);
+        int k = next(w.key());
+        int zb = RW | Access.REMOTE_READ | Access.ZERO_BASED;
+        assertEquals(WcStatus.SUCCESS, bindOnB(1, w, k, winMr, WIN_IOVA + 4096, 256, zb).status());
+        assertEquals(WcStatus.SUCCESS, writeFromA(2, 248, k).status(), "offset 248 of the window");
+        assertEquals(p.memA.get(ValueLayout.JAVA_LONG_UNALIGNED, 0), winMem.get(ValueLayout.JAVA_LONG_UNALIGNED, 4096 + 248));
+        // A READ through the window from offset 200: the responder sends the window's bytes from there.
+        long now = p.clock.nanos();
+        SendWqe r = TestQps.post(p.a, now, 3, WrOpcode.RDMA_READ, SendFlags.SIGNALED, Pair.IOVA_A + 1024, 56, p.keyA);
+        r.remoteAddress = 200;
+        r.rkey = k;
+        TestQps.commit(p.a, now);
+        p.runUntil(() -> p.scqA.pending() > 0, 200 * MS);
+        assertEquals(WcStatus.SUCCESS, p.scqA.take().get(0).status());
+        assertEquals(-1, MemorySegment.mismatch(p.memA, 1024, 1080, winMem, 4096 + 200, 4096 + 256));
+        assertEquals(WcStatus.REM_ACCESS_ERR, writeFromA(4, 252, k).status(), "past the window's 256 bytes");
+    }
+
+    @Test
+    void zeroBasedTypeOneWindowFailsToBind() {
+        MemoryKeys.Window w = p.keysB.allocateWindow(1, TestQps.PD);
+        bindFails(w, w.key(), winMr, WIN_IOVA, 64, RW | Access.ZERO_BASED);
+    }
+
+    @Test
     void deregisteringTheRegionRevokesItsWindows() {
         MemoryKeys.Window w = bound(1, WIN_IOVA, 256);
         int k = w.key();
