@@ -253,7 +253,7 @@ public final class MemoryKeys {
     /**
      * Invalidates the type 2 window whose current key is {@code rkey} (LOCAL_INV, or a peer's
      * SEND_WITH_INV): it is free again and the key stops working. Regions are not invalidated: the
-     * soft device has no fast-register regions, and rxe refuses LOCAL_INV of a user region too.
+     * soft device has no fast-register regions (rxe invalidates those), so a region key fails.
      *
      * @return {@link #OK}, or {@link #BAD_WINDOW} (no such bound type 2 window)
      */
