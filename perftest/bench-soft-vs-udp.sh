@@ -25,6 +25,11 @@ java_opts=${JVERBS_JAVA_OPTS--XX:+UseSerialGC}
 out=$here/perftest/target/bench
 mkdir -p "$out"
 ip_s=127.23.0.1 ip_c=127.23.0.2 mtu=1024
+# PIN=1 (the default with 2 CPUs or more): the server side (UDP sink/echo, jperf server) on CPU 0
+# and the client side on CPU 1, for UDP and soft alike. Unpinned, the scheduler sometimes puts both
+# UDP processes on one CPU, and the baseline swings between ~90 and ~280 MiB/s from run to run.
+pin_s=() pin_c=()
+if [ "${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}" = 1 ]; then pin_s=(taskset -c 0) pin_c=(taskset -c 1); fi
 
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
     (cd "$here" && PATH=$JAVA_HOME/bin:$PATH mvn -B -q -o -pl perftest -am package -DskipTests \
@@ -41,10 +46,10 @@ jperf_pair() {
     local test=$1; shift
     local port; port=$(free_port)
     JVERBS_JAVA_OPTS="$java_opts -Djverbs.soft.devices=jsoft0=$ip_s -Djperf.acceptSeconds=60" \
-        "$here/jperf" "$test" -d jsoft0 -m $mtu -p "$port" "$@" >"$log.s" 2>&1 &
+        "${pin_s[@]}" "$here/jperf" "$test" -d jsoft0 -m $mtu -p "$port" "$@" >"$log.s" 2>&1 &
     local spid=$!
     JVERBS_JAVA_OPTS="$java_opts -Djverbs.soft.devices=jsoft1=$ip_c" \
-        "$here/jperf" "$test" -d jsoft1 -m $mtu -p "$port" "$@" 127.0.0.1 >"$log.c" 2>&1
+        "${pin_c[@]}" "$here/jperf" "$test" -d jsoft1 -m $mtu -p "$port" "$@" 127.0.0.1 >"$log.c" 2>&1
     local rc=$?
     wait $spid || rc=1
     [ $rc = 0 ] || { echo "jperf $test $* failed:" >&2; cat "$log.s" "$log.c" >&2; }
@@ -60,10 +65,10 @@ soft_lat() { jperf_pair send_lat -s 2 -n "$lat_iters" && row_field 5; }
 udp_bw() {
     local port; port=$(free_port)
     local count=$(( bw_iters * ((size + mtu - 1) / mtu) ))
-    "$udp" sink $ip_s "$port" $count >"$log.u" &
+    "${pin_s[@]}" "$udp" sink $ip_s "$port" $count >"$log.u" &
     local spid=$!
     sleep 0.2
-    "$udp" source $ip_c $ip_s "$port" $((mtu + 16)) $count >/dev/null || return 1
+    "${pin_c[@]}" "$udp" source $ip_c $ip_s "$port" $((mtu + 16)) $count >/dev/null || return 1
     wait $spid || return 1
     # sink DATAGRAMS BYTES SECONDS -> MiB/s of payload
     awk -v m=$mtu '{ if ($4 > 0) printf "%.2f\n", $2 * m / $4 / 1048576; else print "nan" }' "$log.u"
@@ -72,10 +77,10 @@ udp_bw() {
 
 udp_lat() {
     local port; port=$(free_port)
-    "$udp" echo $ip_s "$port" &
+    "${pin_s[@]}" "$udp" echo $ip_s "$port" &
     local epid=$!
     sleep 0.2
-    "$udp" ping $ip_c $ip_s "$port" 20 "$lat_iters" >"$log.u" || { kill $epid; return 1; }
+    "${pin_c[@]}" "$udp" ping $ip_c $ip_s "$port" 20 "$lat_iters" >"$log.u" || { kill $epid; return 1; }
     wait $epid
     awk '{ print $3 }' "$log.u"
 }

@@ -9,6 +9,8 @@ import io.jverbs.verbs.ffi.ibv_mw;
 import io.jverbs.verbs.ffi.ibv_mw_bind;
 import io.jverbs.verbs.ffi.ibv_mw_bind_info;
 import io.jverbs.verbs.internal.Checks;
+import io.jverbs.verbs.spi.ContextOps;
+import io.jverbs.verbs.spi.ProviderException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -37,6 +39,9 @@ public final class MemoryWindow extends NativeResource {
     private final MemorySegment mw;
     private final MemorySegment deallocFn;
     private final MemorySegment bindFn;
+    /** A soft device's operations, or null for libibverbs. */
+    private final ContextOps provider;
+    private final Context context;
     /**
      * The key the window carries: libibverbs updates {@code ibv_mw.rkey} for type-1 binds only;
      * for type 2 the consumer chooses the key in the BIND_MW request, so jverbs records it there.
@@ -47,6 +52,21 @@ public final class MemoryWindow extends NativeResource {
         super(pd);
         this.type = type;
         Context ctx = pd.context();
+        this.context = ctx;
+        this.provider = ctx.provider;
+        if (provider != null) {
+            MemorySegment m;
+            try {
+                m = provider.allocMw(pd.segment(), type.code);
+            } catch (ProviderException e) {
+                throw ctx.providerError(VerbsCall.ALLOC_MW, e, type + " memory windows");
+            }
+            this.mw = m.reinterpret(ibv_mw.sizeof());
+            this.deallocFn = this.bindFn = MemorySegment.NULL;
+            this.rkey = mw.get(ValueLayout.JAVA_INT, ibv_mw.rkey$offset());
+            attach();
+            return;
+        }
         if (Native.isNull(ctx.allocMw)) {
             throw new NotSupportedException("memory windows", ctx.device().name(), "the provider has no alloc_mw", null, 0);
         }
@@ -123,8 +143,8 @@ public final class MemoryWindow extends NativeResource {
         if (type != Type.TYPE_1) {
             throw new IllegalStateException("ibv_bind_mw binds type 1 windows; bind a type 2 window with a BIND_MW work request");
         }
-        if (qp.context().isSoftDevice()) {
-            // bind_mw is the window's (libibverbs) provider's: it must not get a soft device's QP struct.
+        if (provider != null ? qp.context() != context : qp.context().isSoftDevice()) {
+            // bind_mw is the window's provider's: it must not get another provider's QP struct.
             throw new IllegalArgumentException("a memory window binds through a QP of its own device, not " + qp.context().device().name());
         }
         if (mr != null && mr.protectionDomain() != qp.protectionDomain()) {
@@ -139,7 +159,7 @@ public final class MemoryWindow extends NativeResource {
             ibv_mw_bind_info.addr(info, address);
             ibv_mw_bind_info.length(info, length);
             ibv_mw_bind_info.mw_access_flags(info, access);
-            int rc = (int) Ops.BIND_MW.invokeExact(bindFn, qp.segment(), mw, b);
+            int rc = provider != null ? provider.bindMw(qp.segment(), mw, b) : (int) Ops.BIND_MW.invokeExact(bindFn, qp.segment(), mw, b);
             Checks.check(VerbsCall.BIND_MW, rc);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -150,6 +170,10 @@ public final class MemoryWindow extends NativeResource {
 
     @Override
     protected void destroy() {
+        if (provider != null) {
+            Checks.check(VerbsCall.DEALLOC_MW, provider.deallocMw(mw));
+            return;
+        }
         int rc;
         try {
             rc = (int) Ops.DESTROY.invokeExact(deallocFn, mw);

@@ -143,9 +143,6 @@ public final class ProtectionDomain extends NativeResource {
     /** Allocates a memory window ({@code ibv_alloc_mw}). */
     public MemoryWindow allocateMemoryWindow(MemoryWindow.Type type) {
         checkOpen();
-        if (provider != null) {
-            throw context.notOnSoftDevice("memory windows", "grant and revoke access by registering and closing regions");
-        }
         return new MemoryWindow(this, type);
     }
 

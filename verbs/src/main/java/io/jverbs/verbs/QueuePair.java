@@ -123,7 +123,8 @@ public final class QueuePair extends NativeResource {
 
     /** The {@link SendOps} a soft device's extended post API takes: those its transport implements. */
     private static final long SOFT_SEND_OPS = SendOps.SEND | SendOps.SEND_WITH_IMM | SendOps.RDMA_WRITE | SendOps.RDMA_WRITE_WITH_IMM
-            | SendOps.RDMA_READ | SendOps.ATOMIC_CMP_AND_SWP | SendOps.ATOMIC_FETCH_AND_ADD;
+            | SendOps.RDMA_READ | SendOps.ATOMIC_CMP_AND_SWP | SendOps.ATOMIC_FETCH_AND_ADD | SendOps.BIND_MW | SendOps.LOCAL_INV
+            | SendOps.SEND_WITH_INV;
 
     // enum ibv_qp_init_attr_mask
     private static final int INIT_ATTR_PD = 1, INIT_ATTR_XRCD = 1 << 1, INIT_ATTR_SEND_OPS_FLAGS = 1 << 6;
@@ -144,8 +145,7 @@ public final class QueuePair extends NativeResource {
             throw context.notOnSoftDevice("XRC QPs", "it implements RC, UC and UD only (no IBV_DEVICE_XRC)");
         }
         if (provider != null && (c.sendOps & ~SOFT_SEND_OPS) != 0) {
-            throw context.notOnSoftDevice("send ops LOCAL_INV, BIND_MW, SEND_WITH_INV and TSO",
-                    "it has no memory windows, invalidation or TSO; the other SendOps work");
+            throw context.notOnSoftDevice("send op TSO", "it has no TSO; the other SendOps work");
         }
         try (Arena arena = Arena.ofConfined()) {
             // ibv_qp_init_attr_ex begins with the fields of ibv_qp_init_attr: one buffer serves both calls.

@@ -8,6 +8,10 @@ import io.jverbs.verbs.ffi.ibv_device_attr;
 import io.jverbs.verbs.ffi.ibv_device_attr_ex;
 import io.jverbs.verbs.ffi.ibv_gid_entry;
 import io.jverbs.verbs.ffi.ibv_mr;
+import io.jverbs.verbs.ffi.ibv_mw;
+import io.jverbs.verbs.ffi.ibv_mw_bind;
+import io.jverbs.verbs.ffi.ibv_mw_bind_info;
+import io.jverbs.soft.transport.MemoryKeys;
 import io.jverbs.verbs.ffi.ibv_pd;
 import io.jverbs.verbs.ffi.ibv_port_attr;
 import io.jverbs.verbs.ffi.ibv_ah;
@@ -54,8 +58,11 @@ final class SoftContext implements ContextOps {
     private static final int GIDS = 2;
     private static final long CQ_HANDLE_STRUCT = ibv_cq.sizeof();
     private static final int MAX_CQE = 1 << 16, MAX_SRQ_WR = 1 << 14;
-    /** IBV_DEVICE_SRQ_RESIZE | IBV_DEVICE_SYS_IMAGE_GUID | IBV_DEVICE_RC_RNR_NAK_GEN: what is implemented of rxe's flags. */
-    private static final int DEVICE_CAPS = (1 << 13) | (1 << 11) | (1 << 12);
+    /**
+     * IBV_DEVICE_SRQ_RESIZE | IBV_DEVICE_SYS_IMAGE_GUID | IBV_DEVICE_RC_RNR_NAK_GEN |
+     * IBV_DEVICE_MEM_WINDOW | IBV_DEVICE_MEM_WINDOW_TYPE_2B: what is implemented of rxe's flags.
+     */
+    private static final int DEVICE_CAPS = (1 << 13) | (1 << 11) | (1 << 12) | (1 << 17) | (1 << 24);
 
     private final SoftDevice device;
     private final SoftDeviceConfig config;
@@ -100,6 +107,7 @@ final class SoftContext implements ContextOps {
         ibv_device_attr.max_cq(a, 1 << 16);
         ibv_device_attr.max_cqe(a, MAX_CQE);
         ibv_device_attr.max_mr(a, 1 << 16);
+        ibv_device_attr.max_mw(a, 1 << 16);
         ibv_device_attr.max_pd(a, 1 << 16);
         ibv_device_attr.max_qp_rd_atom(a, 128);
         ibv_device_attr.max_qp_init_rd_atom(a, 128);
@@ -239,6 +247,110 @@ final class SoftContext implements ContextOps {
         return 0;
     }
 
+    /** A memory window: its struct and its state in the transport's {@link MemoryKeys}. */
+    record SoftMw(Arena arena, MemorySegment struct, MemoryKeys.Window window) {}
+
+    @Override
+    public MemorySegment allocMw(MemorySegment pd, int type) {
+        if (type != 1 && type != 2) {
+            throw new ProviderException(Errnos.EINVAL, "memory windows are of type 1 or 2, not " + type);
+        }
+        int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
+        SoftEngine engine = device.engine();
+        MemoryKeys.Window w;
+        engine.acquire();
+        try {
+            w = engine.keys.allocateWindow(type, pdHandle);
+        } catch (IllegalStateException e) {
+            throw new ProviderException(Errnos.ENOMEM, "every memory window of the device is allocated");
+        } finally {
+            engine.release();
+        }
+        Arena a = Arena.ofShared();
+        MemorySegment mw = Structs.allocate(a, ibv_mw.sizeof());
+        int h = device.register(new SoftMw(a, mw, w));
+        ibv_mw.context(mw, context);
+        ibv_mw.pd(mw, pd);
+        ibv_mw.rkey(mw, w.key());
+        ibv_mw.handle(mw, h);
+        ibv_mw.type(mw, type);
+        Structs.setHandle(mw, h);
+        return mw;
+    }
+
+    @Override
+    public int deallocMw(MemorySegment mw) {
+        int h = Structs.handle(mw.address(), ibv_mw.sizeof());
+        if (!(device.object(h) instanceof SoftMw m)) return Errnos.EINVAL;
+        SoftEngine engine = device.engine();
+        engine.acquire();
+        try {
+            engine.keys.deallocateWindow(m.window());
+        } finally {
+            engine.release();
+        }
+        device.unregister(h);
+        m.arena().close();
+        return 0;
+    }
+
+    @Override
+    public int bindMw(MemorySegment qp, MemorySegment mw, MemorySegment bind) {
+        if (!(device.object(Structs.handle(mw.address(), ibv_mw.sizeof())) instanceof SoftMw m) || m.window().type() != 1) {
+            return Errnos.EINVAL; // ibv_bind_mw binds type 1 windows; type 2 bind through BIND_MW requests
+        }
+        MemorySegment b = bind.reinterpret(ibv_mw_bind.sizeof());
+        MemorySegment info = ibv_mw_bind.bind_info(b);
+        long mr = ibv_mw_bind_info.mr(info).address();
+        long addr = ibv_mw_bind_info.addr(info), length = ibv_mw_bind_info.length(info);
+        int access = ibv_mw_bind_info.mw_access_flags(info);
+        // The checks rdma-core's rxe provider makes before it posts the bind.
+        if ((mr == 0 && (addr != 0 || length != 0)) || (access & io.jverbs.verbs.Access.ZERO_BASED) != 0) {
+            return Errnos.EINVAL;
+        }
+        int mrKey = 0;
+        if (mr != 0) {
+            if (!(device.object(Structs.handle(mr, ibv_mr.sizeof())) instanceof SoftMr r)) return Errnos.EINVAL;
+            if (ibv_mr.pd(r.struct()).address() != ibv_mw.pd(m.struct()).address()) return Errno.EPERM;
+            mrKey = r.key();
+        }
+        int oldKey = ibv_mw.rkey(m.struct());
+        int newKey = (oldKey & ~0xFF) | ((oldKey + 1) & 0xFF); // ibv_inc_rkey
+        SoftQp q = queuePair(qp.address()).qp();
+        SoftEngine engine = device.engine();
+        int rc;
+        engine.acquire();
+        try {
+            long now = System.nanoTime();
+            SendWqe w = q.nextSend();
+            if (w == null) {
+                rc = Errnos.ENOMEM;
+            } else {
+                w.wrId = ibv_mw_bind.wr_id(b);
+                w.opcode = WrOpcode.BIND_MW.code();
+                w.flags = ibv_mw_bind.send_flags(b);
+                fillBind(w, oldKey, newKey, mrKey, addr, length, access);
+                rc = q.postSend(now);
+                q.poll(now);
+            }
+        } finally {
+            engine.release();
+        }
+        if (rc == 0) {
+            ibv_mw.rkey(m.struct(), newKey); // as rdma-core: the key is the new one once the bind is posted
+        }
+        return rc;
+    }
+
+    private static void fillBind(SendWqe w, int mwKey, int newKey, int mrKey, long addr, long length, int access) {
+        w.mwKey = mwKey;
+        w.rkey = newKey;
+        w.mrKey = mrKey;
+        w.remoteAddress = addr;
+        w.bindLength = length;
+        w.bindAccess = access;
+    }
+
     @Override
     public MemorySegment createCompChannel() {
         Arena a = Arena.ofShared();
@@ -352,12 +464,18 @@ final class SoftContext implements ContextOps {
             RDMA_RKEY = ibv_send_wr.wr_rdma_rkey$offset(), COMPARE_ADD = ibv_send_wr.wr_atomic_compare_add$offset(),
             SWAP = ibv_send_wr.wr_atomic_swap$offset(), ATOMIC_RKEY = ibv_send_wr.wr_atomic_rkey$offset(),
             UD_AH = ibv_send_wr.wr_ud_ah$offset(), UD_QPN = ibv_send_wr.wr_ud_remote_qpn$offset(),
-            UD_QKEY = ibv_send_wr.wr_ud_remote_qkey$offset();
+            UD_QKEY = ibv_send_wr.wr_ud_remote_qkey$offset(), INVALIDATE_RKEY = ibv_send_wr.invalidate_rkey$offset(),
+            BIND_MW_MW = ibv_send_wr.bind_mw_mw$offset(), BIND_MW_RKEY = ibv_send_wr.bind_mw_rkey$offset(),
+            BIND_INFO = ibv_send_wr.bind_mw_bind_info$offset(), BIND_MR = BIND_INFO + ibv_mw_bind_info.mr$offset(),
+            BIND_ADDR = BIND_INFO + ibv_mw_bind_info.addr$offset(), BIND_LENGTH = BIND_INFO + ibv_mw_bind_info.length$offset(),
+            BIND_ACCESS = BIND_INFO + ibv_mw_bind_info.mw_access_flags$offset(), MW_RKEY = ibv_mw.rkey$offset(),
+            MW_SIZE = ibv_mw.sizeof(), MR_SIZE = ibv_mr.sizeof();
     private static final long RWR_ID = ibv_recv_wr.wr_id$offset(), RNEXT = ibv_recv_wr.next$offset(),
             RSG_LIST = ibv_recv_wr.sg_list$offset(), RNUM_SGE = ibv_recv_wr.num_sge$offset();
     private static final long SGE = ibv_sge.sizeof(), SGE_ADDR = ibv_sge.addr$offset(), SGE_LENGTH = ibv_sge.length$offset(),
             SGE_LKEY = ibv_sge.lkey$offset();
-    private static final int CMP_AND_SWP = WrOpcode.ATOMIC_CMP_AND_SWP.code(), FETCH_AND_ADD = WrOpcode.ATOMIC_FETCH_AND_ADD.code();
+    private static final int CMP_AND_SWP = WrOpcode.ATOMIC_CMP_AND_SWP.code(), FETCH_AND_ADD = WrOpcode.ATOMIC_FETCH_AND_ADD.code(),
+            BIND_MW = WrOpcode.BIND_MW.code(), LOCAL_INV = WrOpcode.LOCAL_INV.code(), SEND_WITH_INV = WrOpcode.SEND_WITH_INV.code();
 
     /** A queue pair: its struct, the transport's QP, its type. */
     record SoftQueuePair(Arena arena, MemorySegment struct, SoftQp qp, QpType type) {}
@@ -597,7 +715,18 @@ final class SoftContext implements ContextOps {
                 // imm_data is __be32 in memory: the value the wire carries is its big-endian reading.
                 w.imm = Integer.reverseBytes(all.get(ValueLayout.JAVA_INT, wr + IMM));
                 w.remoteAddress = all.get(ValueLayout.JAVA_LONG, wr + REMOTE_ADDR);
-                if (w.opcode == CMP_AND_SWP || w.opcode == FETCH_AND_ADD) {
+                if (w.opcode == BIND_MW) {
+                    if (!readBind(all, wr, w)) {
+                        rc = Errnos.EINVAL;
+                        break;
+                    }
+                    n = 0;
+                } else if (w.opcode == LOCAL_INV) {
+                    w.rkey = all.get(ValueLayout.JAVA_INT, wr + INVALIDATE_RKEY);
+                    n = 0;
+                } else if (w.opcode == SEND_WITH_INV) {
+                    w.rkey = all.get(ValueLayout.JAVA_INT, wr + INVALIDATE_RKEY); // host order, unlike imm_data
+                } else if (w.opcode == CMP_AND_SWP || w.opcode == FETCH_AND_ADD) {
                     w.compareAdd = all.get(ValueLayout.JAVA_LONG, wr + COMPARE_ADD);
                     w.swap = all.get(ValueLayout.JAVA_LONG, wr + SWAP);
                     w.rkey = all.get(ValueLayout.JAVA_INT, wr + ATOMIC_RKEY);
@@ -648,6 +777,32 @@ final class SoftContext implements ContextOps {
             all.set(ValueLayout.JAVA_LONG, badWr, wr);
         }
         return rc;
+    }
+
+    /**
+     * The {@code bind_mw} of a BIND_MW request: the window by its struct (named by the key in
+     * {@code ibv_mw.rkey}, as rxe's kernel checks it), the region by its struct; false if either
+     * pointer is not one of this device's objects.
+     */
+    private boolean readBind(MemorySegment all, long wr, SendWqe w) {
+        long mw = all.get(ValueLayout.JAVA_LONG, wr + BIND_MW_MW);
+        if (mw == 0 || !(device.object(Structs.handle(mw, MW_SIZE)) instanceof SoftMw)) {
+            return false;
+        }
+        long length = all.get(ValueLayout.JAVA_LONG, wr + BIND_LENGTH);
+        long mr = all.get(ValueLayout.JAVA_LONG, wr + BIND_MR);
+        int mrKey = 0;
+        if (mr != 0) {
+            if (!(device.object(Structs.handle(mr, MR_SIZE)) instanceof SoftMr r)) {
+                return false;
+            }
+            mrKey = r.key();
+        } else if (length != 0) {
+            return false;
+        }
+        fillBind(w, all.get(ValueLayout.JAVA_INT, mw + MW_RKEY), all.get(ValueLayout.JAVA_INT, wr + BIND_MW_RKEY), mrKey,
+                all.get(ValueLayout.JAVA_LONG, wr + BIND_ADDR), length, all.get(ValueLayout.JAVA_INT, wr + BIND_ACCESS));
+        return true;
     }
 
     @Override

@@ -113,13 +113,14 @@ final class SoftCq implements CompletionSink {
 
     /**
      * A completion from the transport. Its {@code imm} is the value the wire carried; {@code ibv_wc}
-     * holds it big-endian ({@code __be32}). The transport does not pass the SE bit yet, so a CQ armed
+     * holds it big-endian ({@code __be32}), but an {@code invalidated_rkey} (the same union) in host order. The transport does not pass the SE bit yet, so a CQ armed
      * for solicited completions wakes at every receive completion: a spurious wake-up, never a missed one.
      */
     @Override
     public void complete(int qpNum, long wrId, WcStatus status, WcOpcode opcode, int byteLen, int imm, int srcQp, int flags) {
         int op = opcode.code();
-        complete(wrId, status.code(), op, byteLen, qpNum, srcQp, flags, Integer.reverseBytes(imm), (op & RECV_FLAG) != 0);
+        int field = (flags & WC_WITH_INV) != 0 ? imm : Integer.reverseBytes(imm);
+        complete(wrId, status.code(), op, byteLen, qpNum, srcQp, flags, field, (op & RECV_FLAG) != 0);
     }
 
     /** {@code enum ibv_wc_opcode}: the receive opcodes have this bit (IBV_WC_RECV = 128). */

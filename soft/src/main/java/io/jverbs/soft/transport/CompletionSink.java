@@ -14,6 +14,8 @@ public interface CompletionSink {
     int WC_GRH = 1;
     /** {@code ibv_wc.wc_flags}: {@code imm} is valid. */
     int WC_WITH_IMM = 1 << 1;
+    /** {@code ibv_wc.wc_flags}: a SEND with invalidate; {@code imm} is the {@code invalidated_rkey}. */
+    int WC_WITH_INV = 1 << 3;
 
     /**
      * One completion.
@@ -23,9 +25,10 @@ public interface CompletionSink {
      * @param status how it ended
      * @param opcode what it was (undefined by verbs for error completions; set anyway)
      * @param byteLen bytes received (receives, READ) or 0
-     * @param imm the immediate data when {@code flags} has {@link #WC_WITH_IMM}
+     * @param imm the immediate data when {@code flags} has {@link #WC_WITH_IMM}, the invalidated
+     *            rkey when it has {@link #WC_WITH_INV}
      * @param srcQp the sender's QP (UD receives), else 0
-     * @param flags {@link #WC_GRH}, {@link #WC_WITH_IMM}
+     * @param flags {@link #WC_GRH}, {@link #WC_WITH_IMM}, {@link #WC_WITH_INV}
      */
     void complete(int qpNum, long wrId, WcStatus status, WcOpcode opcode, int byteLen, int imm, int srcQp, int flags);
 }

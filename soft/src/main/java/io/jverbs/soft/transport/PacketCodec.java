@@ -48,6 +48,9 @@ public final class PacketCodec {
         if (op.hasImmediate()) {
             r.immDt().setImmediate(p.imm);
         }
+        if (op.hasIeth()) {
+            r.ieth().setRkey(p.rkey);
+        }
         if (p.payloadLength > 0) {
             MemorySegment.copy(p.payload, p.payloadOffset, buffer, r.payloadOffset(), p.payloadLength);
         }
@@ -94,6 +97,9 @@ public final class PacketCodec {
         }
         if (op.hasImmediate()) {
             into.imm = parsed.immDt().immediate();
+        }
+        if (op.hasIeth()) {
+            into.rkey = parsed.ieth().rkey();
         }
         into.payload = parsed.segment();
         into.payloadOffset = parsed.payloadOffset();

@@ -21,8 +21,19 @@ public final class SendWqe {
     public int imm;
     /** {@code wr.rdma.remote_addr} or {@code wr.atomic.remote_addr}. */
     public long remoteAddress;
-    /** {@code wr.rdma.rkey} or {@code wr.atomic.rkey}. */
+    /**
+     * {@code wr.rdma.rkey} or {@code wr.atomic.rkey}; BIND_MW: {@code bind_mw.rkey}, the window's
+     * new key; LOCAL_INV: {@code invalidate_rkey}.
+     */
     public int rkey;
+    /** BIND_MW: the window's current key (the {@code ibv_mw.rkey} the request names); its address is {@link #remoteAddress}. */
+    public int mwKey;
+    /** BIND_MW: the key of the region the window covers ({@code bind_info.mr}). */
+    public int mrKey;
+    /** BIND_MW: {@code bind_info.length} (0 unbinds a type 1 window). */
+    public long bindLength;
+    /** BIND_MW: {@code bind_info.mw_access_flags}. */
+    public int bindAccess;
     /** {@code wr.atomic.compare_add}. */
     public long compareAdd;
     /** {@code wr.atomic.swap}. */
@@ -66,6 +77,11 @@ public final class SendWqe {
 
     boolean isRead() {
         return opcode == WrOpcode.RDMA_READ.code();
+    }
+
+    /** BIND_MW and LOCAL_INV: executed by the requester in send-queue order, no packet. */
+    boolean isLocal() {
+        return opcode == WrOpcode.BIND_MW.code() || opcode == WrOpcode.LOCAL_INV.code();
     }
 
     boolean isAtomic() {

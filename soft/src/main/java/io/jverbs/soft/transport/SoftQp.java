@@ -109,13 +109,13 @@ public final class SoftQp implements ReceivePosting {
     private boolean ucDropping;      // UC: the rest of a message whose packet was lost is dropped
     private long respOffset;
     private MemoryKeys.Region writeRegion;
-    private int writeRkey;
-    private long writeVa;
+    private long writeVa;            // the WRITE's first byte as an offset into writeRegion's memory
     private long writeLength;
     private Resource[] resources = new Resource[0];
     private int nextResource;
 
     private long retransmissions;
+    private long localOperations;
     private long duplicates;
     private long drops;
 
@@ -233,6 +233,11 @@ public final class SoftQp implements ReceivePosting {
     /** Packets sent again by go-back-N (after a NAK, a timeout, an RNR wait, or a lost READ response). */
     public long retransmissions() {
         return retransmissions;
+    }
+
+    /** BIND_MW and LOCAL_INV requests the requester executed (once each, whatever go-back-N resends around them). */
+    public long localOperations() {
+        return localOperations;
     }
 
     /** Duplicate requests the responder received. */
@@ -418,8 +423,8 @@ public final class SoftQp implements ReceivePosting {
         if (w.sges.count > maxSge || !opcodeAllowed(w.opcode)) {
             return EINVAL;
         }
-        long length = w.sges.totalLength();
-        if (w.isInline()) {
+        long length = w.isLocal() ? 0 : w.sges.totalLength();
+        if (w.isInline() && !w.isLocal()) {
             if (w.isRead() || w.isAtomic() || w.inlineLength < 0 || w.inlineLength > w.inlineData.byteSize()) {
                 return EINVAL;
             }
@@ -445,9 +450,15 @@ public final class SoftQp implements ReceivePosting {
         if (op == WrOpcode.RDMA_WRITE.code() || op == WrOpcode.RDMA_WRITE_WITH_IMM.code()) {
             return type != QpType.UD;
         }
+        if (op == WrOpcode.SEND_WITH_INV.code()) {
+            return type == QpType.RC; // IBTA has SEND with invalidate opcodes for RC (and XRC) only
+        }
         if (op == WrOpcode.RDMA_READ.code() || op == WrOpcode.ATOMIC_CMP_AND_SWP.code()
                 || op == WrOpcode.ATOMIC_FETCH_AND_ADD.code()) {
             return type == QpType.RC;
+        }
+        if (op == WrOpcode.BIND_MW.code() || op == WrOpcode.LOCAL_INV.code()) {
+            return type != QpType.UD; // a window is reached by RDMA, which UD has not
         }
         return false;
     }
@@ -541,6 +552,24 @@ public final class SoftQp implements ReceivePosting {
             if (w.localError != null) {
                 return; // waits for the requests before it to complete
             }
+            if (w.isLocal()) {
+                // Executed once, when the requester reaches it; a go-back-N pass steps over it.
+                if (!w.started) {
+                    if (state == QpState.SQD) {
+                        return;
+                    }
+                    if (!executeLocal(w)) {
+                        continue;
+                    }
+                }
+                sqNext++;
+                if (type == QpType.RC) {
+                    retireLocal();
+                } else {
+                    completeUnreliable();
+                }
+                continue;
+            }
             if (!w.started) {
                 if (state == QpState.SQD) {
                     return; // SQD drains: what has started is finished (and resent), nothing new starts
@@ -604,6 +633,49 @@ public final class SoftQp implements ReceivePosting {
         return true;
     }
 
+    /**
+     * BIND_MW or LOCAL_INV, as rxe's requester runs them (rxe_do_local_ops): now, in send-queue
+     * order, before the requests after it go out. It takes no PSN: its last PSN is the one before
+     * the next request's, so it completes once everything before it is acknowledged.
+     */
+    private boolean executeLocal(SendWqe w) {
+        localOperations++;
+        int r;
+        WcStatus error;
+        if (w.opcode == WrOpcode.BIND_MW.code()) {
+            r = keys.bind(qpNum, pd, w.mwKey, w.rkey, w.mrKey, w.remoteAddress, w.bindLength, w.bindAccess);
+            error = WcStatus.MW_BIND_ERR;
+        } else {
+            r = keys.invalidate(w.rkey);
+            error = WcStatus.LOC_QP_OP_ERR;
+        }
+        if (r != MemoryKeys.OK) {
+            failNext(w, error);
+            return false;
+        }
+        w.firstPsn = reqPsn;
+        w.lastPsn = Ib.psnAdd(reqPsn, -1);
+        w.nextPsn = reqPsn;
+        w.started = true;
+        sqStarted = sqNext + 1;
+        reqOffset = 0;
+        return true;
+    }
+
+    /** RC: completes the local requests at the head of the queue whose predecessors are all acknowledged. */
+    private void retireLocal() {
+        while (sqCompleted != sqStarted) {
+            SendWqe w = sq[slot(sqCompleted, sq.length)];
+            if (!w.isLocal() || Ib.psnDiff(w.lastPsn, compPsn) >= 0) {
+                return;
+            }
+            sqCompleted++;
+            if (w.signaled() || signalAll) {
+                sendCq.complete(qpNum, w.wrId, WcStatus.SUCCESS, wcOpcode(w.opcode), 0, 0, 0, 0);
+            }
+        }
+    }
+
     /** A request that cannot start: an error completion; RC and UC QPs go to ERR (verbs), UD goes on. */
     private void failNext(SendWqe w, WcStatus status) {
         if (type == QpType.UD) {
@@ -638,10 +710,14 @@ public final class SoftQp implements ReceivePosting {
         boolean last = offset + len >= w.length;
         boolean write = w.opcode == WrOpcode.RDMA_WRITE.code() || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM.code();
         boolean withImm = w.opcode == WrOpcode.SEND_WITH_IMM.code() || w.opcode == WrOpcode.RDMA_WRITE_WITH_IMM.code();
+        boolean withInv = w.opcode == WrOpcode.SEND_WITH_INV.code();
         Opcode op;
         if (write) {
             op = first && last ? (withImm ? Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE : Opcode.RC_RDMA_WRITE_ONLY)
                     : first ? Opcode.RC_RDMA_WRITE_FIRST : last ? (withImm ? Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE : Opcode.RC_RDMA_WRITE_LAST) : Opcode.RC_RDMA_WRITE_MIDDLE;
+        } else if (withInv) {
+            op = first && last ? Opcode.RC_SEND_ONLY_WITH_INVALIDATE
+                    : first ? Opcode.RC_SEND_FIRST : last ? Opcode.RC_SEND_LAST_WITH_INVALIDATE : Opcode.RC_SEND_MIDDLE;
         } else {
             op = first && last ? (withImm ? Opcode.RC_SEND_ONLY_WITH_IMMEDIATE : Opcode.RC_SEND_ONLY)
                     : first ? Opcode.RC_SEND_FIRST : last ? (withImm ? Opcode.RC_SEND_LAST_WITH_IMMEDIATE : Opcode.RC_SEND_LAST) : Opcode.RC_SEND_MIDDLE;
@@ -663,6 +739,9 @@ public final class SoftQp implements ReceivePosting {
             p.solicited = (w.flags & SendFlags.SOLICITED) != 0;
             if (withImm) {
                 p.imm = w.imm;
+            }
+            if (withInv) {
+                p.rkey = w.rkey; // IETH
             }
         }
         if (write && first) {
@@ -1102,7 +1181,8 @@ public final class SoftQp implements ReceivePosting {
         }
         nakSent = false;
         switch (op) {
-            case Opcode.RC_SEND_FIRST, Opcode.RC_SEND_MIDDLE, Opcode.RC_SEND_LAST, Opcode.RC_SEND_LAST_WITH_IMMEDIATE, Opcode.RC_SEND_ONLY, Opcode.RC_SEND_ONLY_WITH_IMMEDIATE -> {
+            case Opcode.RC_SEND_FIRST, Opcode.RC_SEND_MIDDLE, Opcode.RC_SEND_LAST, Opcode.RC_SEND_LAST_WITH_IMMEDIATE, Opcode.RC_SEND_ONLY,
+                 Opcode.RC_SEND_ONLY_WITH_IMMEDIATE, Opcode.RC_SEND_LAST_WITH_INVALIDATE, Opcode.RC_SEND_ONLY_WITH_INVALIDATE -> {
                 if (!receiveSend(p, op, true)) {
                     return;
                 }
@@ -1137,23 +1217,25 @@ public final class SoftQp implements ReceivePosting {
     /** FIRST/MIDDLE/LAST order within a message (IBTA 9.8.3.1); a violation is an invalid request. */
     private boolean sequenceOk(Opcode op) {
         boolean middleOrLast = op == Opcode.RC_SEND_MIDDLE || op == Opcode.RC_SEND_LAST || op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE
-                || op == Opcode.RC_RDMA_WRITE_MIDDLE || op == Opcode.RC_RDMA_WRITE_LAST || op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE;
+                || op == Opcode.RC_SEND_LAST_WITH_INVALIDATE || op == Opcode.RC_RDMA_WRITE_MIDDLE || op == Opcode.RC_RDMA_WRITE_LAST || op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE;
         if (inMessage == null) {
             return !middleOrLast;
         }
         if (inMessage == Opcode.RC_SEND_FIRST) {
-            return op == Opcode.RC_SEND_MIDDLE || op == Opcode.RC_SEND_LAST || op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE;
+            return op == Opcode.RC_SEND_MIDDLE || op == Opcode.RC_SEND_LAST || op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE
+                    || op == Opcode.RC_SEND_LAST_WITH_INVALIDATE;
         }
         return op == Opcode.RC_RDMA_WRITE_MIDDLE || op == Opcode.RC_RDMA_WRITE_LAST || op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE;
     }
 
     private static boolean isFirstOrOnly(Opcode op) {
         return op == Opcode.RC_SEND_FIRST || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE
-                || op == Opcode.RC_RDMA_WRITE_FIRST || op == Opcode.RC_RDMA_WRITE_ONLY || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
+                || op == Opcode.RC_SEND_ONLY_WITH_INVALIDATE || op == Opcode.RC_RDMA_WRITE_FIRST || op == Opcode.RC_RDMA_WRITE_ONLY || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
     }
 
     private static boolean isLastOrOnly(Opcode op) {
         return op == Opcode.RC_SEND_LAST || op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE
+                || op == Opcode.RC_SEND_LAST_WITH_INVALIDATE || op == Opcode.RC_SEND_ONLY_WITH_INVALIDATE
                 || op == Opcode.RC_RDMA_WRITE_LAST || op == Opcode.RC_RDMA_WRITE_LAST_WITH_IMMEDIATE || op == Opcode.RC_RDMA_WRITE_ONLY || op == Opcode.RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE;
     }
 
@@ -1164,7 +1246,8 @@ public final class SoftQp implements ReceivePosting {
      * @return true if the packet was accepted
      */
     private boolean receiveSend(TransportPacket p, Opcode op, boolean reliable) {
-        boolean first = op == Opcode.RC_SEND_FIRST || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
+        boolean first = op == Opcode.RC_SEND_FIRST || op == Opcode.RC_SEND_ONLY || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE
+                || op == Opcode.RC_SEND_ONLY_WITH_INVALIDATE;
         boolean last = isLastOrOnly(op);
         if (first) {
             if (rq.isEmpty()) {
@@ -1195,6 +1278,17 @@ public final class SoftQp implements ReceivePosting {
         if (last) {
             rq.consume();
             msn = Ib.psnAdd(msn, 1);
+            if (p.opcode.hasIeth()) {
+                // Remote invalidation (rxe: invalidate_rkey; on failure class J, the receive in error; rxe sends
+                // no NAK and its requester times out, we NAK invalid request so the requester fails at once).
+                if (keys.invalidate(p.rkey) != MemoryKeys.OK) {
+                    recvCq.complete(qpNum, r.wrId, WcStatus.REM_INV_REQ_ERR, WcOpcode.RECV, 0, 0, 0, 0);
+                    nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
+                    return false;
+                }
+                recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV, (int) respOffset, p.rkey, 0, CompletionSink.WC_WITH_INV);
+                return true;
+            }
             boolean imm = op == Opcode.RC_SEND_LAST_WITH_IMMEDIATE || op == Opcode.RC_SEND_ONLY_WITH_IMMEDIATE;
             recvCq.complete(qpNum, r.wrId, WcStatus.SUCCESS, WcOpcode.RECV, (int) respOffset, imm ? p.imm : 0, 0,
                     imm ? CompletionSink.WC_WITH_IMM : 0);
@@ -1213,14 +1307,14 @@ public final class SoftQp implements ReceivePosting {
         }
         if (first) {
             long length = p.dmaLength & 0xFFFFFFFFL;
-            if ((accessFlags & Access.REMOTE_WRITE) == 0
-                    || keys.check(p.rkey, pd, p.va, length, Access.REMOTE_WRITE) != MemoryKeys.OK) {
+            MemoryKeys.Region region = (accessFlags & Access.REMOTE_WRITE) == 0 ? null
+                    : keys.resolve(p.rkey, pd, qpNum, p.va, length, Access.REMOTE_WRITE);
+            if (region == null) {
                 refuse(reliable, Aeth.NakCode.REMOTE_ACCESS_ERROR, p.psn);
                 return false;
             }
-            writeRkey = p.rkey;
-            writeRegion = keys.find(p.rkey);
-            writeVa = p.va;
+            writeRegion = region;
+            writeVa = keys.memoryOffset(p.va);
             writeLength = length;
             respOffset = 0;
         }
@@ -1231,13 +1325,12 @@ public final class SoftQp implements ReceivePosting {
             refuse(reliable, Aeth.NakCode.INVALID_REQUEST, p.psn);
             return false;
         }
-        if (keys.find(writeRkey) != writeRegion) {
+        if (keys.find(writeRegion.key()) != writeRegion) {
             refuse(reliable, Aeth.NakCode.REMOTE_ACCESS_ERROR, p.psn); // deregistered mid-message
             return false;
         }
         if (p.payloadLength > 0) {
-            MemorySegment.copy(p.payload, p.payloadOffset, writeRegion.memory(), writeVa - writeRegion.iova() + respOffset,
-                    p.payloadLength);
+            MemorySegment.copy(p.payload, p.payloadOffset, writeRegion.memory(), writeVa + respOffset, p.payloadLength);
         }
         respOffset += p.payloadLength;
         inMessage = last ? null : Opcode.RC_RDMA_WRITE_FIRST;
@@ -1258,8 +1351,9 @@ public final class SoftQp implements ReceivePosting {
      */
     private void executeRead(TransportPacket p, boolean fresh) {
         long length = p.dmaLength & 0xFFFFFFFFL;
-        if ((accessFlags & Access.REMOTE_READ) == 0
-                || keys.check(p.rkey, pd, p.va, length, Access.REMOTE_READ) != MemoryKeys.OK) {
+        MemoryKeys.Region region = (accessFlags & Access.REMOTE_READ) == 0 ? null
+                : keys.resolve(p.rkey, pd, qpNum, p.va, length, Access.REMOTE_READ);
+        if (region == null) {
             if (fresh) {
                 nakFatal(Aeth.NakCode.REMOTE_ACCESS_ERROR.code(), p.psn);
             }
@@ -1277,8 +1371,7 @@ public final class SoftQp implements ReceivePosting {
             msn = Ib.psnAdd(msn, 1);
             nakSent = false;
         }
-        MemoryKeys.Region region = keys.find(p.rkey);
-        long base = p.va - region.iova();
+        long base = keys.memoryOffset(p.va);
         int psn = p.psn;
         for (int i = 0; i < n; i++) {
             TransportPacket a = ack;
@@ -1302,13 +1395,13 @@ public final class SoftQp implements ReceivePosting {
             nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
             return;
         }
-        if ((accessFlags & Access.REMOTE_ATOMIC) == 0
-                || keys.check(p.rkey, pd, p.va, 8, Access.REMOTE_ATOMIC) != MemoryKeys.OK) {
+        MemoryKeys.Region region = (accessFlags & Access.REMOTE_ATOMIC) == 0 ? null
+                : keys.resolve(p.rkey, pd, qpNum, p.va, 8, Access.REMOTE_ATOMIC);
+        if (region == null) {
             nakFatal(Aeth.NakCode.REMOTE_ACCESS_ERROR.code(), p.psn);
             return;
         }
-        MemoryKeys.Region region = keys.find(p.rkey);
-        long at = p.va - region.iova();
+        long at = keys.memoryOffset(p.va);
         long original = region.memory().get(ATOMIC, at);
         if (op == Opcode.RC_FETCH_ADD) {
             region.memory().set(ATOMIC, at, original + p.swapAdd);
@@ -1528,6 +1621,12 @@ public final class SoftQp implements ReceivePosting {
         }
         if (wrOpcode == WrOpcode.ATOMIC_FETCH_AND_ADD.code()) {
             return WcOpcode.FETCH_ADD;
+        }
+        if (wrOpcode == WrOpcode.BIND_MW.code()) {
+            return WcOpcode.BIND_MW;
+        }
+        if (wrOpcode == WrOpcode.LOCAL_INV.code()) {
+            return WcOpcode.LOCAL_INV;
         }
         return WcOpcode.SEND;
     }

@@ -27,7 +27,7 @@ public final class TransportPacket {
     public int psn;
     /** RETH or AtomicETH virtual address. */
     public long va;
-    /** RETH or AtomicETH rkey. */
+    /** RETH or AtomicETH rkey; on a SEND with invalidate, the IETH's rkey. */
     public int rkey;
     /** RETH DMA length. */
     public int dmaLength;

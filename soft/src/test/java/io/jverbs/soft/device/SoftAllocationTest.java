@@ -10,6 +10,7 @@ import io.jverbs.verbs.Endpoint;
 import io.jverbs.verbs.ExtendedCompletions;
 import io.jverbs.verbs.ExtendedPost;
 import io.jverbs.verbs.MemoryRegion;
+import io.jverbs.verbs.MemoryWindow;
 import io.jverbs.verbs.PathSettings;
 import io.jverbs.verbs.ProtectionDomain;
 import io.jverbs.verbs.QpType;
@@ -93,6 +94,57 @@ class SoftAllocationTest {
                     assertEquals(4, done);
                 }
             }, WARM, MEASURED);
+        }
+    }
+
+    /** Memory windows: a type 2 bind, a WRITE through the window from the peer, a LOCAL_INV, every round. */
+    @Test
+    void windowBindWriteAndInvalidateAllocateNothingOnEitherThread() throws Exception {
+        long ops = SendOps.RDMA_WRITE | SendOps.BIND_MW | SendOps.LOCAL_INV;
+        try (Context ctx = Context.open("jsoft0");
+             ProtectionDomain pd = ctx.allocateProtectionDomain();
+             CompletionQueue cq = ctx.createCompletionQueue(256);
+             QueuePair a = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).sendOps(ops));
+             QueuePair b = pd.createQueuePair(QueuePair.Config.of(QpType.RC, cq).sendOps(ops));
+             NativeBuffer buf = NativeBuffer.allocate(1 << 16)) {
+            PathSettings path = new PathSettings().gidIndex(1);
+            Endpoint ea = a.endpoint(1, 1, 1), eb = b.endpoint(1, 1, 2);
+            a.connect(ea, eb, path);
+            b.connect(eb, ea, path);
+            MemoryRegion mr = pd.register(buf, Access.LOCAL_WRITE | Access.ALL_REMOTE | Access.MW_BIND);
+            MemoryWindow mw = pd.allocateMemoryWindow(MemoryWindow.Type.TYPE_2);
+            ExtendedPost pa = a.extendedPost(), pb = b.extendedPost();
+            WorkCompletions wc = new WorkCompletions(8);
+            long target = mr.address(32768);
+            int lkey = mr.lkey(), access = Access.REMOTE_WRITE | Access.LOCAL_WRITE;
+            assertAllocationFree("soft device, " + MEASURED + " rounds of BIND_MW + WRITE 8 B through the window + LOCAL_INV",
+                    "jsoft0", n -> {
+                for (int r = 0; r < n; r++) {
+                    int k = mw.nextRkey();
+                    pb.start();
+                    pb.bindMemoryWindow(1, SendFlags.SIGNALED, mw, k, mr, target, 64, access);
+                    pb.complete();
+                    pa.start();
+                    pa.rdmaWrite(2, SendFlags.SIGNALED, target, k).sge(mr.address(), 8, lkey);
+                    pa.complete();
+                    awaitSuccess(cq, wc, 2);
+                    pb.start();
+                    pb.localInvalidate(3, SendFlags.SIGNALED, k);
+                    pb.complete();
+                    awaitSuccess(cq, wc, 1);
+                }
+            }, WARM, MEASURED);
+        }
+    }
+
+    private static void awaitSuccess(CompletionQueue cq, WorkCompletions wc, int n) {
+        int done = 0;
+        while (done < n) {
+            int k = cq.poll(wc);
+            for (int j = 0; j < k; j++) {
+                if (!wc.isSuccess(j)) throw new AssertionError(wc.describe(j));
+            }
+            done += k;
         }
     }
 

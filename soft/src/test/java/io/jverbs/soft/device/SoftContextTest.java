@@ -14,7 +14,6 @@ import io.jverbs.verbs.GidEntry;
 import io.jverbs.verbs.GidType;
 import io.jverbs.verbs.LinkLayer;
 import io.jverbs.verbs.MemoryRegion;
-import io.jverbs.verbs.MemoryWindow;
 import io.jverbs.verbs.Mtu;
 import io.jverbs.verbs.PortAttributes;
 import io.jverbs.verbs.QpType;
@@ -140,8 +139,7 @@ class SoftContextTest {
                     () -> ctx.allocateDeviceMemory(4096),
                     () -> ctx.createCompletionQueue(CompletionQueue.Config.of(4).extended(CompletionFields.STANDARD
                             | CompletionFields.COMPLETION_TIMESTAMP)),
-                    () -> pd.createQueuePair(QueuePair.Config.of(QpType.RC, ctx.createCompletionQueue(4)).sendOps(SendOps.BIND_MW)),
-                    () -> pd.allocateMemoryWindow(MemoryWindow.Type.TYPE_1),
+                    () -> pd.createQueuePair(QueuePair.Config.of(QpType.RC, ctx.createCompletionQueue(4)).sendOps(SendOps.TSO)),
                     () -> pd.registerImplicitOnDemand(Access.LOCAL_WRITE));
             for (Runnable r : refused) {
                 NotSupportedException e = assertThrows(NotSupportedException.class, r::run);

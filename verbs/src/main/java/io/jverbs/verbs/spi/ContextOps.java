@@ -49,6 +49,22 @@ public interface ContextOps {
 
     int deregMr(MemorySegment mr);
 
+    /**
+     * A {@code struct ibv_mw} of {@code type} (1 or 2) in {@code pd}, its {@code rkey} set
+     * ({@code ibv_alloc_mw}); a provider without windows throws {@link ProviderException} with
+     * EOPNOTSUPP.
+     */
+    MemorySegment allocMw(MemorySegment pd, int type);
+
+    int deallocMw(MemorySegment mw);
+
+    /**
+     * {@code ibv_bind_mw} of a type 1 window: posts the bind described by a {@code struct ibv_mw_bind}
+     * on {@code qp}'s send queue and, once posted, sets {@code mw->rkey} to the new key (as
+     * rdma-core's providers do; the completion reports whether the bind took).
+     */
+    int bindMw(MemorySegment qp, MemorySegment mw, MemorySegment mwBind);
+
     /** A {@code struct ibv_comp_channel} ({@code fd} -1 where the provider has no file descriptor). */
     MemorySegment createCompChannel();
 
