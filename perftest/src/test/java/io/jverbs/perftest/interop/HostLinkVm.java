@@ -7,10 +7,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * One Soft-RoCE VM for a whole test class ({@code softroce-vm.sh --agent DIR --host-link}): kernel
@@ -138,6 +141,43 @@ final class HostLinkVm implements AutoCloseable {
     }
 
     /** The checkout: the first directory upwards from here holding native-test/softroce-vm.sh. */
+    /**
+     * Waits for a host-side Java program run by a test (output in {@code log}) to exit, at most
+     * {@code timeoutSeconds}; one that does not is killed and reported with exit code 124, as
+     * timeout(1) reports.
+     */
+    static Result finish(Process p, Path log, long timeoutSeconds) throws IOException, InterruptedException {
+        boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+        if (!done) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        return new Result(done ? p.exitValue() : 124, Files.readString(log));
+    }
+
+    /**
+     * Waits (30 s at most) until a host-side Java server listens on TCP {@code port}, read from
+     * /proc/net/tcp{,6}: the guest's client is started only then, since the C programs do not
+     * retry a refused connection. Fails at once if {@code server} exits first.
+     */
+    static void awaitHostListening(int port, Process server) throws IOException, InterruptedException {
+        String hex = String.format(Locale.ROOT, ":%04X", port);
+        for (int i = 0; i < 300; i++) {
+            for (String f : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+                for (String line : Files.readAllLines(Path.of(f))) {
+                    String[] w = line.strip().split("\\s+");
+                    if (w.length > 3 && w[1].endsWith(hex) && w[3].equals("0A")) {
+                        return;
+                    }
+                }
+            }
+            if (!server.isAlive()) {
+                fail("the Java server exited " + server.exitValue() + " before listening on TCP " + port);
+            }
+            Thread.sleep(100);
+        }
+        fail("the Java server did not listen on TCP " + port + " within 30 s");
+    }
+
     static Path checkout() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
             if (Files.isExecutable(p.resolve("native-test/softroce-vm.sh"))) {

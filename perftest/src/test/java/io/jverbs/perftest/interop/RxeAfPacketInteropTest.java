@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -178,7 +177,7 @@ class RxeAfPacketInteropTest {
                 server = vm.guestWait(name, CASE_TIMEOUT_S);
             } else {
                 Process s = javaProcess(name, javaCmd);
-                awaitHostListening(port, s);
+                HostLinkVm.awaitHostListening(port, s);
                 cCmd.add(hostIp);
                 client = vm.guest(CASE_TIMEOUT_S + 5, cCmd.toArray(String[]::new));
                 server = finish(s, name);
@@ -226,11 +225,7 @@ class RxeAfPacketInteropTest {
     }
 
     private static HostLinkVm.Result finish(Process p, String name) throws Exception {
-        boolean done = p.waitFor(CASE_TIMEOUT_S, TimeUnit.SECONDS);
-        if (!done) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-        return new HostLinkVm.Result(done ? p.exitValue() : 124, Files.readString(out.resolve(name + "-java.log")));
+        return HostLinkVm.finish(p, out.resolve(name + "-java.log"), CASE_TIMEOUT_S);
     }
 
     private static void awaitLog(Path log, String text, Process p) throws Exception {
@@ -244,24 +239,5 @@ class RxeAfPacketInteropTest {
             Thread.sleep(100);
         }
         fail(log + " never said '" + text + "': " + (Files.exists(log) ? Files.readString(log) : ""));
-    }
-
-    private static void awaitHostListening(int port, Process server) throws Exception {
-        String hex = String.format(Locale.ROOT, ":%04X", port);
-        for (int i = 0; i < 300; i++) {
-            for (String f : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-                for (String line : Files.readAllLines(Path.of(f))) {
-                    String[] w = line.strip().split("\\s+");
-                    if (w.length > 3 && w[1].endsWith(hex) && w[3].equals("0A")) {
-                        return;
-                    }
-                }
-            }
-            if (!server.isAlive()) {
-                fail("the Java server exited " + server.exitValue() + " before listening on TCP " + port);
-            }
-            Thread.sleep(100);
-        }
-        fail("the Java server did not listen on TCP " + port + " within 30 s");
     }
 }

@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -301,7 +300,7 @@ class RxeInteropTest {
     private static Run hostServer(String name, int port, List<String> javaServer, String[] cClient) throws Exception {
         try (Tcpdump cap = capture(name, port)) {
             Process server = javaProcess(name, javaServer);
-            awaitHostListening(port, server);
+            HostLinkVm.awaitHostListening(port, server);
             List<String> client = new ArrayList<>(List.of("timeout", Long.toString(CASE_TIMEOUT_S)));
             client.addAll(List.of(cClient));
             client.add(hostIp);
@@ -557,31 +556,9 @@ class RxeInteropTest {
     }
 
     private static HostLinkVm.Result finish(Process p, String name) throws Exception {
-        boolean done = p.waitFor(CASE_TIMEOUT_S, TimeUnit.SECONDS);
-        if (!done) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-        return new HostLinkVm.Result(done ? p.exitValue() : 124, Files.readString(out.resolve(name + "-java.log")));
+        return HostLinkVm.finish(p, out.resolve(name + "-java.log"), CASE_TIMEOUT_S);
     }
 
-    private static void awaitHostListening(int port, Process server) throws Exception {
-        String hex = String.format(Locale.ROOT, ":%04X ", port);
-        for (int i = 0; i < 300; i++) {
-            for (String f : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-                for (String line : Files.readAllLines(Path.of(f))) {
-                    String[] w = line.strip().split("\\s+");
-                    if (w.length > 3 && w[1].endsWith(hex.strip()) && w[3].equals("0A")) {
-                        return;
-                    }
-                }
-            }
-            if (!server.isAlive()) {
-                fail("the Java server exited " + server.exitValue() + " before listening");
-            }
-            Thread.sleep(100);
-        }
-        fail("the Java server did not listen on TCP " + port + " within 30 s");
-    }
 
     // ---- the checks ---------------------------------------------------------------------------
 
