@@ -76,6 +76,9 @@ class SoftPacketPortTest {
     private static final PathSettings PATH = new PathSettings().gidIndex(1);
     private static HostNet net;
 
+    /** The EAL's --file-prefix: this run's own (HostNet.TAG), so concurrent runs do not collide. */
+    private static final String DPDK_PREFIX = "jvsoft" + HostNet.TAG;
+
     @BeforeAll
     static void link() {
         assertEquals("0", HostNet.run("id", "-u"),
@@ -85,8 +88,8 @@ class SoftPacketPortTest {
         giveToUserspace(RAW2, KERNEL2, B);
         SoftProvider.add(SoftDeviceConfig.onPort("jsoftraw", A + "3", 24, "afpacket:" + RAW));
         SoftProvider.add(SoftDeviceConfig.of("jsoftudp", A + "2"));
-        SoftProvider.add(SoftDeviceConfig.onPort("jsoftdpdk", B + "3", 24, "dpdk:--no-huge -m 256 --no-pci -l 0 --file-prefix jvsoft"
-                + HostNet.TAG + " --vdev net_af_packet0,iface=" + RAW2));
+        SoftProvider.add(SoftDeviceConfig.onPort("jsoftdpdk", B + "3", 24, "dpdk:--no-huge -m 256 --no-pci -l 0 --file-prefix "
+                + DPDK_PREFIX + " --vdev net_af_packet0,iface=" + RAW2));
         SoftProvider.add(SoftDeviceConfig.of("jsoftudp2", B + "2"));
     }
 
@@ -110,6 +113,9 @@ class SoftPacketPortTest {
         HostNet.tryRun("nft", "delete", "table", "netdev", TABLE + RAW);
         HostNet.tryRun("nft", "delete", "table", "netdev", TABLE + RAW2);
         if (net != null) net.close();
+        // The JVM's one EAL outlives the device and leaves /var/run/dpdk/PREFIX behind (one per
+        // run, piling up): remove it as the JVM exits, as the dpdk module's TestEal does.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> HostNet.tryRun("rm", "-rf", "/var/run/dpdk/" + DPDK_PREFIX)));
     }
 
     @Test
