@@ -19,7 +19,6 @@ import io.jverbs.soft.transport.PacketSink;
 import io.jverbs.soft.transport.TransportPacket;
 import io.jverbs.soft.wire.Bth;
 import io.jverbs.soft.wire.Icrc;
-import io.jverbs.soft.wire.Opcode;
 import io.jverbs.soft.wire.RocePacket;
 import io.jverbs.soft.wire.RoceStatus;
 import io.jverbs.soft.wire.SourcePort;
