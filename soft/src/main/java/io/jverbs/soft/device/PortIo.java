@@ -52,9 +52,9 @@ import java.util.concurrent.locks.LockSupport;
  * released. Nothing is allocated per packet.
  */
 final class PortIo implements AutoCloseable {
-    /** The engine's side: a checked packet for the QP its BTH names. */
+    /** The engine's side: a checked packet for the QP its BTH names (the engine reads the clock for it). */
     interface Receiver {
-        void deliver(long now, TransportPacket packet);
+        void deliver(TransportPacket packet);
     }
 
     /** How long the progress thread parks between polls of a polled port (DPDK) when idle. */
@@ -171,7 +171,7 @@ final class PortIo implements AutoCloseable {
      */
     boolean poll(long now) {
         dirty = false;
-        boolean moved = drainLoopback(now);
+        boolean moved = drainLoopback();
         moved |= iface.poll(now);
         dirty = loopCount > 0;   // looped back during this poll (ACKs of looped packets): the next poll
         timerDelay = iface.pollDelay(now);   // here, under the lock: the interface is single-threaded
@@ -268,12 +268,12 @@ final class PortIo implements AutoCloseable {
     }
 
     /** Delivers the looped-back packets queued before this call; those their delivery loops back wait for the next. */
-    private boolean drainLoopback(long now) {
+    private boolean drainLoopback() {
         int n = loopCount;
         for (int i = 0; i < n; i++) {
             int slot = loopHead;
             // the slot stays taken while it is delivered: packets looped back meanwhile go behind it
-            deliverIpv4(loop, (long) slot * loopSlot, loopLength[slot], localIp, now);
+            deliverIpv4(loop, (long) slot * loopSlot, loopLength[slot], localIp);
             loopHead = (slot + 1) % LOOP_SLOTS;
             loopCount--;
         }
@@ -281,7 +281,7 @@ final class PortIo implements AutoCloseable {
     }
 
     /** One IPv4 packet to UDP 4791: checked whole (ICRC included) and delivered, or dropped and counted. */
-    private void deliverIpv4(MemorySegment m, long offset, int length, int source, long now) {
+    private void deliverIpv4(MemorySegment m, long offset, int length, int source) {
         RoceStatus s = roce.wrapIpv4(m, offset, length);
         if (s != RoceStatus.OK) {
             drops[s.ordinal()]++;
@@ -293,7 +293,7 @@ final class PortIo implements AutoCloseable {
             return;
         }
         roceReceived++;
-        receiver.deliver(now, codec.read(roce, source & 0xFFFFFFFFL, received));
+        receiver.deliver(codec.read(roce, source & 0xFFFFFFFFL, received));
     }
 
     @Override
@@ -318,7 +318,7 @@ final class PortIo implements AutoCloseable {
                 notRoce++;
                 return false;
             }
-            deliverIpv4(ip.segment(), ip.offset(), ip.totalLength(), ip.source(), now);
+            deliverIpv4(ip.segment(), ip.offset(), ip.totalLength(), ip.source());
             return true;    // ours, even when dropped: no ICMP error for it
         }
 

@@ -769,7 +769,7 @@ final class SoftContext implements ContextOps {
                 if (rc != 0) break;
             }
             // Transmit from this thread now: no hand-off to the progress thread on the way out.
-            qp.poll(now);
+            qp.poll(System.nanoTime());
         } finally {
             engine.release();
         }

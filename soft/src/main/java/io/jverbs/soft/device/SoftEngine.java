@@ -384,9 +384,10 @@ final class SoftEngine implements PacketSink {
             acquire();
             try {
                 now = System.nanoTime();
-                busy = portIo != null ? portIo.poll(now) : receive(now, 64) > 0;
+                busy = portIo != null ? portIo.poll(now) : receive(64) > 0;
                 for (SoftQp qp : qps) {
-                    if (qp != null) qp.poll(now);
+                    // read again for each: receiving, and each QP before it, may have sent for milliseconds
+                    if (qp != null) qp.poll(System.nanoTime());
                 }
             } finally {
                 release();
@@ -412,14 +413,14 @@ final class SoftEngine implements PacketSink {
      * Receives and delivers up to {@code max} datagrams waiting on the socket; returns how many.
      * Call with the device lock held.
      */
-    private int receive(long now, int max) {
+    private int receive(int max) {
         int n = 0;
         try {
             for (; n < max; n++) {
                 rx.clear();
                 SocketAddress from = channel.receive(rx);
                 if (from == null) break;
-                deliver(now, ipv4(((InetSocketAddress) from).getAddress()), rx.position());
+                deliver(ipv4(((InetSocketAddress) from).getAddress()), rx.position());
             }
         } catch (IOException e) {
             if (running) {
@@ -443,7 +444,7 @@ final class SoftEngine implements PacketSink {
             if (portIo != null) {
                 portIo.poll(System.nanoTime());
             } else {
-                receive(System.nanoTime(), 16);
+                receive(16);
             }
         } finally {
             release();
@@ -451,7 +452,7 @@ final class SoftEngine implements PacketSink {
     }
 
     /** One received datagram of {@code length} bytes from {@code sourceIp}: to the QP its BTH names, or dropped. */
-    private void deliver(long now, int sourceIp, int length) {
+    private void deliver(int sourceIp, int length) {
         packetsReceived++;
         if (roce.wrapTransport(rxSegment, 0, length) != RoceStatus.OK) {
             packetsDropped++;
@@ -463,20 +464,27 @@ final class SoftEngine implements PacketSink {
             received.ipv4Header = ipv4Header(sourceIp, length);
             received.ipv4HeaderOffset = 0;
         }
-        toQp(now, received);
+        toQp(received);
     }
 
-    /** A checked packet to the QP its BTH names, or dropped (no such QP). */
-    private void toQp(long now, TransportPacket packet) {
+    /**
+     * A checked packet to the QP its BTH names, or dropped (no such QP). The clock is read here,
+     * for each packet, not once per batch: one batch of up to 64 datagrams can take milliseconds,
+     * since each ACK in it may send a window's worth, and a retransmit timer armed from a reading
+     * taken before the batch expired that much early (CI saw a go-back-N 0.1 ms after the ACK
+     * covering it had been sent; readings 8-35 ms old were measured in SoftLossTest).
+     */
+    private void toQp(TransportPacket packet) {
         if (portIo != null) packetsReceived++;   // the socket path counted it in deliver()
         SoftQp qp = qp(packet.destQp);
         if (qp == null) {
             packetsDropped++;
             return;
         }
-        qp.receive(now, packet);
-        // An ACK opened the window: what it allows leaves now, from whichever thread received it.
-        qp.poll(now);
+        qp.receive(System.nanoTime(), packet);
+        // An ACK opened the window: what it allows leaves now, from whichever thread received it
+        // (read again: a NAK's go-back-N has just sent up to a window).
+        qp.poll(System.nanoTime());
     }
 
     /** The raw-frame path's I/O, or null on the socket path (tests: its counters). */

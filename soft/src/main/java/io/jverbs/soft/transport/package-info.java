@@ -56,6 +56,10 @@
  * qp.receive(clock.nanos(), packet);                                         // a parsed packet for qpn
  * }
  *
+ * <p>{@code now} is the clock at the call, read for it: the retransmit and RNR timers armed during
+ * the call run from it, so a reading taken before other work (a batch of packets, another QP's
+ * sends) makes them expire that much early.
+ *
  * <p>Not yet here: the SRQ limit event, memory windows and SEND_WITH_INVALIDATE, the SQD drain event, and credits
  * (ignored, as rxe does).
  */
