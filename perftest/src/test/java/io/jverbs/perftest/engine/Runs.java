@@ -255,8 +255,10 @@ final class Runs {
 
     /** Checks both sides' tables: the jperf side's figures are finite and positive; exchanged figures agree. */
     static void check(String test, Result server, Result client, boolean jperfServer, boolean jperfClient, String... extra) {
-        server.ok();
-        client.ok();
+        // Both sides' output when either failed: a side's error often starts with what its peer did.
+        assertTrue(server.exit() == 0 && client.exit() == 0, () -> "server: " + server.who() + " exit " + server.exit()
+                + ", client: " + client.who() + " exit " + client.exit() + "\n=== server out\n" + server.out()
+                + "\n=== server err\n" + server.err() + "\n=== client out\n" + client.out() + "\n=== client err\n" + client.err());
         boolean bw = test.endsWith("_bw");
         boolean clientOnly = test.equals("read_lat") || test.equals("atomic_lat");
         String[] cr = client.onlyRow();
