@@ -179,10 +179,10 @@ final class SoftContext implements ContextOps {
     }
 
     /** A protection domain: its struct and arena. */
-    record SoftPd(Arena arena, MemorySegment struct) {}
+    record SoftPd(Arena arena, MemorySegment struct) implements Owned {}
 
     /** A memory region: its struct and its key in the transport's {@link io.jverbs.soft.transport.MemoryKeys}. */
-    record SoftMr(Arena arena, MemorySegment struct, int key) {}
+    record SoftMr(Arena arena, MemorySegment struct, int key) implements Owned {}
 
     @Override
     public MemorySegment allocPd() {
@@ -197,11 +197,7 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int deallocPd(MemorySegment pd) {
-        int h = Structs.handle(pd.address(), ibv_pd.sizeof());
-        if (!(device.object(h) instanceof SoftPd p)) return Errnos.EINVAL;
-        device.unregister(h);
-        p.arena().close();
-        return 0;
+        return destroy(pd, ibv_pd.sizeof(), SoftPd.class, false, null);
     }
 
     @Override
@@ -233,22 +229,11 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int deregMr(MemorySegment mr) {
-        int h = Structs.handle(mr.address(), ibv_mr.sizeof());
-        if (!(device.object(h) instanceof SoftMr m)) return Errnos.EINVAL;
-        SoftEngine engine = device.engine();
-        engine.acquire();
-        try {
-            engine.keys.deregister(m.key());
-        } finally {
-            engine.release();
-        }
-        device.unregister(h);
-        m.arena().close();
-        return 0;
+        return destroy(mr, ibv_mr.sizeof(), SoftMr.class, false, m -> device.engine().keys.deregister(m.key()));
     }
 
     /** A memory window: its struct and its state in the transport's {@link MemoryKeys}. */
-    record SoftMw(Arena arena, MemorySegment struct, MemoryKeys.Window window) {}
+    record SoftMw(Arena arena, MemorySegment struct, MemoryKeys.Window window) implements Owned {}
 
     @Override
     public MemorySegment allocMw(MemorySegment pd, int type) {
@@ -280,18 +265,7 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int deallocMw(MemorySegment mw) {
-        int h = Structs.handle(mw.address(), ibv_mw.sizeof());
-        if (!(device.object(h) instanceof SoftMw m)) return Errnos.EINVAL;
-        SoftEngine engine = device.engine();
-        engine.acquire();
-        try {
-            engine.keys.deallocateWindow(m.window());
-        } finally {
-            engine.release();
-        }
-        device.unregister(h);
-        m.arena().close();
-        return 0;
+        return destroy(mw, ibv_mw.sizeof(), SoftMw.class, false, m -> device.engine().keys.deallocateWindow(m.window()));
     }
 
     @Override
@@ -433,12 +407,7 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int destroyCq(MemorySegment cq) {
-        int h = Structs.handle(cq.address(), ibv_cq.sizeof());
-        if (!(device.object(h) instanceof SoftCq q)) return Errnos.EINVAL;
-        device.unregister(h);
-        asyncEvents.purge(cq.address());
-        q.arena.close();
-        return 0;
+        return destroy(cq, ibv_cq.sizeof(), SoftCq.class, true, null);
     }
 
     @Override
@@ -478,10 +447,10 @@ final class SoftContext implements ContextOps {
             BIND_MW = WrOpcode.BIND_MW.code(), LOCAL_INV = WrOpcode.LOCAL_INV.code(), SEND_WITH_INV = WrOpcode.SEND_WITH_INV.code();
 
     /** A queue pair: its struct, the transport's QP, its type. */
-    record SoftQueuePair(Arena arena, MemorySegment struct, SoftQp qp, QpType type) {}
+    record SoftQueuePair(Arena arena, MemorySegment struct, SoftQp qp, QpType type) implements Owned {}
 
     /** An address handle: where UD sends go (the peer's IPv4 address). */
-    record SoftAh(Arena arena, MemorySegment struct, int ip) {}
+    record SoftAh(Arena arena, MemorySegment struct, int ip) implements Owned {}
 
     @Override
     public MemorySegment createQp(MemorySegment pd, MemorySegment init) {
@@ -672,19 +641,7 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int destroyQp(MemorySegment qp) {
-        int h = Structs.handle(qp.address(), QP_SIZE);
-        if (!(device.object(h) instanceof SoftQueuePair q)) return Errnos.EINVAL;
-        SoftEngine engine = device.engine();
-        engine.acquire();
-        try {
-            engine.remove(q.qp().qpNum());
-        } finally {
-            engine.release();
-        }
-        device.unregister(h);
-        asyncEvents.purge(qp.address());
-        q.arena().close();
-        return 0;
+        return destroy(qp, QP_SIZE, SoftQueuePair.class, true, q -> device.engine().remove(q.qp().qpNum()));
     }
 
     @Override
@@ -845,7 +802,7 @@ final class SoftContext implements ContextOps {
     private static final long SRQ_SIZE = ibv_srq.sizeof();
 
     /** A shared receive queue: its struct and the transport's receive ring several QPs take from. */
-    record SoftSrq(Arena arena, MemorySegment struct, ReceiveQueue rq, int maxSge, Runnable limitReached) {}
+    record SoftSrq(Arena arena, MemorySegment struct, ReceiveQueue rq, int maxSge, Runnable limitReached) implements Owned {}
 
     @Override
     public MemorySegment createSrq(MemorySegment pd, MemorySegment initAttr) {
@@ -920,12 +877,7 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int destroySrq(MemorySegment srq) {
-        int h = Structs.handle(srq.address(), SRQ_SIZE);
-        if (!(device.object(h) instanceof SoftSrq s)) return Errnos.EINVAL;
-        device.unregister(h);
-        asyncEvents.purge(srq.address());
-        s.arena().close();
-        return 0;
+        return destroy(srq, SRQ_SIZE, SoftSrq.class, true, null);
     }
 
     @Override
@@ -968,10 +920,37 @@ final class SoftContext implements ContextOps {
 
     @Override
     public int destroyAh(MemorySegment ah) {
-        int h = Structs.handle(ah.address(), AH_SIZE);
-        if (!(device.object(h) instanceof SoftAh a)) return Errnos.EINVAL;
+        return destroy(ah, AH_SIZE, SoftAh.class, false, null);
+    }
+
+    /** An object of this context that lives in an arena of its own (its struct, its state). */
+    interface Owned {
+        Arena arena();
+    }
+
+    /**
+     * Ends the object behind {@code struct} ({@code size} bytes, a {@code T}): {@code underLock}
+     * takes it out of the transport under the engine lock, then its handle is released, its
+     * async events dropped ({@code hasEvents}) and its arena closed. EINVAL when the struct is
+     * not a {@code T} of this device (foreign, or already destroyed).
+     */
+    private <T extends Owned> int destroy(MemorySegment struct, long size, Class<T> type, boolean hasEvents,
+                                          java.util.function.Consumer<T> underLock) {
+        int h = Structs.handle(struct.address(), size);
+        if (!type.isInstance(device.object(h))) return Errnos.EINVAL;
+        T o = type.cast(device.object(h));
+        if (underLock != null) {
+            SoftEngine engine = device.engine();
+            engine.acquire();
+            try {
+                underLock.accept(o);
+            } finally {
+                engine.release();
+            }
+        }
         device.unregister(h);
-        a.arena().close();
+        if (hasEvents) asyncEvents.purge(struct.address());
+        o.arena().close();
         return 0;
     }
 

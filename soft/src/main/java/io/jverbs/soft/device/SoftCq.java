@@ -22,7 +22,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * consumer cursor, ordered by acquire/release). An empty poll also offers to receive for the
  * device ({@link SoftEngine#progressFromPoll}).
  */
-final class SoftCq implements CompletionSink {
+final class SoftCq implements CompletionSink, SoftContext.Owned {
     static final long WC = ibv_wc.sizeof();
     private static final long WR_ID = ibv_wc.wr_id$offset(), STATUS = ibv_wc.status$offset(), OPCODE = ibv_wc.opcode$offset(),
             VENDOR_ERR = ibv_wc.vendor_err$offset(), BYTE_LEN = ibv_wc.byte_len$offset(), IMM = ibv_wc.imm_data$offset(),
@@ -73,6 +73,11 @@ final class SoftCq implements CompletionSink {
 
     int capacity() {
         return capacity;
+    }
+
+    @Override
+    public Arena arena() {
+        return arena;
     }
 
     /**
