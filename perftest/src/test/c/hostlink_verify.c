@@ -18,9 +18,9 @@
  *   writes "done\n" and the server answers "done\n" over TCP: neither destroys a QP the other
  *   may still need an ACK from.
  *
- *   Memory windows (-c MW1, MW2, INV, LINV: one RC QP each, as the transports): the server is the
+ *   Memory windows (-c MW1, MW2, INV, LINV, BADINV: one RC QP each, as the transports): the server is the
  *   responder and owns the window, the client the requester. The server zeroes its receive area,
- *   binds a window (MW1: type 1 with ibv_bind_mw; the others type 2 with IBV_WR_BIND_MW, the key
+ *   binds a window (MW1, BADINV: type 1 with ibv_bind_mw; the others type 2 with IBV_WR_BIND_MW, the key
  *   ibv_inc_rkey of the last) over MW_LEN bytes at MW_OFF of it with remote write and read, and
  *   sends its line with the window's rkey and address in place of the region's. Step data: byte
  *   j of side s's step k is pattern(s, t, k, j). Each "next\n" below goes client -> server, then
@@ -35,6 +35,8 @@
  *   step 3 at the window's start through the invalidated rkey.
  *   LINV: WRITE of step 0; next: the server checks it and invalidates the window with
  *   IBV_WR_LOCAL_INV (IBV_WC_LOCAL_INV); the client WRITEs step 3 through the rkey as for INV.
+ *   BADINV: the window is type 1; the client's only request is a SEND with invalidate of its
+ *   rkey, which no remote invalidation may revoke (type 1); its QP retries once (retry_cnt 1).
  *   The last WRITE may fail (a remote access error NAKed by the responder: both QPs then go to
  *   ERR, so it is each phase's last request); the client prints its status, and after the
  *   closing handshake the server prints whether the bytes it aimed at were written (all of
@@ -42,7 +44,7 @@
  *   it differs between devices (RxeInteropTest).
  *
  * Build: gcc -O2 -Wall -o hostlink_verify hostlink_verify.c -libverbs
- * Use:   hostlink_verify -d rxe0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC,UD,MW1,MW2,INV,LINV [SERVER]
+ * Use:   hostlink_verify -d rxe0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC,UD,MW1,MW2,INV,LINV,BADINV [SERVER]
  * Exit 0 when everything checked out; 1 with a line on stderr saying what did not.
  */
 #define _GNU_SOURCE
@@ -70,8 +72,8 @@
 #define INV_LEN 1499 /* SEND FIRST + SEND LAST WITH INVALIDATE, padded by 1 */
 #define MW_ACCESS (IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ)
 
-enum kind { K_RC, K_UC, K_UD, K_MW1, K_MW2, K_INV, K_LINV };
-static const char *const kinds[] = { "RC", "UC", "UD", "MW1", "MW2", "INV", "LINV" };
+enum kind { K_RC, K_UC, K_UD, K_MW1, K_MW2, K_INV, K_LINV, K_BADINV };
+static const char *const kinds[] = { "RC", "UC", "UD", "MW1", "MW2", "INV", "LINV", "BADINV" };
 
 static void die(const char *fmt, ...)
 {
@@ -249,7 +251,7 @@ static uint32_t bind_window(enum kind k, struct ibv_qp *qp, struct ibv_cq *cq, s
 	struct ibv_mw_bind_info info = { .mr = mr, .addr = (uintptr_t)(recvarea + MW_OFF), .length = MW_LEN,
 					 .mw_access_flags = MW_ACCESS };
 	uint32_t rkey;
-	if (k == K_MW1) {
+	if (k == K_MW1 || k == K_BADINV) {
 		struct ibv_mw_bind b = { .wr_id = 4, .send_flags = IBV_SEND_SIGNALED, .bind_info = info };
 		if (ibv_bind_mw(qp, mw, &b))
 			die("%s: ibv_bind_mw failed", kinds[k]);
@@ -269,6 +271,31 @@ static uint32_t bind_window(enum kind k, struct ibv_qp *qp, struct ibv_cq *cq, s
 	return rkey;
 }
 
+/*
+ * BADINV: the client's only request is a SEND with invalidate of a type 1 window's rkey, which a
+ * remote invalidation may not revoke (rxe's rxe_invalidate_mw and the soft device take type 2
+ * windows only). Each side reports its completion's status; the server its QP's state after the
+ * closing token.
+ */
+static void bad_invalidation(int t, int client, int fd, struct ibv_qp *qp, struct ibv_cq *cq, struct ibv_mr *mr,
+			     char *sendarea, uint32_t wrkey, struct ibv_wc *stash, int *stashed)
+{
+	if (client) {
+		for (int j = 0; j < INV_LEN; j++)
+			sendarea[j] = pattern(0, t, 2, j);
+		struct ibv_wc wc = rdma(qp, cq, IBV_WR_SEND_WITH_INV, sendarea, INV_LEN, mr->lkey, 0, wrkey, 1, stash, stashed,
+					"BADINV SEND_WITH_INV");
+		printf("BADINV: type 1 window rkey 0x%08x: SEND_WITH_INV of it: %s\n", wrkey, status_name(wc.status));
+		return;
+	}
+	struct ibv_wc wc = await_wc_status(cq, 1, 1, stash, stashed, "BADINV SEND_WITH_INV received");
+	char got[5], tok[5] = { 'd', 'o', 'n', 'e', '\n' };
+	xfer(fd, got, 5, 0);
+	if (memcmp(got, tok, 5))
+		die("BADINV: no closing handshake from the peer");
+	printf("BADINV: type 1 window rkey 0x%08x: the receive: %s, QP %s\n", wrkey, status_name(wc.status), state_name(qp));
+}
+
 /* A window phase after the QPs are connected (read the header): client is the requester. */
 static void window_phase(enum kind k, int t, int client, int fd, struct ibv_qp *qp, struct ibv_cq *cq, struct ibv_mr *mr,
 			 char *sendarea, char *recvarea, uint32_t wrkey, uint64_t wva, struct ibv_wc *stash, int *stashed)
@@ -276,6 +303,10 @@ static void window_phase(enum kind k, int t, int client, int fd, struct ibv_qp *
 	const char *name = kinds[k];
 	char what[96];
 	int window = k == K_MW1 || k == K_MW2;
+	if (k == K_BADINV) {
+		bad_invalidation(t, client, fd, qp, cq, mr, sendarea, wrkey, stash, stashed);
+		return;
+	}
 	if (client) {
 		snprintf(what, sizeof what, "%s WRITE into the window", name);
 		for (int j = 0; j < MW_LEN; j++)
@@ -367,7 +398,7 @@ int main(int argc, char **argv)
 		case 'n': iters = atoi(optarg); break;
 		case 's': size = atoi(optarg); break;
 		case 'c': transports = optarg; break;
-		default: die("usage: hostlink_verify -d DEV -g GIDX -p PORT -n ITERS -s SIZE -c RC,UC,UD,MW1,MW2,INV,LINV [SERVER]");
+		default: die("usage: hostlink_verify -d DEV -g GIDX -p PORT -n ITERS -s SIZE -c RC,UC,UD,MW1,MW2,INV,LINV,BADINV [SERVER]");
 		}
 	}
 	if (optind < argc)
@@ -422,10 +453,10 @@ int main(int argc, char **argv)
 	for (const char *tp = transports; *tp; t++) {
 		size_t tl = strcspn(tp, ",");
 		enum kind k = K_RC;
-		while (k <= K_LINV && (strlen(kinds[k]) != tl || strncmp(tp, kinds[k], tl)))
+		while (k <= K_BADINV && (strlen(kinds[k]) != tl || strncmp(tp, kinds[k], tl)))
 			k++;
-		if (k > K_LINV)
-			die("-c takes RC, UC, UD, MW1, MW2, INV and LINV, not %s", tp);
+		if (k > K_BADINV)
+			die("-c takes RC, UC, UD, MW1, MW2, INV, LINV and BADINV, not %s", tp);
 		int uc = k == K_UC, ud = k == K_UD, mwk = k >= K_MW1;
 		const char *name = kinds[k];
 		/* UD: one packet a message, received after the GRH. */
@@ -498,7 +529,7 @@ int main(int argc, char **argv)
 		a.qp_state = IBV_QPS_RTS;
 		a.sq_psn = psn;
 		a.timeout = 14;
-		a.retry_cnt = 7;
+		a.retry_cnt = k == K_BADINV ? 1 : 7; /* BADINV: rxe may never answer; 7 retries forever */
 		a.rnr_retry = 7;
 		a.max_rd_atomic = 1;
 		if (ibv_modify_qp(qp, &a, uc || ud ? IBV_QP_STATE | IBV_QP_SQ_PSN
@@ -511,7 +542,7 @@ int main(int argc, char **argv)
 		uint32_t wrkey = 0;
 		if (mwk && !server) {
 			/* The responder's line names the window, bound now that the QP can post. */
-			mw = ibv_alloc_mw(pd, k == K_MW1 ? IBV_MW_TYPE_1 : IBV_MW_TYPE_2);
+			mw = ibv_alloc_mw(pd, k == K_MW1 || k == K_BADINV ? IBV_MW_TYPE_1 : IBV_MW_TYPE_2);
 			if (!mw)
 				die("%s: ibv_alloc_mw failed: %s", name, strerror(errno));
 			wrkey = bind_window(k, qp, cq, mw, mr, recvarea, size, stash, &stashed);

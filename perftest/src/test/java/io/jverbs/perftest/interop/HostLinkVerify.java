@@ -42,11 +42,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * immediate, each message's data, length and immediate checked by its receiver, and a closing
  * handshake over TCP; memory-window phases on RC (MW1, MW2, INV, LINV): the server binds a window
  * the client WRITEs and READs through, then revokes it (SEND with invalidate from the client,
- * LOCAL_INV) or the client WRITEs past it, and both report what the last WRITE did. Runs on any
+ * LOCAL_INV) or the client WRITEs past it, and both report what the last WRITE did; BADINV: a
+ * SEND with invalidate of a type 1 window's rkey, each side reporting its completion. Runs on any
  * device (RxeInteropTest: {@code jsoft0} against the C program on rxe0).
  *
  * <pre>
- * java ... io.jverbs.perftest.interop.HostLinkVerify -d jsoft0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC,UD,MW1,MW2,INV,LINV [SERVER]
+ * java ... io.jverbs.perftest.interop.HostLinkVerify -d jsoft0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC,UD,MW1,MW2,INV,LINV,BADINV [SERVER]
  * </pre>
  * Exit 0 when everything checked out; 1 with a line on stderr saying what did not.
  */
@@ -70,7 +71,7 @@ public final class HostLinkVerify {
 
     /** The phases {@code -c} takes: a transport, or a memory-window phase on RC. */
     enum Kind {
-        RC, UC, UD, MW1, MW2, INV, LINV;
+        RC, UC, UD, MW1, MW2, INV, LINV, BADINV;
 
         boolean window() {
             return ordinal() >= MW1.ordinal();
@@ -148,7 +149,7 @@ public final class HostLinkVerify {
                 try {
                     kind = Kind.valueOf(names[t]);
                 } catch (IllegalArgumentException e) {
-                    throw new Failure("-c takes RC, UC, UD, MW1, MW2, INV and LINV, not " + names[t]);
+                    throw new Failure("-c takes RC, UC, UD, MW1, MW2, INV, LINV and BADINV, not " + names[t]);
                 }
                 QpType type = kind == Kind.UC ? QpType.UC : kind == Kind.UD ? QpType.UD : QpType.RC;
                 try (CompletionQueue cq = ctx.createCompletionQueue(CompletionQueue.Config.of(16));
@@ -196,7 +197,8 @@ public final class HostLinkVerify {
         int at0 = ud ? GRH : 0;
         long recvArea = mr.address() + size;
         PathSettings opts = new PathSettings().mtu(Mtu.MTU_1024).gidIndex(gidx).hopLimit(64)
-                .access(Access.LOCAL_WRITE | Access.REMOTE_WRITE | (kind.window() ? Access.REMOTE_READ : 0)).qkey(QKEY);
+                .access(Access.LOCAL_WRITE | Access.REMOTE_WRITE | (kind.window() ? Access.REMOTE_READ : 0)).qkey(QKEY)
+                .retryCount(kind == Kind.BADINV ? 1 : 7); // BADINV: rxe may never answer; 7 retries forever
         qp.toInit(opts);
         ReceiveRequests recv = new ReceiveRequests(1, 1);
         // A window phase receives into the send area: the window is in the receive area.
@@ -229,7 +231,8 @@ public final class HostLinkVerify {
         ArrayDeque<long[]> stash = new ArrayDeque<>(); // completions polled before they were waited for
         if (kind.window()) {
             try (MemoryWindow mw = client ? null
-                    : pd.allocateMemoryWindow(kind == Kind.MW1 ? MemoryWindow.Type.TYPE_1 : MemoryWindow.Type.TYPE_2)) {
+                    : pd.allocateMemoryWindow(kind == Kind.MW1 || kind == Kind.BADINV ? MemoryWindow.Type.TYPE_1
+                            : MemoryWindow.Type.TYPE_2)) {
                 // The responder's line names the window, bound now that the QP can post.
                 int wrkey = client ? rrkey : bindWindow(kind, qp, cq, wc, stash, mw, mr, buf, size);
                 long wva = client ? rva : recvArea + MW_OFF;
@@ -287,7 +290,7 @@ public final class HostLinkVerify {
         buf.segment().asSlice(size, size).fill((byte) 0);
         long at = mr.address() + size + MW_OFF;
         int rkey;
-        if (kind == Kind.MW1) {
+        if (mw.type() == MemoryWindow.Type.TYPE_1) {
             rkey = mw.bind(qp, 4, SendFlags.SIGNALED, mr, at, MW_LEN, MW_ACCESS);
         } else {
             rkey = mw.nextRkey();
@@ -359,6 +362,10 @@ public final class HostLinkVerify {
         String name = kind.name();
         boolean window = kind == Kind.MW1 || kind == Kind.MW2;
         long send = mr.address();
+        if (kind == Kind.BADINV) {
+            badInvalidation(t, client, qp, cq, wc, stash, mr, buf, wrkey, in);
+            return;
+        }
         if (client) {
             String what = name + " WRITE into the window";
             fill(buf, 0, MW_LEN, 0, t, 0);
@@ -429,7 +436,38 @@ public final class HostLinkVerify {
         }
         System.out.printf(Locale.ROOT, "%s: window rkey 0x%08x over %d bytes: WRITE checked%s; after the last WRITE: bytes %s, QP %s%n",
                 name, wrkey, MW_LEN, window ? ", READ data in place" : done, writtenOrNot(buf, target, t, before, name),
-                qp.state() == QpState.ERR ? "ERR" : qp.state() == QpState.RTS ? "RTS" : "another state");
+                stateName(qp));
+    }
+
+    /**
+     * BADINV: the client's only request is a SEND with invalidate of a type 1 window's rkey, which
+     * a remote invalidation may not revoke; each side reports its completion's status, the server
+     * its QP's state after the closing token.
+     */
+    private static void badInvalidation(int t, boolean client, QueuePair qp, CompletionQueue cq, WorkCompletions wc,
+                                        ArrayDeque<long[]> stash, MemoryRegion mr, NativeBuffer buf, int wrkey, DataInputStream in)
+            throws IOException {
+        if (client) {
+            fill(buf, 0, INV_LEN, 0, t, 2);
+            long[] c = request(qp, cq, wc, stash, WrOpcode.SEND_WITH_INV, mr.address(), INV_LEN, mr.lkey(), 0, wrkey, true,
+                    "BADINV SEND_WITH_INV");
+            System.out.printf(Locale.ROOT, "BADINV: type 1 window rkey 0x%08x: SEND_WITH_INV of it: %s%n", wrkey,
+                    WcStatus.values()[(int) c[6]]);
+            return;
+        }
+        long[] c = await(cq, wc, stash, true, true, "BADINV SEND_WITH_INV received");
+        byte[] got = new byte[5];
+        in.readFully(got);
+        if (!java.util.Arrays.equals(DONE, got)) {
+            throw new Failure("BADINV: no closing handshake from the peer");
+        }
+        System.out.printf(Locale.ROOT, "BADINV: type 1 window rkey 0x%08x: the receive: %s, QP %s%n", wrkey,
+                WcStatus.values()[(int) c[6]], stateName(qp));
+    }
+
+    private static String stateName(QueuePair qp) {
+        QpState s = qp.state();
+        return s == QpState.ERR ? "ERR" : s == QpState.RTS ? "RTS" : "another state";
     }
 
     /** "written" if all {@code OUT_LEN} bytes hold the client's step 3, "untouched" if all are as {@code before}. */

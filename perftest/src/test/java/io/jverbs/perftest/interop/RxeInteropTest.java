@@ -64,6 +64,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <li>{@code src/test/c/hostlink_verify.c} against {@link HostLinkVerify}: RC and UC round trips
  * of RDMA WRITE with immediate and SEND with immediate, UD round trips of SEND with immediate,
  * opcode, immediate, length and data checked by both programs and on the wire.
+ * <li>The same programs' memory-window phases ({@link #memoryWindows}), each device the window's
+ * owner in one case: type 1 and type 2 windows written and read through, SEND with invalidate,
+ * LOCAL_INV, accesses past a window or through a revoked key, a failed remote invalidation; where
+ * rxe and the soft device differ, each one's behaviour is asserted.
  * <li>With nftables dropping 5% of UDP 4791 each way on the TAP: {@code ib_write_bw} (the
  * responder NAKs, the requester goes back N), {@code ib_read_bw} (the requester asks again for
  * the rest of a READ) and the RC verify program (each side NAKs and goes back N), data still
@@ -461,6 +465,9 @@ class RxeInteropTest {
             "^(MW1|MW2|INV|LINV): window rkey 0x([0-9a-f]{8}) over \\d+ bytes: WRITE checked(?:, SEND_WITH_INV received \\(\\d+ "
             + "bytes checked\\): wc_flags 0x([0-9a-f]+), invalidated_rkey 0x([0-9a-f]{8}))?[^;]*; after the last WRITE: "
             + "bytes (written|untouched), QP (ERR|RTS|another state)", Pattern.MULTILINE);
+    private static final Pattern BAD_INVALIDATION = Pattern.compile(
+            "^BADINV: type 1 window rkey 0x([0-9a-f]{8}): (?:SEND_WITH_INV of it|the receive): ([A-Z_]+)(?:, QP (ERR|RTS|another state))?",
+            Pattern.MULTILINE);
     /** {@code IB_WC_WITH_INVALIDATE} of the kernel's {@code enum ib_wc_flags}: libibverbs' {@code IBV_WC_IP_CSUM_OK} bit. */
     private static final int KERNEL_WC_WITH_INVALIDATE = 1 << 2;
 
@@ -472,9 +479,11 @@ class RxeInteropTest {
      * and checks it; then the requester WRITEs 64 bytes just past the window, inside the region.
      * INV: a WRITE, then a SEND with invalidate of the window's rkey (the responder's completion
      * reports the key), then a WRITE through it. LINV: a WRITE, the responder's LOCAL_INV, a WRITE
-     * through the key. Both programs report what the last WRITE did; the capture carries the
-     * WRITEs (RETH rkey = the window's), READs, the SEND's IETH with the window's rkey on its last
-     * packet, and the responder's NAK 0x62 (remote access error) for each refused access.
+     * through the key. BADINV: a SEND with invalidate of a type 1 window's rkey (which no remote
+     * invalidation may revoke), the requester's QP with retry_cnt 1. Both programs report what the
+     * last request did; the capture carries the WRITEs (RETH rkey = the window's), READs, each
+     * SEND's IETH with its window's rkey on its last packet, and the responder's NAK 0x62 (remote
+     * access error) for each refused access.
      *
      * <p>Where the devices differ, each side's behaviour is asserted as it is (docs/soft-device.md):
      * rxe checks an access through a window against the bounds of the region under it, not the
@@ -483,14 +492,17 @@ class RxeInteropTest {
      * SEND with invalidate with the kernel's {@code IB_WC_WITH_INVALIDATE} bit (1 << 2) in
      * {@code wc_flags}, which libibverbs defines as {@code IBV_WC_IP_CSUM_OK}; {@code IBV_WC_WITH_INV}
      * (1 << 3) stays clear; the soft device sets {@code IBV_WC_WITH_INV}. Both put the key in
-     * {@code invalidated_rkey}.
+     * {@code invalidated_rkey}. A failed remote invalidation completes the receive with
+     * {@code REM_INV_REQ_ERR} and puts the responder's QP in ERR on both, but rxe ACKs the SEND
+     * (its requester completes it successfully) where the soft device NAKs invalid request (0x61:
+     * the requester's {@code REM_INV_REQ_ERR}).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("windows")
     @Order(5)
     void memoryWindows(String name, boolean cServer, int port) throws Exception {
         String p = Integer.toString(port);
-        String phases = String.join(",", WINDOW_PHASES);
+        String phases = String.join(",", WINDOW_PHASES) + ",BADINV";
         List<String> javaArgs = List.of(HostLinkVerify.class.getName(), "-d", "jsoft0", "-g", "1", "-p", p, "-n", "2",
                 "-s", Integer.toString(RC_SIZE), "-c", phases);
         String[] cArgs = {verifyProgram.toString(), "-d", vm.env("JVERBS_RDMA_DEV"), "-g", vm.env("JVERBS_GID_INDEX"),
@@ -531,6 +543,17 @@ class RxeInteropTest {
                 }
             }
         }
+        // BADINV: a SEND with invalidate of a type 1 window's rkey. Both responders complete the
+        // receive with REM_INV_REQ_ERR and go to ERR; the soft device NAKs invalid request (the
+        // requester's REM_INV_REQ_ERR), rxe ACKs the SEND (the requester's SUCCESS).
+        Matcher bq = BAD_INVALIDATION.matcher(r.client().out());
+        Matcher bs = BAD_INVALIDATION.matcher(r.server().out());
+        assertTrue(bq.find() && bs.find(), name + ": no BADINV reports\n" + context);
+        assertEquals(bs.group(1), bq.group(1), name + " BADINV: the requester used the responder's rkey\n" + context);
+        assertEquals(rxeResponds ? "SUCCESS" : "REM_INV_REQ_ERR", bq.group(2), name + " BADINV: the requester's status\n" + context);
+        assertEquals("REM_INV_REQ_ERR", bs.group(2), name + " BADINV: the responder's receive\n" + context);
+        assertEquals("ERR", bs.group(3), name + " BADINV: the responder's QP\n" + context);
+        int badKey = Integer.parseUnsignedInt(bs.group(1), 16);
         Direction[] d = wire(name, r.pcap());
         Direction requester = cServer ? d[0] : d[1];
         Direction responder = cServer ? d[1] : d[0];
@@ -557,11 +580,17 @@ class RxeInteropTest {
         for (int t = 0; t < 2; t++) {
             assertPattern(responder.readResponses.get(t), HostLinkVerify.MW_LEN, 1, t, 1, which + "READ response " + t);
         }
-        assertEquals(1, requester.sends.size(), which + "SEND messages");
-        assertEquals(rkeys.get("INV"), requester.sendInvalidates.get(0), which + "the IETH of the SEND with invalidate");
-        assertPattern(requester.sends.get(0), HostLinkVerify.INV_LEN, 0, 2, 2, which + "SEND with invalidate");
-        assertEquals(java.util.Collections.nCopies(refused, 0x62), responder.nakSyndromes,
-                which + "one NAK 0x62 (remote access error) per refused WRITE, no other NAK");
+        assertEquals(2, requester.sends.size(), which + "SEND messages");
+        assertEquals(rkeys.get("INV"), requester.sendInvalidates.get(0), which + "the IETH of INV's SEND with invalidate");
+        assertPattern(requester.sends.get(0), HostLinkVerify.INV_LEN, 0, 2, 2, which + "INV's SEND with invalidate");
+        assertEquals(badKey, requester.sendInvalidates.get(1).intValue(), which + "the IETH of BADINV's SEND with invalidate");
+        assertPattern(requester.sends.get(1), HostLinkVerify.INV_LEN, 0, 4, 2, which + "BADINV's SEND with invalidate");
+        List<Integer> naks = new ArrayList<>(java.util.Collections.nCopies(refused, 0x62));
+        if (!rxeResponds) {
+            naks.add(0x61); // invalid request: BADINV
+        }
+        assertEquals(naks, responder.nakSyndromes, which + "one NAK 0x62 (remote access error) per refused WRITE, then "
+                + "the soft responder's 0x61 (invalid request) for BADINV, no other NAK");
         assertTrue(responder.acks > 0, which + "ACKs");
     }
 
