@@ -18,12 +18,13 @@
  *   writes "done\n" and the server answers "done\n" over TCP: neither destroys a QP the other
  *   may still need an ACK from.
  *
- *   Memory windows (-c MW1, MW2, INV, LINV, BADINV: one RC QP each, as the transports): the server is the
- *   responder and owns the window, the client the requester. The server zeroes its receive area,
- *   binds a window (MW1, BADINV: type 1 with ibv_bind_mw; the others type 2 with IBV_WR_BIND_MW, the key
- *   ibv_inc_rkey of the last) over MW_LEN bytes at MW_OFF of it with remote write and read, and
- *   sends its line with the window's rkey and address in place of the region's. Step data: byte
- *   j of side s's step k is pattern(s, t, k, j). Each "next\n" below goes client -> server, then
+ *   Memory windows (-c MW1, MW2, INV, LINV, BADINV: one RC QP each, as the transports; -n does
+ *   not apply): the server is the responder and owns the window, the client the requester. The
+ *   server zeroes its receive area, binds a window (MW1, BADINV: type 1 with ibv_bind_mw; the
+ *   others type 2 with IBV_WR_BIND_MW, the key ibv_inc_rkey of the last) over MW_LEN bytes at
+ *   MW_OFF of it with remote write and read, and sends its line with the window's rkey and
+ *   address in place of the region's; it receives into its send area. Step data: byte j of side
+ *   s's step k is pattern(s, t, k, j). Each "next\n" below goes client -> server, then
  *   back once the server has done what follows it.
  *   MW1, MW2: the client WRITEs step 0 into the window; next: the server checks it and that the
  *   bytes around it are still 0, and fills the window with its step 1; the client READs the
@@ -31,8 +32,8 @@
  *   the region).
  *   INV: WRITE of step 0; next (checked); the client sends INV_LEN bytes of step 2 with
  *   IBV_WR_SEND_WITH_INV of the window's rkey; the server checks the receive (IBV_WC_RECV,
- *   IBV_WC_WITH_INV, invalidated_rkey, byte_len, data); next; the client WRITEs OUT_LEN bytes of
- *   step 3 at the window's start through the invalidated rkey.
+ *   byte_len, data) and reports its wc_flags and invalidated_rkey; next; the client WRITEs
+ *   OUT_LEN bytes of step 3 at the window's start through the invalidated rkey.
  *   LINV: WRITE of step 0; next: the server checks it and invalidates the window with
  *   IBV_WR_LOCAL_INV (IBV_WC_LOCAL_INV); the client WRITEs step 3 through the rkey as for INV.
  *   BADINV: the window is type 1; the client's only request is a SEND with invalidate of its
