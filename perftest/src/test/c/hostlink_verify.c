@@ -18,8 +18,34 @@
  *   writes "done\n" and the server answers "done\n" over TCP: neither destroys a QP the other
  *   may still need an ACK from.
  *
+ *   Memory windows (-c MW1, MW2, INV, LINV, BADINV: one RC QP each, as the transports; -n does
+ *   not apply): the server is the responder and owns the window, the client the requester. The
+ *   server zeroes its receive area, binds a window (MW1, BADINV: type 1 with ibv_bind_mw; the
+ *   others type 2 with IBV_WR_BIND_MW, the key ibv_inc_rkey of the last) over MW_LEN bytes at
+ *   MW_OFF of it with remote write and read, and sends its line with the window's rkey and
+ *   address in place of the region's; it receives into its send area. Step data: byte j of side
+ *   s's step k is pattern(s, t, k, j). Each "next\n" below goes client -> server, then
+ *   back once the server has done what follows it.
+ *   MW1, MW2: the client WRITEs step 0 into the window; next: the server checks it and that the
+ *   bytes around it are still 0, and fills the window with its step 1; the client READs the
+ *   window and checks it, then WRITEs OUT_LEN bytes of step 3 just past the window's end (inside
+ *   the region).
+ *   INV: WRITE of step 0; next (checked); the client sends INV_LEN bytes of step 2 with
+ *   IBV_WR_SEND_WITH_INV of the window's rkey; the server checks the receive (IBV_WC_RECV,
+ *   byte_len, data) and reports its wc_flags and invalidated_rkey; next; the client WRITEs
+ *   OUT_LEN bytes of step 3 at the window's start through the invalidated rkey.
+ *   LINV: WRITE of step 0; next: the server checks it and invalidates the window with
+ *   IBV_WR_LOCAL_INV (IBV_WC_LOCAL_INV); the client WRITEs step 3 through the rkey as for INV.
+ *   BADINV: the window is type 1; the client's only request is a SEND with invalidate of its
+ *   rkey, which no remote invalidation may revoke (type 1); its QP retries once (retry_cnt 1).
+ *   The last WRITE may fail (a remote access error NAKed by the responder: both QPs then go to
+ *   ERR, so it is each phase's last request); the client prints its status, and after the
+ *   closing handshake the server prints whether the bytes it aimed at were written (all of
+ *   step 3) or untouched, and its QP's state. Which outcome is right is the caller's to judge:
+ *   it differs between devices (RxeInteropTest).
+ *
  * Build: gcc -O2 -Wall -o hostlink_verify hostlink_verify.c -libverbs
- * Use:   hostlink_verify -d rxe0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC,UD [SERVER]
+ * Use:   hostlink_verify -d rxe0 -g 1 -p PORT -n ITERS -s SIZE -c RC,UC,UD,MW1,MW2,INV,LINV,BADINV [SERVER]
  * Exit 0 when everything checked out; 1 with a line on stderr saying what did not.
  */
 #define _GNU_SOURCE
@@ -41,6 +67,14 @@
 #define UD_MAX 1000 /* a UD message fits one packet at MTU 1024 */
 #define QKEY 0x11111111
 #define WAIT_SECONDS 30
+#define MW_OFF 256   /* the window's offset in the server's receive area */
+#define MW_LEN 2501  /* 3 packets, the last padded by 3 */
+#define OUT_LEN 64   /* the last WRITE of a window phase */
+#define INV_LEN 1499 /* SEND FIRST + SEND LAST WITH INVALIDATE, padded by 1 */
+#define MW_ACCESS (IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ)
+
+enum kind { K_RC, K_UC, K_UD, K_MW1, K_MW2, K_INV, K_LINV, K_BADINV };
+static const char *const kinds[] = { "RC", "UC", "UD", "MW1", "MW2", "INV", "LINV", "BADINV" };
 
 static void die(const char *fmt, ...)
 {
@@ -79,8 +113,12 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Polls until one completion of the given kind (receive or not) arrives; checks its status. */
-static struct ibv_wc await_wc(struct ibv_cq *cq, int recv, struct ibv_wc *stash, int *stashed, const char *what)
+/*
+ * Polls until one completion of the given kind (receive or not) arrives; checks its status, or
+ * with any_status returns the first failed completion as the one awaited (a send's).
+ */
+static struct ibv_wc await_wc_status(struct ibv_cq *cq, int recv, int any_status, struct ibv_wc *stash, int *stashed,
+				     const char *what)
 {
 	double deadline = now() + WAIT_SECONDS;
 	for (;;) {
@@ -96,6 +134,8 @@ static struct ibv_wc await_wc(struct ibv_cq *cq, int recv, struct ibv_wc *stash,
 		if (n < 0)
 			die("ibv_poll_cq failed");
 		if (n == 1) {
+			if (wc.status != IBV_WC_SUCCESS && any_status)
+				return wc;
 			if (wc.status != IBV_WC_SUCCESS)
 				die("%s: completion status %s (%d), wr_id %llu", what, ibv_wc_status_str(wc.status), wc.status,
 				    (unsigned long long)wc.wr_id);
@@ -107,6 +147,244 @@ static struct ibv_wc await_wc(struct ibv_cq *cq, int recv, struct ibv_wc *stash,
 		if (now() > deadline)
 			die("%s: no completion in %d s", what, WAIT_SECONDS);
 	}
+}
+
+/* This side's line: "QPN:PSN:RKEY:VA:GID\n". */
+static void address_line(char *line, uint32_t qpn, int psn, uint32_t rkey, const char *va, const union ibv_gid *gid)
+{
+	int at = snprintf(line, LINE + 1, "%06x:%06x:%08x:%016llx:", qpn, psn, rkey, (unsigned long long)(uintptr_t)va);
+	for (int k = 0; k < 16; k++)
+		at += snprintf(line + at, LINE + 1 - at, "%02x", gid->raw[k]);
+	line[LINE - 1] = '\n';
+}
+
+static struct ibv_wc await_wc(struct ibv_cq *cq, int recv, struct ibv_wc *stash, int *stashed, const char *what)
+{
+	return await_wc_status(cq, recv, 0, stash, stashed, what);
+}
+
+/* SUCCESS, REM_ACCESS_ERR, ...: the names RxeInteropTest expects from both programs. */
+static const char *status_name(enum ibv_wc_status s)
+{
+	return s == IBV_WC_SUCCESS ? "SUCCESS" : s == IBV_WC_REM_ACCESS_ERR ? "REM_ACCESS_ERR"
+	       : s == IBV_WC_REM_INV_REQ_ERR ? "REM_INV_REQ_ERR" : s == IBV_WC_RETRY_EXC_ERR ? "RETRY_EXC_ERR"
+	       : ibv_wc_status_str(s);
+}
+
+static const char *state_name(struct ibv_qp *qp)
+{
+	struct ibv_qp_attr a;
+	struct ibv_qp_init_attr ia;
+	if (ibv_query_qp(qp, &a, IBV_QP_STATE, &ia))
+		die("ibv_query_qp failed");
+	return a.qp_state == IBV_QPS_ERR ? "ERR" : a.qp_state == IBV_QPS_RTS ? "RTS" : "another state";
+}
+
+/* The "next\n" step token: the client sends it and waits for the answer; the server only reads it. */
+static void next_step(int fd, int client, const char *what)
+{
+	char tok[5] = { 'n', 'e', 'x', 't', '\n' }, got[5];
+	if (client)
+		xfer(fd, tok, 5, 1);
+	xfer(fd, got, 5, 0);
+	if (memcmp(got, tok, 5))
+		die("%s: no step token from the peer", what);
+}
+
+static void next_answer(int fd)
+{
+	char tok[5] = { 'n', 'e', 'x', 't', '\n' };
+	xfer(fd, tok, 5, 1);
+}
+
+/* One signaled request of the client's, with one SGE; returns its completion (any status when last). */
+static struct ibv_wc rdma(struct ibv_qp *qp, struct ibv_cq *cq, enum ibv_wr_opcode op, void *local, int len, uint32_t lkey,
+			  uint64_t va, uint32_t rkey, int last, struct ibv_wc *stash, int *stashed, const char *what)
+{
+	struct ibv_sge s = { .addr = (uintptr_t)local, .length = len, .lkey = lkey };
+	struct ibv_send_wr w = { .wr_id = 3, .sg_list = &s, .num_sge = 1, .opcode = op, .send_flags = IBV_SEND_SIGNALED }, *bad;
+	if (op == IBV_WR_SEND_WITH_INV) {
+		w.invalidate_rkey = rkey;
+	} else {
+		w.wr.rdma.remote_addr = va;
+		w.wr.rdma.rkey = rkey;
+	}
+	if (ibv_post_send(qp, &w, &bad))
+		die("%s: ibv_post_send failed", what);
+	return await_wc_status(cq, 0, last, stash, stashed, what);
+}
+
+static void check_bytes(const char *at, int len, int s, int t, int k, const char *what)
+{
+	for (int j = 0; j < len; j++)
+		if ((uint8_t)at[j] != pattern(s, t, k, j))
+			die("%s: byte %d is 0x%02x, not 0x%02x", what, j, (uint8_t)at[j], pattern(s, t, k, j));
+}
+
+static void check_zero(const char *at, int len, const char *what)
+{
+	for (int j = 0; j < len; j++)
+		if (at[j])
+			die("%s: byte %d is 0x%02x, not 0", what, j, (uint8_t)at[j]);
+}
+
+/* "written" if all OUT_LEN bytes hold the client's step 3, "untouched" if all are as before; else dies. */
+static const char *written_or_not(const char *at, int t, const char *before, const char *what)
+{
+	int written = 1, untouched = 1;
+	for (int j = 0; j < OUT_LEN; j++) {
+		written &= (uint8_t)at[j] == pattern(0, t, 3, j);
+		untouched &= at[j] == before[j];
+	}
+	if (!written && !untouched)
+		die("%s: the bytes the last WRITE aimed at are neither written nor untouched", what);
+	return written ? "written" : "untouched";
+}
+
+/*
+ * The server's side of a window phase before its line goes out: binds the window over MW_LEN bytes
+ * at MW_OFF of the zeroed receive area; returns its rkey.
+ */
+static uint32_t bind_window(enum kind k, struct ibv_qp *qp, struct ibv_cq *cq, struct ibv_mw *mw, struct ibv_mr *mr,
+			    char *recvarea, int size, struct ibv_wc *stash, int *stashed)
+{
+	memset(recvarea, 0, size);
+	struct ibv_mw_bind_info info = { .mr = mr, .addr = (uintptr_t)(recvarea + MW_OFF), .length = MW_LEN,
+					 .mw_access_flags = MW_ACCESS };
+	uint32_t rkey;
+	if (k == K_MW1 || k == K_BADINV) {
+		struct ibv_mw_bind b = { .wr_id = 4, .send_flags = IBV_SEND_SIGNALED, .bind_info = info };
+		if (ibv_bind_mw(qp, mw, &b))
+			die("%s: ibv_bind_mw failed", kinds[k]);
+		rkey = mw->rkey;
+	} else {
+		rkey = ibv_inc_rkey(mw->rkey);
+		struct ibv_send_wr w = { .wr_id = 4, .opcode = IBV_WR_BIND_MW, .send_flags = IBV_SEND_SIGNALED }, *bad;
+		w.bind_mw.mw = mw;
+		w.bind_mw.rkey = rkey;
+		w.bind_mw.bind_info = info;
+		if (ibv_post_send(qp, &w, &bad))
+			die("%s: posting IBV_WR_BIND_MW failed", kinds[k]);
+	}
+	struct ibv_wc wc = await_wc(cq, 0, stash, stashed, kinds[k]);
+	if (wc.opcode != IBV_WC_BIND_MW)
+		die("%s: bind completion opcode %d, not IBV_WC_BIND_MW", kinds[k], wc.opcode);
+	return rkey;
+}
+
+/*
+ * BADINV: the client's only request is a SEND with invalidate of a type 1 window's rkey, which a
+ * remote invalidation may not revoke (rxe's rxe_invalidate_mw and the soft device take type 2
+ * windows only). Each side reports its completion's status; the server its QP's state after the
+ * closing token.
+ */
+static void bad_invalidation(int t, int client, int fd, struct ibv_qp *qp, struct ibv_cq *cq, struct ibv_mr *mr,
+			     char *sendarea, uint32_t wrkey, struct ibv_wc *stash, int *stashed)
+{
+	if (client) {
+		for (int j = 0; j < INV_LEN; j++)
+			sendarea[j] = pattern(0, t, 2, j);
+		struct ibv_wc wc = rdma(qp, cq, IBV_WR_SEND_WITH_INV, sendarea, INV_LEN, mr->lkey, 0, wrkey, 1, stash, stashed,
+					"BADINV SEND_WITH_INV");
+		printf("BADINV: type 1 window rkey 0x%08x: SEND_WITH_INV of it: %s\n", wrkey, status_name(wc.status));
+		return;
+	}
+	struct ibv_wc wc = await_wc_status(cq, 1, 1, stash, stashed, "BADINV SEND_WITH_INV received");
+	char got[5], tok[5] = { 'd', 'o', 'n', 'e', '\n' };
+	xfer(fd, got, 5, 0);
+	if (memcmp(got, tok, 5))
+		die("BADINV: no closing handshake from the peer");
+	printf("BADINV: type 1 window rkey 0x%08x: the receive: %s, QP %s\n", wrkey, status_name(wc.status), state_name(qp));
+}
+
+/* A window phase after the QPs are connected (read the header): client is the requester. */
+static void window_phase(enum kind k, int t, int client, int fd, struct ibv_qp *qp, struct ibv_cq *cq, struct ibv_mr *mr,
+			 char *sendarea, char *recvarea, uint32_t wrkey, uint64_t wva, struct ibv_wc *stash, int *stashed)
+{
+	const char *name = kinds[k];
+	char what[96];
+	int window = k == K_MW1 || k == K_MW2;
+	if (k == K_BADINV) {
+		bad_invalidation(t, client, fd, qp, cq, mr, sendarea, wrkey, stash, stashed);
+		return;
+	}
+	if (client) {
+		snprintf(what, sizeof what, "%s WRITE into the window", name);
+		for (int j = 0; j < MW_LEN; j++)
+			sendarea[j] = pattern(0, t, 0, j);
+		rdma(qp, cq, IBV_WR_RDMA_WRITE, sendarea, MW_LEN, mr->lkey, wva, wrkey, 0, stash, stashed, what);
+		next_step(fd, 1, what);
+		if (window) {
+			snprintf(what, sizeof what, "%s READ of the window", name);
+			memset(recvarea, 0, MW_LEN);
+			rdma(qp, cq, IBV_WR_RDMA_READ, recvarea, MW_LEN, mr->lkey, wva, wrkey, 0, stash, stashed, what);
+			check_bytes(recvarea, MW_LEN, 1, t, 1, what);
+		} else if (k == K_INV) {
+			snprintf(what, sizeof what, "%s SEND_WITH_INV", name);
+			for (int j = 0; j < INV_LEN; j++)
+				sendarea[j] = pattern(0, t, 2, j);
+			rdma(qp, cq, IBV_WR_SEND_WITH_INV, sendarea, INV_LEN, mr->lkey, 0, wrkey, 0, stash, stashed, what);
+			next_step(fd, 1, what);
+		} /* LINV: the server answered the step once its LOCAL_INV had completed */
+		snprintf(what, sizeof what, "%s last WRITE", name);
+		for (int j = 0; j < OUT_LEN; j++)
+			sendarea[j] = pattern(0, t, 3, j);
+		struct ibv_wc wc = rdma(qp, cq, IBV_WR_RDMA_WRITE, sendarea, OUT_LEN, mr->lkey, window ? wva + MW_LEN : wva, wrkey, 1,
+					stash, stashed, what);
+		printf("%s: window rkey 0x%08x: WRITE of %d bytes%s; %s: %s\n", name, wrkey, MW_LEN,
+		       window ? " and READ back checked" : k == K_INV ? ", SEND_WITH_INV completed" : "",
+		       window ? "WRITE past the window" : "WRITE through the invalidated rkey", status_name(wc.status));
+		return;
+	}
+	char *win = recvarea + MW_OFF;
+	snprintf(what, sizeof what, "%s window after the WRITE", name);
+	next_step(fd, 0, what);
+	check_bytes(win, MW_LEN, 0, t, 0, what);
+	check_zero(recvarea, MW_OFF, what);
+	check_zero(win + MW_LEN, OUT_LEN, what);
+	/* What the last WRITE aims at, as it is now: past the window (zeroes), or the window's start (step 0). */
+	char before[OUT_LEN];
+	const char *target = window ? win + MW_LEN : win;
+	memcpy(before, target, OUT_LEN);
+	const char *done = "";
+	char inv[128];
+	if (window) {
+		for (int j = 0; j < MW_LEN; j++)
+			win[j] = pattern(1, t, 1, j);
+		next_answer(fd);
+	} else if (k == K_INV) {
+		next_answer(fd);
+		snprintf(what, sizeof what, "%s SEND_WITH_INV received", name);
+		struct ibv_wc wc = await_wc(cq, 1, stash, stashed, what);
+		if (wc.opcode != IBV_WC_RECV)
+			die("%s: completion opcode %d, not IBV_WC_RECV", what, wc.opcode);
+		if (wc.byte_len != INV_LEN)
+			die("%s: byte_len %u, not %d", what, wc.byte_len, INV_LEN);
+		check_bytes(sendarea, INV_LEN, 0, t, 2, what);
+		next_step(fd, 0, what);
+		next_answer(fd);
+		/* Reported, not judged here: where the key and its flag are differs between devices. */
+		snprintf(inv, sizeof inv, ", SEND_WITH_INV received (%d bytes checked): wc_flags 0x%x, invalidated_rkey 0x%08x",
+			 INV_LEN, wc.wc_flags, wc.invalidated_rkey);
+		done = inv;
+	} else {
+		snprintf(what, sizeof what, "%s LOCAL_INV", name);
+		struct ibv_send_wr w = { .wr_id = 5, .opcode = IBV_WR_LOCAL_INV, .send_flags = IBV_SEND_SIGNALED,
+					 .invalidate_rkey = wrkey }, *bad;
+		if (ibv_post_send(qp, &w, &bad))
+			die("%s: ibv_post_send failed", what);
+		struct ibv_wc wc = await_wc(cq, 0, stash, stashed, what);
+		if (wc.opcode != IBV_WC_LOCAL_INV)
+			die("%s: completion opcode %d, not IBV_WC_LOCAL_INV", what, wc.opcode);
+		next_answer(fd);
+		done = ", LOCAL_INV completed";
+	}
+	char got[5], tok[5] = { 'd', 'o', 'n', 'e', '\n' };
+	xfer(fd, got, 5, 0); /* the client's closing token: its last WRITE has completed */
+	if (memcmp(got, tok, 5))
+		die("%s: no closing handshake from the peer", name);
+	printf("%s: window rkey 0x%08x over %d bytes: WRITE checked%s; after the last WRITE: bytes %s, QP %s\n", name, wrkey,
+	       MW_LEN, window ? ", READ data in place" : done, written_or_not(target, t, before, name), state_name(qp));
 }
 
 int main(int argc, char **argv)
@@ -121,13 +399,13 @@ int main(int argc, char **argv)
 		case 'n': iters = atoi(optarg); break;
 		case 's': size = atoi(optarg); break;
 		case 'c': transports = optarg; break;
-		default: die("usage: hostlink_verify -d DEV -g GIDX -p PORT -n ITERS -s SIZE -c RC,UC [SERVER]");
+		default: die("usage: hostlink_verify -d DEV -g GIDX -p PORT -n ITERS -s SIZE -c RC,UC,UD,MW1,MW2,INV,LINV,BADINV [SERVER]");
 		}
 	}
 	if (optind < argc)
 		server = argv[optind];
-	if (iters < 2 || iters > 0xffff || size < 1)
-		die("-n must be 2..65535 and -s positive");
+	if (iters < 2 || iters > 0xffff || size < MW_OFF + MW_LEN + OUT_LEN)
+		die("-n must be 2..65535 and -s at least %d", MW_OFF + MW_LEN + OUT_LEN);
 	int me = server ? 0 : 1, peer = 1 - me;
 
 	/* TCP first: the client connects, the server accepts one. */
@@ -163,7 +441,9 @@ int main(int argc, char **argv)
 	struct ibv_context *ctx = ibv_open_device(dev);
 	struct ibv_pd *pd = ctx ? ibv_alloc_pd(ctx) : NULL;
 	char *buf = calloc(1, 2 * size + GRH);
-	struct ibv_mr *mr = pd ? ibv_reg_mr(pd, buf, 2 * size + GRH, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE) : NULL;
+	struct ibv_mr *mr = pd ? ibv_reg_mr(pd, buf, 2 * size + GRH,
+					       IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
+						       IBV_ACCESS_MW_BIND) : NULL;
 	union ibv_gid gid;
 	if (!mr || ibv_query_gid(ctx, 1, gidx, &gid))
 		die("opening %s (PD, MR, GID %d) failed", dev_name, gidx);
@@ -172,13 +452,17 @@ int main(int argc, char **argv)
 
 	int t = 0;
 	for (const char *tp = transports; *tp; t++) {
-		int uc = !strncmp(tp, "UC", 2), ud = !strncmp(tp, "UD", 2);
-		if (!uc && !ud && strncmp(tp, "RC", 2))
-			die("-c takes RC, UC and UD, not %s", tp);
-		const char *name = uc ? "UC" : ud ? "UD" : "RC";
+		size_t tl = strcspn(tp, ",");
+		enum kind k = K_RC;
+		while (k <= K_BADINV && (strlen(kinds[k]) != tl || strncmp(tp, kinds[k], tl)))
+			k++;
+		if (k > K_BADINV)
+			die("-c takes RC, UC, UD, MW1, MW2, INV, LINV and BADINV, not %s", tp);
+		int uc = k == K_UC, ud = k == K_UD, mwk = k >= K_MW1;
+		const char *name = kinds[k];
 		/* UD: one packet a message, received after the GRH. */
 		int len = ud && size > UD_MAX ? UD_MAX : size, at0 = ud ? GRH : 0;
-		tp += 2;
+		tp += tl;
 		if (*tp == ',')
 			tp++;
 
@@ -191,11 +475,13 @@ int main(int argc, char **argv)
 		if (!qp)
 			die("%s: creating the CQ or QP failed", name);
 		struct ibv_qp_attr a = { .qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = QKEY,
-					 .qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE };
+					 .qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+							    (mwk ? IBV_ACCESS_REMOTE_READ : 0) };
 		if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
 					      (ud ? IBV_QP_QKEY : IBV_QP_ACCESS_FLAGS)))
 			die("%s: to INIT failed", name);
-		struct ibv_sge rsge = { .addr = (uintptr_t)recvarea, .length = len + at0, .lkey = mr->lkey };
+		/* A window phase receives into the send area: the window is in the receive area. */
+		struct ibv_sge rsge = { .addr = (uintptr_t)(mwk ? sendarea : recvarea), .length = len + at0, .lkey = mr->lkey };
 		struct ibv_recv_wr rwr = { .wr_id = 1, .sg_list = &rsge, .num_sge = 1 }, *bad_r;
 		for (int k = 0; k < 2; k++)
 			if (ibv_post_recv(qp, &rwr, &bad_r))
@@ -203,11 +489,7 @@ int main(int argc, char **argv)
 
 		int psn = lrand48() & 0xffffff;
 		char line[LINE + 1], theirs[LINE + 1];
-		int at = snprintf(line, sizeof line, "%06x:%06x:%08x:%016llx:", qp->qp_num, psn, mr->rkey,
-				  (unsigned long long)(uintptr_t)recvarea);
-		for (int k = 0; k < 16; k++)
-			at += snprintf(line + at, sizeof line - at, "%02x", gid.raw[k]);
-		line[LINE - 1] = '\n';
+		address_line(line, qp->qp_num, psn, mr->rkey, recvarea, &gid);
 		if (server) {
 			xfer(fd, line, LINE, 1);
 			xfer(fd, theirs, LINE, 0);
@@ -248,20 +530,30 @@ int main(int argc, char **argv)
 		a.qp_state = IBV_QPS_RTS;
 		a.sq_psn = psn;
 		a.timeout = 14;
-		a.retry_cnt = 7;
+		a.retry_cnt = k == K_BADINV ? 1 : 7; /* BADINV: rxe may never answer; 7 retries forever */
 		a.rnr_retry = 7;
 		a.max_rd_atomic = 1;
 		if (ibv_modify_qp(qp, &a, uc || ud ? IBV_QP_STATE | IBV_QP_SQ_PSN
 					     : IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
 					       IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC))
 			die("%s: to RTS failed", name);
+		struct ibv_wc stash[4];
+		int stashed = 0;
+		struct ibv_mw *mw = NULL;
+		uint32_t wrkey = 0;
+		if (mwk && !server) {
+			/* The responder's line names the window, bound now that the QP can post. */
+			mw = ibv_alloc_mw(pd, k == K_MW1 || k == K_BADINV ? IBV_MW_TYPE_1 : IBV_MW_TYPE_2);
+			if (!mw)
+				die("%s: ibv_alloc_mw failed: %s", name, strerror(errno));
+			wrkey = bind_window(k, qp, cq, mw, mr, recvarea, size, stash, &stashed);
+			address_line(line, qp->qp_num, psn, wrkey, recvarea + MW_OFF, &gid);
+		}
 		if (!server)
 			xfer(fd, line, LINE, 1);
 
-		struct ibv_wc stash[4];
-		int stashed = 0;
 		char what[64];
-		for (int i = 0; i < iters; i++) {
+		for (int i = 0; !mwk && i < iters; i++) {
 			for (int turn = 0; turn < 2; turn++) {
 				int sending = (turn == 0) == (me == 0);
 				snprintf(what, sizeof what, "%s message %d %s", name, i, sending ? "sent" : "received");
@@ -310,19 +602,26 @@ int main(int argc, char **argv)
 		char done[5] = "done";
 		done[4] = '\n';
 		char got[5];
+		if (mwk)
+			window_phase(k, t, !!server, fd, qp, cq, mr, sendarea, recvarea, server ? rrkey : wrkey,
+				     server ? rva : (uintptr_t)(recvarea + MW_OFF), stash, &stashed);
 		if (server) {
 			xfer(fd, done, 5, 1);
 			xfer(fd, got, 5, 0);
 		} else {
-			xfer(fd, got, 5, 0);
+			if (mwk)
+				memcpy(got, done, 5); /* window_phase read it */
+			else
+				xfer(fd, got, 5, 0);
 			xfer(fd, done, 5, 1);
 		}
 		if (memcmp(got, done, 5))
 			die("%s: no closing handshake from the peer", name);
-		printf("%s: %d round trips of %d bytes (%s): data, lengths and immediates checked\n", name, iters, len,
-		       ud ? "SEND_WITH_IMM" : "RDMA_WRITE_WITH_IMM, SEND_WITH_IMM");
+		if (!mwk)
+			printf("%s: %d round trips of %d bytes (%s): data, lengths and immediates checked\n", name, iters,
+			       len, ud ? "SEND_WITH_IMM" : "RDMA_WRITE_WITH_IMM, SEND_WITH_IMM");
 		fflush(stdout);
-		if (ibv_destroy_qp(qp) || (ah && ibv_destroy_ah(ah)) || ibv_destroy_cq(cq))
+		if ((mw && ibv_dealloc_mw(mw)) || ibv_destroy_qp(qp) || (ah && ibv_destroy_ah(ah)) || ibv_destroy_cq(cq))
 			die("%s: destroying the QP or CQ failed", name);
 	}
 	ibv_dereg_mr(mr);

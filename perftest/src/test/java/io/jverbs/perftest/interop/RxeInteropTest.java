@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -63,6 +64,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <li>{@code src/test/c/hostlink_verify.c} against {@link HostLinkVerify}: RC and UC round trips
  * of RDMA WRITE with immediate and SEND with immediate, UD round trips of SEND with immediate,
  * opcode, immediate, length and data checked by both programs and on the wire.
+ * <li>The same programs' memory-window phases ({@link #memoryWindows}), each device the window's
+ * owner in one case: type 1 and type 2 windows written and read through, SEND with invalidate,
+ * LOCAL_INV, accesses past a window or through a revoked key, a failed remote invalidation; where
+ * rxe and the soft device differ, each one's behaviour is asserted.
  * <li>With nftables dropping 5% of UDP 4791 each way on the TAP: {@code ib_write_bw} (the
  * responder NAKs, the requester goes back N), {@code ib_read_bw} (the requester asks again for
  * the rest of a READ) and the RC verify program (each side NAKs and goes back N), data still
@@ -441,6 +446,175 @@ class RxeInteropTest {
         }
     }
 
+    /**
+     * The memory-window phases of {@code hostlink_verify.c} and {@link HostLinkVerify}: {case name,
+     * C side is the server, TCP port}. The server is the responder: it owns the windows.
+     */
+    static Stream<Arguments> windows() {
+        return Stream.of(
+                Arguments.of("mw-c-server", true, 18635),
+                Arguments.of("mw-java-server", false, 18636))
+                .filter(a -> selected((String) a.get()[0]));
+    }
+
+    private static final List<String> WINDOW_PHASES = List.of("MW1", "MW2", "INV", "LINV");
+    private static final Pattern REQUESTER_LINE = Pattern.compile(
+            "^(MW1|MW2|INV|LINV): window rkey 0x([0-9a-f]{8}): WRITE of \\d+ bytes[^;]*; (?:WRITE past the window|WRITE through "
+            + "the invalidated rkey): ([A-Z_]+)", Pattern.MULTILINE);
+    private static final Pattern RESPONDER_LINE = Pattern.compile(
+            "^(MW1|MW2|INV|LINV): window rkey 0x([0-9a-f]{8}) over \\d+ bytes: WRITE checked(?:, SEND_WITH_INV received \\(\\d+ "
+            + "bytes checked\\): wc_flags 0x([0-9a-f]+), invalidated_rkey 0x([0-9a-f]{8}))?[^;]*; after the last WRITE: "
+            + "bytes (written|untouched), QP (ERR|RTS|another state)", Pattern.MULTILINE);
+    private static final Pattern BAD_INVALIDATION = Pattern.compile(
+            "^BADINV: type 1 window rkey 0x([0-9a-f]{8}): (?:SEND_WITH_INV of it|the receive): ([A-Z_]+)(?:, QP (ERR|RTS|another state))?",
+            Pattern.MULTILINE);
+    /** {@code IB_WC_WITH_INVALIDATE} of the kernel's {@code enum ib_wc_flags}: libibverbs' {@code IBV_WC_IP_CSUM_OK} bit. */
+    private static final int KERNEL_WC_WITH_INVALIDATE = 1 << 2;
+
+    /**
+     * Memory windows and SEND with invalidate against rxe, each device the responder (the window's
+     * owner) in one case: one RC QP pair per phase. MW1 (type 1, {@code ibv_bind_mw}) and MW2
+     * (type 2, a BIND_MW request): the requester WRITEs 2501 bytes through the window's rkey, the
+     * responder checks them and the bytes around, fills the window, and the requester READs it back
+     * and checks it; then the requester WRITEs 64 bytes just past the window, inside the region.
+     * INV: a WRITE, then a SEND with invalidate of the window's rkey (the responder's completion
+     * reports the key), then a WRITE through it. LINV: a WRITE, the responder's LOCAL_INV, a WRITE
+     * through the key. BADINV: a SEND with invalidate of a type 1 window's rkey (which no remote
+     * invalidation may revoke), the requester's QP with retry_cnt 1. Both programs report what the
+     * last request did; the capture carries the WRITEs (RETH rkey = the window's), READs, each
+     * SEND's IETH with its window's rkey on its last packet, and the responder's NAK 0x62 (remote
+     * access error) for each refused access.
+     *
+     * <p>Where the devices differ, each side's behaviour is asserted as it is (docs/soft-device.md):
+     * rxe checks an access through a window against the bounds of the region under it, not the
+     * window's, so a WRITE past a window (inside the region) lands, ACKed; the soft device refuses
+     * it (NAK 0x62, REM_ACCESS_ERR, both QPs in ERR) as IBTA's window bounds require. rxe reports a
+     * SEND with invalidate with the kernel's {@code IB_WC_WITH_INVALIDATE} bit (1 << 2) in
+     * {@code wc_flags}, which libibverbs defines as {@code IBV_WC_IP_CSUM_OK}; {@code IBV_WC_WITH_INV}
+     * (1 << 3) stays clear; the soft device sets {@code IBV_WC_WITH_INV}. Both put the key in
+     * {@code invalidated_rkey}. A failed remote invalidation completes the receive with
+     * {@code REM_INV_REQ_ERR} and puts the responder's QP in ERR on both, but rxe ACKs the SEND
+     * (its requester completes it successfully) where the soft device NAKs invalid request (0x61:
+     * the requester's {@code REM_INV_REQ_ERR}).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("windows")
+    @Order(5)
+    void memoryWindows(String name, boolean cServer, int port) throws Exception {
+        String p = Integer.toString(port);
+        String phases = String.join(",", WINDOW_PHASES) + ",BADINV";
+        List<String> javaArgs = List.of(HostLinkVerify.class.getName(), "-d", "jsoft0", "-g", "1", "-p", p, "-n", "2",
+                "-s", Integer.toString(RC_SIZE), "-c", phases);
+        String[] cArgs = {verifyProgram.toString(), "-d", vm.env("JVERBS_RDMA_DEV"), "-g", vm.env("JVERBS_GID_INDEX"),
+            "-p", p, "-n", "2", "-s", Integer.toString(RC_SIZE), "-c", phases};
+        Run r = cServer ? guestServer(name, port, cArgs, javaArgs, true) : hostServer(name, port, javaArgs, cArgs);
+        String context = r.context();
+        assertEquals(0, r.server().exit(), name + ": the server failed\n" + context);
+        assertEquals(0, r.client().exit(), name + ": the client failed\n" + context);
+        boolean rxeResponds = cServer;
+        Map<String, MatchResult> req = lines(REQUESTER_LINE, r.client().out(), context);
+        Map<String, MatchResult> resp = lines(RESPONDER_LINE, r.server().out(), context);
+        Map<String, Integer> rkeys = new HashMap<>();
+        int refused = 0;
+        for (String phase : WINDOW_PHASES) {
+            String what = name + " " + phase + ": ";
+            MatchResult q = req.get(phase);
+            MatchResult s = resp.get(phase);
+            assertEquals(s.group(2), q.group(2), what + "the requester used the rkey the responder bound\n" + context);
+            int rkey = Integer.parseUnsignedInt(s.group(2), 16);
+            rkeys.put(phase, rkey);
+            // rxe lets a WRITE past a window into the region under it; revoked keys fail on both.
+            boolean lands = rxeResponds && phase.startsWith("MW");
+            assertEquals(lands ? "SUCCESS" : "REM_ACCESS_ERR", q.group(3), what + "the last WRITE's status\n" + context);
+            assertEquals(lands ? "written" : "untouched", s.group(5), what + "the bytes the last WRITE aimed at\n" + context);
+            assertEquals(lands ? "RTS" : "ERR", s.group(6), what + "the responder's QP after the last WRITE\n" + context);
+            refused += lands ? 0 : 1;
+            if (phase.equals("INV")) {
+                int flags = Integer.parseInt(s.group(3), 16);
+                assertEquals(rkey, Integer.parseUnsignedInt(s.group(4), 16), what + "invalidated_rkey\n" + context);
+                if (rxeResponds) {
+                    assertEquals(0, flags & io.jverbs.verbs.WorkCompletions.FLAG_WITH_INV,
+                            what + "rxe leaves IBV_WC_WITH_INV clear\n" + context);
+                    assertEquals(KERNEL_WC_WITH_INVALIDATE, flags & KERNEL_WC_WITH_INVALIDATE,
+                            what + "rxe sets the kernel's IB_WC_WITH_INVALIDATE bit\n" + context);
+                } else {
+                    assertEquals(io.jverbs.verbs.WorkCompletions.FLAG_WITH_INV, flags & io.jverbs.verbs.WorkCompletions.FLAG_WITH_INV,
+                            what + "IBV_WC_WITH_INV\n" + context);
+                }
+            }
+        }
+        // BADINV: a SEND with invalidate of a type 1 window's rkey. Both responders complete the
+        // receive with REM_INV_REQ_ERR and go to ERR; the soft device NAKs invalid request (the
+        // requester's REM_INV_REQ_ERR), rxe ACKs the SEND (the requester's SUCCESS).
+        Matcher bq = BAD_INVALIDATION.matcher(r.client().out());
+        Matcher bs = BAD_INVALIDATION.matcher(r.server().out());
+        assertTrue(bq.find() && bs.find(), name + ": no BADINV reports\n" + context);
+        assertEquals(bs.group(1), bq.group(1), name + " BADINV: the requester used the responder's rkey\n" + context);
+        assertEquals(rxeResponds ? "SUCCESS" : "REM_INV_REQ_ERR", bq.group(2), name + " BADINV: the requester's status\n" + context);
+        assertEquals("REM_INV_REQ_ERR", bs.group(2), name + " BADINV: the responder's receive\n" + context);
+        assertEquals("ERR", bs.group(3), name + " BADINV: the responder's QP\n" + context);
+        int badKey = Integer.parseUnsignedInt(bs.group(1), 16);
+        Direction[] d = wire(name, r.pcap());
+        Direction requester = cServer ? d[0] : d[1];
+        Direction responder = cServer ? d[1] : d[0];
+        String which = requester + "\n" + responder + "\n(" + r.pcap() + ")\n";
+        System.out.println(which);
+        for (Direction x : d) {
+            assertEquals("RC", x.transport(), which + "the transport of every packet");
+        }
+        // Per phase t: a WRITE of MW_LEN bytes (step 0) and the last WRITE of OUT_LEN (step 3),
+        // both through the window's rkey; two READs (MW1, MW2) answered with the responder's step 1;
+        // one SEND with invalidate (INV) of step 2 whose last packet carries the window's rkey.
+        assertEquals(2 * WINDOW_PHASES.size(), requester.writes.size(), which + "WRITE messages");
+        for (int t = 0; t < WINDOW_PHASES.size(); t++) {
+            int rkey = rkeys.get(WINDOW_PHASES.get(t));
+            for (int k = 0; k < 2; k++) {
+                String what = which + WINDOW_PHASES.get(t) + " WRITE " + k;
+                byte[] msg = requester.writes.get(2 * t + k);
+                assertEquals(rkey, requester.writeRkeys.get(2 * t + k).intValue(), what + ": RETH rkey");
+                assertPattern(msg, k == 0 ? HostLinkVerify.MW_LEN : HostLinkVerify.OUT_LEN, 0, t, k == 0 ? 0 : 3, what);
+            }
+        }
+        assertEquals(2, requester.readRequests, which + "READ requests");
+        assertEquals(2, responder.readResponses.size(), which + "READ responses");
+        for (int t = 0; t < 2; t++) {
+            assertPattern(responder.readResponses.get(t), HostLinkVerify.MW_LEN, 1, t, 1, which + "READ response " + t);
+        }
+        assertEquals(2, requester.sends.size(), which + "SEND messages");
+        assertEquals(rkeys.get("INV"), requester.sendInvalidates.get(0), which + "the IETH of INV's SEND with invalidate");
+        assertPattern(requester.sends.get(0), HostLinkVerify.INV_LEN, 0, 2, 2, which + "INV's SEND with invalidate");
+        assertEquals(badKey, requester.sendInvalidates.get(1).intValue(), which + "the IETH of BADINV's SEND with invalidate");
+        assertPattern(requester.sends.get(1), HostLinkVerify.INV_LEN, 0, 4, 2, which + "BADINV's SEND with invalidate");
+        List<Integer> naks = new ArrayList<>(java.util.Collections.nCopies(refused, 0x62));
+        if (!rxeResponds) {
+            naks.add(0x61); // invalid request: BADINV
+        }
+        assertEquals(naks, responder.nakSyndromes, which + "one NAK 0x62 (remote access error) per refused WRITE, then "
+                + "the soft responder's 0x61 (invalid request) for BADINV, no other NAK");
+        assertTrue(responder.acks > 0, which + "ACKs");
+    }
+
+    /** The report line of each window phase, by phase; fails unless every phase has one. */
+    private static Map<String, MatchResult> lines(Pattern p, String out, String context) {
+        Map<String, MatchResult> m = new HashMap<>();
+        Matcher x = p.matcher(out);
+        while (x.find()) {
+            m.put(x.group(1), x.toMatchResult());
+        }
+        assertEquals(new java.util.TreeSet<>(WINDOW_PHASES), new java.util.TreeSet<>(m.keySet()), "window phases reported\n"
+                + context);
+        return m;
+    }
+
+    private static void assertPattern(byte[] msg, int len, int side, int t, int step, String what) {
+        assertEquals(len, msg.length, what + ": length");
+        for (int j = 0; j < len; j++) {
+            if (msg[j] != HostLinkVerify.pattern(side, t, step, j)) {
+                fail(what + ": byte " + j);
+            }
+        }
+    }
+
     /** C perftest's {@code ib_<test>} on rxe0 against jperf on jsoft0, {@code PERF_ITERS} iterations. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("perftests")
@@ -612,6 +786,11 @@ class RxeInteropTest {
         /** The immediate of each SEND and WRITE message (null: none), in the order of {@link #sends}, {@link #writes}. */
         final List<Integer> sendImms = new ArrayList<>();
         final List<Integer> writeImms = new ArrayList<>();
+        /** The RETH rkey of each WRITE message; the IETH rkey of each SEND (null: none), in the same orders. */
+        final List<Integer> writeRkeys = new ArrayList<>();
+        final List<Integer> sendInvalidates = new ArrayList<>();
+        /** The syndrome of each NAK, in capture order. */
+        final List<Integer> nakSyndromes = new ArrayList<>();
         /** The transports (RC, UC, UD) of its packets. */
         final java.util.Set<String> transports = new java.util.TreeSet<>();
         /** PSN -> {virtual address, add or swap value, compare value, opcode ordinal} of each atomic request, in PSN order. */
@@ -639,8 +818,12 @@ class RxeInteropTest {
         private final Map<String, List<TreeMap<Integer, Packet>>> qps = new LinkedHashMap<>();
         private final Map<String, int[]> bases = new HashMap<>();
 
-        /** va and value: an atomic's address and swap/add (compare in {@code compare}), a READ request's VA and length. */
-        private record Packet(Opcode op, byte[] payload, long va, long value, long compare, Integer imm, String where) {}
+        /**
+         * va and value: an atomic's address and swap/add (compare in {@code compare}), a READ
+         * request's VA and length; key: a WRITE FIRST/ONLY's RETH rkey or a SEND's IETH rkey.
+         */
+        private record Packet(Opcode op, byte[] payload, long va, long value, long compare, Integer imm, Integer key,
+                              String where) {}
 
         Direction(String name) {
             this.name = name;
@@ -669,6 +852,7 @@ class RxeInteropTest {
                     acks++;
                 } else {
                     naks++;
+                    nakSyndromes.add(p.aeth().syndrome());
                 }
                 return;
             }
@@ -680,14 +864,17 @@ class RxeInteropTest {
             if (base[space] < 0) {
                 base[space] = (psn - 4096) & 0xffffff;
             }
-            Packet q = op == Opcode.RC_ATOMIC_ACKNOWLEDGE ? new Packet(op, null, 0, p.atomicAckEth().originalData(), 0, null, where)
+            Packet q = op == Opcode.RC_ATOMIC_ACKNOWLEDGE
+                    ? new Packet(op, null, 0, p.atomicAckEth().originalData(), 0, null, null, where)
                     : op.hasAtomicEth() ? new Packet(op, null, p.atomicEth().virtualAddress(), p.atomicEth().swapOrAdd(),
-                            p.atomicEth().compare(), null, where)
+                            p.atomicEth().compare(), null, null, where)
                     : op == Opcode.RC_RDMA_READ_REQUEST ? new Packet(op, null, p.reth().virtualAddress(), p.reth().dmaLength(), 0,
-                            null, where)
+                            null, null, where)
                     : new Packet(op, Arrays.copyOfRange(frame, (int) p.payloadOffset(),
                             (int) p.payloadOffset() + p.payloadLength()), 0, 0, 0,
-                            op.hasImmediate() ? p.immDt().immediate() : null, where);
+                            op.hasImmediate() ? p.immDt().immediate() : null,
+                            op.hasReth() ? Integer.valueOf(p.reth().rkey()) : op.hasIeth() ? Integer.valueOf(p.ieth().rkey()) : null,
+                            where);
             if (spaces.get(space).putIfAbsent((psn - base[space]) & 0xffffff, q) != null) {
                 duplicates++; // a retransmission: the first copy counts
             }
@@ -698,6 +885,7 @@ class RxeInteropTest {
             for (Map.Entry<String, List<TreeMap<Integer, Packet>>> qp : qps.entrySet()) {
                 ByteArrayOutputStream[] partial = {
                     new ByteArrayOutputStream(), new ByteArrayOutputStream(), new ByteArrayOutputStream()};
+                Integer[] keys = new Integer[3]; // the message's RETH or IETH rkey, by kind
                 int[] base = bases.get(qp.getKey());
                 int readEnd = -1; // relative PSN after the last READ's responses
                 for (int space = 0; space < 2; space++) {
@@ -729,11 +917,16 @@ class RxeInteropTest {
                                 readResumes++;
                             }
                             b.writeBytes(q.payload());
+                            if (q.key() != null) {
+                                keys[kind] = q.key();
+                            }
                             if (op.endsMessage()) {
                                 (kind == 0 ? sends : kind == 1 ? writes : readResponses).add(b.toByteArray());
                                 if (kind < 2) {
                                     (kind == 0 ? sendImms : writeImms).add(q.imm());
+                                    (kind == 0 ? sendInvalidates : writeRkeys).add(keys[kind]);
                                 }
+                                keys[kind] = null;
                                 b.reset();
                             }
                         }

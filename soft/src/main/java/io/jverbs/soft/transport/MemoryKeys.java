@@ -9,8 +9,8 @@ import java.lang.foreign.MemorySegment;
  * for every SGE (lkey) and every remote request (rkey). A key is {@code index << 8 | tag} as rxe
  * makes them, so a deregistered key does not name the region registered next in its slot. lkey and
  * rkey are the same number. Windows take the indices after the regions' (from 0x10001 with the
- * device's 2^16 regions, rxe's RXE_MIN_MW_INDEX), so an rkey names a region or a window by its
- * index alone. Lookups allocate nothing. Not thread-safe: the device's progress engine owns it.
+ * device's 2^16 regions, as rxe's RXE_MIN_MW_INDEX follows its regions: 6.1's windows measured
+ * from 0x80001), so an rkey names a region or a window by its index alone. Lookups allocate nothing. Not thread-safe: the device's progress engine owns it.
  */
 public final class MemoryKeys {
     /** {@link #check}: the key, PD, range and access are all right. */

@@ -1279,8 +1279,9 @@ public final class SoftQp implements ReceivePosting {
             rq.consume();
             msn = Ib.psnAdd(msn, 1);
             if (p.opcode.hasIeth()) {
-                // Remote invalidation (rxe: invalidate_rkey; on failure class J, the receive in error; rxe sends
-                // no NAK and its requester times out, we NAK invalid request so the requester fails at once).
+                // Remote invalidation (rxe: invalidate_rkey; on failure class J, the receive in error and the
+                // QP in ERR). rxe 6.1 then ACKs the SEND, so its peer's request succeeds (RxeInteropTest,
+                // BADINV); we NAK invalid request, so the requester learns of it (REM_INV_REQ_ERR).
                 if (keys.invalidate(p.rkey) != MemoryKeys.OK) {
                     recvCq.complete(qpNum, r.wrId, WcStatus.REM_INV_REQ_ERR, WcOpcode.RECV, 0, 0, 0, 0);
                     nakFatal(Aeth.NakCode.INVALID_REQUEST.code(), p.psn);
