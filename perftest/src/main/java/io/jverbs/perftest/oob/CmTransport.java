@@ -221,6 +221,19 @@ public final class CmTransport implements OobTransport {
         return new OobException(OobException.Kind.CLOSED, step, why, e);
     }
 
+    /**
+     * Waits for the peer's DISCONNECTED with the QP still up: until then our responder can still
+     * acknowledge (or acknowledge again, when the peer retransmits) the peer's last message.
+     */
+    @Override
+    public void awaitPeerClose(Duration timeout) {
+        try {
+            connection.awaitDisconnect(timeout);
+        } catch (CmException e) {
+            // the device went away: nothing left to keep up
+        }
+    }
+
     @Override
     public String peer() {
         return peer;

@@ -48,6 +48,14 @@ public interface OobTransport extends AutoCloseable {
         return PeerState.QUIET;
     }
 
+    /**
+     * After this side's last message: keeps the connection up until the peer closes it, at most
+     * {@code timeout}. Default: returns at once (TCP delivers and acknowledges what was written
+     * without the application).
+     */
+    default void awaitPeerClose(Duration timeout) {
+    }
+
     /** A short description of the peer for messages, e.g. {@code "10.0.0.2:18515"}. */
     String peer();
 
