@@ -203,16 +203,9 @@ final class SoftContext implements ContextOps {
     @Override
     public MemorySegment regMr(MemorySegment pd, long address, long length, long iova, int access) {
         int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
-        SoftEngine engine = device.engine();
-        int key;
-        engine.acquire();
-        try {
-            key = engine.keys.register(MemorySegment.ofAddress(address).reinterpret(length), iova, access, pdHandle);
-        } catch (IllegalStateException e) {
-            throw new ProviderException(Errnos.ENOMEM, "every memory key of the device is in use");
-        } finally {
-            engine.release();
-        }
+        MemoryKeys keys = device.engine().keys;
+        int key = allocateUnderLock(() -> keys.register(MemorySegment.ofAddress(address).reinterpret(length), iova, access,
+                pdHandle), "every memory key of the device is in use");
         Arena a = Arena.ofShared();
         MemorySegment mr = Structs.allocate(a, ibv_mr.sizeof());
         int h = device.register(new SoftMr(a, mr, key));
@@ -225,6 +218,22 @@ final class SoftContext implements ContextOps {
         ibv_mr.rkey(mr, key);
         Structs.setHandle(mr, h);
         return mr;
+    }
+
+    /**
+     * A memory key or window from the transport's table, taken under the engine lock; a full table
+     * (the transport's IllegalStateException) is ENOMEM with {@code whenFull}.
+     */
+    private <T> T allocateUnderLock(java.util.function.Supplier<T> take, String whenFull) {
+        SoftEngine engine = device.engine();
+        engine.acquire();
+        try {
+            return take.get();
+        } catch (IllegalStateException e) {
+            throw new ProviderException(Errnos.ENOMEM, whenFull);
+        } finally {
+            engine.release();
+        }
     }
 
     @Override
@@ -241,16 +250,9 @@ final class SoftContext implements ContextOps {
             throw new ProviderException(Errnos.EINVAL, "memory windows are of type 1 or 2, not " + type);
         }
         int pdHandle = Structs.handle(pd.address(), ibv_pd.sizeof());
-        SoftEngine engine = device.engine();
-        MemoryKeys.Window w;
-        engine.acquire();
-        try {
-            w = engine.keys.allocateWindow(type, pdHandle);
-        } catch (IllegalStateException e) {
-            throw new ProviderException(Errnos.ENOMEM, "every memory window of the device is allocated");
-        } finally {
-            engine.release();
-        }
+        MemoryKeys keys = device.engine().keys;
+        MemoryKeys.Window w = allocateUnderLock(() -> keys.allocateWindow(type, pdHandle),
+                "every memory window of the device is allocated");
         Arena a = Arena.ofShared();
         MemorySegment mw = Structs.allocate(a, ibv_mw.sizeof());
         int h = device.register(new SoftMw(a, mw, w));
