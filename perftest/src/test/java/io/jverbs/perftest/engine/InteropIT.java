@@ -208,35 +208,32 @@ class InteropIT {
         String ack = "udp dport 4791 @th,64,8 0x11"; // BTH opcode 0x11: RC ACKNOWLEDGE
         String drop = direction.equals("toClient") ? "ip saddr " + server + " ip daddr @armed " + ack
                 : "ip saddr @armed ip daddr " + server + " " + ack;
-        nft("-f", "-", "table inet " + table + " {\n set armed { type ipv4_addr; flags timeout; }\n"
+        nft("table inet " + table + " {\n set armed { type ipv4_addr; flags timeout; }\n"
                 + " chain in { type filter hook input priority 0;\n"
                 + "  ip saddr " + client + " udp dport 4791 @th,64,8 0x64 update @armed { ip saddr timeout 1500ms }\n"
-                + "  " + drop + " counter drop; }\n}\n");
+                + "  " + drop + " counter drop; }\n}\n", "-f", "-");
         try {
             String[] a = args("send_bw", "-R", "-c", "UD", "-n", "50");
             String[] ca = concat(a, ip());
             Runs.Result[] r = pair(() -> jperf(T, a), () -> process(60, c(ca)), () -> awaitCmListening(PORT, 60));
             check("send_bw", r[0], r[1], true, false);
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+)")
-                    .matcher(nft("list", "table", "inet", table));
+                    .matcher(nft(null, "list", "table", "inet", table));
             assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "no ACK was dropped: the case did not happen");
         } finally {
-            nft("delete", "table", "inet", table);
+            nft(null, "delete", "table", "inet", table);
         }
     }
 
-    /** Runs nft with {@code input} on its stdin; returns its output, failing the test if it fails. */
-    private static String nft(String... argsThenInput) throws Exception {
-        boolean stdin = argsThenInput.length == 3 && argsThenInput[1].equals("-");
+    /** Runs {@code nft args} with {@code stdin} (or nothing) as its input; returns its output, failing the test if it fails. */
+    private static String nft(String stdin, String... args) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of("nft"));
-        cmd.addAll(List.of(argsThenInput).subList(0, stdin ? 2 : argsThenInput.length));
+        cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        if (stdin) {
-            try (OutputStream o = p.getOutputStream()) {
-                o.write(argsThenInput[2].getBytes(StandardCharsets.US_ASCII));
+        try (OutputStream o = p.getOutputStream()) {
+            if (stdin != null) {
+                o.write(stdin.getBytes(StandardCharsets.US_ASCII));
             }
-        } else {
-            p.getOutputStream().close();
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0, cmd + ": " + out);
